@@ -1,0 +1,146 @@
+//! Settings: every one has a flag and an environment variable (`--help` lists them).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Parser, ValueEnum};
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:fastcall-emulator.db";
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const DEFAULT_MAX_BULK_INPUTS: usize = 200;
+pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 16;
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "fastcall-emulator",
+    version,
+    about = "A stateful local emulator of the Fastcall Subscriber API: SMS/MMS, calls and user status, \
+             as Salesforce invocable actions and as plain REST.",
+    after_help = "With no options it serves http://127.0.0.1:8080 from ./fastcall-emulator.db (SQLite) with \
+                  the built-in demo org."
+)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "FASTCALL_ADDR", default_value = DEFAULT_ADDR)]
+    pub addr: SocketAddr,
+
+    /// Database: sqlite:PATH (created if missing) or postgres://USER@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database_url: String,
+
+    /// Org data to load at start (YAML, or JSON for a .json file), replacing the stored org.
+    /// Without it the stored org is served, or the built-in demo org when none is stored.
+    #[arg(long, env = "FASTCALL_ORG", value_name = "FILE")]
+    pub org: Option<PathBuf>,
+
+    /// Token that every /_emulator/* request must send as `Authorization: Bearer <token>`.
+    #[arg(long, env = "FASTCALL_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<Secret>,
+
+    /// The VoIP provider that sends messages and places calls.
+    #[arg(long, env = "FASTCALL_PROVIDER", value_enum, default_value_t = Provider::Simulated)]
+    pub provider: Provider,
+
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "FASTCALL_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+
+    /// Most inputs accepted in one Salesforce-shaped action call.
+    #[arg(long, env = "FASTCALL_MAX_BULK_INPUTS", default_value_t = DEFAULT_MAX_BULK_INPUTS)]
+    pub max_bulk_inputs: usize,
+
+    /// Most database connections held open.
+    #[arg(long, env = "FASTCALL_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS)]
+    pub db_max_connections: u32,
+
+    /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "FASTCALL_SHUTDOWN_GRACE_SECS", default_value_t = DEFAULT_SHUTDOWN_GRACE_SECS)]
+    pub shutdown_grace_secs: u64,
+
+    /// Log filter, in tracing's EnvFilter syntax (`info`, `fastcall_emulator=debug`, ...).
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Provider {
+    /// Never leaves the machine; Twilio's test numbers fail as Twilio's do.
+    Simulated,
+}
+
+/// A secret: shown as `***` in `Debug`, so it never reaches a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Compares in constant time for equal lengths.
+    pub fn matches(&self, presented: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().is_empty() {
+            return Err("must not be empty");
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// The documented defaults, without reading flags or the environment (tests build on it).
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: DEFAULT_ADDR.parse().expect("the default address parses"),
+            database_url: DEFAULT_DATABASE_URL.into(),
+            org: None,
+            admin_token: None,
+            provider: Provider::Simulated,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_bulk_inputs: DEFAULT_MAX_BULK_INPUTS,
+            db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
+            shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
+            log: "info".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Config::command().debug_assert();
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let config = Config::parse_from(["fastcall-emulator", "--admin-token", "hunter2"]);
+        assert!(!format!("{config:?}").contains("hunter2"));
+        assert!(config.admin_token.as_ref().unwrap().matches("hunter2"));
+        assert!(!config.admin_token.as_ref().unwrap().matches("hunter"));
+    }
+}

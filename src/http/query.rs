@@ -1,0 +1,98 @@
+//! The query string of the inspection lists: filters, `limit`.
+
+use axum::extract::{FromRequestParts, RawQuery};
+use axum::http::request::Parts;
+
+use super::error::PlatformError;
+use crate::domain::{E164, SalesforceId, Timestamp};
+use crate::org::Org;
+use crate::storage::ListFilter;
+
+pub const DEFAULT_LIMIT: u32 = 100;
+pub const MAX_LIMIT: u32 = 1000;
+
+/// The raw `name=value` pairs, decoded.
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = PlatformError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let RawQuery(raw) = RawQuery::from_request_parts(parts, state).await.unwrap_or(RawQuery(None));
+        let pairs = raw
+            .map(|q| url::form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+            .unwrap_or_default();
+        Ok(Self(pairs))
+    }
+}
+
+/// The filters a list understands.
+#[derive(Debug, Clone, Copy)]
+pub struct Accepts {
+    pub phones: bool,
+    /// The status values the list's items can have (case-insensitive); `None`: no status filter.
+    pub statuses: Option<&'static [&'static str]>,
+}
+
+/// Parses the filters, refusing unknown ones so a typo does not silently match everything.
+pub fn list_filter(pairs: &QueryPairs, org: &Org, accepts: Accepts) -> Result<ListFilter, PlatformError> {
+    let mut filter = ListFilter { limit: DEFAULT_LIMIT, ..ListFilter::default() };
+    for (name, value) in &pairs.0 {
+        match name.as_str() {
+            "to" if accepts.phones => filter.to = Some(phone(name, value, org)?),
+            "from" if accepts.phones => filter.from = Some(phone(name, value, org)?),
+            "userId" => filter.user_id = Some(id(name, value)?),
+            "relatedRecordId" => filter.related_record_id = Some(id(name, value)?),
+            "status" if accepts.statuses.is_some() => {
+                let allowed = accepts.statuses.unwrap_or_default();
+                let status = allowed.iter().find(|s| s.eq_ignore_ascii_case(value.trim())).ok_or_else(|| {
+                    invalid(format!("status `{value}` is not one of {}", allowed.join(", ")))
+                })?;
+                filter.status = Some((*status).to_owned());
+            }
+            "since" => filter.since = Some(Timestamp::parse(value.trim()).map_err(|e| invalid(format!("since: {e}")))?),
+            "limit" => filter.limit = limit(value)?,
+            other => {
+                let mut known = vec!["userId", "relatedRecordId", "since", "limit"];
+                if accepts.phones {
+                    known.extend(["to", "from"]);
+                }
+                if accepts.statuses.is_some() {
+                    known.push("status");
+                }
+                return Err(invalid(format!("unknown filter `{other}`; this list takes {}", known.join(", "))));
+            }
+        }
+    }
+    Ok(filter)
+}
+
+fn invalid(message: String) -> PlatformError {
+    PlatformError::bad_request("INVALID_FILTER", message)
+}
+
+/// A `+` in a query string decodes to a space, so ` 14155550100` is taken as `+14155550100`.
+fn phone(name: &str, value: &str, org: &Org) -> Result<E164, PlatformError> {
+    let restored;
+    let value = match value.strip_prefix(' ') {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => {
+            restored = format!("+{rest}");
+            &restored
+        }
+        _ => value,
+    };
+    E164::parse(value, org.settings().default_country).map_err(|e| invalid(format!("{name} `{value}` {e}")))
+}
+
+fn id(name: &str, value: &str) -> Result<SalesforceId, PlatformError> {
+    SalesforceId::parse(value.trim()).map_err(|e| invalid(format!("{name} `{value}` is not a Salesforce Id: it {e}")))
+}
+
+fn limit(value: &str) -> Result<u32, PlatformError> {
+    value
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| invalid(format!("limit `{value}` must be a whole number from 1 to {MAX_LIMIT}")))
+}

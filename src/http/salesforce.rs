@@ -1,0 +1,243 @@
+//! The Salesforce REST shape: `/services/data/vNN.N/actions/custom/apex/...` (invoke, list,
+//! describe) and `/services/data/vNN.N/sobjects/{Object}/{Id}`.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::error::{PlatformError, SalesforceError};
+use super::extract::{parse_json, Body, BodyError, Caller};
+use super::views;
+use crate::actions::catalog::{self, Parameter};
+use crate::actions::{sms, ActionName, ApiException};
+use crate::domain::SalesforceId;
+use crate::state::AppState;
+
+/// `{"inputs": [...]}`: each input is parsed on its own, so one bad input fails alone.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvokeRequest {
+    inputs: Vec<Box<RawValue>>,
+}
+
+/// One input's result, in input order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InvocationResult<'a, O> {
+    action_name: &'a str,
+    errors: Option<[InvocationError; 1]>,
+    is_success: bool,
+    output_values: Option<O>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InvocationError {
+    status_code: &'static str,
+    message: String,
+    fields: [(); 0],
+    error_code: u16,
+}
+
+impl<'a, O> InvocationResult<'a, O> {
+    fn new(action_name: &'a str, outcome: Result<O, ApiException>) -> Self {
+        match outcome {
+            Ok(output) => Self { action_name, errors: None, is_success: true, output_values: Some(output) },
+            Err(exception) => Self {
+                action_name,
+                errors: Some([InvocationError {
+                    status_code: "UNKNOWN_EXCEPTION",
+                    message: format!("{}: {exception}", super::error::EXCEPTION_TYPE),
+                    fields: [],
+                    error_code: exception.code.code(),
+                }]),
+                is_success: false,
+                output_values: None,
+            },
+        }
+    }
+}
+
+/// `vNN.N`: any API version is accepted.
+fn check_version(version: &str) -> Result<(), SalesforceError> {
+    let valid = version
+        .strip_prefix('v')
+        .and_then(|v| v.split_once('.'))
+        .is_some_and(|(major, minor)| {
+            !major.is_empty()
+                && !minor.is_empty()
+                && major.bytes().all(|b| b.is_ascii_digit())
+                && minor.bytes().all(|b| b.is_ascii_digit())
+        });
+    if valid { Ok(()) } else { Err(PlatformError::not_found().into()) }
+}
+
+#[tracing::instrument(skip_all, fields(action = tracing::field::Empty, inputs = tracing::field::Empty))]
+pub async fn invoke(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    caller: Result<Caller, PlatformError>,
+    body: Result<Body, BodyError>,
+) -> Result<Response, SalesforceError> {
+    let Path((version, action_name)) = path.map_err(|_| PlatformError::not_found())?;
+    check_version(&version)?;
+    let caller = caller?;
+    let action = ActionName::parse(&action_name).ok_or_else(PlatformError::not_found)?;
+    tracing::Span::current().record("action", action.as_str());
+    let Body(body) = body.map_err(json_parser_error)?;
+    let request: InvokeRequest = parse_json(&body).map_err(json_parser_error)?;
+    let limit = state.limits().max_bulk_inputs;
+    tracing::Span::current().record("inputs", request.inputs.len());
+    if request.inputs.is_empty() || request.inputs.len() > limit {
+        let message = format!("inputs must hold between 1 and {limit} inputs; this request has {}", request.inputs.len());
+        return Err(PlatformError::bad_request("INVALID_INPUT", message).into());
+    }
+    let ctx = state.action_context(&caller.org, caller.invoker);
+    let (all_succeeded, body) = match action {
+        ActionName::Sms => {
+            let mut outcomes = Vec::with_capacity(request.inputs.len());
+            let mut records = Vec::with_capacity(request.inputs.len());
+            for raw in &request.inputs {
+                let dispatched = match parse_input::<sms::SmsInput>(raw) {
+                    Ok(input) => sms::dispatch(&ctx, &input).await,
+                    Err(exception) => Err(exception),
+                };
+                outcomes.push(dispatched.and_then(|d| {
+                    let outcome = d.outcome();
+                    records.push(d.record);
+                    outcome
+                }));
+            }
+            // One transaction for the whole call: it is stored entirely, or not at all.
+            state.storage().record_sms(&records).await?;
+            results(&action_name, outcomes)
+        }
+    };
+    let status = if all_succeeded { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    Ok((status, body).into_response())
+}
+
+fn parse_input<T: serde::de::DeserializeOwned>(raw: &RawValue) -> Result<T, ApiException> {
+    parse_json(raw.get().as_bytes()).map_err(|e| ApiException::invalid(e.message()))
+}
+
+fn results<O: Serialize>(action_name: &str, outcomes: Vec<Result<O, ApiException>>) -> (bool, Json<Vec<InvocationResult<'_, O>>>) {
+    let all_succeeded = outcomes.iter().all(Result::is_ok);
+    let results = outcomes.into_iter().map(|o| InvocationResult::new(action_name, o)).collect();
+    (all_succeeded, Json(results))
+}
+
+fn json_parser_error(error: BodyError) -> SalesforceError {
+    let code = if error == BodyError::TooLarge { "REQUEST_TOO_LARGE" } else { "JSON_PARSER_ERROR" };
+    PlatformError::new(error.status(), code, error.message()).into()
+}
+
+#[derive(Serialize)]
+pub struct ActionList {
+    actions: Vec<ActionSummary>,
+}
+
+#[derive(Serialize)]
+pub struct ActionSummary {
+    label: &'static str,
+    name: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+pub async fn list(
+    Path(version): Path<String>,
+    caller: Result<Caller, PlatformError>,
+) -> Result<Json<ActionList>, SalesforceError> {
+    check_version(&version)?;
+    caller?;
+    let actions = ActionName::ALL
+        .into_iter()
+        .map(|name| ActionSummary { label: catalog::spec(name).label, name: name.namespaced(), kind: "APEX" })
+        .collect();
+    Ok(Json(ActionList { actions }))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionDescription {
+    description: &'static str,
+    inputs: Vec<ParameterDescription>,
+    label: &'static str,
+    name: String,
+    outputs: Vec<ParameterDescription>,
+    standard: bool,
+    target_entity_name: Option<()>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterDescription {
+    byte_length: u32,
+    description: &'static str,
+    label: &'static str,
+    max_occurs: u32,
+    name: &'static str,
+    picklist_values: Option<()>,
+    required: bool,
+    sobject_type: Option<()>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+impl From<&Parameter> for ParameterDescription {
+    fn from(p: &Parameter) -> Self {
+        Self {
+            byte_length: 0,
+            description: p.description,
+            label: p.label,
+            max_occurs: 1,
+            name: p.name,
+            picklist_values: None,
+            required: p.required,
+            sobject_type: None,
+            kind: p.kind.as_str(),
+        }
+    }
+}
+
+pub async fn describe(
+    path: Result<Path<(String, String)>, PathRejection>,
+    caller: Result<Caller, PlatformError>,
+) -> Result<Json<ActionDescription>, SalesforceError> {
+    let Path((version, action_name)) = path.map_err(|_| PlatformError::not_found())?;
+    check_version(&version)?;
+    caller?;
+    let action = ActionName::parse(&action_name).ok_or_else(PlatformError::not_found)?;
+    let spec = catalog::spec(action);
+    Ok(Json(ActionDescription {
+        description: spec.description,
+        inputs: spec.inputs.iter().map(Into::into).collect(),
+        label: spec.label,
+        name: action.namespaced(),
+        outputs: spec.outputs.iter().map(Into::into).collect(),
+        standard: false,
+        target_entity_name: None,
+        kind: "APEX",
+    }))
+}
+
+/// A record the emulator created, or one of the org's records, in Salesforce's shape.
+pub async fn sobject(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+    caller: Result<Caller, PlatformError>,
+) -> Result<Response, SalesforceError> {
+    let Path((version, object, raw_id)) = path.map_err(|_| PlatformError::not_found())?;
+    check_version(&version)?;
+    let caller = caller?;
+    let id = SalesforceId::parse(&raw_id).map_err(|_| PlatformError::not_found())?;
+    let found = views::sobject(state.storage(), &caller.org, &version, &object, id).await?;
+    found.map(|json| json.into_response()).ok_or_else(|| PlatformError::not_found().into())
+}

@@ -1,0 +1,268 @@
+//! How stored records look from outside: as inspection items (`/_emulator/...`) and as
+//! Salesforce sObjects (`/services/data/vNN.N/sobjects/...`).
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::actions::sms::{SmsOutput, DIRECTION};
+use crate::domain::objects::{SMS_MESSAGE, TASK};
+use crate::domain::{E164, SalesforceId, SmsStatus, Timestamp};
+use crate::org::Org;
+use crate::storage::{SmsMessage, Storage, StorageError, Task, VoipErrorLog};
+
+#[derive(Serialize)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+/// A message: the action's output keys, and what was sent.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageItem {
+    #[serde(flatten)]
+    output: SmsOutput,
+    body: String,
+    from_phone: E164,
+    to_phone: E164,
+    #[serde(rename = "mediaURL")]
+    media_url: Option<String>,
+    user_id: SalesforceId,
+    error_code: Option<i32>,
+    error_message: Option<String>,
+}
+
+impl From<SmsMessage> for MessageItem {
+    fn from(m: SmsMessage) -> Self {
+        Self {
+            output: SmsOutput::from(&m),
+            body: m.body,
+            from_phone: m.from_phone,
+            to_phone: m.to_phone,
+            media_url: m.media_url,
+            user_id: m.user_id,
+            error_code: m.error_code,
+            error_message: m.error_message,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskItem {
+    id: SalesforceId,
+    created_date: Timestamp,
+    owner_id: SalesforceId,
+    subject: String,
+    description: Option<String>,
+    status: String,
+    priority: String,
+    task_subtype: String,
+    who_id: Option<SalesforceId>,
+    what_id: Option<SalesforceId>,
+    sms_message_id: Option<SalesforceId>,
+}
+
+impl From<Task> for TaskItem {
+    fn from(t: Task) -> Self {
+        Self {
+            id: t.id,
+            created_date: t.created_at,
+            owner_id: t.owner_id,
+            subject: t.subject,
+            description: t.description,
+            status: t.status,
+            priority: t.priority,
+            task_subtype: t.task_subtype,
+            who_id: t.who_id,
+            what_id: t.what_id,
+            sms_message_id: t.sms_message_id,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoipErrorItem {
+    id: SalesforceId,
+    created_date: Timestamp,
+    record_type: String,
+    record_id: SalesforceId,
+    provider: String,
+    provider_id: Option<String>,
+    error_code: i32,
+    error_message: String,
+    from_phone: E164,
+    to_phone: E164,
+    user_id: SalesforceId,
+}
+
+impl From<VoipErrorLog> for VoipErrorItem {
+    fn from(e: VoipErrorLog) -> Self {
+        Self {
+            id: e.id,
+            created_date: e.created_at,
+            record_type: e.record_type,
+            record_id: e.record_id,
+            provider: e.provider,
+            provider_id: e.provider_id,
+            error_code: e.error_code,
+            error_message: e.error_message,
+            from_phone: e.from_phone,
+            to_phone: e.to_phone,
+            user_id: e.user_id,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Attributes {
+    #[serde(rename = "type")]
+    object: String,
+    url: String,
+}
+
+impl Attributes {
+    fn new(version: &str, object: &str, id: SalesforceId) -> Self {
+        Self { object: object.to_owned(), url: format!("/services/data/{version}/sobjects/{object}/{id}") }
+    }
+}
+
+#[derive(Serialize)]
+struct SmsMessageObject {
+    attributes: Attributes,
+    #[serde(rename = "Id")]
+    id: SalesforceId,
+    #[serde(rename = "OwnerId")]
+    owner_id: SalesforceId,
+    #[serde(rename = "CreatedById")]
+    created_by_id: SalesforceId,
+    #[serde(rename = "CreatedDate")]
+    created_date: Timestamp,
+    #[serde(rename = "LastModifiedDate")]
+    last_modified_date: Timestamp,
+    #[serde(rename = "FastCall__Status__c")]
+    status: SmsStatus,
+    #[serde(rename = "FastCall__Direction__c")]
+    direction: &'static str,
+    #[serde(rename = "FastCall__Body__c")]
+    body: String,
+    #[serde(rename = "FastCall__From_Phone__c")]
+    from_phone: E164,
+    #[serde(rename = "FastCall__To_Phone__c")]
+    to_phone: E164,
+    #[serde(rename = "FastCall__Media_URL__c")]
+    media_url: Option<String>,
+    #[serde(rename = "FastCall__Phone_Number__c")]
+    phone_number_id: SalesforceId,
+    #[serde(rename = "FastCall__Related_Record_Id__c")]
+    related_record_id: Option<SalesforceId>,
+    #[serde(rename = "FastCall__Task_Id__c")]
+    task_id: Option<SalesforceId>,
+    #[serde(rename = "FastCall__User__c")]
+    user_id: SalesforceId,
+    #[serde(rename = "FastCall__SMS_Id__c")]
+    provider_id: Option<String>,
+    #[serde(rename = "FastCall__Error_Code__c")]
+    error_code: Option<i32>,
+    #[serde(rename = "FastCall__Error_Message__c")]
+    error_message: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TaskObject {
+    attributes: Attributes,
+    id: SalesforceId,
+    owner_id: SalesforceId,
+    created_date: Timestamp,
+    last_modified_date: Timestamp,
+    activity_date: String,
+    subject: String,
+    description: Option<String>,
+    status: String,
+    priority: String,
+    task_subtype: String,
+    is_closed: bool,
+    who_id: Option<SalesforceId>,
+    what_id: Option<SalesforceId>,
+}
+
+#[derive(Serialize)]
+struct OrgRecordObject<'a> {
+    attributes: Attributes,
+    #[serde(rename = "Id")]
+    id: SalesforceId,
+    #[serde(flatten)]
+    fields: &'a BTreeMap<String, Value>,
+}
+
+/// The sObject `object`/`id`, if the emulator has it: a message or Task it created, or a
+/// record of the org. Object names are case-insensitive, as in Salesforce.
+pub async fn sobject(
+    storage: &dyn Storage,
+    org: &Org,
+    version: &str,
+    object: &str,
+    id: SalesforceId,
+) -> Result<Option<Json<Value>>, StorageError> {
+    let json = if object.eq_ignore_ascii_case(SMS_MESSAGE.api_name) {
+        storage.sms_message(id).await?.map(|m| to_value(sms_object(version, m)))
+    } else if object.eq_ignore_ascii_case(TASK.api_name) {
+        storage.task(id).await?.map(|t| to_value(task_object(version, t)))
+    } else {
+        org.record(id).filter(|r| r.object_type.eq_ignore_ascii_case(object)).map(|r| {
+            to_value(OrgRecordObject { attributes: Attributes::new(version, r.object_type, id), id, fields: r.fields })
+        })
+    };
+    Ok(json.map(Json))
+}
+
+fn to_value(object: impl Serialize) -> Value {
+    serde_json::to_value(object).expect("sObjects serialise to JSON")
+}
+
+fn sms_object(version: &str, m: SmsMessage) -> SmsMessageObject {
+    SmsMessageObject {
+        attributes: Attributes::new(version, SMS_MESSAGE.api_name, m.id),
+        id: m.id,
+        owner_id: m.owner_id,
+        created_by_id: m.user_id,
+        created_date: m.created_at,
+        last_modified_date: m.updated_at,
+        status: m.status,
+        direction: DIRECTION,
+        body: m.body,
+        from_phone: m.from_phone,
+        to_phone: m.to_phone,
+        media_url: m.media_url,
+        phone_number_id: m.phone_number_id,
+        related_record_id: m.related_record_id,
+        task_id: m.task_id,
+        user_id: m.user_id,
+        provider_id: m.provider_id,
+        error_code: m.error_code,
+        error_message: m.error_message,
+    }
+}
+
+fn task_object(version: &str, t: Task) -> TaskObject {
+    TaskObject {
+        attributes: Attributes::new(version, TASK.api_name, t.id),
+        id: t.id,
+        owner_id: t.owner_id,
+        created_date: t.created_at,
+        last_modified_date: t.created_at,
+        activity_date: t.created_at.date(),
+        subject: t.subject,
+        description: t.description,
+        is_closed: t.status == "Completed",
+        status: t.status,
+        priority: t.priority,
+        task_subtype: t.task_subtype,
+        who_id: t.who_id,
+        what_id: t.what_id,
+    }
+}

@@ -1,0 +1,15 @@
+//! fastcall-emulator: a stateful local emulator of the Fastcall Subscriber API.
+//!
+//! `main.rs` parses the configuration and calls [`startup::Application`]; tests build the
+//! same application on port 0 with their own database.
+
+pub mod actions;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod org;
+pub mod startup;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+pub mod voip;

@@ -1,0 +1,63 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use fastcall_emulator::config::Config;
+use fastcall_emulator::startup::Application;
+use fastcall_emulator::telemetry;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    telemetry::init(&config.log);
+    let app = match Application::build(&config).await {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = app.local_addr();
+    if !addr.ip().is_loopback() && !app.state().org().has_api_keys() {
+        tracing::warn!(%addr, "listening beyond this machine without API keys: anyone who can reach it can send");
+    }
+    tracing::info!(
+        "fastcall-emulator ready on http://{addr}; send an SMS with:\n\n  curl -s http://{addr}/actions/SubscriberSMSInvocable \
+         -H 'Content-Type: application/json' -d '{{\"toPhone\": \"+14155550123\", \"bodyText\": \"Hello from fastcall-emulator\"}}'\n"
+    );
+    match app.run_until(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,224 @@
+//! Org data: the users, groups, statuses, phone numbers, templates, IVRs and records an
+//! org holds. Validated whole (`Org::new`), then read through indexes on the request path.
+
+mod document;
+mod validate;
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+pub use document::{
+    ApiKey, Assignment, Group, Ivr, OrgDocument, PhoneNumber, Record, Settings, SmsTemplate, User,
+    UserStatus,
+};
+
+use crate::domain::{E164, SalesforceId};
+
+/// The built-in demo org's source, served when a database has no org yet.
+pub const DEMO_ORG_YAML: &str = include_str!("demo.yaml");
+
+/// A validated org, indexed for lookups.
+#[derive(Debug)]
+pub struct Org {
+    document: OrgDocument,
+    /// Normalised numbers, parallel to `document.phone_numbers`.
+    numbers: Vec<E164>,
+    number_index: HashMap<E164, usize>,
+    users: HashMap<SalesforceId, usize>,
+    groups: HashMap<SalesforceId, usize>,
+    statuses: HashMap<SalesforceId, usize>,
+    templates: HashMap<SalesforceId, usize>,
+    ivrs: HashMap<SalesforceId, usize>,
+    /// Index into `document.records` and the record's object type.
+    records: HashMap<SalesforceId, (usize, String)>,
+}
+
+/// Why org data was refused: every problem found, each naming its entry and field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid org data: {}", join(.problems))]
+pub struct InvalidOrg {
+    pub problems: Vec<OrgProblem>,
+}
+
+/// One problem in org data: `path` names the entry and field (`phoneNumbers[2].number`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgProblem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for OrgProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+fn join(problems: &[OrgProblem]) -> String {
+    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+impl InvalidOrg {
+    fn single(path: String, message: String) -> Self {
+        Self { problems: vec![OrgProblem { path, message }] }
+    }
+}
+
+/// The input format of org data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgFormat {
+    Json,
+    Yaml,
+}
+
+impl OrgDocument {
+    /// Parses org data, naming the field of the first value that does not fit.
+    pub fn parse(input: &[u8], format: OrgFormat) -> Result<Self, InvalidOrg> {
+        let parsed = match format {
+            OrgFormat::Json => {
+                let mut de = serde_json::Deserializer::from_slice(input);
+                serde_path_to_error::deserialize(&mut de).map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+            }
+            OrgFormat::Yaml => {
+                let text = std::str::from_utf8(input)
+                    .map_err(|_| InvalidOrg::single(String::new(), "org data is not UTF-8 text".into()))?;
+                serde_path_to_error::deserialize(serde_norway::Deserializer::from_str(text))
+                    .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+            }
+        };
+        parsed.map_err(|(path, message)| {
+            // serde_path_to_error writes "." for the root.
+            let path = if path == "." { String::new() } else { path };
+            InvalidOrg::single(path, message)
+        })
+    }
+}
+
+impl Org {
+    /// Checks that the document's entries fit together, normalising phone numbers.
+    pub fn new(document: OrgDocument) -> Result<Self, InvalidOrg> {
+        validate::validate(document)
+    }
+
+    pub fn demo() -> Self {
+        let document = OrgDocument::parse(DEMO_ORG_YAML.as_bytes(), OrgFormat::Yaml).expect("the demo org parses");
+        Self::new(document).expect("the demo org is valid")
+    }
+
+    /// The org as it would be exported: Ids in 18-character form, numbers in E.164.
+    pub fn document(&self) -> &OrgDocument {
+        &self.document
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.document.settings
+    }
+
+    pub fn user(&self, id: SalesforceId) -> Option<&User> {
+        self.users.get(&id).map(|&i| &self.document.users[i])
+    }
+
+    pub fn group(&self, id: SalesforceId) -> Option<&Group> {
+        self.groups.get(&id).map(|&i| &self.document.groups[i])
+    }
+
+    pub fn user_status(&self, id: SalesforceId) -> Option<&UserStatus> {
+        self.statuses.get(&id).map(|&i| &self.document.user_statuses[i])
+    }
+
+    pub fn template(&self, id: SalesforceId) -> Option<&SmsTemplate> {
+        self.templates.get(&id).map(|&i| &self.document.sms_templates[i])
+    }
+
+    pub fn ivr(&self, id: SalesforceId) -> Option<&Ivr> {
+        self.ivrs.get(&id).map(|&i| &self.document.ivrs[i])
+    }
+
+    pub fn record(&self, id: SalesforceId) -> Option<RecordRef<'_>> {
+        self.records.get(&id).map(|(i, object_type)| RecordRef {
+            id,
+            object_type,
+            fields: &self.document.records[*i].fields,
+        })
+    }
+
+    /// The org's phone numbers in file order, each with its normalised number.
+    pub fn phone_numbers(&self) -> impl Iterator<Item = (E164, &PhoneNumber)> {
+        self.numbers.iter().copied().zip(&self.document.phone_numbers)
+    }
+
+    pub fn phone_number(&self, number: E164) -> Option<&PhoneNumber> {
+        self.number_index.get(&number).map(|&i| &self.document.phone_numbers[i])
+    }
+
+    pub fn has_api_keys(&self) -> bool {
+        !self.document.api_keys.is_empty()
+    }
+
+    /// The user an API key belongs to. Compares against every key in constant time per key,
+    /// so the answer's timing does not tell how much of a guess was right.
+    pub fn user_for_api_key(&self, presented: &str) -> Option<SalesforceId> {
+        use subtle::ConstantTimeEq;
+        let mut found = None;
+        for api_key in &self.document.api_keys {
+            if bool::from(api_key.key.as_bytes().ct_eq(presented.as_bytes())) {
+                found = Some(api_key.user_id);
+            }
+        }
+        found
+    }
+}
+
+/// A record of the org, with its object type.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordRef<'a> {
+    pub id: SalesforceId,
+    pub object_type: &'a str,
+    pub fields: &'a BTreeMap<String, serde_json::Value>,
+}
+
+impl<'a> RecordRef<'a> {
+    /// A field's value as text; field names are case-insensitive, as in Salesforce.
+    /// Empty for a null value, `None` for a field the record does not have.
+    pub fn field(&self, name: &str) -> Option<Cow<'a, str>> {
+        let value = self.fields.get(name).or_else(|| {
+            self.fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+        })?;
+        Some(scalar_text(value))
+    }
+}
+
+/// The text of a scalar field value (validation admits no arrays or objects).
+fn scalar_text(value: &serde_json::Value) -> Cow<'_, str> {
+    match value {
+        serde_json::Value::String(s) => Cow::Borrowed(s),
+        serde_json::Value::Null => Cow::Borrowed(""),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+impl User {
+    /// A merge-field value of `{!User.Field}`: Id, Name, FirstName, LastName or Email.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        let (first, last) = match self.name.split_once(' ') {
+            Some((first, last)) => (first, last),
+            None => ("", self.name.as_str()),
+        };
+        let value = match name {
+            _ if name.eq_ignore_ascii_case("Id") => self.id.as_str(),
+            _ if name.eq_ignore_ascii_case("Name") => self.name.as_str(),
+            _ if name.eq_ignore_ascii_case("FirstName") => first,
+            _ if name.eq_ignore_ascii_case("LastName") => last,
+            _ if name.eq_ignore_ascii_case("Email") => self.email.as_deref().unwrap_or(""),
+            _ => return None,
+        };
+        Some(value)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+//! What every request shares: the storage, the provider, and the org data held in memory.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio::sync::Mutex;
+
+use crate::actions::ActionContext;
+use crate::config::Secret;
+use crate::domain::SalesforceId;
+use crate::org::Org;
+use crate::storage::{Storage, StorageError};
+use crate::voip::VoipProvider;
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    storage: Arc<dyn Storage>,
+    voip: Arc<dyn VoipProvider>,
+    /// Read on every request without a lock; replaced whole.
+    org: ArcSwap<Org>,
+    /// Serialises org replacements so the stored org and the one in memory agree.
+    org_writes: Mutex<()>,
+    limits: Limits,
+    admin_token: Option<Secret>,
+}
+
+/// Bounds on what one request may ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    /// The most inputs one Salesforce-shaped call may carry.
+    pub max_bulk_inputs: usize,
+}
+
+impl AppState {
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        voip: Arc<dyn VoipProvider>,
+        org: Org,
+        limits: Limits,
+        admin_token: Option<Secret>,
+    ) -> Self {
+        let inner = Inner {
+            storage,
+            voip,
+            org: ArcSwap::from_pointee(org),
+            org_writes: Mutex::new(()),
+            limits,
+            admin_token,
+        };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// The org as it is now; a request keeps the snapshot it started with.
+    pub fn org(&self) -> Arc<Org> {
+        self.inner.org.load_full()
+    }
+
+    pub fn storage(&self) -> &dyn Storage {
+        self.inner.storage.as_ref()
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    pub fn admin_token(&self) -> Option<&Secret> {
+        self.inner.admin_token.as_ref()
+    }
+
+    pub fn action_context<'a>(&'a self, org: &'a Org, invoker: Option<SalesforceId>) -> ActionContext<'a> {
+        ActionContext { org, invoker, storage: self.inner.storage.as_ref(), voip: self.inner.voip.as_ref() }
+    }
+
+    /// Stores a validated org, then serves it.
+    pub async fn replace_org(&self, org: Org) -> Result<Arc<Org>, StorageError> {
+        let _guard = self.inner.org_writes.lock().await;
+        self.inner.storage.save_org(org.document()).await?;
+        let org = Arc::new(org);
+        self.inner.org.store(org.clone());
+        Ok(org)
+    }
+
+    /// Forgets all activity; with `clear_org`, the org data too (an empty org is stored, so
+    /// a restart does not bring the demo org back).
+    pub async fn reset(&self, clear_org: bool) -> Result<(), StorageError> {
+        let _guard = self.inner.org_writes.lock().await;
+        if !clear_org {
+            return self.inner.storage.reset(None).await;
+        }
+        let empty = Org::new(Default::default()).expect("an empty org is valid");
+        self.inner.storage.reset(Some(empty.document())).await?;
+        self.inner.org.store(Arc::new(empty));
+        Ok(())
+    }
+}

@@ -1,0 +1,81 @@
+//! How the domain's value types are written to and read from a column, for any database
+//! whose text and bigint types sqlx knows.
+
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::{Database, Decode, Encode, Type};
+
+use crate::domain::{E164, SalesforceId, SmsStatus, Timestamp};
+
+/// Stores a value as text, reading it back through a parser that rejects what the
+/// emulator could not have written.
+macro_rules! text_column {
+    ($type:ty, $parse:expr, $what:literal) => {
+        impl<DB: Database> Type<DB> for $type
+        where
+            str: Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <str as Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <str as Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'q, DB: Database> Encode<'q, DB> for $type
+        where
+            for<'a> &'a str: Encode<'q, DB>,
+        {
+            fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+                <&str as Encode<'q, DB>>::encode(self.as_str(), buf)
+            }
+        }
+
+        impl<'r, DB: Database> Decode<'r, DB> for $type
+        where
+            &'r str: Decode<'r, DB>,
+        {
+            fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+                let text = <&'r str as Decode<'r, DB>>::decode(value)?;
+                let parse: fn(&str) -> Option<$type> = $parse;
+                parse(text).ok_or_else(|| format!("`{text}` is not {}", $what).into())
+            }
+        }
+    };
+}
+
+text_column!(SalesforceId, |s| SalesforceId::parse(s).ok(), "a Salesforce Id");
+text_column!(E164, E164::from_canonical, "an E.164 number");
+text_column!(SmsStatus, SmsStatus::parse, "an SMS status");
+
+/// Instants are stored as milliseconds since the Unix epoch.
+impl<DB: Database> Type<DB> for Timestamp
+where
+    i64: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <i64 as Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <i64 as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'q, DB: Database> Encode<'q, DB> for Timestamp
+where
+    i64: Encode<'q, DB>,
+{
+    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <i64 as Encode<'q, DB>>::encode(self.millis(), buf)
+    }
+}
+
+impl<'r, DB: Database> Decode<'r, DB> for Timestamp
+where
+    i64: Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        <i64 as Decode<'r, DB>>::decode(value).map(Timestamp::from_millis)
+    }
+}

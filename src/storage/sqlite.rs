@@ -1,0 +1,54 @@
+//! SQLite, the embedded default: a file in WAL mode, one writer connection and a pool of
+//! readers, so reads never wait for writes and writes never fight over the lock.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Sqlite;
+
+use super::sql::SqlStorage;
+use super::{StorageError, StorageOptions};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+pub(super) async fn connect(url: &str, options: &StorageOptions) -> Result<SqlStorage<Sqlite>, StorageError> {
+    let connect_options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StorageError::Config(format!("bad SQLite URL: {e}")))?
+        .create_if_missing(true)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    // An in-memory database lives in one connection: it cannot be split into pools.
+    if is_in_memory(url) {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect_options)
+            .await?;
+        migrate(&pool).await?;
+        return Ok(SqlStorage { reader: pool.clone(), writer: pool });
+    }
+    // WAL lets readers run beside the writer; NORMAL sync keeps every commit across a
+    // process crash (the WAL is written before commit returns) and syncs at checkpoints.
+    let connect_options = connect_options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal);
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(connect_options.clone())
+        .await?;
+    migrate(&writer).await?;
+    let reader = SqlitePoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(connect_options.read_only(true))
+        .await?;
+    Ok(SqlStorage { reader, writer })
+}
+
+async fn migrate(pool: &sqlx::SqlitePool) -> Result<(), StorageError> {
+    MIGRATOR.run(pool).await.map_err(|e| StorageError::Config(format!("migrating SQLite: {e}")))
+}
+
+fn is_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
