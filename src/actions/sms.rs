@@ -254,5 +254,3 @@ fn task_for(message: &SmsMessage, related: SalesforceId) -> Task {
     }
 }
 
-#[cfg(test)]
-mod tests;

@@ -1,0 +1,254 @@
+//! The test harness: a real server on port 0 over a fresh database per test, on SQLite
+//! and on PostgreSQL.
+
+use std::sync::Once;
+
+use fastcall_emulator::config::Config;
+use fastcall_emulator::startup::Application;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::Connection;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+// The demo org's Ids (src/org/demo.yaml).
+pub const ADA: &str = "005Dn0000001AdaIAE";
+pub const GRACE: &str = "005Dn0000002GrcIAE";
+pub const KATHERINE: &str = "005Dn0000003KatIAE";
+pub const LINUS: &str = "005Dn0000004LinIAE";
+pub const SUPPORT_GROUP: &str = "00GDn0000001SupMAE";
+pub const ADA_NUMBER: &str = "a0PDn0000001AdaMAE";
+pub const SUPPORT_NUMBER: &str = "a0PDn0000002SupMAE";
+pub const MAIN_NUMBER: &str = "a0PDn0000003OrgMAE";
+pub const VOICE_NUMBER: &str = "a0PDn0000004VoiMAE";
+pub const APPOINTMENT_TEMPLATE: &str = "a0TDn0000001AptMAE";
+pub const LEAD_TEMPLATE: &str = "a0TDn0000002LedMAE";
+pub const JANE_CONTACT: &str = "003Dn0000001JanIAE";
+pub const BOB_LEAD: &str = "00QDn0000001BobMAE";
+pub const ACME_ACCOUNT: &str = "001Dn0000001AcmIAE";
+
+/// The environment variable naming the PostgreSQL server the tests create databases on,
+/// e.g. `postgres://postgres@127.0.0.1:5432/test`.
+pub const POSTGRES_URL_VAR: &str = "FASTCALL_TEST_POSTGRES_URL";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each test body once per backend: `mod sqlite { ... }` and `mod postgres { ... }`.
+/// Without `FASTCALL_TEST_POSTGRES_URL` the PostgreSQL runs say they are skipped, unless
+/// `CI` is set, where they fail.
+#[macro_export]
+macro_rules! backend_tests {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {
+        $(async fn $name($backend: $crate::helpers::Backend) $body)*
+
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::helpers::Backend::Sqlite).await;
+            })*
+        }
+
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                if $crate::helpers::postgres_available(stringify!($name)) {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            })*
+        }
+    };
+}
+
+/// Whether PostgreSQL tests can run here; in CI a missing URL is a failure, not a skip.
+pub fn postgres_available(test: &str) -> bool {
+    if std::env::var(POSTGRES_URL_VAR).is_ok() {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "{POSTGRES_URL_VAR} must be set in CI ({test})");
+    eprintln!("skipped {test} on PostgreSQL: set {POSTGRES_URL_VAR} to run it");
+    false
+}
+
+fn init_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            fastcall_emulator::telemetry::init("info,fastcall_emulator=debug");
+        }
+    });
+}
+
+/// A database of the test's own: a SQLite file in a temporary directory, or a PostgreSQL
+/// database created for it and dropped after.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    _dir: Option<TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        init_logging();
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let url = format!("sqlite:{}", dir.path().join("test.db").display());
+                Self { backend, url, _dir: Some(dir), postgres: None }
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var(POSTGRES_URL_VAR).expect("the PostgreSQL URL");
+                let name = format!("fc_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("PostgreSQL is reachable");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("a test database");
+                let mut url = url::Url::parse(&admin_url).expect("a PostgreSQL URL");
+                url.set_path(&name);
+                Self { backend, url: url.to_string(), _dir: None, postgres: Some((admin_url, name)) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else { return };
+        // Drop runs inside the test's runtime, which cannot block on itself.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running server.
+pub struct TestApp {
+    pub base_url: String,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    /// Kept alive as long as the app when the app owns it.
+    db: Option<TestDb>,
+}
+
+/// A server with the demo org over a fresh database.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// A server over a fresh database, with the configuration adjusted by `configure`.
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
+    let db = TestDb::new(backend).await;
+    let mut app = TestApp::start(&db, configure).await;
+    app.db = Some(db);
+    app
+}
+
+/// A server with its org loaded from `yaml` through `--org`.
+pub async fn spawn_app_with_org(backend: Backend, yaml: &str) -> TestApp {
+    let file = tempfile::Builder::new().suffix(".yaml").tempfile().expect("a temporary file");
+    std::fs::write(file.path(), yaml).expect("the org file is written");
+    let path = file.path().to_owned();
+    spawn_app_with(backend, move |config| config.org = Some(path)).await
+}
+
+impl TestApp {
+    /// Starts a server over `db`, which outlives it (for restart tests).
+    pub async fn start(db: &TestDb, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            database_url: db.url.clone(),
+            db_max_connections: 4,
+            ..Config::default()
+        };
+        configure(&mut config);
+        let app = Application::build(&config).await.expect("the application builds");
+        let base_url = format!("http://{}", app.local_addr());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();
+        TestApp { base_url, client, stop: Some(stop), server: Some(server), db: None }
+    }
+
+    /// Shuts the server down gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("the server task").expect("the server stops cleanly");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        into_json(self.client.get(self.url(path)).send().await.expect("GET answered")).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        into_json(self.client.post(self.url(path)).json(body).send().await.expect("POST answered")).await
+    }
+
+    /// Posts a raw body, with no Content-Type unless given.
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>, content_type: Option<&str>) -> (StatusCode, Value) {
+        let mut request = self.client.post(self.url(path)).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        into_json(request.send().await.expect("POST answered")).await
+    }
+
+    /// `POST /actions/SubscriberSMSInvocable`.
+    pub async fn send_sms(&self, input: &Value) -> (StatusCode, Value) {
+        self.post("/actions/SubscriberSMSInvocable", input).await
+    }
+
+    /// `POST /services/data/v60.0/actions/custom/apex/{action}` with `{"inputs": inputs}`.
+    pub async fn invoke(&self, action: &str, inputs: Value) -> (StatusCode, Value) {
+        let path = format!("/services/data/v60.0/actions/custom/apex/{action}");
+        self.post(&path, &serde_json::json!({ "inputs": inputs })).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn into_json(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("a response body");
+    let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
+    (status, json)
+}
+
+/// Asserts a direct call failed with an APIException of `code`, and returns its message.
+#[track_caller]
+pub fn assert_exception(response: &(StatusCode, Value), status: StatusCode, code: u64) -> String {
+    let (got_status, body) = response;
+    assert_eq!(*got_status, status, "{body}");
+    assert_eq!(body["exceptionType"], "FastCall.SubscriberAPI.APIException", "{body}");
+    assert_eq!(body["errorCode"], code, "{body}");
+    body["message"].as_str().expect("a message").to_owned()
+}
