@@ -13,7 +13,7 @@ use crate::config::{Config, Provider};
 use crate::http;
 use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat};
 use crate::state::{AppState, Limits};
-use crate::storage::{self, redact_url, Storage, StorageError, StorageOptions};
+use crate::storage::{self, Storage, StorageError, StorageOptions, redact_url};
 use crate::voip::{Simulated, VoipProvider};
 
 /// Why the service could not start.
@@ -40,24 +40,48 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
-        let options = StorageOptions { max_connections: config.db_max_connections, ..StorageOptions::default() };
+        let options = StorageOptions {
+            max_connections: config.db_max_connections,
+            ..StorageOptions::default()
+        };
         let storage = storage::connect(&config.database_url, &options)
             .await
-            .map_err(|source| StartupError::Storage { url: redact_url(&config.database_url), source })?;
-        let org = initial_org(storage.as_ref(), config.org.as_deref(), &config.database_url).await?;
+            .map_err(|source| StartupError::Storage {
+                url: redact_url(&config.database_url),
+                source,
+            })?;
+        let org = initial_org(
+            storage.as_ref(),
+            config.org.as_deref(),
+            &config.database_url,
+        )
+        .await?;
         let voip: Arc<dyn VoipProvider> = match config.provider {
             Provider::Simulated => Arc::new(Simulated),
         };
-        let limits = Limits { max_body_bytes: config.max_body_bytes, max_bulk_inputs: config.max_bulk_inputs };
+        let limits = Limits {
+            max_body_bytes: config.max_body_bytes,
+            max_bulk_inputs: config.max_bulk_inputs,
+        };
         let state = AppState::new(storage, voip, org, limits, config.admin_token.clone());
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr: config.addr, source })?;
-        Ok(Self { listener, state, shutdown_grace: Duration::from_secs(config.shutdown_grace_secs) })
+        let listener =
+            TcpListener::bind(config.addr)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: config.addr,
+                    source,
+                })?;
+        Ok(Self {
+            listener,
+            state,
+            shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -66,7 +90,10 @@ impl Application {
 
     /// Serves until `shutdown` completes, then stops accepting and gives in-flight requests
     /// the grace period to finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> io::Result<()> {
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let app = http::router(self.state);
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
@@ -91,11 +118,21 @@ impl Application {
 
 /// The org to serve: the `--org` file (stored, replacing what was there), else the stored
 /// org, else the demo org (stored, so later edits and restarts keep it).
-async fn initial_org(storage: &dyn Storage, file: Option<&Path>, url: &str) -> Result<Org, StartupError> {
-    let storage_error = |source| StartupError::Storage { url: redact_url(url), source };
+async fn initial_org(
+    storage: &dyn Storage,
+    file: Option<&Path>,
+    url: &str,
+) -> Result<Org, StartupError> {
+    let storage_error = |source| StartupError::Storage {
+        url: redact_url(url),
+        source,
+    };
     if let Some(path) = file {
         let org = read_org_file(path)?;
-        storage.save_org(org.document()).await.map_err(storage_error)?;
+        storage
+            .save_org(org.document())
+            .await
+            .map_err(storage_error)?;
         tracing::info!(path = %path.display(), "loaded org file");
         return Ok(org);
     }
@@ -103,7 +140,10 @@ async fn initial_org(storage: &dyn Storage, file: Option<&Path>, url: &str) -> R
         Some(document) => Org::new(document).map_err(StartupError::InvalidStoredOrg),
         None => {
             let org = Org::demo();
-            storage.save_org(org.document()).await.map_err(storage_error)?;
+            storage
+                .save_org(org.document())
+                .await
+                .map_err(storage_error)?;
             tracing::info!("no org data stored yet: loaded the built-in demo org");
             Ok(org)
         }
@@ -112,10 +152,22 @@ async fn initial_org(storage: &dyn Storage, file: Option<&Path>, url: &str) -> R
 
 /// Reads an org file: JSON when it ends in `.json`, YAML otherwise.
 pub fn read_org_file(path: &Path) -> Result<Org, StartupError> {
-    let bytes = std::fs::read(path).map_err(|source| StartupError::OrgFile { path: path.to_owned(), source })?;
-    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let format = if is_json { OrgFormat::Json } else { OrgFormat::Yaml };
+    let bytes = std::fs::read(path).map_err(|source| StartupError::OrgFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let format = if is_json {
+        OrgFormat::Json
+    } else {
+        OrgFormat::Yaml
+    };
     OrgDocument::parse(&bytes, format)
         .and_then(Org::new)
-        .map_err(|source| StartupError::InvalidOrgFile { path: path.to_owned(), source })
+        .map_err(|source| StartupError::InvalidOrgFile {
+            path: path.to_owned(),
+            source,
+        })
 }

@@ -52,7 +52,9 @@ impl AppState {
             limits,
             admin_token,
         };
-        Self { inner: Arc::new(inner) }
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The org as it is now; a request keeps the snapshot it started with.
@@ -72,8 +74,17 @@ impl AppState {
         self.inner.admin_token.as_ref()
     }
 
-    pub fn action_context<'a>(&'a self, org: &'a Org, invoker: Option<SalesforceId>) -> ActionContext<'a> {
-        ActionContext { org, invoker, storage: self.inner.storage.as_ref(), voip: self.inner.voip.as_ref() }
+    pub fn action_context<'a>(
+        &'a self,
+        org: &'a Org,
+        invoker: Option<SalesforceId>,
+    ) -> ActionContext<'a> {
+        ActionContext {
+            org,
+            invoker,
+            storage: self.inner.storage.as_ref(),
+            voip: self.inner.voip.as_ref(),
+        }
     }
 
     /// Stores a validated org, then serves it.

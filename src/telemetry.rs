@@ -8,5 +8,8 @@ pub fn init(filter: &str) {
         eprintln!("invalid log filter `{filter}` ({error}); using `info`");
         EnvFilter::new("info")
     });
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

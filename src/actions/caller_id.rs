@@ -48,33 +48,61 @@ pub(super) fn resolve<'o>(
     from_phone: Option<&str>,
     wanted: Use,
 ) -> Result<CallerId<'o>, ApiException> {
-    let not_found = |detail: String| ApiException::new(ErrorCode::CallerId, format!("Caller ID not found. {detail}"));
+    let not_found = |detail: String| {
+        ApiException::new(
+            ErrorCode::CallerId,
+            format!("Caller ID not found. {detail}"),
+        )
+    };
     if let Some(raw) = from_phone {
         let (number, phone) = E164::parse(raw, org.settings().default_country)
             .ok()
             .and_then(|n| org.phone_number(n).map(|p| (n, p)))
-            .ok_or_else(|| not_found(format!("fromPhone `{raw}` is not one of the org's phone numbers.")))?;
+            .ok_or_else(|| {
+                not_found(format!(
+                    "fromPhone `{raw}` is not one of the org's phone numbers."
+                ))
+            })?;
         if let Some(reason) = wanted.unfit(phone) {
             return Err(not_found(format!("fromPhone {number} {reason}.")));
         }
         let owner = group_through(phone, user).unwrap_or(user.id);
-        return Ok(CallerId { number, phone, owner });
+        return Ok(CallerId {
+            number,
+            phone,
+            owner,
+        });
     }
-    let fitting = || org.phone_numbers().filter(|(_, p)| wanted.unfit(p).is_none());
+    let fitting = || {
+        org.phone_numbers()
+            .filter(|(_, p)| wanted.unfit(p).is_none())
+    };
     let direct = fitting()
         .find(|(_, p)| p.assignment == Assignment::User && p.user_ids.contains(&user.id))
-        .map(|(number, phone)| CallerId { number, phone, owner: user.id });
+        .map(|(number, phone)| CallerId {
+            number,
+            phone,
+            owner: user.id,
+        });
     let resolved = direct
         .or_else(|| {
             fitting().find_map(|(number, phone)| {
                 let group = group_through(phone, user)?;
-                Some(CallerId { number, phone, owner: group })
+                Some(CallerId {
+                    number,
+                    phone,
+                    owner: group,
+                })
             })
         })
         .or_else(|| {
             fitting()
                 .find(|(_, p)| p.assignment == Assignment::Org)
-                .map(|(number, phone)| CallerId { number, phone, owner: user.id })
+                .map(|(number, phone)| CallerId {
+                    number,
+                    phone,
+                    owner: user.id,
+                })
         });
     resolved.ok_or_else(|| {
         not_found(format!(
@@ -91,5 +119,9 @@ fn group_through(phone: &PhoneNumber, user: &User) -> Option<SalesforceId> {
     if phone.assignment != Assignment::Group {
         return None;
     }
-    phone.group_ids.iter().copied().find(|g| user.group_ids.contains(g))
+    phone
+        .group_ids
+        .iter()
+        .copied()
+        .find(|g| user.group_ids.contains(g))
 }

@@ -2,8 +2,8 @@
 //! the caller sent them, checks them against the org, hands off to the provider and
 //! stores what happened.
 
-pub mod catalog;
 mod caller_id;
+pub mod catalog;
 mod resolve;
 pub mod sms;
 
@@ -56,7 +56,10 @@ pub struct ApiException {
 
 impl ApiException {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {

@@ -13,8 +13,11 @@ pub(super) fn given(value: &Option<String>) -> Option<&str> {
 }
 
 pub(super) fn parse_id(field: &str, value: &str) -> Result<SalesforceId, ApiException> {
-    SalesforceId::parse(value)
-        .map_err(|e| ApiException::invalid(format!("{field} `{value}` is not a valid Salesforce Id: it {e}.")))
+    SalesforceId::parse(value).map_err(|e| {
+        ApiException::invalid(format!(
+            "{field} `{value}` is not a valid Salesforce Id: it {e}."
+        ))
+    })
 }
 
 /// The user an action acts as: `userId` when given, else the running user. Either must be a
@@ -40,14 +43,22 @@ pub(super) fn acting_user<'o>(
         .user(id)
         .ok_or_else(|| ApiException::invalid(format!("{source} {id} is not a user of the org.")))?;
     if !user.fastcall_user {
-        return Err(ApiException::invalid(format!("User {id} ({}) is not a Fastcall user.", user.name)));
+        return Err(ApiException::invalid(format!(
+            "User {id} ({}) is not a Fastcall user.",
+            user.name
+        )));
     }
     Ok(user)
 }
 
 /// The record `recordId` names, when given.
-pub(super) fn related_record<'o>(org: &'o Org, record_id: Option<&str>) -> Result<Option<RecordRef<'o>>, ApiException> {
-    let Some(raw) = record_id else { return Ok(None) };
+pub(super) fn related_record<'o>(
+    org: &'o Org,
+    record_id: Option<&str>,
+) -> Result<Option<RecordRef<'o>>, ApiException> {
+    let Some(raw) = record_id else {
+        return Ok(None);
+    };
     let id = parse_id("recordId", raw)?;
     org.record(id)
         .map(Some)
@@ -62,22 +73,38 @@ pub(super) fn destination(
     field_name: Option<&str>,
 ) -> Result<E164, ApiException> {
     let country = org.settings().default_country;
-    let invalid = |what: String, e| ApiException::new(ErrorCode::Destination, format!("{what} {e}."));
+    let invalid =
+        |what: String, e| ApiException::new(ErrorCode::Destination, format!("{what} {e}."));
     if let Some(raw) = to_phone {
         return E164::parse(raw, country).map_err(|e| invalid(format!("toPhone `{raw}`"), e));
     }
     let missing = |message: String| ApiException::new(ErrorCode::Destination, message);
     match (record, field_name) {
         (Some(record), Some(field)) => {
-            let value = record
-                .field(field)
-                .ok_or_else(|| missing(format!("Record {} has no field {field} to take the destination from.", record.id)))?;
+            let value = record.field(field).ok_or_else(|| {
+                missing(format!(
+                    "Record {} has no field {field} to take the destination from.",
+                    record.id
+                ))
+            })?;
             if value.trim().is_empty() {
-                return Err(missing(format!("Field {field} of record {} is empty: no destination.", record.id)));
+                return Err(missing(format!(
+                    "Field {field} of record {} is empty: no destination.",
+                    record.id
+                )));
             }
-            E164::parse(&value, country).map_err(|e| invalid(format!("Field {field} of record {} (`{value}`)", record.id), e))
+            E164::parse(&value, country).map_err(|e| {
+                invalid(
+                    format!("Field {field} of record {} (`{value}`)", record.id),
+                    e,
+                )
+            })
         }
-        (None, Some(_)) => Err(missing("phoneNumberFieldName needs a recordId to read the destination from.".into())),
-        _ => Err(missing("No destination: pass toPhone, or recordId and phoneNumberFieldName.".into())),
+        (None, Some(_)) => Err(missing(
+            "phoneNumberFieldName needs a recordId to read the destination from.".into(),
+        )),
+        _ => Err(missing(
+            "No destination: pass toPhone, or recordId and phoneNumberFieldName.".into(),
+        )),
     }
 }

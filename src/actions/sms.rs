@@ -8,7 +8,7 @@ use super::caller_id::{self, Use};
 use super::resolve::{acting_user, destination, given, parse_id, related_record};
 use super::{ActionContext, ActionError, ApiException, ErrorCode};
 use crate::domain::objects::{self, SMS_MESSAGE, TASK, VOIP_ERROR_LOG};
-use crate::domain::{template, E164, MediaUrl, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{E164, MediaUrl, SalesforceId, SmsStatus, Timestamp, template};
 use crate::org::{Org, RecordRef, User};
 use crate::storage::{SmsMessage, SmsRecord, Task, VoipErrorLog};
 use crate::voip::{SmsRequest, VoipError, VoipProvider};
@@ -104,7 +104,10 @@ impl Dispatched {
 
 /// Checks the inputs and hands the message to the provider; storing it is the caller's
 /// next step (one at a time in `send`, together for a bulk call).
-pub async fn dispatch(ctx: &ActionContext<'_>, input: &SmsInput) -> Result<Dispatched, ApiException> {
+pub async fn dispatch(
+    ctx: &ActionContext<'_>,
+    input: &SmsInput,
+) -> Result<Dispatched, ApiException> {
     let plan = plan(ctx.org, ctx.invoker, input)?;
     Ok(hand_off(plan, ctx.voip).await)
 }
@@ -112,27 +115,43 @@ pub async fn dispatch(ctx: &ActionContext<'_>, input: &SmsInput) -> Result<Dispa
 /// Sends one message and stores it.
 pub async fn send(ctx: &ActionContext<'_>, input: &SmsInput) -> Result<SmsOutput, ActionError> {
     let dispatched = dispatch(ctx, input).await?;
-    ctx.storage.record_sms(std::slice::from_ref(&dispatched.record)).await?;
+    ctx.storage
+        .record_sms(std::slice::from_ref(&dispatched.record))
+        .await?;
     Ok(dispatched.outcome()?)
 }
 
 /// Every check, in the order the errors are reported: the org's capability (105), the Ids
 /// and values the caller passed (104), the body (101), the destination (102), the caller
 /// ID (103).
-fn plan<'o>(org: &'o Org, invoker: Option<SalesforceId>, input: &SmsInput) -> Result<Plan<'o>, ApiException> {
+fn plan<'o>(
+    org: &'o Org,
+    invoker: Option<SalesforceId>,
+    input: &SmsInput,
+) -> Result<Plan<'o>, ApiException> {
     if !org.settings().sms_enabled {
-        return Err(ApiException::new(ErrorCode::Capability, "SMS is not enabled for this org (settings.smsEnabled)."));
+        return Err(ApiException::new(
+            ErrorCode::Capability,
+            "SMS is not enabled for this org (settings.smsEnabled).",
+        ));
     }
     let user = acting_user(org, invoker, given(&input.user_id))?;
     let record = related_record(org, given(&input.record_id))?;
     let template = given(&input.template_id)
         .map(|raw| {
             let id = parse_id("templateId", raw)?;
-            org.template(id).ok_or_else(|| ApiException::invalid(format!("templateId {id} is not an SMS template of the org.")))
+            org.template(id).ok_or_else(|| {
+                ApiException::invalid(format!(
+                    "templateId {id} is not an SMS template of the org."
+                ))
+            })
         })
         .transpose()?;
     let media_url = given(&input.media_url)
-        .map(|raw| MediaUrl::parse(raw).map_err(|e| ApiException::invalid(format!("mediaURL `{raw}` {e}."))))
+        .map(|raw| {
+            MediaUrl::parse(raw)
+                .map_err(|e| ApiException::invalid(format!("mediaURL `{raw}` {e}.")))
+        })
         .transpose()?;
 
     let body = match template {
@@ -140,8 +159,15 @@ fn plan<'o>(org: &'o Org, invoker: Option<SalesforceId>, input: &SmsInput) -> Re
         None => input.body_text.clone().unwrap_or_default(),
     };
     if body.trim().is_empty() {
-        let detail = if template.is_some() { "The template rendered an empty body." } else { "Pass bodyText or templateId." };
-        return Err(ApiException::new(ErrorCode::BodyMissing, format!("Body text not provided. {detail}")));
+        let detail = if template.is_some() {
+            "The template rendered an empty body."
+        } else {
+            "Pass bodyText or templateId."
+        };
+        return Err(ApiException::new(
+            ErrorCode::BodyMissing,
+            format!("Body text not provided. {detail}"),
+        ));
     }
     let length = body.chars().count();
     if length > MAX_BODY_CHARS {
@@ -150,8 +176,20 @@ fn plan<'o>(org: &'o Org, invoker: Option<SalesforceId>, input: &SmsInput) -> Re
         )));
     }
 
-    let to = destination(org, given(&input.to_phone), record.as_ref(), given(&input.phone_number_field_name))?;
-    let caller = caller_id::resolve(org, user, given(&input.from_phone), Use::Sms { mms: media_url.is_some() })?;
+    let to = destination(
+        org,
+        given(&input.to_phone),
+        record.as_ref(),
+        given(&input.phone_number_field_name),
+    )?;
+    let caller = caller_id::resolve(
+        org,
+        user,
+        given(&input.from_phone),
+        Use::Sms {
+            mms: media_url.is_some(),
+        },
+    )?;
     Ok(Plan {
         user,
         owner: caller.owner,
@@ -170,7 +208,9 @@ fn render(body: &str, user: &User, record: Option<&RecordRef<'_>>) -> String {
         if object.eq_ignore_ascii_case("User") {
             user.field(field).map(Cow::Borrowed)
         } else {
-            record.filter(|r| r.object_type.eq_ignore_ascii_case(object)).and_then(|r| r.field(field))
+            record
+                .filter(|r| r.object_type.eq_ignore_ascii_case(object))
+                .and_then(|r| r.field(field))
         }
     })
 }
@@ -210,10 +250,20 @@ async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched {
             message.status = accepted.status;
             let task = plan.related.map(|related| task_for(&message, related));
             message.task_id = task.as_ref().map(|t| t.id);
-            Dispatched { record: SmsRecord { message, task, voip_error: None }, refusal: None }
+            Dispatched {
+                record: SmsRecord {
+                    message,
+                    task,
+                    voip_error: None,
+                },
+                refusal: None,
+            }
         }
         Err(refusal) => {
-            let VoipError::Refused { code, message: reason } = &refusal;
+            let VoipError::Refused {
+                code,
+                message: reason,
+            } = &refusal;
             message.error_code = Some(*code);
             message.error_message = Some(reason.clone());
             let voip_error = VoipErrorLog {
@@ -229,16 +279,26 @@ async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched {
                 to_phone: message.to_phone,
                 user_id: message.user_id,
             };
-            let record = SmsRecord { message, task: None, voip_error: Some(voip_error) };
-            Dispatched { record, refusal: Some(refusal) }
+            let record = SmsRecord {
+                message,
+                task: None,
+                voip_error: Some(voip_error),
+            };
+            Dispatched {
+                record,
+                refusal: Some(refusal),
+            }
         }
     }
 }
 
 /// The activity logged on the related record, owned by the acting user.
 fn task_for(message: &SmsMessage, related: SalesforceId) -> Task {
-    let (who_id, what_id) =
-        if objects::is_who(related.key_prefix()) { (Some(related), None) } else { (None, Some(related)) };
+    let (who_id, what_id) = if objects::is_who(related.key_prefix()) {
+        (Some(related), None)
+    } else {
+        (None, Some(related))
+    };
     Task {
         id: SalesforceId::generate(TASK.key_prefix),
         created_at: message.created_at,
@@ -253,4 +313,3 @@ fn task_for(message: &SmsMessage, related: SalesforceId) -> Task {
         sms_message_id: Some(message.id),
     }
 }
-

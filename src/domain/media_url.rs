@@ -31,11 +31,16 @@ impl MediaUrl {
         if url.host_str().is_none_or(str::is_empty) {
             return Err(MediaUrlError::NotAbsolute);
         }
-        let file_name = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or("");
-        if let Some((_, extension)) = file_name.rsplit_once('.') {
-            if !IMAGE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(extension)) {
-                return Err(MediaUrlError::Extension(extension.to_owned()));
-            }
+        let file_name = url
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .unwrap_or("");
+        if let Some((_, extension)) = file_name.rsplit_once('.')
+            && !IMAGE_EXTENSIONS
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(extension))
+        {
+            return Err(MediaUrlError::Extension(extension.to_owned()));
         }
         Ok(Self(url))
     }
@@ -74,10 +79,19 @@ mod tests {
             ("cat.png", MediaUrlError::NotAbsolute),
             ("/images/cat.png", MediaUrlError::NotAbsolute),
             ("", MediaUrlError::NotAbsolute),
-            ("ftp://example.com/cat.png", MediaUrlError::Scheme("ftp".into())),
+            (
+                "ftp://example.com/cat.png",
+                MediaUrlError::Scheme("ftp".into()),
+            ),
             ("file:///etc/passwd", MediaUrlError::Scheme("file".into())),
-            ("https://example.com/movie.mp4", MediaUrlError::Extension("mp4".into())),
-            ("https://example.com/doc.pdf?x.png", MediaUrlError::Extension("pdf".into())),
+            (
+                "https://example.com/movie.mp4",
+                MediaUrlError::Extension("mp4".into()),
+            ),
+            (
+                "https://example.com/doc.pdf?x.png",
+                MediaUrlError::Extension("pdf".into()),
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(MediaUrl::parse(input), Err(expected), "{input}");

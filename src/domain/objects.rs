@@ -9,18 +9,45 @@ pub struct ObjectType {
     pub key_prefix: &'static str,
 }
 
-pub const USER: ObjectType = ObjectType { api_name: "User", key_prefix: "005" };
-pub const GROUP: ObjectType = ObjectType { api_name: "Group", key_prefix: "00G" };
-pub const TASK: ObjectType = ObjectType { api_name: "Task", key_prefix: "00T" };
-pub const CONTACT: ObjectType = ObjectType { api_name: "Contact", key_prefix: "003" };
-pub const LEAD: ObjectType = ObjectType { api_name: "Lead", key_prefix: "00Q" };
+pub const USER: ObjectType = ObjectType {
+    api_name: "User",
+    key_prefix: "005",
+};
+pub const GROUP: ObjectType = ObjectType {
+    api_name: "Group",
+    key_prefix: "00G",
+};
+pub const TASK: ObjectType = ObjectType {
+    api_name: "Task",
+    key_prefix: "00T",
+};
+pub const CONTACT: ObjectType = ObjectType {
+    api_name: "Contact",
+    key_prefix: "003",
+};
+pub const LEAD: ObjectType = ObjectType {
+    api_name: "Lead",
+    key_prefix: "00Q",
+};
 
 // The emulator's own custom objects. A managed package fixes its prefixes; these are the
 // emulator's (the README lists them).
-pub const SMS_MESSAGE: ObjectType = ObjectType { api_name: "FastCall__SMS_Message__c", key_prefix: "a0S" };
-pub const CALL: ObjectType = ObjectType { api_name: "FastCall__Call__c", key_prefix: "a0C" };
-pub const VOIP_ERROR_LOG: ObjectType = ObjectType { api_name: "FastCall__VoIP_Error_Log__c", key_prefix: "a0E" };
-pub const STATUS_LOG: ObjectType = ObjectType { api_name: "FastCall__User_Status_Log__c", key_prefix: "a0L" };
+pub const SMS_MESSAGE: ObjectType = ObjectType {
+    api_name: "FastCall__SMS_Message__c",
+    key_prefix: "a0S",
+};
+pub const CALL: ObjectType = ObjectType {
+    api_name: "FastCall__Call__c",
+    key_prefix: "a0C",
+};
+pub const VOIP_ERROR_LOG: ObjectType = ObjectType {
+    api_name: "FastCall__VoIP_Error_Log__c",
+    key_prefix: "a0E",
+};
+pub const STATUS_LOG: ObjectType = ObjectType {
+    api_name: "FastCall__User_Status_Log__c",
+    key_prefix: "a0L",
+};
 
 /// Standard objects that org records may belong to, by key prefix.
 const STANDARD_RECORD_OBJECTS: [(&str, &str); 5] = [
@@ -33,7 +60,10 @@ const STANDARD_RECORD_OBJECTS: [(&str, &str); 5] = [
 
 /// The standard object a key prefix stands for, when it is one the emulator knows.
 pub fn standard_object_for_prefix(key_prefix: &str) -> Option<&'static str> {
-    STANDARD_RECORD_OBJECTS.iter().find(|(p, _)| *p == key_prefix).map(|(_, name)| *name)
+    STANDARD_RECORD_OBJECTS
+        .iter()
+        .find(|(p, _)| *p == key_prefix)
+        .map(|(_, name)| *name)
 }
 
 /// Whether a Task relates to a record through `WhoId` (people) rather than `WhatId`.

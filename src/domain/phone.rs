@@ -57,12 +57,19 @@ impl E164 {
     /// national-rules check; `None` when it is not `+` and up to 15 digits.
     pub fn from_canonical(formatted: &str) -> Option<Self> {
         let raw = formatted.as_bytes();
-        if raw.len() < 2 || raw.len() > 16 || raw.first() != Some(&b'+') || !raw[1..].iter().all(u8::is_ascii_digit) {
+        if raw.len() < 2
+            || raw.len() > 16
+            || raw.first() != Some(&b'+')
+            || !raw[1..].iter().all(u8::is_ascii_digit)
+        {
             return None;
         }
         let mut bytes = [0u8; 16];
         bytes[..raw.len()].copy_from_slice(raw);
-        Some(Self { len: raw.len() as u8, bytes })
+        Some(Self {
+            len: raw.len() as u8,
+            bytes,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -122,7 +129,13 @@ mod tests {
 
     #[test]
     fn national_formats_use_the_default_country() {
-        for input in ["(415) 555-0123", "415-555-0123", "4155550123", "1 415 555 0123", " +1 415 555 0123 "] {
+        for input in [
+            "(415) 555-0123",
+            "415-555-0123",
+            "4155550123",
+            "1 415 555 0123",
+            " +1 415 555 0123 ",
+        ] {
             assert_eq!(us(input).as_deref(), Ok("+14155550123"), "{input:?}");
         }
     }
@@ -130,8 +143,14 @@ mod tests {
     #[test]
     fn leading_plus_is_international_whatever_the_default_country() {
         let gb: Country = "gb".parse().unwrap();
-        assert_eq!(E164::parse("+1 415 555 0123", gb).unwrap().as_str(), "+14155550123");
-        assert_eq!(E164::parse("020 7946 0018", gb).unwrap().as_str(), "+442079460018");
+        assert_eq!(
+            E164::parse("+1 415 555 0123", gb).unwrap().as_str(),
+            "+14155550123"
+        );
+        assert_eq!(
+            E164::parse("020 7946 0018", gb).unwrap().as_str(),
+            "+442079460018"
+        );
         assert_eq!(us("+44 20 7946 0018").as_deref(), Ok("+442079460018"));
     }
 

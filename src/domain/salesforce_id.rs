@@ -41,7 +41,7 @@ impl SalesforceId {
             15 => {
                 id[..15].copy_from_slice(bytes);
                 let sum = checksum(&id[..15]);
-        id[15..].copy_from_slice(&sum);
+                id[15..].copy_from_slice(&sum);
             }
             18 => {
                 id.copy_from_slice(bytes);
@@ -61,7 +61,9 @@ impl SalesforceId {
 
     /// A new random Id for an object with the given three-character key prefix.
     pub fn generate(key_prefix: &str) -> Self {
-        debug_assert!(key_prefix.len() == 3 && key_prefix.bytes().all(|b| b.is_ascii_alphanumeric()));
+        debug_assert!(
+            key_prefix.len() == 3 && key_prefix.bytes().all(|b| b.is_ascii_alphanumeric())
+        );
         let mut id = [0u8; 18];
         id[..3].copy_from_slice(key_prefix.as_bytes());
         let mut random = uuid::Uuid::new_v4().as_u128();
@@ -154,7 +156,9 @@ impl Serialize for SalesforceId {
 impl<'de> Deserialize<'de> for SalesforceId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Self::parse(&raw).map_err(|e| serde::de::Error::custom(format!("`{raw}` is not a Salesforce Id: it {e}")))
+        Self::parse(&raw).map_err(|e| {
+            serde::de::Error::custom(format!("`{raw}` is not a Salesforce Id: it {e}"))
+        })
     }
 }
 
@@ -179,19 +183,31 @@ mod tests {
     #[test]
     fn upper_or_lower_cased_18_character_id_is_recased() {
         let canonical = SalesforceId::parse("0036000000QKv5TAAT").unwrap();
-        assert_eq!(SalesforceId::parse("0036000000QKV5TAAT").unwrap(), canonical);
-        assert_eq!(SalesforceId::parse("0036000000qkv5taat").unwrap(), canonical);
+        assert_eq!(
+            SalesforceId::parse("0036000000QKV5TAAT").unwrap(),
+            canonical
+        );
+        assert_eq!(
+            SalesforceId::parse("0036000000qkv5taat").unwrap(),
+            canonical
+        );
     }
 
     #[test]
     fn mixed_case_id_with_a_wrong_checksum_is_rejected() {
-        assert_eq!(SalesforceId::parse("0036000000QKv5TAAA"), Err(IdError::Checksum));
+        assert_eq!(
+            SalesforceId::parse("0036000000QKv5TAAA"),
+            Err(IdError::Checksum)
+        );
     }
 
     #[test]
     fn checksum_marking_a_digit_as_upper_case_is_rejected() {
         // 'B' sets bit 0 of the first block, whose first character is the digit '0'.
-        assert_eq!(SalesforceId::parse("0036000000qkv5tbat"), Err(IdError::Checksum));
+        assert_eq!(
+            SalesforceId::parse("0036000000qkv5tbat"),
+            Err(IdError::Checksum)
+        );
     }
 
     #[test]
@@ -216,7 +232,10 @@ mod tests {
             assert_eq!(id.key_prefix(), "a0S");
             assert_eq!(SalesforceId::parse(id.as_str()), Ok(id));
             assert_eq!(SalesforceId::parse(&id.as_str()[..15]), Ok(id));
-            assert_eq!(SalesforceId::parse(&id.as_str().to_ascii_lowercase()), Ok(id));
+            assert_eq!(
+                SalesforceId::parse(&id.as_str().to_ascii_lowercase()),
+                Ok(id)
+            );
         }
     }
 }

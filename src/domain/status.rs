@@ -15,7 +15,13 @@ pub enum SmsStatus {
 }
 
 impl SmsStatus {
-    pub const ALL: [SmsStatus; 5] = [Self::Queued, Self::Sent, Self::Delivered, Self::Undelivered, Self::Failed];
+    pub const ALL: [SmsStatus; 5] = [
+        Self::Queued,
+        Self::Sent,
+        Self::Delivered,
+        Self::Undelivered,
+        Self::Failed,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -29,7 +35,9 @@ impl SmsStatus {
 
     /// Case-insensitive, for filters typed by hand.
     pub fn parse(input: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(input.trim()))
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(input.trim()))
     }
 }
 

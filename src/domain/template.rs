@@ -5,7 +5,10 @@ use std::borrow::Cow;
 /// Renders `template`, replacing each `{!Object.Field}` with what `resolve(object, field)`
 /// returns. Whatever it cannot resolve (an unknown object or field, or a merge field that is
 /// not `Object.Field`) renders empty, as in Salesforce. An unterminated `{!` is kept as text.
-pub fn render<'v>(template: &str, mut resolve: impl FnMut(&str, &str) -> Option<Cow<'v, str>>) -> String {
+pub fn render<'v>(
+    template: &str,
+    mut resolve: impl FnMut(&str, &str) -> Option<Cow<'v, str>>,
+) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("{!") {
@@ -14,10 +17,10 @@ pub fn render<'v>(template: &str, mut resolve: impl FnMut(&str, &str) -> Option<
         };
         out.push_str(&rest[..start]);
         let reference = rest[start + 2..start + 2 + len].trim();
-        if let Some((object, field)) = reference.split_once('.') {
-            if let Some(value) = resolve(object.trim(), field.trim()) {
-                out.push_str(&value);
-            }
+        if let Some((object, field)) = reference.split_once('.')
+            && let Some(value) = resolve(object.trim(), field.trim())
+        {
+            out.push_str(&value);
         }
         rest = &rest[start + 2 + len + 1..];
     }
@@ -55,15 +58,27 @@ mod tests {
 
     #[test]
     fn text_without_merge_fields_is_unchanged() {
-        for text in ["", "plain", "braces { } and ! alone", "{Contact.FirstName}", "ünïcödé ✓"] {
+        for text in [
+            "",
+            "plain",
+            "braces { } and ! alone",
+            "{Contact.FirstName}",
+            "ünïcödé ✓",
+        ] {
             assert_eq!(render(text, contact), text);
         }
     }
 
     #[test]
     fn unterminated_merge_field_is_kept_as_text() {
-        assert_eq!(render("Hi {!Contact.FirstName", contact), "Hi {!Contact.FirstName");
-        assert_eq!(render("{!Contact.FirstName} {!User.Name", contact), "Ada {!User.Name");
+        assert_eq!(
+            render("Hi {!Contact.FirstName", contact),
+            "Hi {!Contact.FirstName"
+        );
+        assert_eq!(
+            render("{!Contact.FirstName} {!User.Name", contact),
+            "Ada {!User.Name"
+        );
     }
 
     #[test]

@@ -45,14 +45,19 @@ impl Timestamp {
 
     /// RFC 3339 with milliseconds, for logs and event payloads.
     pub fn to_rfc3339(self) -> String {
-        self.to_datetime().to_rfc3339_opts(SecondsFormat::Millis, true)
+        self.to_datetime()
+            .to_rfc3339_opts(SecondsFormat::Millis, true)
     }
 }
 
 /// Salesforce's datetime form.
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.to_datetime().format("%Y-%m-%dT%H:%M:%S%.3f%z"))
+        write!(
+            f,
+            "{}",
+            self.to_datetime().format("%Y-%m-%dT%H:%M:%S%.3f%z")
+        )
     }
 }
 
@@ -83,7 +88,10 @@ mod tests {
     fn written_as_salesforce_writes_datetimes() {
         let ts = Timestamp::parse("2026-11-26T13:13:22Z").unwrap();
         assert_eq!(ts.to_string(), "2026-11-26T13:13:22.000+0000");
-        assert_eq!(Timestamp::from_millis(ts.millis() + 7).to_string(), "2026-11-26T13:13:22.007+0000");
+        assert_eq!(
+            Timestamp::from_millis(ts.millis() + 7).to_string(),
+            "2026-11-26T13:13:22.007+0000"
+        );
     }
 
     #[test]

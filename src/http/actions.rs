@@ -1,14 +1,14 @@
 //! The direct action routes: `POST /actions/{Action}` with one input object, answering the
 //! output map or an APIException.
 
+use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 use super::error::{ExceptionResponse, PlatformError};
-use super::extract::{parse_json, Body, BodyError, Caller};
-use crate::actions::{sms, ActionName, ApiException};
+use super::extract::{Body, BodyError, Caller, parse_json};
+use crate::actions::{ActionName, ApiException, sms};
 use crate::state::AppState;
 
 #[tracing::instrument(skip_all, fields(action = tracing::field::Empty))]
@@ -41,5 +41,8 @@ pub async fn invoke(
 
 /// A body problem, as the APIException (104) a direct caller expects.
 fn body_exception(error: &BodyError) -> ExceptionResponse {
-    ExceptionResponse { status: error.status(), exception: ApiException::invalid(error.message()) }
+    ExceptionResponse {
+        status: error.status(),
+        exception: ApiException::invalid(error.message()),
+    }
 }

@@ -4,9 +4,9 @@
 
 use std::borrow::Cow;
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 
 use crate::actions::{ActionError, ApiException, ErrorCode};
@@ -41,7 +41,10 @@ pub struct ExceptionResponse {
 
 impl From<ApiException> for ExceptionResponse {
     fn from(exception: ApiException) -> Self {
-        Self { status: exception_status(exception.code), exception }
+        Self {
+            status: exception_status(exception.code),
+            exception,
+        }
     }
 }
 
@@ -73,12 +76,24 @@ struct PlatformBody<'a> {
 }
 
 impl PlatformError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { status, code, message: message.into() }
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "The requested resource does not exist")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "The requested resource does not exist",
+        )
     }
 
     pub fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
@@ -90,11 +105,18 @@ impl PlatformError {
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "HTTP method not allowed for this resource")
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "HTTP method not allowed for this resource",
+        )
     }
 
     fn body(&self) -> PlatformBody<'_> {
-        PlatformBody { error_code: self.code, message: &self.message }
+        PlatformBody {
+            error_code: self.code,
+            message: &self.message,
+        }
     }
 }
 
@@ -104,11 +126,19 @@ impl From<StorageError> for PlatformError {
         match error {
             StorageError::Unavailable(_) => {
                 tracing::warn!(%error, "database unavailable");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "The database is unavailable; try again shortly.")
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "SERVICE_UNAVAILABLE",
+                    "The database is unavailable; try again shortly.",
+                )
             }
             other => {
                 tracing::error!(error = %other, "storage failure");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN_EXCEPTION", "The emulator failed; its log has the details.")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "UNKNOWN_EXCEPTION",
+                    "The emulator failed; its log has the details.",
+                )
             }
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::error::PlatformError;
@@ -35,9 +35,13 @@ impl BodyError {
 
     pub fn message(&self) -> String {
         match self {
-            Self::TooLarge => "The request body is larger than the limit (see --max-body-bytes).".into(),
+            Self::TooLarge => {
+                "The request body is larger than the limit (see --max-body-bytes).".into()
+            }
             Self::Unreadable(reason) => format!("The request body could not be read: {reason}"),
-            Self::Malformed(reason) => format!("The request body is not valid JSON for this call: {reason}"),
+            Self::Malformed(reason) => {
+                format!("The request body is not valid JSON for this call: {reason}")
+            }
         }
     }
 }
@@ -55,7 +59,9 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Bytes::from_request(req, state).await {
             Ok(bytes) => Ok(Self(bytes)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(BodyError::TooLarge),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(BodyError::TooLarge)
+            }
             Err(rejection) => Err(BodyError::Unreadable(rejection.body_text())),
         }
     }
@@ -66,7 +72,9 @@ impl<S: Send + Sync> FromRequest<S> for Body {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe_json_error)?;
-    deserializer.end().map_err(|e| BodyError::Malformed(e.to_string()))?;
+    deserializer
+        .end()
+        .map_err(|e| BodyError::Malformed(e.to_string()))?;
     Ok(value)
 }
 
@@ -90,7 +98,10 @@ pub struct Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = PlatformError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let org = state.org();
         let invoker = identify(&parts.headers, &org)?;
         Ok(Self { org, invoker })
@@ -105,7 +116,9 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 fn identify(headers: &HeaderMap, org: &Org) -> Result<Option<SalesforceId>, PlatformError> {
     if org.has_api_keys() {
         let user = presented_key(headers).and_then(|key| org.user_for_api_key(key));
-        return user.map(Some).ok_or_else(|| PlatformError::unauthorized("Session expired or invalid"));
+        return user
+            .map(Some)
+            .ok_or_else(|| PlatformError::unauthorized("Session expired or invalid"));
     }
     match headers.get(USER_HEADER) {
         None => Ok(org.settings().default_user_id),
@@ -114,7 +127,9 @@ fn identify(headers: &HeaderMap, org: &Org) -> Result<Option<SalesforceId>, Plat
             .ok()
             .and_then(|v| SalesforceId::parse(v.trim()).ok())
             .map(Some)
-            .ok_or_else(|| PlatformError::unauthorized("X-Fastcall-User-Id is not a valid Salesforce user Id")),
+            .ok_or_else(|| {
+                PlatformError::unauthorized("X-Fastcall-User-Id is not a valid Salesforce user Id")
+            }),
     }
 }
 
@@ -150,7 +165,9 @@ mod tests {
     #[test]
     fn json_errors_name_the_field() {
         assert!(malformed(r#"{"toPhone": 5}"#).starts_with("toPhone: invalid type: integer `5`"));
-        assert!(malformed(r#"{"toPhone": "1", "colour": "red"}"#).contains("unknown field `colour`"));
+        assert!(
+            malformed(r#"{"toPhone": "1", "colour": "red"}"#).contains("unknown field `colour`")
+        );
         assert!(malformed("{").contains("EOF"));
         assert!(malformed(r#"{"toPhone": "1"} trailing"#).contains("trailing"));
         assert!(malformed("").contains("EOF"));

@@ -12,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::{middleware, Json, Router};
+use axum::{Json, Router, middleware};
 use serde_json::json;
 
 use crate::state::AppState;
@@ -22,13 +22,22 @@ use error::{PlatformError, SalesforceError};
 pub fn router(state: AppState) -> Router {
     let services = Router::new()
         .route("/data/{version}/actions/custom/apex", get(salesforce::list))
-        .route("/data/{version}/actions/custom/apex/{action}", get(salesforce::describe).post(salesforce::invoke))
-        .route("/data/{version}/sobjects/{object}/{id}", get(salesforce::sobject))
+        .route(
+            "/data/{version}/actions/custom/apex/{action}",
+            get(salesforce::describe).post(salesforce::invoke),
+        )
+        .route(
+            "/data/{version}/sobjects/{object}/{id}",
+            get(salesforce::sobject),
+        )
         .fallback(salesforce_not_found)
         .method_not_allowed_fallback(salesforce_method_not_allowed);
 
     let emulator = Router::new()
-        .route("/_emulator/org", get(emulator::get_org).put(emulator::put_org))
+        .route(
+            "/_emulator/org",
+            get(emulator::get_org).put(emulator::put_org),
+        )
         .route("/_emulator/messages", get(emulator::list_messages))
         .route("/_emulator/messages/{id}", get(emulator::get_message))
         .route("/_emulator/tasks", get(emulator::list_tasks))
@@ -36,7 +45,10 @@ pub fn router(state: AppState) -> Router {
         .route("/_emulator/voip-errors", get(emulator::list_voip_errors))
         .route("/_emulator/voip-errors/{id}", get(emulator::get_voip_error))
         .route("/_emulator/reset", post(emulator::reset))
-        .route_layer(middleware::from_fn_with_state(state.clone(), emulator::require_admin));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            emulator::require_admin,
+        ));
 
     Router::new()
         .route("/actions/{action}", post(actions::invoke))
@@ -60,7 +72,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Err(error) => {
             tracing::warn!(%error, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "reason": "database unreachable" })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "reason": "database unreachable" })),
+            )
         }
     }
 }

@@ -18,9 +18,15 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     type Rejection = PlatformError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let RawQuery(raw) = RawQuery::from_request_parts(parts, state).await.unwrap_or(RawQuery(None));
+        let RawQuery(raw) = RawQuery::from_request_parts(parts, state)
+            .await
+            .unwrap_or(RawQuery(None));
         let pairs = raw
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
             .unwrap_or_default();
         Ok(Self(pairs))
     }
@@ -35,8 +41,15 @@ pub struct Accepts {
 }
 
 /// Parses the filters, refusing unknown ones so a typo does not silently match everything.
-pub fn list_filter(pairs: &QueryPairs, org: &Org, accepts: Accepts) -> Result<ListFilter, PlatformError> {
-    let mut filter = ListFilter { limit: DEFAULT_LIMIT, ..ListFilter::default() };
+pub fn list_filter(
+    pairs: &QueryPairs,
+    org: &Org,
+    accepts: Accepts,
+) -> Result<ListFilter, PlatformError> {
+    let mut filter = ListFilter {
+        limit: DEFAULT_LIMIT,
+        ..ListFilter::default()
+    };
     for (name, value) in &pairs.0 {
         match name.as_str() {
             "to" if accepts.phones => filter.to = Some(phone(name, value, org)?),
@@ -45,12 +58,22 @@ pub fn list_filter(pairs: &QueryPairs, org: &Org, accepts: Accepts) -> Result<Li
             "relatedRecordId" => filter.related_record_id = Some(id(name, value)?),
             "status" if accepts.statuses.is_some() => {
                 let allowed = accepts.statuses.unwrap_or_default();
-                let status = allowed.iter().find(|s| s.eq_ignore_ascii_case(value.trim())).ok_or_else(|| {
-                    invalid(format!("status `{value}` is not one of {}", allowed.join(", ")))
-                })?;
+                let status = allowed
+                    .iter()
+                    .find(|s| s.eq_ignore_ascii_case(value.trim()))
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "status `{value}` is not one of {}",
+                            allowed.join(", ")
+                        ))
+                    })?;
                 filter.status = Some((*status).to_owned());
             }
-            "since" => filter.since = Some(Timestamp::parse(value.trim()).map_err(|e| invalid(format!("since: {e}")))?),
+            "since" => {
+                filter.since = Some(
+                    Timestamp::parse(value.trim()).map_err(|e| invalid(format!("since: {e}")))?,
+                )
+            }
             "limit" => filter.limit = limit(value)?,
             other => {
                 let mut known = vec!["userId", "relatedRecordId", "since", "limit"];
@@ -60,7 +83,10 @@ pub fn list_filter(pairs: &QueryPairs, org: &Org, accepts: Accepts) -> Result<Li
                 if accepts.statuses.is_some() {
                     known.push("status");
                 }
-                return Err(invalid(format!("unknown filter `{other}`; this list takes {}", known.join(", "))));
+                return Err(invalid(format!(
+                    "unknown filter `{other}`; this list takes {}",
+                    known.join(", ")
+                )));
             }
         }
     }
@@ -81,11 +107,13 @@ fn phone(name: &str, value: &str, org: &Org) -> Result<E164, PlatformError> {
         }
         _ => value,
     };
-    E164::parse(value, org.settings().default_country).map_err(|e| invalid(format!("{name} `{value}` {e}")))
+    E164::parse(value, org.settings().default_country)
+        .map_err(|e| invalid(format!("{name} `{value}` {e}")))
 }
 
 fn id(name: &str, value: &str) -> Result<SalesforceId, PlatformError> {
-    SalesforceId::parse(value.trim()).map_err(|e| invalid(format!("{name} `{value}` is not a Salesforce Id: it {e}")))
+    SalesforceId::parse(value.trim())
+        .map_err(|e| invalid(format!("{name} `{value}` is not a Salesforce Id: it {e}")))
 }
 
 fn limit(value: &str) -> Result<u32, PlatformError> {
@@ -94,5 +122,9 @@ fn limit(value: &str) -> Result<u32, PlatformError> {
         .parse::<u32>()
         .ok()
         .filter(|n| (1..=MAX_LIMIT).contains(n))
-        .ok_or_else(|| invalid(format!("limit `{value}` must be a whole number from 1 to {MAX_LIMIT}")))
+        .ok_or_else(|| {
+            invalid(format!(
+                "limit `{value}` must be a whole number from 1 to {MAX_LIMIT}"
+            ))
+        })
 }

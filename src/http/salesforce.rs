@@ -1,19 +1,19 @@
 //! The Salesforce REST shape: `/services/data/vNN.N/actions/custom/apex/...` (invoke, list,
 //! describe) and `/services/data/vNN.N/sobjects/{Object}/{Id}`.
 
+use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::error::{PlatformError, SalesforceError};
-use super::extract::{parse_json, Body, BodyError, Caller};
+use super::extract::{Body, BodyError, Caller, parse_json};
 use super::views;
 use crate::actions::catalog::{self, Parameter};
-use crate::actions::{sms, ActionName, ApiException};
+use crate::actions::{ActionName, ApiException, sms};
 use crate::domain::SalesforceId;
 use crate::state::AppState;
 
@@ -46,7 +46,12 @@ struct InvocationError {
 impl<'a, O> InvocationResult<'a, O> {
     fn new(action_name: &'a str, outcome: Result<O, ApiException>) -> Self {
         match outcome {
-            Ok(output) => Self { action_name, errors: None, is_success: true, output_values: Some(output) },
+            Ok(output) => Self {
+                action_name,
+                errors: None,
+                is_success: true,
+                output_values: Some(output),
+            },
             Err(exception) => Self {
                 action_name,
                 errors: Some([InvocationError {
@@ -73,7 +78,11 @@ fn check_version(version: &str) -> Result<(), SalesforceError> {
                 && major.bytes().all(|b| b.is_ascii_digit())
                 && minor.bytes().all(|b| b.is_ascii_digit())
         });
-    if valid { Ok(()) } else { Err(PlatformError::not_found().into()) }
+    if valid {
+        Ok(())
+    } else {
+        Err(PlatformError::not_found().into())
+    }
 }
 
 #[tracing::instrument(skip_all, fields(action = tracing::field::Empty, inputs = tracing::field::Empty))]
@@ -93,7 +102,10 @@ pub async fn invoke(
     let limit = state.limits().max_bulk_inputs;
     tracing::Span::current().record("inputs", request.inputs.len());
     if request.inputs.is_empty() || request.inputs.len() > limit {
-        let message = format!("inputs must hold between 1 and {limit} inputs; this request has {}", request.inputs.len());
+        let message = format!(
+            "inputs must hold between 1 and {limit} inputs; this request has {}",
+            request.inputs.len()
+        );
         return Err(PlatformError::bad_request("INVALID_INPUT", message).into());
     }
     let ctx = state.action_context(&caller.org, caller.invoker);
@@ -117,7 +129,11 @@ pub async fn invoke(
             results(&action_name, outcomes)
         }
     };
-    let status = if all_succeeded { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if all_succeeded {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     Ok((status, body).into_response())
 }
 
@@ -125,14 +141,24 @@ fn parse_input<T: serde::de::DeserializeOwned>(raw: &RawValue) -> Result<T, ApiE
     parse_json(raw.get().as_bytes()).map_err(|e| ApiException::invalid(e.message()))
 }
 
-fn results<O: Serialize>(action_name: &str, outcomes: Vec<Result<O, ApiException>>) -> (bool, Json<Vec<InvocationResult<'_, O>>>) {
+fn results<O: Serialize>(
+    action_name: &str,
+    outcomes: Vec<Result<O, ApiException>>,
+) -> (bool, Json<Vec<InvocationResult<'_, O>>>) {
     let all_succeeded = outcomes.iter().all(Result::is_ok);
-    let results = outcomes.into_iter().map(|o| InvocationResult::new(action_name, o)).collect();
+    let results = outcomes
+        .into_iter()
+        .map(|o| InvocationResult::new(action_name, o))
+        .collect();
     (all_succeeded, Json(results))
 }
 
 fn json_parser_error(error: BodyError) -> SalesforceError {
-    let code = if error == BodyError::TooLarge { "REQUEST_TOO_LARGE" } else { "JSON_PARSER_ERROR" };
+    let code = if error == BodyError::TooLarge {
+        "REQUEST_TOO_LARGE"
+    } else {
+        "JSON_PARSER_ERROR"
+    };
     PlatformError::new(error.status(), code, error.message()).into()
 }
 
@@ -157,7 +183,11 @@ pub async fn list(
     caller?;
     let actions = ActionName::ALL
         .into_iter()
-        .map(|name| ActionSummary { label: catalog::spec(name).label, name: name.namespaced(), kind: "APEX" })
+        .map(|name| ActionSummary {
+            label: catalog::spec(name).label,
+            name: name.namespaced(),
+            kind: "APEX",
+        })
         .collect();
     Ok(Json(ActionList { actions }))
 }
@@ -239,5 +269,7 @@ pub async fn sobject(
     let caller = caller?;
     let id = SalesforceId::parse(&raw_id).map_err(|_| PlatformError::not_found())?;
     let found = views::sobject(state.storage(), &caller.org, &version, &object, id).await?;
-    found.map(|json| json.into_response()).ok_or_else(|| PlatformError::not_found().into())
+    found
+        .map(|json| json.into_response())
+        .ok_or_else(|| PlatformError::not_found().into())
 }

@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::actions::sms::{SmsOutput, DIRECTION};
+use crate::actions::sms::{DIRECTION, SmsOutput};
 use crate::domain::objects::{SMS_MESSAGE, TASK};
 use crate::domain::{E164, SalesforceId, SmsStatus, Timestamp};
 use crate::org::Org;
@@ -126,7 +126,10 @@ struct Attributes {
 
 impl Attributes {
     fn new(version: &str, object: &str, id: SalesforceId) -> Self {
-        Self { object: object.to_owned(), url: format!("/services/data/{version}/sobjects/{object}/{id}") }
+        Self {
+            object: object.to_owned(),
+            url: format!("/services/data/{version}/sobjects/{object}/{id}"),
+        }
     }
 }
 
@@ -209,13 +212,25 @@ pub async fn sobject(
     id: SalesforceId,
 ) -> Result<Option<Json<Value>>, StorageError> {
     let json = if object.eq_ignore_ascii_case(SMS_MESSAGE.api_name) {
-        storage.sms_message(id).await?.map(|m| to_value(sms_object(version, m)))
+        storage
+            .sms_message(id)
+            .await?
+            .map(|m| to_value(sms_object(version, m)))
     } else if object.eq_ignore_ascii_case(TASK.api_name) {
-        storage.task(id).await?.map(|t| to_value(task_object(version, t)))
+        storage
+            .task(id)
+            .await?
+            .map(|t| to_value(task_object(version, t)))
     } else {
-        org.record(id).filter(|r| r.object_type.eq_ignore_ascii_case(object)).map(|r| {
-            to_value(OrgRecordObject { attributes: Attributes::new(version, r.object_type, id), id, fields: r.fields })
-        })
+        org.record(id)
+            .filter(|r| r.object_type.eq_ignore_ascii_case(object))
+            .map(|r| {
+                to_value(OrgRecordObject {
+                    attributes: Attributes::new(version, r.object_type, id),
+                    id,
+                    fields: r.fields,
+                })
+            })
     };
     Ok(json.map(Json))
 }

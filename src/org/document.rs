@@ -47,7 +47,12 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { sms_enabled: true, voice_enabled: true, default_country: Country::US, default_user_id: None }
+        Self {
+            sms_enabled: true,
+            voice_enabled: true,
+            default_country: Country::US,
+            default_user_id: None,
+        }
     }
 }
 
@@ -161,7 +166,10 @@ pub struct ApiKey {
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiKey").field("key", &"***").field("user_id", &self.user_id).finish()
+        f.debug_struct("ApiKey")
+            .field("key", &"***")
+            .field("user_id", &self.user_id)
+            .finish()
     }
 }
 

@@ -59,12 +59,18 @@ impl fmt::Display for OrgProblem {
 }
 
 fn join(problems: &[OrgProblem]) -> String {
-    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl InvalidOrg {
     fn single(path: String, message: String) -> Self {
-        Self { problems: vec![OrgProblem { path, message }] }
+        Self {
+            problems: vec![OrgProblem { path, message }],
+        }
     }
 }
 
@@ -81,11 +87,13 @@ impl OrgDocument {
         let parsed = match format {
             OrgFormat::Json => {
                 let mut de = serde_json::Deserializer::from_slice(input);
-                serde_path_to_error::deserialize(&mut de).map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+                serde_path_to_error::deserialize(&mut de)
+                    .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
             }
             OrgFormat::Yaml => {
-                let text = std::str::from_utf8(input)
-                    .map_err(|_| InvalidOrg::single(String::new(), "org data is not UTF-8 text".into()))?;
+                let text = std::str::from_utf8(input).map_err(|_| {
+                    InvalidOrg::single(String::new(), "org data is not UTF-8 text".into())
+                })?;
                 serde_path_to_error::deserialize(serde_norway::Deserializer::from_str(text))
                     .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
             }
@@ -105,7 +113,8 @@ impl Org {
     }
 
     pub fn demo() -> Self {
-        let document = OrgDocument::parse(DEMO_ORG_YAML.as_bytes(), OrgFormat::Yaml).expect("the demo org parses");
+        let document = OrgDocument::parse(DEMO_ORG_YAML.as_bytes(), OrgFormat::Yaml)
+            .expect("the demo org parses");
         Self::new(document).expect("the demo org is valid")
     }
 
@@ -127,11 +136,15 @@ impl Org {
     }
 
     pub fn user_status(&self, id: SalesforceId) -> Option<&UserStatus> {
-        self.statuses.get(&id).map(|&i| &self.document.user_statuses[i])
+        self.statuses
+            .get(&id)
+            .map(|&i| &self.document.user_statuses[i])
     }
 
     pub fn template(&self, id: SalesforceId) -> Option<&SmsTemplate> {
-        self.templates.get(&id).map(|&i| &self.document.sms_templates[i])
+        self.templates
+            .get(&id)
+            .map(|&i| &self.document.sms_templates[i])
     }
 
     pub fn ivr(&self, id: SalesforceId) -> Option<&Ivr> {
@@ -148,11 +161,16 @@ impl Org {
 
     /// The org's phone numbers in file order, each with its normalised number.
     pub fn phone_numbers(&self) -> impl Iterator<Item = (E164, &PhoneNumber)> {
-        self.numbers.iter().copied().zip(&self.document.phone_numbers)
+        self.numbers
+            .iter()
+            .copied()
+            .zip(&self.document.phone_numbers)
     }
 
     pub fn phone_number(&self, number: E164) -> Option<&PhoneNumber> {
-        self.number_index.get(&number).map(|&i| &self.document.phone_numbers[i])
+        self.number_index
+            .get(&number)
+            .map(|&i| &self.document.phone_numbers[i])
     }
 
     pub fn has_api_keys(&self) -> bool {
@@ -186,7 +204,10 @@ impl<'a> RecordRef<'a> {
     /// Empty for a null value, `None` for a field the record does not have.
     pub fn field(&self, name: &str) -> Option<Cow<'a, str>> {
         let value = self.fields.get(name).or_else(|| {
-            self.fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+            self.fields
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
         })?;
         Some(scalar_text(value))
     }

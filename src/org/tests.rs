@@ -5,7 +5,12 @@ fn parse_yaml(text: &str) -> Result<Org, InvalidOrg> {
 }
 
 fn problems(text: &str) -> Vec<String> {
-    parse_yaml(text).expect_err("the org should be refused").problems.iter().map(ToString::to_string).collect()
+    parse_yaml(text)
+        .expect_err("the org should be refused")
+        .problems
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 #[test]
@@ -14,17 +19,29 @@ fn demo_org_is_valid_and_has_what_the_spec_asks_for() {
     let doc = org.document();
     assert!(doc.users.iter().filter(|u| u.fastcall_user).count() >= 2);
     assert!(doc.users.iter().any(|u| !u.fastcall_user));
-    assert!(doc.users.iter().any(|u| u.fastcall_user && !u.group_ids.is_empty()));
+    assert!(
+        doc.users
+            .iter()
+            .any(|u| u.fastcall_user && !u.group_ids.is_empty())
+    );
     assert!(!doc.groups.is_empty());
     for assignment in [Assignment::User, Assignment::Group, Assignment::Org] {
-        assert!(doc.phone_numbers.iter().any(|p| p.assignment == assignment), "{assignment:?}");
+        assert!(
+            doc.phone_numbers.iter().any(|p| p.assignment == assignment),
+            "{assignment:?}"
+        );
     }
     let types: Vec<_> = doc.user_statuses.iter().map(|s| s.status_type).collect();
     assert!(types.contains(&crate::domain::objects::StatusType::Available));
     assert!(types.contains(&crate::domain::objects::StatusType::Offline));
     assert!(doc.sms_templates.iter().any(|t| t.body.contains("{!")));
     assert_eq!(doc.ivrs.len(), 5);
-    let objects: Vec<_> = doc.records.iter().filter_map(|r| org.record(r.id)).map(|r| r.object_type).collect();
+    let objects: Vec<_> = doc
+        .records
+        .iter()
+        .filter_map(|r| org.record(r.id))
+        .map(|r| r.object_type)
+        .collect();
     assert!(objects.contains(&"Contact") && objects.contains(&"Lead"));
     assert!(org.settings().default_user_id.is_some());
 }
@@ -32,8 +49,18 @@ fn demo_org_is_valid_and_has_what_the_spec_asks_for() {
 #[test]
 fn numbers_are_normalised_to_e164() {
     let org = Org::demo();
-    assert!(org.document().phone_numbers.iter().all(|p| p.number.starts_with('+')));
-    let voice_only = org.document().phone_numbers.iter().find(|p| p.name.as_deref() == Some("Voice only")).unwrap();
+    assert!(
+        org.document()
+            .phone_numbers
+            .iter()
+            .all(|p| p.number.starts_with('+'))
+    );
+    let voice_only = org
+        .document()
+        .phone_numbers
+        .iter()
+        .find(|p| p.name.as_deref() == Some("Voice only"))
+        .unwrap();
     assert_eq!(voice_only.number, "+14155550103");
 }
 
@@ -58,10 +85,22 @@ fn fifteen_character_ids_are_stored_in_18_character_form() {
 fn malformed_values_name_their_field() {
     let cases = [
         ("users: [{id: nope, name: Ada}]", "users[0].id"),
-        ("users: [{id: 005Dn0000001AdaIAE, name: Ada, colour: red}]", "users[0].colour"),
-        ("phoneNumbers: [{id: a0PDn0000001AdaMAE, number: '+14155550100', assignment: everyone}]", "phoneNumbers[0].assignment"),
-        ("userStatuses: [{id: a0UDn0000001AvlMAE, name: Busy, statusType: Busy}]", "userStatuses[0].statusType"),
-        ("settings: {defaultCountry: Atlantis}", "settings.defaultCountry"),
+        (
+            "users: [{id: 005Dn0000001AdaIAE, name: Ada, colour: red}]",
+            "users[0].colour",
+        ),
+        (
+            "phoneNumbers: [{id: a0PDn0000001AdaMAE, number: '+14155550100', assignment: everyone}]",
+            "phoneNumbers[0].assignment",
+        ),
+        (
+            "userStatuses: [{id: a0UDn0000001AvlMAE, name: Busy, statusType: Busy}]",
+            "userStatuses[0].statusType",
+        ),
+        (
+            "settings: {defaultCountry: Atlantis}",
+            "settings.defaultCountry",
+        ),
         ("settings: {smsEnabled: maybe}", "settings.smsEnabled"),
         ("[1, 2]", ""),
     ];
@@ -112,7 +151,10 @@ apiKeys:
         "apiKeys[2].key: must be non-empty, without spaces or control characters",
     ];
     for problem in expected {
-        assert!(found.iter().any(|f| f == problem), "missing {problem:?} in {found:#?}");
+        assert!(
+            found.iter().any(|f| f == problem),
+            "missing {problem:?} in {found:#?}"
+        );
     }
     assert_eq!(found.len(), expected.len(), "{found:#?}");
 }
@@ -120,7 +162,9 @@ apiKeys:
 #[test]
 fn record_fields_are_read_case_insensitively() {
     let org = Org::demo();
-    let jane = org.record(SalesforceId::parse("003Dn0000001Jan").unwrap()).unwrap();
+    let jane = org
+        .record(SalesforceId::parse("003Dn0000001Jan").unwrap())
+        .unwrap();
     assert_eq!(jane.object_type, "Contact");
     assert_eq!(jane.field("firstname").as_deref(), Some("Jane"));
     assert_eq!(jane.field("Nickname"), None);
@@ -133,7 +177,12 @@ fn api_keys_map_to_their_user() {
     )
     .unwrap();
     assert!(org.has_api_keys());
-    assert_eq!(org.user_for_api_key("k-ada").map(|u| u.to_string()).as_deref(), Some("005Dn0000001AdaIAE"));
+    assert_eq!(
+        org.user_for_api_key("k-ada")
+            .map(|u| u.to_string())
+            .as_deref(),
+        Some("005Dn0000001AdaIAE")
+    );
     assert_eq!(org.user_for_api_key("k-ad"), None);
     assert_eq!(org.user_for_api_key(""), None);
 }

@@ -15,11 +15,20 @@ struct Checker {
 
 impl Checker {
     fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(OrgProblem { path: path.into(), message: message.into() });
+        self.problems.push(OrgProblem {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     /// Declares an entry's Id; returns its index map entry for the collection.
-    fn declare(&mut self, path: String, id: SalesforceId, index: usize, into: &mut HashMap<SalesforceId, usize>) {
+    fn declare(
+        &mut self,
+        path: String,
+        id: SalesforceId,
+        index: usize,
+        into: &mut HashMap<SalesforceId, usize>,
+    ) {
         if let Some(first) = self.declared.get(&id) {
             let message = format!("Id {id} is already used by {first}");
             self.problem(format!("{path}.id"), message);
@@ -31,7 +40,12 @@ impl Checker {
 
     fn require_prefix(&mut self, path: String, id: SalesforceId, expected: objects::ObjectType) {
         if id.key_prefix() != expected.key_prefix {
-            let message = format!("a {} Id starts with {}, not {}", expected.api_name, expected.key_prefix, id.key_prefix());
+            let message = format!(
+                "a {} Id starts with {}, not {}",
+                expected.api_name,
+                expected.key_prefix,
+                id.key_prefix()
+            );
             self.problem(path, message);
         }
     }
@@ -42,7 +56,13 @@ impl Checker {
         }
     }
 
-    fn require_known(&mut self, path: String, id: SalesforceId, known: &HashMap<SalesforceId, usize>, what: &str) {
+    fn require_known(
+        &mut self,
+        path: String,
+        id: SalesforceId,
+        known: &HashMap<SalesforceId, usize>,
+        what: &str,
+    ) {
         if !known.contains_key(&id) {
             self.problem(path, format!("{id} is not one of the org's {what}"));
         }
@@ -50,7 +70,10 @@ impl Checker {
 }
 
 pub(super) fn validate(mut document: OrgDocument) -> Result<Org, InvalidOrg> {
-    let mut check = Checker { problems: Vec::new(), declared: HashMap::new() };
+    let mut check = Checker {
+        problems: Vec::new(),
+        declared: HashMap::new(),
+    };
     let mut users = HashMap::new();
     let mut groups = HashMap::new();
     let mut statuses = HashMap::new();
@@ -74,15 +97,30 @@ pub(super) fn validate(mut document: OrgDocument) -> Result<Org, InvalidOrg> {
         check.require_non_blank(format!("{path}.name"), &user.name);
         check.declare(path.clone(), user.id, i, &mut users);
         for (j, group_id) in user.group_ids.iter().enumerate() {
-            check.require_known(format!("{path}.groupIds[{j}]"), *group_id, &groups, "groups");
+            check.require_known(
+                format!("{path}.groupIds[{j}]"),
+                *group_id,
+                &groups,
+                "groups",
+            );
         }
         if let Some(status_id) = user.user_status_id {
-            match statuses.get(&status_id).map(|&s| &document.user_statuses[s]) {
-                None => check.problem(format!("{path}.userStatusId"), format!("{status_id} is not one of the org's user statuses")),
-                Some(status) if user.status_type.is_some_and(|t| t != status.status_type) => check.problem(
-                    format!("{path}.statusType"),
-                    format!("contradicts userStatusId, whose status type is {}", status.status_type.as_str()),
+            match statuses
+                .get(&status_id)
+                .map(|&s| &document.user_statuses[s])
+            {
+                None => check.problem(
+                    format!("{path}.userStatusId"),
+                    format!("{status_id} is not one of the org's user statuses"),
                 ),
+                Some(status) if user.status_type.is_some_and(|t| t != status.status_type) => check
+                    .problem(
+                        format!("{path}.statusType"),
+                        format!(
+                            "contradicts userStatusId, whose status type is {}",
+                            status.status_type.as_str()
+                        ),
+                    ),
                 Some(_) => {}
             }
         }
@@ -105,19 +143,42 @@ pub(super) fn validate(mut document: OrgDocument) -> Result<Org, InvalidOrg> {
     let mut keys_seen = HashMap::new();
     for (i, api_key) in document.api_keys.iter().enumerate() {
         let path = format!("apiKeys[{i}]");
-        if api_key.key.trim().is_empty() || api_key.key.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            check.problem(format!("{path}.key"), "must be non-empty, without spaces or control characters");
+        if api_key.key.trim().is_empty()
+            || api_key
+                .key
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            check.problem(
+                format!("{path}.key"),
+                "must be non-empty, without spaces or control characters",
+            );
         } else if let Some(first) = keys_seen.insert(api_key.key.as_str(), i) {
-            check.problem(format!("{path}.key"), format!("repeats the key of apiKeys[{first}]"));
+            check.problem(
+                format!("{path}.key"),
+                format!("repeats the key of apiKeys[{first}]"),
+            );
         }
         check.require_known(format!("{path}.userId"), api_key.user_id, &users, "users");
     }
 
     if !check.problems.is_empty() {
-        return Err(InvalidOrg { problems: check.problems });
+        return Err(InvalidOrg {
+            problems: check.problems,
+        });
     }
     let number_index = numbers.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-    Ok(Org { document, numbers, number_index, users, groups, statuses, templates, ivrs, records })
+    Ok(Org {
+        document,
+        numbers,
+        number_index,
+        users,
+        groups,
+        statuses,
+        templates,
+        ivrs,
+        records,
+    })
 }
 
 /// Normalises every number to E.164 in place and checks its assignment.
@@ -137,7 +198,10 @@ fn check_phone_numbers(
         match E164::parse(&phone.number, country) {
             Ok(number) => {
                 if let Some(first) = seen.insert(number, i) {
-                    check.problem(format!("{path}.number"), format!("{number} is already phoneNumbers[{first}]"));
+                    check.problem(
+                        format!("{path}.number"),
+                        format!("{number} is already phoneNumbers[{first}]"),
+                    );
                 }
                 phone.number = number.to_string();
                 numbers.push(number);
@@ -151,10 +215,18 @@ fn check_phone_numbers(
             check.require_known(format!("{path}.groupIds[{j}]"), *group_id, groups, "groups");
         }
         let assignment_problem = match phone.assignment {
-            Assignment::User if phone.user_ids.is_empty() => Some("a number assigned to users needs userIds"),
-            Assignment::User if !phone.group_ids.is_empty() => Some("a number assigned to users takes no groupIds"),
-            Assignment::Group if phone.group_ids.is_empty() => Some("a number assigned to groups needs groupIds"),
-            Assignment::Group if !phone.user_ids.is_empty() => Some("a number assigned to groups takes no userIds"),
+            Assignment::User if phone.user_ids.is_empty() => {
+                Some("a number assigned to users needs userIds")
+            }
+            Assignment::User if !phone.group_ids.is_empty() => {
+                Some("a number assigned to users takes no groupIds")
+            }
+            Assignment::Group if phone.group_ids.is_empty() => {
+                Some("a number assigned to groups needs groupIds")
+            }
+            Assignment::Group if !phone.user_ids.is_empty() => {
+                Some("a number assigned to groups takes no userIds")
+            }
             Assignment::Org if !phone.user_ids.is_empty() || !phone.group_ids.is_empty() => {
                 Some("an org-wide number takes no userIds or groupIds")
             }
@@ -180,13 +252,19 @@ fn check_records(
         let object_type = match &record.object_type {
             Some(name) if is_api_name(name) => Some(name.clone()),
             Some(name) => {
-                check.problem(format!("{path}.type"), format!("`{name}` is not an object API name"));
+                check.problem(
+                    format!("{path}.type"),
+                    format!("`{name}` is not an object API name"),
+                );
                 None
             }
             None => match objects::standard_object_for_prefix(record.id.key_prefix()) {
                 Some(name) => Some(name.to_owned()),
                 None => {
-                    let message = format!("required: key prefix {} is not an object the emulator knows", record.id.key_prefix());
+                    let message = format!(
+                        "required: key prefix {} is not an object the emulator knows",
+                        record.id.key_prefix()
+                    );
                     check.problem(format!("{path}.type"), message);
                     None
                 }
@@ -194,9 +272,15 @@ fn check_records(
         };
         for (name, value) in &record.fields {
             if !is_api_name(name) {
-                check.problem(format!("{path}.fields"), format!("`{name}` is not a field API name"));
+                check.problem(
+                    format!("{path}.fields"),
+                    format!("`{name}` is not a field API name"),
+                );
             } else if value.is_array() || value.is_object() {
-                check.problem(format!("{path}.fields.{name}"), "must be text, a number, a boolean or null");
+                check.problem(
+                    format!("{path}.fields.{name}"),
+                    "must be text, a number, a boolean or null",
+                );
             }
         }
         if let Some(object_type) = object_type {
@@ -209,5 +293,6 @@ fn check_records(
 /// Salesforce API names: a letter, then letters, digits and underscores.
 fn is_api_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -45,7 +45,11 @@ macro_rules! text_column {
     };
 }
 
-text_column!(SalesforceId, |s| SalesforceId::parse(s).ok(), "a Salesforce Id");
+text_column!(
+    SalesforceId,
+    |s| SalesforceId::parse(s).ok(),
+    "a Salesforce Id"
+);
 text_column!(E164, E164::from_canonical, "an E.164 number");
 text_column!(SmsStatus, SmsStatus::parse, "an SMS status");
 

@@ -32,14 +32,21 @@ pub trait Storage: Send + Sync + 'static {
     async fn record_sms(&self, records: &[SmsRecord]) -> Result<(), StorageError>;
     async fn sms_message(&self, id: SalesforceId) -> Result<Option<SmsMessage>, StorageError>;
     /// A message by the provider's id (`SM...`).
-    async fn sms_message_by_provider_id(&self, provider_id: &str) -> Result<Option<SmsMessage>, StorageError>;
-    async fn list_sms_messages(&self, filter: &ListFilter) -> Result<Vec<SmsMessage>, StorageError>;
+    async fn sms_message_by_provider_id(
+        &self,
+        provider_id: &str,
+    ) -> Result<Option<SmsMessage>, StorageError>;
+    async fn list_sms_messages(&self, filter: &ListFilter)
+    -> Result<Vec<SmsMessage>, StorageError>;
 
     async fn task(&self, id: SalesforceId) -> Result<Option<Task>, StorageError>;
     async fn list_tasks(&self, filter: &ListFilter) -> Result<Vec<Task>, StorageError>;
 
     async fn voip_error(&self, id: SalesforceId) -> Result<Option<VoipErrorLog>, StorageError>;
-    async fn list_voip_errors(&self, filter: &ListFilter) -> Result<Vec<VoipErrorLog>, StorageError>;
+    async fn list_voip_errors(
+        &self,
+        filter: &ListFilter,
+    ) -> Result<Vec<VoipErrorLog>, StorageError>;
 
     /// Forgets all activity, and when `org` is given replaces the org data with it, at once.
     async fn reset(&self, org: Option<&OrgDocument>) -> Result<(), StorageError>;
@@ -67,9 +74,13 @@ impl From<sqlx::Error> for StorageError {
     fn from(error: sqlx::Error) -> Self {
         use sqlx::Error as E;
         match &error {
-            E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => Self::Unavailable(error),
+            E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
+                Self::Unavailable(error)
+            }
             E::Database(db) if db.is_unique_violation() => Self::Conflict(error),
-            E::Database(db) if is_unavailable_code(db.code().as_deref()) => Self::Unavailable(error),
+            E::Database(db) if is_unavailable_code(db.code().as_deref()) => {
+                Self::Unavailable(error)
+            }
             E::ColumnDecode { .. } | E::Decode(_) => Self::Corrupt(error.to_string()),
             _ => Self::Internal(error),
         }
@@ -79,7 +90,10 @@ impl From<sqlx::Error> for StorageError {
 /// PostgreSQL's "cannot connect now" / admin shutdown / too many connections, and SQLite's
 /// busy and locked codes: transient, so 503 rather than 500.
 fn is_unavailable_code(code: Option<&str>) -> bool {
-    matches!(code, Some("57P01" | "57P02" | "57P03" | "53300" | "5" | "6"))
+    matches!(
+        code,
+        Some("57P01" | "57P02" | "57P03" | "53300" | "5" | "6")
+    )
 }
 
 /// How to open the database.
@@ -92,13 +106,19 @@ pub struct StorageOptions {
 
 impl Default for StorageOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
     }
 }
 
 /// Opens the database the URL names (`postgres://...` or `sqlite:...`) and brings its
 /// schema up to date.
-pub async fn connect(url: &str, options: &StorageOptions) -> Result<Arc<dyn Storage>, StorageError> {
+pub async fn connect(
+    url: &str,
+    options: &StorageOptions,
+) -> Result<Arc<dyn Storage>, StorageError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::connect(url, options).await?))
     } else if url.starts_with("sqlite:") {

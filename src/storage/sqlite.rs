@@ -4,15 +4,18 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Sqlite;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::sql::SqlStorage;
 use super::{StorageError, StorageOptions};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
-pub(super) async fn connect(url: &str, options: &StorageOptions) -> Result<SqlStorage<Sqlite>, StorageError> {
+pub(super) async fn connect(
+    url: &str,
+    options: &StorageOptions,
+) -> Result<SqlStorage<Sqlite>, StorageError> {
     let connect_options = SqliteConnectOptions::from_str(url)
         .map_err(|e| StorageError::Config(format!("bad SQLite URL: {e}")))?
         .create_if_missing(true)
@@ -26,11 +29,16 @@ pub(super) async fn connect(url: &str, options: &StorageOptions) -> Result<SqlSt
             .connect_with(connect_options)
             .await?;
         migrate(&pool).await?;
-        return Ok(SqlStorage { reader: pool.clone(), writer: pool });
+        return Ok(SqlStorage {
+            reader: pool.clone(),
+            writer: pool,
+        });
     }
     // WAL lets readers run beside the writer; NORMAL sync keeps every commit across a
     // process crash (the WAL is written before commit returns) and syncs at checkpoints.
-    let connect_options = connect_options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal);
+    let connect_options = connect_options
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal);
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(options.acquire_timeout)
@@ -46,7 +54,10 @@ pub(super) async fn connect(url: &str, options: &StorageOptions) -> Result<SqlSt
 }
 
 async fn migrate(pool: &sqlx::SqlitePool) -> Result<(), StorageError> {
-    MIGRATOR.run(pool).await.map_err(|e| StorageError::Config(format!("migrating SQLite: {e}")))
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|e| StorageError::Config(format!("migrating SQLite: {e}")))
 }
 
 fn is_in_memory(url: &str) -> bool {

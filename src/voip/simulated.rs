@@ -13,9 +13,21 @@ pub struct Simulated;
 const SMS_REFUSALS: [(&str, i32, &str); 5] = [
     ("+15005550001", 21211, "This phone number is invalid."),
     ("+15005550002", 21612, "Twilio cannot route to this number."),
-    ("+15005550003", 21408, "Your account doesn't have the international permissions necessary to SMS this number."),
-    ("+15005550004", 21610, "This number is blocked for your account."),
-    ("+15005550009", 21614, "This number is incapable of receiving SMS messages."),
+    (
+        "+15005550003",
+        21408,
+        "Your account doesn't have the international permissions necessary to SMS this number.",
+    ),
+    (
+        "+15005550004",
+        21610,
+        "This number is blocked for your account.",
+    ),
+    (
+        "+15005550009",
+        21614,
+        "This number is incapable of receiving SMS messages.",
+    ),
 ];
 
 /// A Twilio-like resource id: a two-letter prefix and 32 hex digits.
@@ -30,10 +42,19 @@ impl VoipProvider for Simulated {
     }
 
     async fn send_sms(&self, request: &SmsRequest<'_>) -> Result<SmsAccepted, VoipError> {
-        if let Some((_, code, message)) = SMS_REFUSALS.iter().find(|(n, _, _)| *n == request.to.as_str()) {
-            return Err(VoipError::Refused { code: *code, message: (*message).to_owned() });
+        if let Some((_, code, message)) = SMS_REFUSALS
+            .iter()
+            .find(|(n, _, _)| *n == request.to.as_str())
+        {
+            return Err(VoipError::Refused {
+                code: *code,
+                message: (*message).to_owned(),
+            });
         }
-        Ok(SmsAccepted { provider_id: provider_id("SM"), status: SmsStatus::Queued })
+        Ok(SmsAccepted {
+            provider_id: provider_id("SM"),
+            status: SmsStatus::Queued,
+        })
     }
 }
 
@@ -57,7 +78,11 @@ mod tests {
         assert_eq!(accepted.status, SmsStatus::Queued);
         assert_eq!(accepted.provider_id.len(), 34);
         assert!(accepted.provider_id.starts_with("SM"));
-        assert!(accepted.provider_id[2..].bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(
+            accepted.provider_id[2..]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit())
+        );
     }
 
     #[tokio::test]
