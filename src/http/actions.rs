@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
 use super::error::{ExceptionResponse, PlatformError};
-use super::extract::{Body, BodyError, Caller, parse_json};
+use super::extract::{Body, BodyError, Caller, parse_object};
 use crate::actions::{ActionName, ApiException, sms};
 use crate::state::AppState;
 
@@ -32,7 +32,7 @@ pub async fn invoke(
     };
     let ctx = state.action_context(&caller.org, caller.invoker);
     match action {
-        ActionName::Sms => match parse_json::<sms::SmsInput>(&body) {
+        ActionName::Sms => match parse_object::<sms::SmsInput>(&body) {
             Ok(input) => sms::send(&ctx, &input).await.map(Json).into_response(),
             Err(error) => body_exception(&error).into_response(),
         },

@@ -70,12 +70,95 @@ impl<S: Send + Sync> FromRequest<S> for Body {
 /// Parses JSON whatever the Content-Type says (curl's `-d` sends form encoding), naming
 /// the field that did not fit.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    if has_nul_escape(bytes) {
+        return Err(nul_error(bytes));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe_json_error)?;
     deserializer
         .end()
         .map_err(|e| BodyError::Malformed(e.to_string()))?;
     Ok(value)
+}
+
+/// Parses an action's inputs: a JSON object (serde would also take an array of the
+/// fields in order, which no caller means).
+pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    let found = match bytes.trim_ascii_start().first() {
+        Some(b'{') => return parse_json(bytes),
+        None => "an empty body",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        Some(b'-' | b'0'..=b'9') => "a number",
+        Some(_) => "text that is not JSON",
+    };
+    Err(BodyError::Malformed(format!(
+        "invalid type: {found}, expected a JSON object of inputs"
+    )))
+}
+
+/// Names the field holding the NUL character; only called when there is one.
+fn nul_error(bytes: &[u8]) -> BodyError {
+    fn find(value: &serde_json::Value, path: &mut String) -> bool {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = find(item, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            serde_json::Value::Object(fields) => fields.iter().any(|(name, item)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+                let found = name.contains('\0') || find(item, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            _ => false,
+        }
+    }
+    let mut path = String::new();
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        find(&value, &mut path);
+    }
+    let prefix = if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}: ")
+    };
+    BodyError::Malformed(format!(
+        "{prefix}text may not hold the NUL character (\\u0000)"
+    ))
+}
+
+/// Whether a JSON text escapes a NUL character (`\u0000`) in a string. Such text cannot be
+/// stored (PostgreSQL's text type refuses it), so it is refused up front, the same on
+/// every backend.
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'\\') {
+        let escape = i + offset;
+        if bytes[escape + 1..].starts_with(b"u0000") {
+            return true;
+        }
+        // Skip the escaped character: in `\\\\u0000` the backslash is escaped, `u0000` is text.
+        i = escape + 2;
+        if i >= bytes.len() {
+            return false;
+        }
+    }
+    false
 }
 
 fn describe_json_error(error: serde_path_to_error::Error<serde_json::Error>) -> BodyError {
@@ -162,6 +245,13 @@ mod tests {
         }
     }
 
+    fn malformed_object(body: &[u8]) -> String {
+        match parse_object::<Input>(body) {
+            Err(BodyError::Malformed(reason)) => reason,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn json_errors_name_the_field() {
         assert!(malformed(r#"{"toPhone": 5}"#).starts_with("toPhone: invalid type: integer `5`"));
@@ -171,6 +261,27 @@ mod tests {
         assert!(malformed("{").contains("EOF"));
         assert!(malformed(r#"{"toPhone": "1"} trailing"#).contains("trailing"));
         assert!(malformed("").contains("EOF"));
+    }
+
+    #[test]
+    fn only_a_real_nul_escape_is_refused() {
+        assert!(has_nul_escape(br#"{"a": "x\u0000y"}"#));
+        assert!(has_nul_escape(br#"{"a": "\\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"a": "\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"a": "\u0001 \\"}"#));
+        assert!(!has_nul_escape(b"\\"));
+        assert!(!has_nul_escape(b""));
+    }
+
+    #[test]
+    fn action_inputs_must_be_an_object() {
+        assert!(parse_object::<Input>(br#"{"toPhone": "1"}"#).is_ok());
+        assert!(malformed_object(br#"["1"]"#).contains("an array"));
+        assert!(malformed_object(b"  ").contains("an empty body"));
+        assert_eq!(
+            malformed(r#"{"toPhone": "a\u0000"}"#),
+            "toPhone: text may not hold the NUL character (\\u0000)"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::error::{PlatformError, SalesforceError};
-use super::extract::{Body, BodyError, Caller, parse_json};
+use super::extract::{Body, BodyError, Caller, parse_json, parse_object};
 use super::views;
 use crate::actions::catalog::{self, Parameter};
 use crate::actions::{ActionName, ApiException, sms};
@@ -138,7 +138,7 @@ pub async fn invoke(
 }
 
 fn parse_input<T: serde::de::DeserializeOwned>(raw: &RawValue) -> Result<T, ApiException> {
-    parse_json(raw.get().as_bytes()).map_err(|e| ApiException::invalid(e.message()))
+    parse_object(raw.get().as_bytes()).map_err(|e| ApiException::invalid(e.message()))
 }
 
 fn results<O: Serialize>(

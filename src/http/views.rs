@@ -177,6 +177,7 @@ struct SmsMessageObject {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct TaskObject {
+    #[serde(rename = "attributes")]
     attributes: Attributes,
     id: SalesforceId,
     owner_id: SalesforceId,

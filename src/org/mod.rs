@@ -84,17 +84,30 @@ pub enum OrgFormat {
 impl OrgDocument {
     /// Parses org data, naming the field of the first value that does not fit.
     pub fn parse(input: &[u8], format: OrgFormat) -> Result<Self, InvalidOrg> {
+        let not_a_mapping = || {
+            InvalidOrg::single(
+                String::new(),
+                "invalid type: org data must be a mapping of sections (settings, users, ...)"
+                    .into(),
+            )
+        };
         let parsed = match format {
             OrgFormat::Json => {
+                // serde would read an array as the sections in order; nobody means that.
+                if input.trim_ascii_start().first() != Some(&b'{') {
+                    return Err(not_a_mapping());
+                }
                 let mut de = serde_json::Deserializer::from_slice(input);
                 serde_path_to_error::deserialize(&mut de)
                     .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
             }
             OrgFormat::Yaml => {
-                let text = std::str::from_utf8(input).map_err(|_| {
-                    InvalidOrg::single(String::new(), "org data is not UTF-8 text".into())
-                })?;
-                serde_path_to_error::deserialize(serde_norway::Deserializer::from_str(text))
+                let value: serde_norway::Value = serde_norway::from_slice(input)
+                    .map_err(|e| InvalidOrg::single(String::new(), e.to_string()))?;
+                if !value.is_mapping() {
+                    return Err(not_a_mapping());
+                }
+                serde_path_to_error::deserialize(value)
                     .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
             }
         };

@@ -186,3 +186,18 @@ fn api_keys_map_to_their_user() {
     assert_eq!(org.user_for_api_key("k-ad"), None);
     assert_eq!(org.user_for_api_key(""), None);
 }
+
+#[test]
+fn text_that_cannot_be_stored_is_refused() {
+    let found = problems(
+        "smsTemplates: [{id: a0TDn0000001AptMAE, name: T, body: \"a\\0b\"}]\n\
+         records: [{id: 003Dn0000001JanIAE, fields: {FirstName: \"J\\0\"}}]",
+    );
+    assert_eq!(
+        found,
+        [
+            "smsTemplates[0].body: must not hold the NUL character",
+            "records[0].fields.FirstName: must not hold the NUL character",
+        ]
+    );
+}

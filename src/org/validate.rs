@@ -53,6 +53,15 @@ impl Checker {
     fn require_non_blank(&mut self, path: String, value: &str) {
         if value.trim().is_empty() {
             self.problem(path, "must not be blank");
+        } else {
+            self.require_storable(path, value);
+        }
+    }
+
+    /// Text that flows into stored records must not hold NUL, which PostgreSQL cannot store.
+    fn require_storable(&mut self, path: String, value: &str) {
+        if value.contains('\0') {
+            self.problem(path, "must not hold the NUL character");
         }
     }
 
@@ -95,6 +104,9 @@ pub(super) fn validate(mut document: OrgDocument) -> Result<Org, InvalidOrg> {
         let path = format!("users[{i}]");
         check.require_prefix(format!("{path}.id"), user.id, USER);
         check.require_non_blank(format!("{path}.name"), &user.name);
+        if let Some(email) = &user.email {
+            check.require_storable(format!("{path}.email"), email);
+        }
         check.declare(path.clone(), user.id, i, &mut users);
         for (j, group_id) in user.group_ids.iter().enumerate() {
             check.require_known(
@@ -127,6 +139,7 @@ pub(super) fn validate(mut document: OrgDocument) -> Result<Org, InvalidOrg> {
     }
     for (i, template) in document.sms_templates.iter().enumerate() {
         check.require_non_blank(format!("smsTemplates[{i}].name"), &template.name);
+        check.require_storable(format!("smsTemplates[{i}].body"), &template.body);
         check.declare(format!("smsTemplates[{i}]"), template.id, i, &mut templates);
     }
     for (i, ivr) in document.ivrs.iter().enumerate() {
@@ -281,6 +294,8 @@ fn check_records(
                     format!("{path}.fields.{name}"),
                     "must be text, a number, a boolean or null",
                 );
+            } else if let Some(text) = value.as_str() {
+                check.require_storable(format!("{path}.fields.{name}"), text);
             }
         }
         if let Some(object_type) = object_type {

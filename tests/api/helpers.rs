@@ -69,7 +69,10 @@ pub fn postgres_available(test: &str) -> bool {
     if std::env::var(POSTGRES_URL_VAR).is_ok() {
         return true;
     }
-    assert!(std::env::var_os("CI").is_none(), "{POSTGRES_URL_VAR} must be set in CI ({test})");
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{POSTGRES_URL_VAR} must be set in CI ({test})"
+    );
     eprintln!("skipped {test} on PostgreSQL: set {POSTGRES_URL_VAR} to run it");
     false
 }
@@ -86,7 +89,6 @@ fn init_logging() {
 /// A database of the test's own: a SQLite file in a temporary directory, or a PostgreSQL
 /// database created for it and dropped after.
 pub struct TestDb {
-    pub backend: Backend,
     pub url: String,
     _dir: Option<TempDir>,
     postgres: Option<(String, String)>,
@@ -99,19 +101,29 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
                 let url = format!("sqlite:{}", dir.path().join("test.db").display());
-                Self { backend, url, _dir: Some(dir), postgres: None }
+                Self {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                }
             }
             Backend::Postgres => {
                 let admin_url = std::env::var(POSTGRES_URL_VAR).expect("the PostgreSQL URL");
                 let name = format!("fc_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("PostgreSQL is reachable");
+                let mut admin = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("PostgreSQL is reachable");
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut admin)
                     .await
                     .expect("a test database");
                 let mut url = url::Url::parse(&admin_url).expect("a PostgreSQL URL");
                 url.set_path(&name);
-                Self { backend, url: url.to_string(), _dir: None, postgres: Some((admin_url, name)) }
+                Self {
+                    url: url.to_string(),
+                    _dir: None,
+                    postgres: Some((admin_url, name)),
+                }
             }
         }
     }
@@ -119,14 +131,21 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some((admin_url, name)) = self.postgres.take() else { return };
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
         // Drop runs inside the test's runtime, which cannot block on itself.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async {
                 if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut admin)
+                        .await;
                 }
             });
         })
@@ -159,7 +178,10 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
 
 /// A server with its org loaded from `yaml` through `--org`.
 pub async fn spawn_app_with_org(backend: Backend, yaml: &str) -> TestApp {
-    let file = tempfile::Builder::new().suffix(".yaml").tempfile().expect("a temporary file");
+    let file = tempfile::Builder::new()
+        .suffix(".yaml")
+        .tempfile()
+        .expect("a temporary file");
     std::fs::write(file.path(), yaml).expect("the org file is written");
     let path = file.path().to_owned();
     spawn_app_with(backend, move |config| config.org = Some(path)).await
@@ -175,14 +197,25 @@ impl TestApp {
             ..Config::default()
         };
         configure(&mut config);
-        let app = Application::build(&config).await.expect("the application builds");
+        let app = Application::build(&config)
+            .await
+            .expect("the application builds");
         let base_url = format!("http://{}", app.local_addr());
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async move {
             let _ = stopped.await;
         }));
-        let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();
-        TestApp { base_url, client, stop: Some(stop), server: Some(server), db: None }
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap();
+        TestApp {
+            base_url,
+            client,
+            stop: Some(stop),
+            server: Some(server),
+            db: None,
+        }
     }
 
     /// Shuts the server down gracefully and waits for it.
@@ -191,7 +224,10 @@ impl TestApp {
             let _ = stop.send(());
         }
         if let Some(server) = self.server.take() {
-            server.await.expect("the server task").expect("the server stops cleanly");
+            server
+                .await
+                .expect("the server task")
+                .expect("the server stops cleanly");
         }
     }
 
@@ -200,15 +236,35 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        into_json(self.client.get(self.url(path)).send().await.expect("GET answered")).await
+        into_json(
+            self.client
+                .get(self.url(path))
+                .send()
+                .await
+                .expect("GET answered"),
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        into_json(self.client.post(self.url(path)).json(body).send().await.expect("POST answered")).await
+        into_json(
+            self.client
+                .post(self.url(path))
+                .json(body)
+                .send()
+                .await
+                .expect("POST answered"),
+        )
+        .await
     }
 
     /// Posts a raw body, with no Content-Type unless given.
-    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>, content_type: Option<&str>) -> (StatusCode, Value) {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        content_type: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut request = self.client.post(self.url(path)).body(body);
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
@@ -224,7 +280,8 @@ impl TestApp {
     /// `POST /services/data/v60.0/actions/custom/apex/{action}` with `{"inputs": inputs}`.
     pub async fn invoke(&self, action: &str, inputs: Value) -> (StatusCode, Value) {
         let path = format!("/services/data/v60.0/actions/custom/apex/{action}");
-        self.post(&path, &serde_json::json!({ "inputs": inputs })).await
+        self.post(&path, &serde_json::json!({ "inputs": inputs }))
+            .await
     }
 }
 
@@ -239,7 +296,8 @@ impl Drop for TestApp {
 async fn into_json(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.expect("a response body");
-    let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
+    let json = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
     (status, json)
 }
 
@@ -248,7 +306,10 @@ async fn into_json(response: reqwest::Response) -> (StatusCode, Value) {
 pub fn assert_exception(response: &(StatusCode, Value), status: StatusCode, code: u64) -> String {
     let (got_status, body) = response;
     assert_eq!(*got_status, status, "{body}");
-    assert_eq!(body["exceptionType"], "FastCall.SubscriberAPI.APIException", "{body}");
+    assert_eq!(
+        body["exceptionType"], "FastCall.SubscriberAPI.APIException",
+        "{body}"
+    );
     assert_eq!(body["errorCode"], code, "{body}");
     body["message"].as_str().expect("a message").to_owned()
 }

@@ -167,7 +167,7 @@ backend_tests! {
         assert_eq!(tasks, [to_acme.task.clone().unwrap()]);
         let tasks = store.list_tasks(&ListFilter { user_id: Some(id(ADA)), ..filter() }).await.unwrap();
         assert_eq!(tasks, [to_jane.task.clone().unwrap()]);
-        assert_eq!(store.list_voip_errors(&filter()).await.unwrap(), [entry.clone()]);
+        assert_eq!(store.list_voip_errors(&filter()).await.unwrap(), [entry]);
 
         // A batch that cannot be written whole leaves nothing behind.
         let fresh = plain(message("+14155550199", ADA, None, SmsStatus::Queued, 5_000));

@@ -1,0 +1,292 @@
+//! Invoking actions through the Salesforce REST shape: per-input results, limits, envelopes.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::backend_tests;
+
+backend_tests! {
+    async fn invoke_by_plain_or_namespaced_name_echoes_the_name_as_addressed(backend) {
+        let app = spawn_app(backend).await;
+        for name in [SMS, NAMESPACED_SMS] {
+            let response = app.invoke(name, json!([sms_input(JANE_PHONE, "Hello")])).await;
+            let results = results(&response, StatusCode::OK, 1);
+            let output = assert_succeeded(&results[0], name);
+            assert_eq!(output["owner"], ADA);
+            assert_eq!(output["phoneNumberId"], ADA_NUMBER);
+            assert_eq!(output["direction"], "Outbound");
+            assert_eq!(output["status"], "Queued");
+            assert!(output["taskId"].is_null());
+            let (status, message) = app.get(&format!("/_emulator/messages/{}", output["id"].as_str().unwrap())).await;
+            assert_eq!(status, StatusCode::OK, "{message}");
+            assert_eq!(message["body"], "Hello");
+        }
+    }
+
+    async fn invoke_accepts_any_api_version(backend) {
+        let app = spawn_app(backend).await;
+        for version in ["v60.0", "v45.0", "v9.0"] {
+            let path = apex(version, SMS);
+            let response = app.post(&path, &json!({ "inputs": [sms_input(JANE_PHONE, version)] })).await;
+            let results = results(&response, StatusCode::OK, 1);
+            assert_succeeded(&results[0], SMS);
+        }
+        assert_eq!(stored(&app, "messages").await.len(), 3);
+    }
+
+    async fn bulk_results_come_in_input_order(backend) {
+        let app = spawn_app(backend).await;
+        let sent = [("+14155550131", "first"), ("+14155550132", "second"), ("+14155550133", "third")];
+        let inputs: Vec<Value> = sent.iter().map(|(to, body)| sms_input(to, body)).collect();
+        let response = app.invoke(SMS, json!(inputs)).await;
+        let results = results(&response, StatusCode::OK, 3);
+        for ((to, body), result) in sent.iter().zip(&results) {
+            let id = assert_succeeded(result, SMS)["id"].as_str().unwrap().to_owned();
+            let (status, message) = app.get(&format!("/_emulator/messages/{id}")).await;
+            assert_eq!(status, StatusCode::OK, "{message}");
+            assert_eq!(message["toPhone"], *to);
+            assert_eq!(message["body"], *body);
+        }
+    }
+
+    async fn bulk_with_any_failure_is_400_with_each_input_reported_on_its_own(backend) {
+        let app = spawn_app(backend).await;
+        let inputs = json!([
+            sms_input(JANE_PHONE, "first"),
+            { "toPhone": JANE_PHONE },
+            { "bodyText": "no destination" },
+            { "toPhone": JANE_PHONE, "bodyText": "x", "fromPhone": "+14155550199" },
+            sms_input(JANE_PHONE, "last"),
+        ]);
+        let response = app.invoke(NAMESPACED_SMS, inputs).await;
+        let results = results(&response, StatusCode::BAD_REQUEST, 5);
+        assert_succeeded(&results[0], NAMESPACED_SMS);
+        let body = assert_failed(&results[1], NAMESPACED_SMS, 101);
+        assert!(body.starts_with("Body text not provided"), "{body}");
+        assert_failed(&results[2], NAMESPACED_SMS, 102);
+        let caller_id = assert_failed(&results[3], NAMESPACED_SMS, 103);
+        assert!(caller_id.starts_with("Caller ID not found."), "{caller_id}");
+        assert_succeeded(&results[4], NAMESPACED_SMS);
+        let bodies: Vec<Value> = stored(&app, "messages").await.iter().map(|m| m["body"].clone()).collect();
+        assert_eq!(bodies.len(), 2, "{bodies:?}");
+        assert!(bodies.contains(&json!("first")) && bodies.contains(&json!("last")), "{bodies:?}");
+    }
+
+    async fn a_bad_input_fails_alone_with_104(backend) {
+        let app = spawn_app(backend).await;
+        let cases = [
+            ("a string", json!("hello"), "invalid type"),
+            ("a number", json!(5), "invalid type"),
+            ("null", json!(null), "invalid type"),
+            ("an array", json!([sms_input(JANE_PHONE, "x")]), "invalid type"),
+            ("an unknown field", json!({ "toPhone": JANE_PHONE, "bodyText": "x", "colour": "red" }), "colour"),
+            ("a number for toPhone", json!({ "toPhone": 4155550123_u64, "bodyText": "x" }), "toPhone"),
+            ("a boolean for bodyText", json!({ "toPhone": JANE_PHONE, "bodyText": true }), "bodyText"),
+        ];
+        for (case, bad, fragment) in &cases {
+            let inputs = json!([sms_input(JANE_PHONE, "before"), bad, sms_input(JANE_PHONE, "after")]);
+            let response = app.invoke(SMS, inputs).await;
+            let results = results(&response, StatusCode::BAD_REQUEST, 3);
+            assert_succeeded(&results[0], SMS);
+            let message = assert_failed(&results[1], SMS, 104);
+            assert!(message.contains(fragment), "{case}: `{message}` mentions `{fragment}`");
+            assert_succeeded(&results[2], SMS);
+        }
+        assert_eq!(stored(&app, "messages").await.len(), 2 * cases.len());
+    }
+
+    async fn zero_inputs_is_400_invalid_input(backend) {
+        let app = spawn_app(backend).await;
+        let response = app.invoke(SMS, json!([])).await;
+        assert_salesforce_error(&response, StatusCode::BAD_REQUEST, "INVALID_INPUT");
+        assert!(stored(&app, "messages").await.is_empty());
+    }
+
+    async fn two_hundred_inputs_are_accepted_and_all_stored(backend) {
+        let app = spawn_app(backend).await;
+        let inputs: Vec<Value> = (0..200).map(|i| sms_input(JANE_PHONE, &format!("message {i}"))).collect();
+        let response = app.invoke(SMS, json!(inputs)).await;
+        let results = results(&response, StatusCode::OK, 200);
+        for result in &results {
+            assert_succeeded(result, SMS);
+        }
+        let (status, body) = app.get("/_emulator/messages?limit=1000").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["items"].as_array().unwrap().len(), 200);
+    }
+
+    async fn two_hundred_and_one_inputs_is_400_invalid_input(backend) {
+        let app = spawn_app(backend).await;
+        let inputs: Vec<Value> = (0..201).map(|i| sms_input(JANE_PHONE, &format!("message {i}"))).collect();
+        let response = app.invoke(SMS, json!(inputs)).await;
+        let message = assert_salesforce_error(&response, StatusCode::BAD_REQUEST, "INVALID_INPUT");
+        assert!(message.contains("200"), "{message}");
+        assert!(stored(&app, "messages").await.is_empty());
+    }
+
+    async fn a_configured_max_bulk_inputs_of_3_refuses_4_inputs(backend) {
+        let app = spawn_app_with(backend, |config| config.max_bulk_inputs = 3).await;
+        let four: Vec<Value> = (0..4).map(|i| sms_input(JANE_PHONE, &format!("message {i}"))).collect();
+        let response = app.invoke(SMS, json!(four)).await;
+        assert_salesforce_error(&response, StatusCode::BAD_REQUEST, "INVALID_INPUT");
+        assert!(stored(&app, "messages").await.is_empty());
+        let response = app.invoke(SMS, json!(four[..3])).await;
+        results(&response, StatusCode::OK, 3);
+    }
+
+    async fn unknown_action_is_404_not_found_in_an_array(backend) {
+        let app = spawn_app(backend).await;
+        let expected = json!([{ "errorCode": "NOT_FOUND", "message": "The requested resource does not exist" }]);
+        for name in ["SubscriberFaxInvocable", "FastCall__SubscriberFaxInvocable", "Other__SubscriberSMSInvocable"] {
+            let (status, body) = app.invoke(name, json!([sms_input(JANE_PHONE, "x")])).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{name}: {body}");
+            assert_eq!(body, expected, "{name}");
+            let (status, body) = app.get(&apex("v60.0", name)).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "describe {name}: {body}");
+            assert_eq!(body, expected, "describe {name}");
+        }
+        assert!(stored(&app, "messages").await.is_empty());
+    }
+
+    async fn a_bad_version_segment_is_404(backend) {
+        let app = spawn_app(backend).await;
+        for version in ["60.0", "vX.0", "v60", "v60.", "v.0", "v60.0.1", "version60.0"] {
+            let response = app.post(&apex(version, SMS), &json!({ "inputs": [sms_input(JANE_PHONE, "x")] })).await;
+            assert_salesforce_error(&response, StatusCode::NOT_FOUND, "NOT_FOUND");
+        }
+        let others = [
+            "/services/data/60.0/actions/custom/apex".to_owned(),
+            apex("v60", SMS),
+            format!("/services/data/vX.0/sobjects/Contact/{JANE_CONTACT}"),
+        ];
+        for path in &others {
+            let response = app.get(path).await;
+            assert_salesforce_error(&response, StatusCode::NOT_FOUND, "NOT_FOUND");
+        }
+        assert!(stored(&app, "messages").await.is_empty());
+    }
+
+    async fn an_unparseable_or_misshapen_body_is_400_json_parser_error(backend) {
+        let app = spawn_app(backend).await;
+        let input = sms_input(JANE_PHONE, "x");
+        let cases = [
+            ("not JSON", "hello".to_owned()),
+            ("truncated JSON", "{\"inputs\": [".to_owned()),
+            ("an empty body", String::new()),
+            ("no inputs key", "{}".to_owned()),
+            ("inputs an object", json!({ "inputs": input }).to_string()),
+            ("inputs a string", json!({ "inputs": "x" }).to_string()),
+            ("inputs null", json!({ "inputs": null }).to_string()),
+            ("an extra top-level key", json!({ "inputs": [input], "extra": 1 }).to_string()),
+            ("a bare array", json!([input]).to_string()),
+            ("trailing text", format!("{} trailing", json!({ "inputs": [input] }))),
+        ];
+        for (case, body) in cases {
+            let response = app.post_raw(&apex("v60.0", SMS), body, Some("application/json")).await;
+            let (status, json) = &response;
+            assert_eq!(*status, StatusCode::BAD_REQUEST, "{case}: {json}");
+            assert_salesforce_error(&response, StatusCode::BAD_REQUEST, "JSON_PARSER_ERROR");
+        }
+        assert!(stored(&app, "messages").await.is_empty());
+    }
+
+    async fn a_body_over_the_limit_is_413_in_an_array(backend) {
+        let app = spawn_app_with(backend, |config| config.max_body_bytes = 1000).await;
+        let inputs = json!([sms_input(JANE_PHONE, &"x".repeat(2000))]);
+        let (status, body) = app.invoke(SMS, inputs).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        let errors = body.as_array().unwrap_or_else(|| panic!("an array envelope, got {body}"));
+        assert_eq!(errors.len(), 1, "{body}");
+        assert_eq!(keys(&errors[0]), ["errorCode", "message"], "{body}");
+        assert!(errors[0]["errorCode"].as_str().is_some_and(|c| !c.is_empty()), "{body}");
+        assert!(stored(&app, "messages").await.is_empty());
+    }
+
+    async fn a_wrong_method_is_405_in_an_array(backend) {
+        let app = spawn_app(backend).await;
+        let cases = [
+            (Method::DELETE, apex("v60.0", SMS)),
+            (Method::PUT, apex("v60.0", NAMESPACED_SMS)),
+            (Method::POST, "/services/data/v60.0/actions/custom/apex".to_owned()),
+            (Method::DELETE, sobject("Contact", JANE_CONTACT)),
+        ];
+        for (method, path) in cases {
+            let response = request(&app, method.clone(), &path, None).await;
+            let (status, body) = &response;
+            assert_eq!(*status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}: {body}");
+            assert_salesforce_error(&response, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED");
+        }
+    }
+
+    async fn an_unknown_path_under_services_is_404_in_an_array(backend) {
+        let app = spawn_app(backend).await;
+        let expected = json!([{ "errorCode": "NOT_FOUND", "message": "The requested resource does not exist" }]);
+        for path in [
+            "/services",
+            "/services/data",
+            "/services/data/v60.0",
+            "/services/data/v60.0/actions/standard/emailSimple",
+            "/services/data/v60.0/query",
+            "/services/data/v60.0/sobjects/Contact",
+            "/services/oauth2/token",
+        ] {
+            let (status, body) = app.get(path).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+            assert_eq!(body, expected, "{path}");
+        }
+    }
+
+    async fn a_provider_refusal_in_bulk_fails_that_input_with_100_and_keeps_the_failed_record(backend) {
+        let app = spawn_app(backend).await;
+        let inputs = json!([
+            sms_input(JANE_PHONE, "before"),
+            sms_input("+15005550001", "refused"),
+            sms_input(JANE_PHONE, "after"),
+        ]);
+        let response = app.invoke(SMS, inputs).await;
+        let results = results(&response, StatusCode::BAD_REQUEST, 3);
+        assert_eq!(assert_succeeded(&results[0], SMS)["status"], "Queued");
+        let message = assert_failed(&results[1], SMS, 100);
+        assert!(message.contains("21211") && message.contains("Check the VoIP error logs"), "{message}");
+        assert_eq!(assert_succeeded(&results[2], SMS)["status"], "Queued");
+
+        let (status, failed) = app.get("/_emulator/messages?status=Failed").await;
+        assert_eq!(status, StatusCode::OK, "{failed}");
+        let failed = failed["items"].as_array().unwrap();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0]["toPhone"], "+15005550001");
+        assert_eq!(failed[0]["body"], "refused");
+        assert_eq!(failed[0]["status"], "Failed");
+        assert_eq!(failed[0]["errorCode"], 21211);
+        assert!(failed[0]["smsId"].is_null());
+        assert_eq!(stored(&app, "messages").await.len(), 3);
+        let errors = stored(&app, "voip-errors").await;
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0]["recordId"], failed[0]["id"]);
+        assert_eq!(errors[0]["errorCode"], 21211);
+    }
+
+    async fn a_bulk_calls_records_are_all_visible_afterwards(backend) {
+        let app = spawn_app(backend).await;
+        let related = [JANE_CONTACT, BOB_LEAD, ACME_ACCOUNT, JANE_CONTACT];
+        let inputs: Vec<Value> = related
+            .iter()
+            .map(|id| json!({ "toPhone": JANE_PHONE, "bodyText": format!("about {id}"), "recordId": id }))
+            .collect();
+        let response = app.invoke(SMS, json!(inputs)).await;
+        let results = results(&response, StatusCode::OK, 4);
+        let messages = stored(&app, "messages").await;
+        let tasks = stored(&app, "tasks").await;
+        assert_eq!((messages.len(), tasks.len()), (4, 4));
+        for (record_id, result) in related.iter().zip(&results) {
+            let output = assert_succeeded(result, SMS);
+            assert_eq!(output["relatedRecordId"], *record_id);
+            let message = messages.iter().find(|m| m["id"] == output["id"]).expect("the message is stored");
+            assert_eq!(message["relatedRecordId"], *record_id);
+            assert_eq!(message["taskId"], output["taskId"]);
+            let task = tasks.iter().find(|t| t["id"] == output["taskId"]).expect("the task is stored");
+            assert_eq!(task["smsMessageId"], output["id"]);
+        }
+    }
+}
