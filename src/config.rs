@@ -13,6 +13,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_BULK_INPUTS: usize = 200;
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 16;
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
+pub const DEFAULT_EVENT_KEEP_ALIVE_SECS: u64 = 15;
+pub const DEFAULT_EVENT_RETENTION_SECS: u64 = 3600;
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -60,6 +62,14 @@ pub struct Config {
     /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "FASTCALL_SHUTDOWN_GRACE_SECS", default_value_t = DEFAULT_SHUTDOWN_GRACE_SECS)]
     pub shutdown_grace_secs: u64,
+
+    /// Seconds between keep-alive comments on an idle event stream.
+    #[arg(long, env = "FASTCALL_EVENT_KEEP_ALIVE_SECS", default_value_t = DEFAULT_EVENT_KEEP_ALIVE_SECS)]
+    pub event_keep_alive_secs: u64,
+
+    /// Seconds events are kept for replay to reconnecting subscribers (`Last-Event-ID`).
+    #[arg(long, env = "FASTCALL_EVENT_RETENTION_SECS", default_value_t = DEFAULT_EVENT_RETENTION_SECS)]
+    pub event_retention_secs: u64,
 
     /// Log filter, in tracing's EnvFilter syntax (`info`, `fastcall_emulator=debug`, ...).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
@@ -121,6 +131,8 @@ impl Default for Config {
             max_bulk_inputs: DEFAULT_MAX_BULK_INPUTS,
             db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
+            event_keep_alive_secs: DEFAULT_EVENT_KEEP_ALIVE_SECS,
+            event_retention_secs: DEFAULT_EVENT_RETENTION_SECS,
             log: "info".into(),
         }
     }

@@ -6,10 +6,12 @@
 pub mod actions;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod http;
 pub mod org;
 pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod views;
 pub mod voip;

@@ -8,8 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::broadcast;
 
 use crate::config::{Config, Provider};
+use crate::domain::Timestamp;
+use crate::events::EventKind;
 use crate::http;
 use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat};
 use crate::state::{AppState, Limits};
@@ -36,6 +39,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     shutdown_grace: Duration,
+    event_retention: Duration,
 }
 
 impl Application {
@@ -62,6 +66,7 @@ impl Application {
         let limits = Limits {
             max_body_bytes: config.max_body_bytes,
             max_bulk_inputs: config.max_bulk_inputs,
+            event_keep_alive: Duration::from_secs(config.event_keep_alive_secs.max(1)),
         };
         let state = AppState::new(storage, voip, org, limits, config.admin_token.clone());
         let listener =
@@ -75,6 +80,7 @@ impl Application {
             listener,
             state,
             shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
+            event_retention: Duration::from_secs(config.event_retention_secs),
         })
     }
 
@@ -88,17 +94,23 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then stops accepting and gives in-flight requests
-    /// the grace period to finish.
+    /// Serves until `shutdown` completes, then stops accepting, ends event streams and
+    /// gives in-flight requests the grace period to finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
+        let background = [
+            tokio::spawn(follow_org_replacements(self.state.clone())),
+            tokio::spawn(prune_events(self.state.clone(), self.event_retention)),
+        ];
+        let state = self.state.clone();
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let app = http::router(self.state);
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
+            state.begin_stopping();
             let _ = stopping_tx.send(true);
         });
         let grace = self.shutdown_grace;
@@ -106,12 +118,45 @@ impl Application {
             let _ = stopping_rx.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(grace).await;
         };
-        tokio::select! {
+        let result = tokio::select! {
             result = server => result,
             () = deadline => {
                 tracing::warn!(?grace, "in-flight requests did not finish within the grace period");
                 Ok(())
             }
+        };
+        for task in background {
+            task.abort();
+        }
+        result
+    }
+}
+
+/// Reloads the org when any instance (this one included) replaced it.
+async fn follow_org_replacements(state: AppState) {
+    let mut events = state.storage().subscribe();
+    loop {
+        let replaced = match events.recv().await {
+            Ok(event) => event.kind == EventKind::OrgReplaced.as_str(),
+            // Missed events may have held a replacement.
+            Err(broadcast::error::RecvError::Lagged(_)) => true,
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if replaced && let Err(error) = state.reload_org().await {
+            tracing::warn!(%error, "cannot reload the replaced org");
+        }
+    }
+}
+
+/// Deletes events older than the retention period, once a minute.
+async fn prune_events(state: AppState, retention: Duration) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let cutoff =
+            Timestamp::from_millis(Timestamp::now().millis() - retention.as_millis() as i64);
+        if let Err(error) = state.storage().prune_events(cutoff).await {
+            tracing::warn!(%error, "cannot prune old events");
         }
     }
 }

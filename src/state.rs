@@ -1,14 +1,15 @@
 //! What every request shares: the storage, the provider, and the org data held in memory.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, watch};
 
 use crate::actions::ActionContext;
 use crate::config::Secret;
 use crate::domain::SalesforceId;
-use crate::org::Org;
+use crate::org::{Org, OrgDocument};
 use crate::storage::{Storage, StorageError};
 use crate::voip::VoipProvider;
 
@@ -26,14 +27,18 @@ struct Inner {
     org_writes: Mutex<()>,
     limits: Limits,
     admin_token: Option<Secret>,
+    /// Turns true when the server starts shutting down, ending long-lived streams.
+    stopping: watch::Sender<bool>,
 }
 
-/// Bounds on what one request may ask for.
+/// Bounds on what one request may ask for, and how long-lived responses behave.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_body_bytes: usize,
     /// The most inputs one Salesforce-shaped call may carry.
     pub max_bulk_inputs: usize,
+    /// How often an idle event stream gets a keep-alive comment.
+    pub event_keep_alive: Duration,
 }
 
 impl AppState {
@@ -51,6 +56,7 @@ impl AppState {
             org_writes: Mutex::new(()),
             limits,
             admin_token,
+            stopping: watch::Sender::new(false),
         };
         Self {
             inner: Arc::new(inner),
@@ -87,13 +93,37 @@ impl AppState {
         }
     }
 
-    /// Stores a validated org, then serves it.
+    /// Turns true when shutdown begins.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.inner.stopping.subscribe()
+    }
+
+    pub(crate) fn begin_stopping(&self) {
+        self.inner.stopping.send_replace(true);
+    }
+
+    /// Stores a validated org, then serves it. Other instances learn of it through the
+    /// `org.replaced` event.
     pub async fn replace_org(&self, org: Org) -> Result<Arc<Org>, StorageError> {
         let _guard = self.inner.org_writes.lock().await;
         self.inner.storage.save_org(org.document()).await?;
         let org = Arc::new(org);
         self.inner.org.store(org.clone());
         Ok(org)
+    }
+
+    /// Serves the org the database holds now (another instance replaced it).
+    pub async fn reload_org(&self) -> Result<(), StorageError> {
+        let _guard = self.inner.org_writes.lock().await;
+        let document = self.inner.storage.load_org().await?.unwrap_or_default();
+        match Org::new(document) {
+            Ok(org) => self.inner.org.store(Arc::new(org)),
+            // Every writer validates first, so this is a database edited by hand.
+            Err(error) => {
+                tracing::error!(%error, "the stored org no longer validates; keeping the one in memory")
+            }
+        }
+        Ok(())
     }
 
     /// Forgets all activity; with `clear_org`, the org data too (an empty org is stored, so
@@ -103,7 +133,7 @@ impl AppState {
         if !clear_org {
             return self.inner.storage.reset(None).await;
         }
-        let empty = Org::new(Default::default()).expect("an empty org is valid");
+        let empty = Org::new(OrgDocument::default()).expect("an empty org is valid");
         self.inner.storage.reset(Some(empty.document())).await?;
         self.inner.org.store(Arc::new(empty));
         Ok(())

@@ -10,6 +10,7 @@ use super::{ApiException, ErrorCode};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Use {
     Sms { mms: bool },
+    Voice,
 }
 
 impl Use {
@@ -20,6 +21,9 @@ impl Use {
             Use::Sms { .. } if !phone.outbound_sms => Some("is not enabled for outbound SMS"),
             Use::Sms { mms: true } if !phone.mms => Some("is not MMS-capable"),
             Use::Sms { .. } => None,
+            Use::Voice if !phone.voice => Some("is not voice-capable"),
+            Use::Voice if !phone.caller_id => Some("is not enabled as a caller ID"),
+            Use::Voice => None,
         }
     }
 
@@ -27,6 +31,7 @@ impl Use {
         match self {
             Use::Sms { mms: false } => "SMS-capable number enabled for outbound SMS",
             Use::Sms { mms: true } => "MMS-capable number enabled for outbound SMS",
+            Use::Voice => "voice-capable number enabled as a caller ID",
         }
     }
 }

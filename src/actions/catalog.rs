@@ -7,6 +7,7 @@ use super::ActionName;
 pub enum ParamType {
     Id,
     String,
+    Boolean,
 }
 
 impl ParamType {
@@ -14,6 +15,7 @@ impl ParamType {
         match self {
             Self::Id => "ID",
             Self::String => "STRING",
+            Self::Boolean => "BOOLEAN",
         }
     }
 }
@@ -58,7 +60,7 @@ const fn required(p: Parameter) -> Parameter {
     }
 }
 
-use ParamType::{Id, String};
+use ParamType::{Boolean, Id, String};
 
 const SMS: ActionSpec = ActionSpec {
     name: ActionName::Sms,
@@ -157,8 +159,151 @@ const SMS: ActionSpec = ActionSpec {
     ],
 };
 
+const CALL: ActionSpec = ActionSpec {
+    name: ActionName::Call,
+    label: "Start Call",
+    description: "Places an outbound call from a Fastcall caller ID and connects it to an IVR; a Task logs it.",
+    inputs: &[
+        param(
+            "fromPhone",
+            "From Phone",
+            String,
+            "Caller ID to call from; resolved from the user's numbers when absent.",
+        ),
+        required(param(
+            "ivrId",
+            "IVR Id",
+            Id,
+            "The Fastcall IVR the call connects to.",
+        )),
+        param(
+            "phoneNumberFieldName",
+            "Phone Number Field Name",
+            String,
+            "API name of the recordId field holding the number to call.",
+        ),
+        param(
+            "recordId",
+            "Record Id",
+            Id,
+            "Record the call relates to; the Task is logged on it.",
+        ),
+        param(
+            "toPhone",
+            "To Phone",
+            String,
+            "Number to call. May be blank when recordId and phoneNumberFieldName give it.",
+        ),
+        param(
+            "userId",
+            "User Id",
+            Id,
+            "Fastcall user to call as; defaults to the running user.",
+        ),
+    ],
+    outputs: &[
+        param("callId", "Call Id", String, "The provider's call id."),
+        param("direction", "Direction", String, "Always Outbound."),
+        param("id", "Id", Id, "The FastCall__Call__c record."),
+        param("ivr", "IVR", Id, "The IVR the call connects to."),
+        param(
+            "owner",
+            "Owner",
+            Id,
+            "The user, or the group whose number was the caller ID.",
+        ),
+        param(
+            "relatedRecordId",
+            "Related Record Id",
+            Id,
+            "The recordId passed in.",
+        ),
+        param(
+            "startTime",
+            "Start Time",
+            String,
+            "When the call was placed.",
+        ),
+        param(
+            "status",
+            "Status",
+            String,
+            "Initial call status, such as Queued.",
+        ),
+        param("taskId", "Task Id", Id, "The Task logging the call."),
+    ],
+};
+
+const USER_STATUS: ActionSpec = ActionSpec {
+    name: ActionName::UserStatus,
+    label: "Set User Status",
+    description: "Sets a Fastcall user's status; each real change is logged and broadcast.",
+    inputs: &[
+        required(param(
+            "userId",
+            "User Id",
+            Id,
+            "The Fastcall user whose status changes.",
+        )),
+        param(
+            "userStatusId",
+            "User Status Id",
+            Id,
+            "The Fastcall user status to set.",
+        ),
+        param(
+            "statusType",
+            "Status Type",
+            String,
+            "Available or Offline: the availability to set when userStatusId is absent or not found.",
+        ),
+    ],
+    outputs: &[
+        param("userId", "User Id", Id, "The user."),
+        param(
+            "userStatusId",
+            "User Status Id",
+            Id,
+            "The status now, when it is a status record.",
+        ),
+        param(
+            "statusType",
+            "Status Type",
+            String,
+            "The availability now: Available or Offline.",
+        ),
+        param(
+            "previousUserStatusId",
+            "Previous User Status Id",
+            Id,
+            "The status before.",
+        ),
+        param(
+            "previousStatusType",
+            "Previous Status Type",
+            String,
+            "The availability before.",
+        ),
+        param("changed", "Changed", Boolean, "Whether anything changed."),
+        param(
+            "changedDate",
+            "Changed Date",
+            String,
+            "When the status became what it is now.",
+        ),
+        param(
+            "logId",
+            "Log Id",
+            Id,
+            "The status-log entry of the change; empty when nothing changed.",
+        ),
+    ],
+};
+
 pub fn spec(name: ActionName) -> &'static ActionSpec {
     match name {
+        ActionName::UserStatus => &USER_STATUS,
         ActionName::Sms => &SMS,
+        ActionName::Call => &CALL,
     }
 }

@@ -2,16 +2,19 @@
 //! the caller sent them, checks them against the org, hands off to the provider and
 //! stores what happened.
 
+pub mod call;
 mod caller_id;
 pub mod catalog;
+mod records;
 mod resolve;
 pub mod sms;
+pub mod user_status;
 
 use std::fmt;
 
 use crate::domain::SalesforceId;
 use crate::org::Org;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{Batch, Storage, StorageError};
 use crate::voip::VoipProvider;
 
 /// Everything an action needs besides its inputs.
@@ -77,19 +80,76 @@ pub enum ActionError {
     Storage(#[from] StorageError),
 }
 
+/// An input that passed its checks and went to the provider: the records it created, to
+/// be stored, and what its caller is told once they are.
+#[derive(Debug)]
+pub struct Dispatched<O> {
+    pub batch: Batch,
+    pub outcome: Result<O, ApiException>,
+}
+
+/// The inputs of the actions that hand off to the provider (messages, calls).
+pub trait Dispatch: Sized {
+    type Output;
+
+    /// Checks the input against the org and hands it to the provider.
+    fn dispatch<'a>(
+        &'a self,
+        ctx: &'a ActionContext<'a>,
+    ) -> impl Future<Output = Result<Dispatched<Self::Output>, ApiException>> + Send + 'a;
+}
+
+/// Runs a bulk call: dispatches each input on its own (a bad input fails alone), then
+/// stores every input's records in one transaction — all of them, or none (and the call
+/// fails) — and answers each input in order.
+pub async fn dispatch_all<I: Dispatch>(
+    ctx: &ActionContext<'_>,
+    inputs: Vec<Result<I, ApiException>>,
+) -> Result<Vec<Result<I::Output, ApiException>>, StorageError> {
+    let mut dispatched = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        dispatched.push(match input {
+            Ok(input) => input.dispatch(ctx).await,
+            Err(exception) => Err(exception),
+        });
+    }
+    let mut batch = Batch::default();
+    let outcomes = dispatched
+        .into_iter()
+        .map(|d| {
+            d.and_then(|d| {
+                batch.append(d.batch);
+                d.outcome
+            })
+        })
+        .collect();
+    ctx.storage.write(&batch).await?;
+    Ok(outcomes)
+}
+
+/// Stores one dispatched input and answers it.
+async fn store_one<O>(storage: &dyn Storage, dispatched: Dispatched<O>) -> Result<O, ActionError> {
+    storage.write(&dispatched.batch).await?;
+    Ok(dispatched.outcome?)
+}
+
 /// The three actions, by the names Salesforce knows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionName {
+    UserStatus,
     Sms,
+    Call,
 }
 
 impl ActionName {
-    pub const ALL: [ActionName; 1] = [ActionName::Sms];
+    pub const ALL: [ActionName; 3] = [ActionName::UserStatus, ActionName::Sms, ActionName::Call];
     const NAMESPACE: &'static str = "FastCall__";
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::UserStatus => "SubscriberUserStatusInvocable",
             Self::Sms => "SubscriberSMSInvocable",
+            Self::Call => "SubscriberCallInvocable",
         }
     }
 

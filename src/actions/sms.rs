@@ -2,16 +2,18 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::caller_id::{self, Use};
+use super::records::{self, Refused};
 use super::resolve::{acting_user, destination, given, parse_id, related_record};
-use super::{ActionContext, ActionError, ApiException, ErrorCode};
-use crate::domain::objects::{self, SMS_MESSAGE, TASK, VOIP_ERROR_LOG};
+use super::{ActionContext, ActionError, ApiException, Dispatch, Dispatched, ErrorCode, store_one};
+use crate::domain::objects::SMS_MESSAGE;
 use crate::domain::{E164, MediaUrl, SalesforceId, SmsStatus, Timestamp, template};
 use crate::org::{Org, RecordRef, User};
-use crate::storage::{SmsMessage, SmsRecord, Task, VoipErrorLog};
-use crate::voip::{SmsRequest, VoipError, VoipProvider};
+use crate::storage::{Batch, SmsMessage};
+use crate::views::SmsOutput;
+use crate::voip::{SmsRequest, VoipProvider};
 
 /// The providers' limit on one message's length, in characters.
 pub const MAX_BODY_CHARS: usize = 1600;
@@ -31,36 +33,14 @@ pub struct SmsInput {
     pub user_id: Option<String>,
 }
 
-/// The action's output map.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SmsOutput {
-    pub created_date: Timestamp,
-    pub direction: &'static str,
-    pub id: SalesforceId,
-    pub owner: SalesforceId,
-    pub phone_number_id: SalesforceId,
-    pub related_record_id: Option<SalesforceId>,
-    pub sms_id: Option<String>,
-    pub status: SmsStatus,
-    pub task_id: Option<SalesforceId>,
-}
+impl Dispatch for SmsInput {
+    type Output = SmsOutput;
 
-pub const DIRECTION: &str = "Outbound";
-
-impl From<&SmsMessage> for SmsOutput {
-    fn from(m: &SmsMessage) -> Self {
-        Self {
-            created_date: m.created_at,
-            direction: DIRECTION,
-            id: m.id,
-            owner: m.owner_id,
-            phone_number_id: m.phone_number_id,
-            related_record_id: m.related_record_id,
-            sms_id: m.provider_id.clone(),
-            status: m.status,
-            task_id: m.task_id,
-        }
+    fn dispatch<'a>(
+        &'a self,
+        ctx: &'a ActionContext<'a>,
+    ) -> impl Future<Output = Result<Dispatched<SmsOutput>, ApiException>> + Send + 'a {
+        dispatch(ctx, self)
     }
 }
 
@@ -77,48 +57,19 @@ struct Plan<'o> {
     related: Option<SalesforceId>,
 }
 
-/// A message handed to the provider, accepted or refused, and what to store for it.
-#[derive(Debug)]
-pub struct Dispatched {
-    pub record: SmsRecord,
-    refusal: Option<VoipError>,
-}
-
-impl Dispatched {
-    /// What the caller is told once the record is stored: the output map, or error 100 when
-    /// the provider refused (the record is kept as Failed, with a VoIP error log entry).
-    pub fn outcome(&self) -> Result<SmsOutput, ApiException> {
-        match &self.refusal {
-            None => Ok(SmsOutput::from(&self.record.message)),
-            Some(VoipError::Refused { code, message }) => Err(ApiException::new(
-                ErrorCode::Provider,
-                format!(
-                    "The VoIP provider refused the message with error {code}: {message} \
-                     Check the VoIP error logs ({} {}).",
-                    SMS_MESSAGE.api_name, self.record.message.id
-                ),
-            )),
-        }
-    }
-}
-
 /// Checks the inputs and hands the message to the provider; storing it is the caller's
 /// next step (one at a time in `send`, together for a bulk call).
 pub async fn dispatch(
     ctx: &ActionContext<'_>,
     input: &SmsInput,
-) -> Result<Dispatched, ApiException> {
+) -> Result<Dispatched<SmsOutput>, ApiException> {
     let plan = plan(ctx.org, ctx.invoker, input)?;
     Ok(hand_off(plan, ctx.voip).await)
 }
 
 /// Sends one message and stores it.
 pub async fn send(ctx: &ActionContext<'_>, input: &SmsInput) -> Result<SmsOutput, ActionError> {
-    let dispatched = dispatch(ctx, input).await?;
-    ctx.storage
-        .record_sms(std::slice::from_ref(&dispatched.record))
-        .await?;
-    Ok(dispatched.outcome()?)
+    store_one(ctx.storage, dispatch(ctx, input).await?).await
 }
 
 /// Every check, in the order the errors are reported: the org's capability (105), the Ids
@@ -215,8 +166,9 @@ fn render(body: &str, user: &User, record: Option<&RecordRef<'_>>) -> String {
     })
 }
 
-/// Hands the message to the provider and builds what is to be stored either way.
-async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched {
+/// Hands the message to the provider and builds what is to be stored either way: a
+/// refused message is kept as Failed, with a VoIP error log entry and no Task.
+async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched<SmsOutput> {
     let request = SmsRequest {
         from: plan.from,
         to: plan.to,
@@ -225,9 +177,8 @@ async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched {
     };
     let outcome = voip.send_sms(&request).await;
     let now = Timestamp::now();
-    let id = SalesforceId::generate(SMS_MESSAGE.key_prefix);
     let mut message = SmsMessage {
-        id,
+        id: SalesforceId::generate(SMS_MESSAGE.key_prefix),
         provider_id: None,
         created_at: now,
         updated_at: now,
@@ -244,72 +195,43 @@ async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched {
         error_code: None,
         error_message: None,
     };
-    match outcome {
+    let mut batch = Batch::default();
+    let outcome = match outcome {
         Ok(accepted) => {
             message.provider_id = Some(accepted.provider_id);
             message.status = accepted.status;
-            let task = plan.related.map(|related| task_for(&message, related));
-            message.task_id = task.as_ref().map(|t| t.id);
-            Dispatched {
-                record: SmsRecord {
-                    message,
-                    task,
-                    voip_error: None,
-                },
-                refusal: None,
+            if let Some(related) = plan.related {
+                let mut task = records::task(
+                    now,
+                    message.user_id,
+                    format!("SMS to {}", message.to_phone),
+                    Some(related),
+                );
+                task.description = Some(message.body.clone());
+                task.sms_message_id = Some(message.id);
+                message.task_id = Some(task.id);
+                batch.tasks.push(task);
             }
+            Ok(SmsOutput::from(&message))
         }
-        Err(refusal) => {
-            let VoipError::Refused {
-                code,
-                message: reason,
-            } = &refusal;
-            message.error_code = Some(*code);
-            message.error_message = Some(reason.clone());
-            let voip_error = VoipErrorLog {
-                id: SalesforceId::generate(VOIP_ERROR_LOG.key_prefix),
-                created_at: now,
-                record_type: SMS_MESSAGE.api_name.to_owned(),
-                record_id: id,
-                provider: voip.name().to_owned(),
-                provider_id: None,
-                error_code: *code,
-                error_message: reason.clone(),
-                from_phone: message.from_phone,
-                to_phone: message.to_phone,
+        Err(error) => {
+            let refused = Refused {
+                object: SMS_MESSAGE,
+                record_id: message.id,
+                provider: voip.name(),
+                error: &error,
+                from: message.from_phone,
+                to: message.to_phone,
                 user_id: message.user_id,
+                at: now,
             };
-            let record = SmsRecord {
-                message,
-                task: None,
-                voip_error: Some(voip_error),
-            };
-            Dispatched {
-                record,
-                refusal: Some(refusal),
-            }
+            let entry = refused.log_entry();
+            message.error_code = Some(entry.error_code);
+            message.error_message = Some(entry.error_message.clone());
+            batch.voip_errors.push(entry);
+            Err(refused.exception())
         }
-    }
-}
-
-/// The activity logged on the related record, owned by the acting user.
-fn task_for(message: &SmsMessage, related: SalesforceId) -> Task {
-    let (who_id, what_id) = if objects::is_who(related.key_prefix()) {
-        (Some(related), None)
-    } else {
-        (None, Some(related))
     };
-    Task {
-        id: SalesforceId::generate(TASK.key_prefix),
-        created_at: message.created_at,
-        owner_id: message.user_id,
-        subject: format!("SMS to {}", message.to_phone),
-        description: Some(message.body.clone()),
-        status: "Completed".into(),
-        priority: "Normal".into(),
-        task_subtype: "Task".into(),
-        who_id,
-        what_id,
-        sms_message_id: Some(message.id),
-    }
+    batch.messages.push(message);
+    Dispatched { batch, outcome }
 }

@@ -11,5 +11,5 @@ pub mod time;
 pub use media_url::{MediaUrl, MediaUrlError};
 pub use phone::{Country, E164, PhoneError};
 pub use salesforce_id::{IdError, SalesforceId};
-pub use status::SmsStatus;
+pub use status::{CallStatus, SmsStatus};
 pub use time::Timestamp;

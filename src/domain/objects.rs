@@ -79,6 +79,8 @@ pub enum StatusType {
 }
 
 impl StatusType {
+    pub const NAMES: &'static [&'static str] = &["Available", "Offline"];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Available => "Available",

@@ -5,10 +5,12 @@ use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::error::{ExceptionResponse, PlatformError};
 use super::extract::{Body, BodyError, Caller, parse_object};
-use crate::actions::{ActionName, ApiException, sms};
+use crate::actions::{ActionError, ActionName, ApiException, call, sms, user_status};
 use crate::state::AppState;
 
 #[tracing::instrument(skip_all, fields(action = tracing::field::Empty))]
@@ -32,10 +34,35 @@ pub async fn invoke(
     };
     let ctx = state.action_context(&caller.org, caller.invoker);
     match action {
-        ActionName::Sms => match parse_object::<sms::SmsInput>(&body) {
-            Ok(input) => sms::send(&ctx, &input).await.map(Json).into_response(),
-            Err(error) => body_exception(&error).into_response(),
-        },
+        ActionName::Sms => {
+            respond(parse_object(&body), async |input| {
+                sms::send(&ctx, &input).await
+            })
+            .await
+        }
+        ActionName::Call => {
+            respond(parse_object(&body), async |input| {
+                call::place(&ctx, &input).await
+            })
+            .await
+        }
+        ActionName::UserStatus => {
+            respond(parse_object(&body), async |input| {
+                user_status::set(&ctx, &input).await
+            })
+            .await
+        }
+    }
+}
+
+/// Runs an action on its parsed input: the output map, or the error in the direct shape.
+async fn respond<I: DeserializeOwned, O: Serialize>(
+    input: Result<I, BodyError>,
+    run: impl AsyncFnOnce(I) -> Result<O, ActionError>,
+) -> Response {
+    match input {
+        Ok(input) => run(input).await.map(Json).into_response(),
+        Err(error) => body_exception(&error).into_response(),
     }
 }
 

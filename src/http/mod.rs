@@ -6,7 +6,7 @@ pub mod error;
 pub mod extract;
 mod query;
 mod salesforce;
-mod views;
+mod sobjects;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -16,6 +16,7 @@ use axum::{Json, Router, middleware};
 use serde_json::json;
 
 use crate::state::AppState;
+use emulator::lists;
 use error::{PlatformError, SalesforceError};
 
 /// Every route the emulator serves.
@@ -38,12 +39,18 @@ pub fn router(state: AppState) -> Router {
             "/_emulator/org",
             get(emulator::get_org).put(emulator::put_org),
         )
-        .route("/_emulator/messages", get(emulator::list_messages))
-        .route("/_emulator/messages/{id}", get(emulator::get_message))
-        .route("/_emulator/tasks", get(emulator::list_tasks))
-        .route("/_emulator/tasks/{id}", get(emulator::get_task))
-        .route("/_emulator/voip-errors", get(emulator::list_voip_errors))
-        .route("/_emulator/voip-errors/{id}", get(emulator::get_voip_error))
+        .route("/_emulator/messages", get(lists::messages))
+        .route("/_emulator/messages/{id}", get(lists::message))
+        .route("/_emulator/calls", get(lists::calls))
+        .route("/_emulator/calls/{id}", get(lists::call))
+        .route("/_emulator/tasks", get(lists::tasks))
+        .route("/_emulator/tasks/{id}", get(lists::task))
+        .route("/_emulator/voip-errors", get(lists::voip_errors))
+        .route("/_emulator/voip-errors/{id}", get(lists::voip_error))
+        .route("/_emulator/status-log", get(lists::status_log))
+        .route("/_emulator/status-log/{id}", get(lists::status_log_entry))
+        .route("/_emulator/users/{id}", get(lists::user))
+        .route("/_emulator/events", get(emulator::events::stream))
         .route("/_emulator/reset", post(emulator::reset))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -36,6 +36,7 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 #[derive(Debug, Clone, Copy)]
 pub struct Accepts {
     pub phones: bool,
+    pub related: bool,
     /// The status values the list's items can have (case-insensitive); `None`: no status filter.
     pub statuses: Option<&'static [&'static str]>,
 }
@@ -55,7 +56,9 @@ pub fn list_filter(
             "to" if accepts.phones => filter.to = Some(phone(name, value, org)?),
             "from" if accepts.phones => filter.from = Some(phone(name, value, org)?),
             "userId" => filter.user_id = Some(id(name, value)?),
-            "relatedRecordId" => filter.related_record_id = Some(id(name, value)?),
+            "relatedRecordId" if accepts.related => {
+                filter.related_record_id = Some(id(name, value)?)
+            }
             "status" if accepts.statuses.is_some() => {
                 let allowed = accepts.statuses.unwrap_or_default();
                 let status = allowed
@@ -76,9 +79,12 @@ pub fn list_filter(
             }
             "limit" => filter.limit = limit(value)?,
             other => {
-                let mut known = vec!["userId", "relatedRecordId", "since", "limit"];
+                let mut known = vec!["userId", "since", "limit"];
                 if accepts.phones {
                     known.extend(["to", "from"]);
+                }
+                if accepts.related {
+                    known.push("relatedRecordId");
                 }
                 if accepts.statuses.is_some() {
                     known.push("status");

@@ -6,14 +6,18 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::error::{PlatformError, SalesforceError};
 use super::extract::{Body, BodyError, Caller, parse_json, parse_object};
-use super::views;
+use super::sobjects;
+use crate::actions::call::CallInput;
 use crate::actions::catalog::{self, Parameter};
-use crate::actions::{ActionName, ApiException, sms};
+use crate::actions::sms::SmsInput;
+use crate::actions::user_status::{self, UserStatusInput};
+use crate::actions::{ActionError, ActionName, ApiException, dispatch_all};
 use crate::domain::SalesforceId;
 use crate::state::AppState;
 
@@ -109,48 +113,62 @@ pub async fn invoke(
         return Err(PlatformError::bad_request("INVALID_INPUT", message).into());
     }
     let ctx = state.action_context(&caller.org, caller.invoker);
-    let (all_succeeded, body) = match action {
-        ActionName::Sms => {
-            let mut outcomes = Vec::with_capacity(request.inputs.len());
-            let mut records = Vec::with_capacity(request.inputs.len());
-            for raw in &request.inputs {
-                let dispatched = match parse_input::<sms::SmsInput>(raw) {
-                    Ok(input) => sms::dispatch(&ctx, &input).await,
-                    Err(exception) => Err(exception),
+    let inputs = &request.inputs;
+    let name = action_name.as_str();
+    // Messages and calls: every input goes to the provider, then all their records are
+    // stored in one transaction. Status changes are serialised per user, one at a time.
+    Ok(match action {
+        ActionName::Sms => bulk_response(
+            name,
+            dispatch_all::<SmsInput>(&ctx, parse_inputs(inputs)).await?,
+        ),
+        ActionName::Call => bulk_response(
+            name,
+            dispatch_all::<CallInput>(&ctx, parse_inputs(inputs)).await?,
+        ),
+        ActionName::UserStatus => {
+            let mut outcomes = Vec::with_capacity(inputs.len());
+            for input in parse_inputs::<UserStatusInput>(inputs) {
+                let outcome = match input {
+                    Ok(input) => user_status::set(&ctx, &input).await,
+                    Err(exception) => Err(exception.into()),
                 };
-                outcomes.push(dispatched.and_then(|d| {
-                    let outcome = d.outcome();
-                    records.push(d.record);
-                    outcome
-                }));
+                outcomes.push(match outcome {
+                    Ok(output) => Ok(output),
+                    Err(ActionError::Api(exception)) => Err(exception),
+                    Err(ActionError::Storage(error)) => return Err(error.into()),
+                });
             }
-            // One transaction for the whole call: it is stored entirely, or not at all.
-            state.storage().record_sms(&records).await?;
-            results(&action_name, outcomes)
+            bulk_response(name, outcomes)
         }
-    };
-    let status = if all_succeeded {
+    })
+}
+
+/// Parses each input on its own: a bad input fails alone (104).
+fn parse_inputs<T: DeserializeOwned>(inputs: &[Box<RawValue>]) -> Vec<Result<T, ApiException>> {
+    inputs
+        .iter()
+        .map(|raw| {
+            parse_object(raw.get().as_bytes()).map_err(|e| ApiException::invalid(e.message()))
+        })
+        .collect()
+}
+
+/// One result per input, in input order: 200 when all succeeded, 400 when any failed.
+fn bulk_response<O: Serialize>(
+    action_name: &str,
+    outcomes: Vec<Result<O, ApiException>>,
+) -> Response {
+    let status = if outcomes.iter().all(Result::is_ok) {
         StatusCode::OK
     } else {
         StatusCode::BAD_REQUEST
     };
-    Ok((status, body).into_response())
-}
-
-fn parse_input<T: serde::de::DeserializeOwned>(raw: &RawValue) -> Result<T, ApiException> {
-    parse_object(raw.get().as_bytes()).map_err(|e| ApiException::invalid(e.message()))
-}
-
-fn results<O: Serialize>(
-    action_name: &str,
-    outcomes: Vec<Result<O, ApiException>>,
-) -> (bool, Json<Vec<InvocationResult<'_, O>>>) {
-    let all_succeeded = outcomes.iter().all(Result::is_ok);
-    let results = outcomes
+    let results: Vec<_> = outcomes
         .into_iter()
         .map(|o| InvocationResult::new(action_name, o))
         .collect();
-    (all_succeeded, Json(results))
+    (status, Json(results)).into_response()
 }
 
 fn json_parser_error(error: BodyError) -> SalesforceError {
@@ -268,7 +286,7 @@ pub async fn sobject(
     check_version(&version)?;
     let caller = caller?;
     let id = SalesforceId::parse(&raw_id).map_err(|_| PlatformError::not_found())?;
-    let found = views::sobject(state.storage(), &caller.org, &version, &object, id).await?;
+    let found = sobjects::sobject(state.storage(), &caller.org, &version, &object, id).await?;
     found
         .map(|json| json.into_response())
         .ok_or_else(|| PlatformError::not_found().into())

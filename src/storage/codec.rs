@@ -5,7 +5,8 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
-use crate::domain::{E164, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::objects::StatusType;
+use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 
 /// Stores a value as text, reading it back through a parser that rejects what the
 /// emulator could not have written.
@@ -52,6 +53,8 @@ text_column!(
 );
 text_column!(E164, E164::from_canonical, "an E.164 number");
 text_column!(SmsStatus, SmsStatus::parse, "an SMS status");
+text_column!(CallStatus, CallStatus::parse, "a call status");
+text_column!(StatusType, StatusType::parse, "a status type");
 
 /// Instants are stored as milliseconds since the Unix epoch.
 impl<DB: Database> Type<DB> for Timestamp

@@ -11,25 +11,64 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::sync::broadcast;
 
-pub use records::{ListFilter, SmsMessage, SmsRecord, Task, VoipErrorLog};
+pub use records::{
+    Batch, Call, ListFilter, SmsMessage, StatusChange, StatusChangeOutcome, StatusLogEntry,
+    StoredEvent, Task, UserState, UserStatusValue, VoipErrorLog,
+};
 
-use crate::domain::SalesforceId;
+use crate::domain::{SalesforceId, Timestamp};
 use crate::org::OrgDocument;
 
-/// Everything the emulator keeps: the org data and what the actions did.
+/// Everything the emulator keeps: the org data, user statuses and the events they raise.
+/// The records the actions create are read and written through [`ActivityStore`].
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: ActivityStore {
     /// Succeeds when the database answers.
     async fn ping(&self) -> Result<(), StorageError>;
 
     /// The stored org data, `None` when none was ever stored.
     async fn load_org(&self) -> Result<Option<OrgDocument>, StorageError>;
-    /// Replaces the org data.
+    /// Replaces the org data. Statuses set through the action since are forgotten (users
+    /// start from the new org's), and an `org.replaced` event tells every instance.
     async fn save_org(&self, document: &OrgDocument) -> Result<(), StorageError>;
+    /// Forgets all activity (records, statuses, the status log, events), and when `org` is
+    /// given replaces the org data with it, at once.
+    async fn reset(&self, org: Option<&OrgDocument>) -> Result<(), StorageError>;
 
-    /// Stores messages with their Tasks and VoIP error log entries, all or nothing.
-    async fn record_sms(&self, records: &[SmsRecord]) -> Result<(), StorageError>;
+    /// A user's status as last set through the action; `None` when never set (the org's).
+    async fn user_state(&self, user_id: SalesforceId) -> Result<Option<UserState>, StorageError>;
+    /// Sets a user's status unless the user already has it. Changes for one user are
+    /// serialised, so each log entry's "from" is the previous entry's "to".
+    async fn change_user_status(
+        &self,
+        change: &StatusChange,
+    ) -> Result<StatusChangeOutcome, StorageError>;
+    async fn status_log_entry(
+        &self,
+        id: SalesforceId,
+    ) -> Result<Option<StatusLogEntry>, StorageError>;
+    async fn list_status_log(
+        &self,
+        filter: &ListFilter,
+    ) -> Result<Vec<StatusLogEntry>, StorageError>;
+
+    /// Live events from every instance sharing the database, in commit order.
+    fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>>;
+    /// Stored events after `after` (a seq), oldest first: a reconnecting subscriber's catch-up.
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StorageError>;
+    /// Deletes events created before `before`.
+    async fn prune_events(&self, before: Timestamp) -> Result<(), StorageError>;
+}
+
+/// The records the actions create: messages, calls, Tasks and VoIP error log entries.
+#[async_trait]
+pub trait ActivityStore: Send + Sync + 'static {
+    /// Stores what one request created, with the `*.created` events of its messages and
+    /// calls, all or nothing.
+    async fn write(&self, batch: &Batch) -> Result<(), StorageError>;
+
     async fn sms_message(&self, id: SalesforceId) -> Result<Option<SmsMessage>, StorageError>;
     /// A message by the provider's id (`SM...`).
     async fn sms_message_by_provider_id(
@@ -39,6 +78,11 @@ pub trait Storage: Send + Sync + 'static {
     async fn list_sms_messages(&self, filter: &ListFilter)
     -> Result<Vec<SmsMessage>, StorageError>;
 
+    async fn call(&self, id: SalesforceId) -> Result<Option<Call>, StorageError>;
+    /// A call by the provider's id (`CA...`).
+    async fn call_by_provider_id(&self, provider_id: &str) -> Result<Option<Call>, StorageError>;
+    async fn list_calls(&self, filter: &ListFilter) -> Result<Vec<Call>, StorageError>;
+
     async fn task(&self, id: SalesforceId) -> Result<Option<Task>, StorageError>;
     async fn list_tasks(&self, filter: &ListFilter) -> Result<Vec<Task>, StorageError>;
 
@@ -47,9 +91,6 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         filter: &ListFilter,
     ) -> Result<Vec<VoipErrorLog>, StorageError>;
-
-    /// Forgets all activity, and when `org` is given replaces the org data with it, at once.
-    async fn reset(&self, org: Option<&OrgDocument>) -> Result<(), StorageError>;
 }
 
 /// What can go wrong with the database, in terms callers can act on.

@@ -1,14 +1,27 @@
-//! PostgreSQL: one pool for reads and writes; several instances may share the database.
+//! PostgreSQL: one pool for reads and writes. Several instances may share the database;
+//! each learns of the others' events through LISTEN/NOTIFY.
 
+use std::collections::{BTreeSet, VecDeque};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::Postgres;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use tokio::sync::broadcast;
 
-use super::sql::SqlStorage;
-use super::{StorageError, StorageOptions};
+use super::sql::{AbortOnDrop, Dialect, SqlStorage};
+use super::{StorageError, StorageOptions, StoredEvent};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The channel committed events are announced on (payload: their seqs).
+const CHANNEL: &str = "fastcall_events";
+
+impl Dialect for Postgres {
+    const SELECT_USER_STATE_FOR_UPDATE: &'static str = "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1 FOR UPDATE";
+    const NOTIFY_EVENTS: Option<&'static str> = Some("SELECT pg_notify('fastcall_events', $1)");
+}
 
 pub(super) async fn connect(
     url: &str,
@@ -26,8 +39,111 @@ pub(super) async fn connect(
         .run(&pool)
         .await
         .map_err(|e| StorageError::Config(format!("migrating PostgreSQL: {e}")))?;
-    Ok(SqlStorage {
-        reader: pool.clone(),
-        writer: pool,
-    })
+    let mut storage = SqlStorage::new(pool.clone(), pool.clone());
+    // Listen before answering any request, so no event committed from now on is missed.
+    let listener = listen(&pool).await?;
+    let relay = tokio::spawn(relay_events(pool, listener, storage.events.clone()));
+    storage.background = Some(AbortOnDrop(relay));
+    Ok(storage)
+}
+
+async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Hands every committed event, from any instance, to this instance's subscribers.
+/// After a lost connection it listens again and catches up from the events table.
+async fn relay_events(
+    pool: PgPool,
+    mut listener: PgListener,
+    sender: broadcast::Sender<Arc<StoredEvent>>,
+) {
+    let mut relayed = Relayed::default();
+    let mut latest = match sqlx::query_as::<_, (Option<i64>,)>("SELECT max(seq) FROM events")
+        .fetch_one(&pool)
+        .await
+    {
+        Ok((seq,)) => seq.unwrap_or(0),
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the latest event; relaying new ones only");
+            0
+        }
+    };
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => {
+                let seqs: Vec<i64> = notification
+                    .payload()
+                    .split(',')
+                    .filter_map(|s| s.parse().ok())
+                    .collect();
+                let sql = "SELECT seq, kind, payload, created_at FROM events WHERE seq = ANY($1) ORDER BY seq";
+                match sqlx::query_as::<_, StoredEvent>(sql)
+                    .bind(&seqs)
+                    .fetch_all(&pool)
+                    .await
+                {
+                    Ok(events) => relayed.send(&sender, events, &mut latest),
+                    Err(error) => tracing::warn!(%error, "cannot read announced events"),
+                }
+            }
+            // The connection was lost: listen again, then fetch what was committed meanwhile.
+            Ok(None) | Err(_) => {
+                tracing::warn!("event listener disconnected; reconnecting");
+                listener = loop {
+                    match listen(&pool).await {
+                        Ok(listener) => break listener,
+                        Err(error) => {
+                            tracing::warn!(%error, "cannot listen for events yet");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                };
+                let sql = "SELECT seq, kind, payload, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT 10000";
+                match sqlx::query_as::<_, StoredEvent>(sql)
+                    .bind(latest)
+                    .fetch_all(&pool)
+                    .await
+                {
+                    Ok(events) => relayed.send(&sender, events, &mut latest),
+                    Err(error) => tracing::warn!(%error, "cannot catch up on events"),
+                }
+            }
+        }
+    }
+}
+
+/// The seqs relayed lately, so an event fetched twice (announced, and caught up after a
+/// reconnect) reaches subscribers once.
+#[derive(Default)]
+struct Relayed {
+    order: VecDeque<i64>,
+    seen: BTreeSet<i64>,
+}
+
+impl Relayed {
+    const REMEMBERED: usize = 16_384;
+
+    fn send(
+        &mut self,
+        sender: &broadcast::Sender<Arc<StoredEvent>>,
+        events: Vec<StoredEvent>,
+        latest: &mut i64,
+    ) {
+        for event in events {
+            if !self.seen.insert(event.seq) {
+                continue;
+            }
+            self.order.push_back(event.seq);
+            if self.order.len() > Self::REMEMBERED
+                && let Some(oldest) = self.order.pop_front()
+            {
+                self.seen.remove(&oldest);
+            }
+            *latest = (*latest).max(event.seq);
+            let _ = sender.send(Arc::new(event));
+        }
+    }
 }

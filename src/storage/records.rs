@@ -1,6 +1,8 @@
-//! The activity the emulator records: messages, Tasks, VoIP error log entries.
+//! What the emulator records: messages, calls, Tasks, VoIP error log entries, user
+//! statuses and their log, and the events raised by all of them.
 
-use crate::domain::{E164, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::objects::StatusType;
+use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 
 /// A `FastCall__SMS_Message__c` record.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -26,7 +28,29 @@ pub struct SmsMessage {
     pub error_message: Option<String>,
 }
 
-/// A `Task` logged on a record for an SMS or call.
+/// A `FastCall__Call__c` record.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Call {
+    pub id: SalesforceId,
+    /// The provider's call id (`CA...`); none when the provider refused it outright.
+    pub provider_id: Option<String>,
+    /// When the call was placed (the action's `startTime`).
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub owner_id: SalesforceId,
+    pub user_id: SalesforceId,
+    pub phone_number_id: SalesforceId,
+    pub from_phone: E164,
+    pub to_phone: E164,
+    pub ivr_id: SalesforceId,
+    pub related_record_id: Option<SalesforceId>,
+    pub task_id: Option<SalesforceId>,
+    pub status: CallStatus,
+    pub error_code: Option<i32>,
+    pub error_message: Option<String>,
+}
+
+/// A `Task` logged for an SMS or a call.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Task {
     pub id: SalesforceId,
@@ -36,12 +60,16 @@ pub struct Task {
     pub description: Option<String>,
     pub status: String,
     pub priority: String,
+    /// `Task` for messages, `Call` for calls.
     pub task_subtype: String,
+    /// `Outbound` for calls.
+    pub call_type: Option<String>,
     /// The Contact or Lead the Task is about.
     pub who_id: Option<SalesforceId>,
     /// Any other record the Task is about.
     pub what_id: Option<SalesforceId>,
     pub sms_message_id: Option<SalesforceId>,
+    pub call_id: Option<SalesforceId>,
 }
 
 /// A `FastCall__VoIP_Error_Log__c` entry: what the provider refused, and why.
@@ -61,12 +89,89 @@ pub struct VoipErrorLog {
     pub user_id: SalesforceId,
 }
 
-/// One SMS action's writes, stored together or not at all.
+/// Everything one request creates, committed together or not at all. Storing a message or
+/// a call also raises its `*.created` event, in the same transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub messages: Vec<SmsMessage>,
+    pub calls: Vec<Call>,
+    pub tasks: Vec<Task>,
+    pub voip_errors: Vec<VoipErrorLog>,
+}
+
+impl Batch {
+    /// Moves another batch's records into this one.
+    pub fn append(&mut self, mut other: Batch) {
+        self.messages.append(&mut other.messages);
+        self.calls.append(&mut other.calls);
+        self.tasks.append(&mut other.tasks);
+        self.voip_errors.append(&mut other.voip_errors);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+            && self.calls.is_empty()
+            && self.tasks.is_empty()
+            && self.voip_errors.is_empty()
+    }
+}
+
+/// A user's Fastcall status: a status record, or only an availability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserStatusValue {
+    pub user_status_id: Option<SalesforceId>,
+    pub status_type: StatusType,
+}
+
+/// A user's current status and when it was last set through the action (`None`: as the
+/// org data gave it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserState {
+    pub status: UserStatusValue,
+    pub changed_at: Option<Timestamp>,
+}
+
+/// A request to set a user's status.
 #[derive(Debug, Clone)]
-pub struct SmsRecord {
-    pub message: SmsMessage,
-    pub task: Option<Task>,
-    pub voip_error: Option<VoipErrorLog>,
+pub struct StatusChange {
+    pub user_id: SalesforceId,
+    /// The status the org data gives the user, used when it was never changed.
+    pub initial: UserStatusValue,
+    pub to: UserStatusValue,
+    pub changed_by: Option<SalesforceId>,
+    /// The Id the log entry gets if the status really changes.
+    pub log_id: SalesforceId,
+}
+
+/// What setting a status did: nothing (the user already had it), or one logged change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChangeOutcome {
+    pub previous: UserState,
+    /// The log entry of a real change; `None` when nothing changed.
+    pub logged: Option<StatusLogEntry>,
+}
+
+/// A `FastCall__User_Status_Log__c` entry.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StatusLogEntry {
+    pub id: SalesforceId,
+    pub user_id: SalesforceId,
+    pub from_user_status_id: Option<SalesforceId>,
+    pub from_status_type: StatusType,
+    pub to_user_status_id: Option<SalesforceId>,
+    pub to_status_type: StatusType,
+    pub changed_at: Timestamp,
+    pub changed_by: Option<SalesforceId>,
+}
+
+/// An event as stored and streamed: its place in the order of all events, its kind
+/// (`sms.created`, ...) and its JSON payload.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub kind: String,
+    pub payload: String,
+    pub created_at: Timestamp,
 }
 
 /// Filters of the inspection lists; each list applies those that fit its items.

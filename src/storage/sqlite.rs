@@ -1,5 +1,6 @@
 //! SQLite, the embedded default: a file in WAL mode, one writer connection and a pool of
-//! readers, so reads never wait for writes and writes never fight over the lock.
+//! readers, so reads never wait for writes and writes never fight over the lock. One
+//! process owns the file, so events are published in-process.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -7,10 +8,17 @@ use std::time::Duration;
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::sql::SqlStorage;
+use super::sql::{Dialect, SqlStorage};
 use super::{StorageError, StorageOptions};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+impl Dialect for Sqlite {
+    // The single writer connection already serialises status changes.
+    const SELECT_USER_STATE_FOR_UPDATE: &'static str =
+        "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1";
+    const NOTIFY_EVENTS: Option<&'static str> = None;
+}
 
 pub(super) async fn connect(
     url: &str,
@@ -29,10 +37,7 @@ pub(super) async fn connect(
             .connect_with(connect_options)
             .await?;
         migrate(&pool).await?;
-        return Ok(SqlStorage {
-            reader: pool.clone(),
-            writer: pool,
-        });
+        return Ok(SqlStorage::new(pool.clone(), pool));
     }
     // WAL lets readers run beside the writer; NORMAL sync keeps every commit across a
     // process crash (the WAL is written before commit returns) and syncs at checkpoints.
@@ -50,7 +55,7 @@ pub(super) async fn connect(
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect_options.read_only(true))
         .await?;
-    Ok(SqlStorage { reader, writer })
+    Ok(SqlStorage::new(reader, writer))
 }
 
 async fn migrate(pool: &sqlx::SqlitePool) -> Result<(), StorageError> {

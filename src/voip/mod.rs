@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 pub use simulated::Simulated;
 
-use crate::domain::{E164, SmsStatus};
+use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus};
 
 /// A provider hand-off. Implementations answer as soon as the provider has accepted or
 /// refused the request; delivery happens later.
@@ -15,7 +15,12 @@ pub trait VoipProvider: Send + Sync + 'static {
     /// The provider's name, as VoIP error log entries show it.
     fn name(&self) -> &'static str;
 
-    async fn send_sms(&self, request: &SmsRequest<'_>) -> Result<SmsAccepted, VoipError>;
+    async fn send_sms(&self, request: &SmsRequest<'_>) -> Result<Accepted<SmsStatus>, VoipError>;
+
+    async fn place_call(
+        &self,
+        request: &CallRequest<'_>,
+    ) -> Result<Accepted<CallStatus>, VoipError>;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -26,11 +31,21 @@ pub struct SmsRequest<'a> {
     pub media_url: Option<&'a str>,
 }
 
+/// A call that connects the callee to one of the org's IVRs.
+#[derive(Debug, Clone, Copy)]
+pub struct CallRequest<'a> {
+    pub from: E164,
+    pub to: E164,
+    pub ivr_id: SalesforceId,
+    pub ivr_name: &'a str,
+}
+
+/// What the provider answers when it takes a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmsAccepted {
-    /// The provider's message id (`SM` + 32 hex digits for Twilio).
+pub struct Accepted<S> {
+    /// The provider's id (`SM...` or `CA...` + 32 hex digits for Twilio).
     pub provider_id: String,
-    pub status: SmsStatus,
+    pub status: S,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

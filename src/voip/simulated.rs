@@ -3,14 +3,16 @@
 
 use async_trait::async_trait;
 
-use super::{SmsAccepted, SmsRequest, VoipError, VoipProvider};
-use crate::domain::SmsStatus;
+use super::{Accepted, CallRequest, SmsRequest, VoipError, VoipProvider};
+use crate::domain::{CallStatus, E164, SmsStatus};
 
 #[derive(Debug, Default, Clone)]
 pub struct Simulated;
 
-/// Destinations that Twilio refuses at once, with Twilio's error code and message.
-const SMS_REFUSALS: [(&str, i32, &str); 5] = [
+/// A destination Twilio refuses at once: the number, Twilio's error code and message.
+type Refusal = (&'static str, i32, &'static str);
+
+const SMS_REFUSALS: [Refusal; 5] = [
     ("+15005550001", 21211, "This phone number is invalid."),
     ("+15005550002", 21612, "Twilio cannot route to this number."),
     (
@@ -30,6 +32,31 @@ const SMS_REFUSALS: [(&str, i32, &str); 5] = [
     ),
 ];
 
+const CALL_REFUSALS: [Refusal; 4] = [
+    ("+15005550001", 21211, "This phone number is invalid."),
+    ("+15005550002", 21612, "Twilio cannot route to this number."),
+    (
+        "+15005550003",
+        21408,
+        "Your account doesn't have the international permissions necessary to call this number.",
+    ),
+    (
+        "+15005550004",
+        21216,
+        "This number is blocked for your account.",
+    ),
+];
+
+fn refusal(table: &[Refusal], to: E164) -> Result<(), VoipError> {
+    match table.iter().find(|(number, _, _)| *number == to.as_str()) {
+        Some((_, code, message)) => Err(VoipError::Refused {
+            code: *code,
+            message: (*message).to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// A Twilio-like resource id: a two-letter prefix and 32 hex digits.
 fn provider_id(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
@@ -41,19 +68,22 @@ impl VoipProvider for Simulated {
         "simulated"
     }
 
-    async fn send_sms(&self, request: &SmsRequest<'_>) -> Result<SmsAccepted, VoipError> {
-        if let Some((_, code, message)) = SMS_REFUSALS
-            .iter()
-            .find(|(n, _, _)| *n == request.to.as_str())
-        {
-            return Err(VoipError::Refused {
-                code: *code,
-                message: (*message).to_owned(),
-            });
-        }
-        Ok(SmsAccepted {
+    async fn send_sms(&self, request: &SmsRequest<'_>) -> Result<Accepted<SmsStatus>, VoipError> {
+        refusal(&SMS_REFUSALS, request.to)?;
+        Ok(Accepted {
             provider_id: provider_id("SM"),
             status: SmsStatus::Queued,
+        })
+    }
+
+    async fn place_call(
+        &self,
+        request: &CallRequest<'_>,
+    ) -> Result<Accepted<CallStatus>, VoipError> {
+        refusal(&CALL_REFUSALS, request.to)?;
+        Ok(Accepted {
+            provider_id: provider_id("CA"),
+            status: CallStatus::Queued,
         })
     }
 }
@@ -61,37 +91,70 @@ impl VoipProvider for Simulated {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Country, E164};
+    use crate::domain::{Country, SalesforceId};
 
-    fn request(to: &str) -> SmsRequest<'static> {
+    fn number(raw: &str) -> E164 {
+        E164::parse(raw, Country::US).unwrap()
+    }
+
+    fn sms(to: &str) -> SmsRequest<'static> {
         SmsRequest {
-            from: E164::parse("+14155550100", Country::US).unwrap(),
-            to: E164::parse(to, Country::US).unwrap(),
+            from: number("+14155550100"),
+            to: number(to),
             body: "hi",
             media_url: None,
         }
     }
 
+    fn call(to: &str) -> CallRequest<'static> {
+        let ivr_id = SalesforceId::parse("a0IDn0000001Mnu").unwrap();
+        CallRequest {
+            from: number("+14155550100"),
+            to: number(to),
+            ivr_id,
+            ivr_name: "Main menu",
+        }
+    }
+
+    fn is_twilio_id(id: &str, prefix: &str) -> bool {
+        id.len() == 34 && id.starts_with(prefix) && id[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
     #[tokio::test]
-    async fn accepted_messages_get_twilio_like_ids_and_start_queued() {
-        let accepted = Simulated.send_sms(&request("+14155550123")).await.unwrap();
-        assert_eq!(accepted.status, SmsStatus::Queued);
-        assert_eq!(accepted.provider_id.len(), 34);
-        assert!(accepted.provider_id.starts_with("SM"));
+    async fn accepted_requests_get_twilio_like_ids_and_start_queued() {
+        let message = Simulated.send_sms(&sms("+14155550123")).await.unwrap();
+        assert_eq!(message.status, SmsStatus::Queued);
         assert!(
-            accepted.provider_id[2..]
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit())
+            is_twilio_id(&message.provider_id, "SM"),
+            "{}",
+            message.provider_id
+        );
+        let placed = Simulated.place_call(&call("+14155550123")).await.unwrap();
+        assert_eq!(placed.status, CallStatus::Queued);
+        assert!(
+            is_twilio_id(&placed.provider_id, "CA"),
+            "{}",
+            placed.provider_id
         );
     }
 
     #[tokio::test]
     async fn magic_numbers_are_refused_with_twilio_codes() {
-        for (number, code, _) in SMS_REFUSALS {
-            match Simulated.send_sms(&request(number)).await {
-                Err(VoipError::Refused { code: got, .. }) => assert_eq!(got, code, "{number}"),
-                other => panic!("{number}: {other:?}"),
-            }
+        for (to, code, _) in SMS_REFUSALS {
+            assert!(
+                matches!(Simulated.send_sms(&sms(to)).await, Err(VoipError::Refused { code: c, .. }) if c == code)
+            );
         }
+        for (to, code, _) in CALL_REFUSALS {
+            assert!(
+                matches!(Simulated.place_call(&call(to)).await, Err(VoipError::Refused { code: c, .. }) if c == code)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_number_that_cannot_take_sms_can_still_be_called() {
+        assert!(Simulated.send_sms(&sms("+15005550009")).await.is_err());
+        assert!(Simulated.place_call(&call("+15005550009")).await.is_ok());
     }
 }

@@ -1,15 +1,26 @@
-//! The storage contract: one story, told to the `Storage` trait directly, that both
-//! backends must tell the same way.
+//! The storage contract: stories told to the `Storage` trait directly, that both backends
+//! must tell the same way.
 
-use fastcall_emulator::domain::{Country, E164, SalesforceId, SmsStatus, Timestamp};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fastcall_emulator::domain::objects::StatusType;
+use fastcall_emulator::domain::{CallStatus, Country, E164, SalesforceId, SmsStatus, Timestamp};
 use fastcall_emulator::org::{Org, OrgDocument};
 use fastcall_emulator::storage::{
-    self, ListFilter, SmsMessage, SmsRecord, Storage, StorageError, StorageOptions, Task,
-    VoipErrorLog,
+    self, Batch, Call, ListFilter, SmsMessage, StatusChange, Storage, StorageError, StorageOptions,
+    StoredEvent, Task, UserStatusValue, VoipErrorLog,
 };
+use tokio::sync::broadcast;
 
 use crate::backend_tests;
 use crate::helpers::TestDb;
+
+const ADA: &str = "005Dn0000001AdaIAE";
+const GRACE: &str = "005Dn0000002GrcIAE";
+const JANE: &str = "003Dn0000001JanIAE";
+const ACME: &str = "001Dn0000001AcmIAE";
+const AVAILABLE: &str = "a0UDn0000001AvlMAE";
 
 fn id(raw: &str) -> SalesforceId {
     SalesforceId::parse(raw).unwrap()
@@ -31,8 +42,8 @@ fn message(to: &str, user: &str, related: Option<&str>, status: SmsStatus, at: i
         phone_number_id: id("a0PDn0000001AdaMAE"),
         from_phone: phone("+14155550100"),
         to_phone: phone(to),
-        body: format!("Hello {to} — ünïcödé ✓"),
-        media_url: None,
+        body: format!("Hello {to} — ünïcödé ✓ 'quoted' \"twice\""),
+        media_url: Some("https://example.com/a.png".into()),
         related_record_id: related.map(id),
         task_id: None,
         status,
@@ -41,33 +52,47 @@ fn message(to: &str, user: &str, related: Option<&str>, status: SmsStatus, at: i
     }
 }
 
-fn with_task(mut m: SmsMessage) -> SmsRecord {
-    let related = m.related_record_id.expect("a related record");
-    let task = Task {
-        id: SalesforceId::generate("00T"),
-        created_at: m.created_at,
-        owner_id: m.user_id,
-        subject: format!("SMS to {}", m.to_phone),
-        description: Some(m.body.clone()),
-        status: "Completed".into(),
-        priority: "Normal".into(),
-        task_subtype: "Task".into(),
-        who_id: (related.key_prefix() == "003").then_some(related),
-        what_id: (related.key_prefix() != "003").then_some(related),
-        sms_message_id: Some(m.id),
-    };
-    m.task_id = Some(task.id);
-    SmsRecord {
-        message: m,
-        task: Some(task),
-        voip_error: None,
+fn call(to: &str, user: &str, at: i64) -> Call {
+    Call {
+        id: SalesforceId::generate("a0C"),
+        provider_id: Some(format!("CA{}", uuid::Uuid::new_v4().simple())),
+        created_at: Timestamp::from_millis(at),
+        updated_at: Timestamp::from_millis(at),
+        owner_id: id(user),
+        user_id: id(user),
+        phone_number_id: id("a0PDn0000004VoiMAE"),
+        from_phone: phone("+14155550103"),
+        to_phone: phone(to),
+        ivr_id: id("a0IDn0000001MnuMAE"),
+        related_record_id: None,
+        task_id: None,
+        status: CallStatus::Queued,
+        error_code: None,
+        error_message: None,
     }
 }
 
-fn refused(mut m: SmsMessage) -> SmsRecord {
-    m.error_code = Some(21211);
-    m.error_message = Some("This phone number is invalid.".into());
-    let entry = VoipErrorLog {
+fn task(owner: &str, related: Option<&str>, at: i64) -> Task {
+    let related = related.map(id);
+    Task {
+        id: SalesforceId::generate("00T"),
+        created_at: Timestamp::from_millis(at),
+        owner_id: id(owner),
+        subject: "SMS to +14155550123".into(),
+        description: Some("body".into()),
+        status: "Completed".into(),
+        priority: "Normal".into(),
+        task_subtype: "Task".into(),
+        call_type: None,
+        who_id: related.filter(|r| r.key_prefix() == "003"),
+        what_id: related.filter(|r| r.key_prefix() != "003"),
+        sms_message_id: None,
+        call_id: None,
+    }
+}
+
+fn refusal_of(m: &SmsMessage) -> VoipErrorLog {
+    VoipErrorLog {
         id: SalesforceId::generate("a0E"),
         created_at: m.created_at,
         record_type: "FastCall__SMS_Message__c".into(),
@@ -79,19 +104,6 @@ fn refused(mut m: SmsMessage) -> SmsRecord {
         from_phone: m.from_phone,
         to_phone: m.to_phone,
         user_id: m.user_id,
-    };
-    SmsRecord {
-        message: m,
-        task: None,
-        voip_error: Some(entry),
-    }
-}
-
-fn plain(m: SmsMessage) -> SmsRecord {
-    SmsRecord {
-        message: m,
-        task: None,
-        voip_error: None,
     }
 }
 
@@ -102,24 +114,41 @@ fn filter() -> ListFilter {
     }
 }
 
-async fn open(db: &TestDb) -> std::sync::Arc<dyn Storage> {
+async fn open(db: &TestDb) -> Arc<dyn Storage> {
     storage::connect(&db.url, &StorageOptions::default())
         .await
         .expect("the database opens")
 }
 
-const ADA: &str = "005Dn0000001AdaIAE";
-const GRACE: &str = "005Dn0000002GrcIAE";
-const JANE: &str = "003Dn0000001JanIAE";
-const ACME: &str = "001Dn0000001AcmIAE";
+/// The next `count` live events (PostgreSQL relays them asynchronously).
+async fn next_events(
+    live: &mut broadcast::Receiver<Arc<StoredEvent>>,
+    count: usize,
+) -> Vec<Arc<StoredEvent>> {
+    let mut events = Vec::new();
+    while events.len() < count {
+        let event = tokio::time::timeout(Duration::from_secs(10), live.recv()).await;
+        events.push(
+            event
+                .expect("an event within 10 s")
+                .expect("the event stream is open"),
+        );
+    }
+    events
+}
+
+fn value(status_id: Option<&str>, status_type: StatusType) -> UserStatusValue {
+    UserStatusValue {
+        user_status_id: status_id.map(id),
+        status_type,
+    }
+}
 
 backend_tests! {
-    async fn storage_tells_the_whole_story_the_same_way(backend) {
+    async fn org_data_is_stored_replaced_and_kept_across_reopening(backend) {
         let db = TestDb::new(backend).await;
         let store = open(&db).await;
         store.ping().await.unwrap();
-
-        // Org data: none at first, then exactly what was saved, replaced whole.
         assert_eq!(store.load_org().await.unwrap(), None);
         let demo = Org::demo().document().clone();
         store.save_org(&demo).await.unwrap();
@@ -128,70 +157,155 @@ backend_tests! {
         changed.settings.sms_enabled = false;
         changed.users.truncate(1);
         store.save_org(&changed).await.unwrap();
-        assert_eq!(store.load_org().await.unwrap().as_ref(), Some(&changed));
-
-        // Activity, written in one batch.
-        let to_jane = with_task(message("+14155550123", ADA, Some(JANE), SmsStatus::Queued, 1_000));
-        let to_acme = with_task(message("+14155550127", GRACE, Some(ACME), SmsStatus::Queued, 2_000));
-        let failed = refused(message("+15005550001", ADA, None, SmsStatus::Failed, 3_000));
-        let lone = plain(message("+14155550123", GRACE, None, SmsStatus::Delivered, 4_000));
-        let batch = [to_jane.clone(), to_acme.clone(), failed.clone(), lone.clone()];
-        store.record_sms(&batch).await.unwrap();
-        store.record_sms(&[]).await.unwrap();
-
-        // Read back exactly, by Id and by the provider's id.
-        assert_eq!(store.sms_message(to_jane.message.id).await.unwrap(), Some(to_jane.message.clone()));
-        let sid = to_jane.message.provider_id.clone().unwrap();
-        assert_eq!(store.sms_message_by_provider_id(&sid).await.unwrap(), Some(to_jane.message.clone()));
-        assert_eq!(store.sms_message(SalesforceId::generate("a0S")).await.unwrap(), None);
-        assert_eq!(store.task(to_jane.task.as_ref().unwrap().id).await.unwrap(), to_jane.task.clone());
-        let entry = failed.voip_error.clone().unwrap();
-        assert_eq!(store.voip_error(entry.id).await.unwrap(), Some(entry.clone()));
-
-        // Lists: newest first, filters AND together.
-        let ids = |items: Vec<SmsMessage>| items.into_iter().map(|m| m.id).collect::<Vec<_>>();
-        let all = ids(store.list_sms_messages(&filter()).await.unwrap());
-        assert_eq!(all, [lone.message.id, failed.message.id, to_acme.message.id, to_jane.message.id]);
-        let to = ListFilter { to: Some(phone("+14155550123")), ..filter() };
-        assert_eq!(ids(store.list_sms_messages(&to).await.unwrap()), [lone.message.id, to_jane.message.id]);
-        let from_and_user = ListFilter { from: Some(phone("+14155550100")), user_id: Some(id(GRACE)), ..filter() };
-        assert_eq!(ids(store.list_sms_messages(&from_and_user).await.unwrap()), [lone.message.id, to_acme.message.id]);
-        let related = ListFilter { related_record_id: Some(id(JANE)), ..filter() };
-        assert_eq!(ids(store.list_sms_messages(&related).await.unwrap()), [to_jane.message.id]);
-        let status = ListFilter { status: Some("Failed".into()), ..filter() };
-        assert_eq!(ids(store.list_sms_messages(&status).await.unwrap()), [failed.message.id]);
-        let since = ListFilter { since: Some(Timestamp::from_millis(2_000)), limit: 2, ..filter() };
-        assert_eq!(ids(store.list_sms_messages(&since).await.unwrap()), [lone.message.id, failed.message.id]);
-
-        let tasks = store.list_tasks(&ListFilter { related_record_id: Some(id(ACME)), ..filter() }).await.unwrap();
-        assert_eq!(tasks, [to_acme.task.clone().unwrap()]);
-        let tasks = store.list_tasks(&ListFilter { user_id: Some(id(ADA)), ..filter() }).await.unwrap();
-        assert_eq!(tasks, [to_jane.task.clone().unwrap()]);
-        assert_eq!(store.list_voip_errors(&filter()).await.unwrap(), [entry]);
-
-        // A batch that cannot be written whole leaves nothing behind.
-        let fresh = plain(message("+14155550199", ADA, None, SmsStatus::Queued, 5_000));
-        let duplicate = plain(lone.message.clone());
-        match store.record_sms(&[fresh.clone(), duplicate]).await {
-            Err(StorageError::Conflict(_)) => {}
-            other => panic!("a duplicate Id is a conflict, got {other:?}"),
-        }
-        assert_eq!(store.sms_message(fresh.message.id).await.unwrap(), None);
-
-        // Everything survives reopening the database.
         drop(store);
         let store = open(&db).await;
         assert_eq!(store.load_org().await.unwrap().as_ref(), Some(&changed));
-        assert_eq!(store.list_sms_messages(&filter()).await.unwrap().len(), 4);
-
-        // Reset forgets activity and keeps the org, or replaces it when given one.
-        store.reset(None).await.unwrap();
-        assert!(store.list_sms_messages(&filter()).await.unwrap().is_empty());
-        assert!(store.list_tasks(&filter()).await.unwrap().is_empty());
-        assert!(store.list_voip_errors(&filter()).await.unwrap().is_empty());
-        assert_eq!(store.load_org().await.unwrap().as_ref(), Some(&changed));
         store.reset(Some(&OrgDocument::default())).await.unwrap();
         assert_eq!(store.load_org().await.unwrap(), Some(OrgDocument::default()));
+    }
+
+    async fn activity_is_written_whole_read_back_exactly_and_listed_newest_first(backend) {
+        let db = TestDb::new(backend).await;
+        let store = open(&db).await;
+        let mut to_jane = message("+14155550123", ADA, Some(JANE), SmsStatus::Queued, 1_000);
+        let jane_task = Task { sms_message_id: Some(to_jane.id), ..task(ADA, Some(JANE), 1_000) };
+        to_jane.task_id = Some(jane_task.id);
+        let acme_task = task(GRACE, Some(ACME), 2_000);
+        let mut failed = message("+15005550001", ADA, None, SmsStatus::Failed, 3_000);
+        failed.error_code = Some(21211);
+        let entry = refusal_of(&failed);
+        let lone = message("+14155550123", GRACE, None, SmsStatus::Delivered, 4_000);
+        let placed = call("+14155550125", GRACE, 5_000);
+        let batch = Batch {
+            messages: vec![to_jane.clone(), failed.clone(), lone.clone()],
+            calls: vec![placed.clone()],
+            tasks: vec![jane_task.clone(), acme_task.clone()],
+            voip_errors: vec![entry.clone()],
+        };
+        store.write(&batch).await.unwrap();
+        store.write(&Batch::default()).await.unwrap();
+
+        assert_eq!(store.sms_message(to_jane.id).await.unwrap(), Some(to_jane.clone()));
+        let sid = to_jane.provider_id.clone().unwrap();
+        assert_eq!(store.sms_message_by_provider_id(&sid).await.unwrap(), Some(to_jane.clone()));
+        assert_eq!(store.sms_message(SalesforceId::generate("a0S")).await.unwrap(), None);
+        assert_eq!(store.call(placed.id).await.unwrap(), Some(placed.clone()));
+        let cid = placed.provider_id.clone().unwrap();
+        assert_eq!(store.call_by_provider_id(&cid).await.unwrap(), Some(placed.clone()));
+        assert_eq!(store.task(jane_task.id).await.unwrap(), Some(jane_task.clone()));
+        assert_eq!(store.voip_error(entry.id).await.unwrap(), Some(entry.clone()));
+
+        let ids = |items: Vec<SmsMessage>| items.into_iter().map(|m| m.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.list_sms_messages(&filter()).await.unwrap()), [lone.id, failed.id, to_jane.id]);
+        let to = ListFilter { to: Some(phone("+14155550123")), ..filter() };
+        assert_eq!(ids(store.list_sms_messages(&to).await.unwrap()), [lone.id, to_jane.id]);
+        let user_and_from = ListFilter { from: Some(phone("+14155550100")), user_id: Some(id(GRACE)), ..filter() };
+        assert_eq!(ids(store.list_sms_messages(&user_and_from).await.unwrap()), [lone.id]);
+        let related = ListFilter { related_record_id: Some(id(JANE)), ..filter() };
+        assert_eq!(ids(store.list_sms_messages(&related).await.unwrap()), [to_jane.id]);
+        let status = ListFilter { status: Some("Failed".into()), ..filter() };
+        assert_eq!(ids(store.list_sms_messages(&status).await.unwrap()), [failed.id]);
+        let since = ListFilter { since: Some(Timestamp::from_millis(2_000)), limit: 1, ..filter() };
+        assert_eq!(ids(store.list_sms_messages(&since).await.unwrap()), [lone.id]);
+        let calls = store.list_calls(&ListFilter { status: Some("Queued".into()), ..filter() }).await.unwrap();
+        assert_eq!(calls, std::slice::from_ref(&placed));
+        let tasks = store.list_tasks(&ListFilter { related_record_id: Some(id(ACME)), ..filter() }).await.unwrap();
+        assert_eq!(tasks, std::slice::from_ref(&acme_task));
+        assert_eq!(store.list_voip_errors(&filter()).await.unwrap(), std::slice::from_ref(&entry));
+
+        // A batch that cannot be written whole leaves nothing behind.
+        let fresh = message("+14155550199", ADA, None, SmsStatus::Queued, 6_000);
+        let duplicate = lone.clone();
+        let batch = Batch { messages: vec![fresh.clone(), duplicate], ..Batch::default() };
+        match store.write(&batch).await {
+            Err(StorageError::Conflict(_)) => {}
+            other => panic!("a duplicate Id is a conflict, got {other:?}"),
+        }
+        assert_eq!(store.sms_message(fresh.id).await.unwrap(), None);
+
+        // Everything survives reopening the database, and a reset forgets it.
+        drop(store);
+        let store = open(&db).await;
+        assert_eq!(store.list_sms_messages(&filter()).await.unwrap().len(), 3);
+        store.reset(None).await.unwrap();
+        assert!(store.list_sms_messages(&filter()).await.unwrap().is_empty());
+        assert!(store.list_calls(&filter()).await.unwrap().is_empty());
+        assert!(store.list_tasks(&filter()).await.unwrap().is_empty());
+        assert!(store.list_voip_errors(&filter()).await.unwrap().is_empty());
+        assert!(store.events_after(0, 100).await.unwrap().is_empty());
+    }
+
+    async fn writes_raise_events_that_are_streamed_and_replayable(backend) {
+        let db = TestDb::new(backend).await;
+        let store = open(&db).await;
+        let mut live = store.subscribe();
+        let sent = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
+        let placed = call("+14155550125", GRACE, 1_000);
+        store.write(&Batch { messages: vec![sent.clone()], calls: vec![placed.clone()], ..Batch::default() }).await.unwrap();
+        let events = next_events(&mut live, 2).await;
+        assert_eq!(events[0].kind, "sms.created");
+        assert_eq!(events[1].kind, "call.created");
+        assert!(events[0].seq < events[1].seq);
+        let payload: serde_json::Value = serde_json::from_str(&events[0].payload).unwrap();
+        assert_eq!(payload["id"], sent.id.as_str());
+        assert_eq!(payload["body"], sent.body);
+        let payload: serde_json::Value = serde_json::from_str(&events[1].payload).unwrap();
+        assert_eq!(payload["callId"], placed.provider_id.clone().unwrap());
+
+        store.save_org(Org::demo().document()).await.unwrap();
+        assert_eq!(next_events(&mut live, 1).await[0].kind, "org.replaced");
+
+        let stored = store.events_after(0, 100).await.unwrap();
+        let kinds: Vec<_> = stored.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["sms.created", "call.created", "org.replaced"]);
+        assert_eq!(store.events_after(stored[0].seq, 1).await.unwrap(), [stored[1].clone()]);
+
+        store.prune_events(Timestamp::from_millis(Timestamp::now().millis() + 1)).await.unwrap();
+        assert!(store.events_after(0, 100).await.unwrap().is_empty());
+    }
+
+    async fn status_changes_are_logged_once_and_a_no_op_logs_nothing(backend) {
+        let db = TestDb::new(backend).await;
+        let store = open(&db).await;
+        let mut live = store.subscribe();
+        let initial = value(Some(AVAILABLE), StatusType::Available);
+        assert_eq!(store.user_state(id(ADA)).await.unwrap(), None);
+        let change = |to, log: &str| StatusChange {
+            user_id: id(ADA),
+            initial,
+            to,
+            changed_by: Some(id(GRACE)),
+            log_id: id(log),
+        };
+
+        let same = store.change_user_status(&change(initial, "a0LDn0000001AaaMAE")).await.unwrap();
+        assert_eq!(same.previous.status, initial);
+        assert_eq!(same.logged, None);
+        assert_eq!(store.user_state(id(ADA)).await.unwrap(), None);
+
+        let offline = value(None, StatusType::Offline);
+        let changed = store.change_user_status(&change(offline, "a0LDn0000002AaaMAE")).await.unwrap();
+        let entry = changed.logged.expect("a logged change");
+        assert_eq!((entry.from_user_status_id, entry.from_status_type), (Some(id(AVAILABLE)), StatusType::Available));
+        assert_eq!((entry.to_user_status_id, entry.to_status_type), (None, StatusType::Offline));
+        assert_eq!(entry.changed_by, Some(id(GRACE)));
+        let state = store.user_state(id(ADA)).await.unwrap().expect("a stored state");
+        assert_eq!(state.status, offline);
+        assert_eq!(state.changed_at, Some(entry.changed_at));
+        assert_eq!(store.status_log_entry(entry.id).await.unwrap(), Some(entry.clone()));
+        assert_eq!(store.list_status_log(&filter()).await.unwrap(), std::slice::from_ref(&entry));
+        let event = &next_events(&mut live, 1).await[0];
+        assert_eq!(event.kind, "user_status.changed");
+
+        // Setting it again changes nothing; the org's initial status no longer matters.
+        let again = store.change_user_status(&change(offline, "a0LDn0000003AaaMAE")).await.unwrap();
+        assert_eq!(again.logged, None);
+        assert_eq!(again.previous, state);
+
+        // A new org starts users from its own statuses.
+        store.save_org(Org::demo().document()).await.unwrap();
+        assert_eq!(store.user_state(id(ADA)).await.unwrap(), None);
+        assert_eq!(store.list_status_log(&filter()).await.unwrap().len(), 1);
     }
 }
 

@@ -1,5 +1,5 @@
-//! How stored records look from outside: as inspection items (`/_emulator/...`) and as
-//! Salesforce sObjects (`/services/data/vNN.N/sobjects/...`).
+//! Stored records as Salesforce sObjects (`/services/data/vNN.N/sobjects/...`). The field
+//! names of the emulator's own objects are its own (see the README).
 
 use std::collections::BTreeMap;
 
@@ -7,115 +7,11 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::actions::sms::{DIRECTION, SmsOutput};
-use crate::domain::objects::{SMS_MESSAGE, TASK};
-use crate::domain::{E164, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::objects::{CALL, SMS_MESSAGE, TASK};
+use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 use crate::org::Org;
-use crate::storage::{SmsMessage, Storage, StorageError, Task, VoipErrorLog};
-
-#[derive(Serialize)]
-pub struct Items<T> {
-    pub items: Vec<T>,
-}
-
-/// A message: the action's output keys, and what was sent.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MessageItem {
-    #[serde(flatten)]
-    output: SmsOutput,
-    body: String,
-    from_phone: E164,
-    to_phone: E164,
-    #[serde(rename = "mediaURL")]
-    media_url: Option<String>,
-    user_id: SalesforceId,
-    error_code: Option<i32>,
-    error_message: Option<String>,
-}
-
-impl From<SmsMessage> for MessageItem {
-    fn from(m: SmsMessage) -> Self {
-        Self {
-            output: SmsOutput::from(&m),
-            body: m.body,
-            from_phone: m.from_phone,
-            to_phone: m.to_phone,
-            media_url: m.media_url,
-            user_id: m.user_id,
-            error_code: m.error_code,
-            error_message: m.error_message,
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TaskItem {
-    id: SalesforceId,
-    created_date: Timestamp,
-    owner_id: SalesforceId,
-    subject: String,
-    description: Option<String>,
-    status: String,
-    priority: String,
-    task_subtype: String,
-    who_id: Option<SalesforceId>,
-    what_id: Option<SalesforceId>,
-    sms_message_id: Option<SalesforceId>,
-}
-
-impl From<Task> for TaskItem {
-    fn from(t: Task) -> Self {
-        Self {
-            id: t.id,
-            created_date: t.created_at,
-            owner_id: t.owner_id,
-            subject: t.subject,
-            description: t.description,
-            status: t.status,
-            priority: t.priority,
-            task_subtype: t.task_subtype,
-            who_id: t.who_id,
-            what_id: t.what_id,
-            sms_message_id: t.sms_message_id,
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VoipErrorItem {
-    id: SalesforceId,
-    created_date: Timestamp,
-    record_type: String,
-    record_id: SalesforceId,
-    provider: String,
-    provider_id: Option<String>,
-    error_code: i32,
-    error_message: String,
-    from_phone: E164,
-    to_phone: E164,
-    user_id: SalesforceId,
-}
-
-impl From<VoipErrorLog> for VoipErrorItem {
-    fn from(e: VoipErrorLog) -> Self {
-        Self {
-            id: e.id,
-            created_date: e.created_at,
-            record_type: e.record_type,
-            record_id: e.record_id,
-            provider: e.provider,
-            provider_id: e.provider_id,
-            error_code: e.error_code,
-            error_message: e.error_message,
-            from_phone: e.from_phone,
-            to_phone: e.to_phone,
-            user_id: e.user_id,
-        }
-    }
-}
+use crate::storage::{Call, SmsMessage, Storage, StorageError, Task};
+use crate::views::OUTBOUND;
 
 #[derive(Serialize)]
 struct Attributes {
@@ -175,6 +71,47 @@ struct SmsMessageObject {
 }
 
 #[derive(Serialize)]
+struct CallObject {
+    attributes: Attributes,
+    #[serde(rename = "Id")]
+    id: SalesforceId,
+    #[serde(rename = "OwnerId")]
+    owner_id: SalesforceId,
+    #[serde(rename = "CreatedById")]
+    created_by_id: SalesforceId,
+    #[serde(rename = "CreatedDate")]
+    created_date: Timestamp,
+    #[serde(rename = "LastModifiedDate")]
+    last_modified_date: Timestamp,
+    #[serde(rename = "FastCall__Status__c")]
+    status: CallStatus,
+    #[serde(rename = "FastCall__Direction__c")]
+    direction: &'static str,
+    #[serde(rename = "FastCall__From_Phone__c")]
+    from_phone: E164,
+    #[serde(rename = "FastCall__To_Phone__c")]
+    to_phone: E164,
+    #[serde(rename = "FastCall__IVR__c")]
+    ivr_id: SalesforceId,
+    #[serde(rename = "FastCall__Phone_Number__c")]
+    phone_number_id: SalesforceId,
+    #[serde(rename = "FastCall__Related_Record_Id__c")]
+    related_record_id: Option<SalesforceId>,
+    #[serde(rename = "FastCall__Task_Id__c")]
+    task_id: Option<SalesforceId>,
+    #[serde(rename = "FastCall__User__c")]
+    user_id: SalesforceId,
+    #[serde(rename = "FastCall__Call_Id__c")]
+    provider_id: Option<String>,
+    #[serde(rename = "FastCall__Start_Time__c")]
+    start_time: Timestamp,
+    #[serde(rename = "FastCall__Error_Code__c")]
+    error_code: Option<i32>,
+    #[serde(rename = "FastCall__Error_Message__c")]
+    error_message: Option<String>,
+}
+
+#[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct TaskObject {
     #[serde(rename = "attributes")]
@@ -189,6 +126,7 @@ struct TaskObject {
     status: String,
     priority: String,
     task_subtype: String,
+    call_type: Option<String>,
     is_closed: bool,
     who_id: Option<SalesforceId>,
     what_id: Option<SalesforceId>,
@@ -217,6 +155,11 @@ pub async fn sobject(
             .sms_message(id)
             .await?
             .map(|m| to_value(sms_object(version, m)))
+    } else if object.eq_ignore_ascii_case(CALL.api_name) {
+        storage
+            .call(id)
+            .await?
+            .map(|c| to_value(call_object(version, c)))
     } else if object.eq_ignore_ascii_case(TASK.api_name) {
         storage
             .task(id)
@@ -249,7 +192,7 @@ fn sms_object(version: &str, m: SmsMessage) -> SmsMessageObject {
         created_date: m.created_at,
         last_modified_date: m.updated_at,
         status: m.status,
-        direction: DIRECTION,
+        direction: OUTBOUND,
         body: m.body,
         from_phone: m.from_phone,
         to_phone: m.to_phone,
@@ -261,6 +204,30 @@ fn sms_object(version: &str, m: SmsMessage) -> SmsMessageObject {
         provider_id: m.provider_id,
         error_code: m.error_code,
         error_message: m.error_message,
+    }
+}
+
+fn call_object(version: &str, c: Call) -> CallObject {
+    CallObject {
+        attributes: Attributes::new(version, CALL.api_name, c.id),
+        id: c.id,
+        owner_id: c.owner_id,
+        created_by_id: c.user_id,
+        created_date: c.created_at,
+        last_modified_date: c.updated_at,
+        status: c.status,
+        direction: OUTBOUND,
+        from_phone: c.from_phone,
+        to_phone: c.to_phone,
+        ivr_id: c.ivr_id,
+        phone_number_id: c.phone_number_id,
+        related_record_id: c.related_record_id,
+        task_id: c.task_id,
+        user_id: c.user_id,
+        provider_id: c.provider_id,
+        start_time: c.created_at,
+        error_code: c.error_code,
+        error_message: c.error_message,
     }
 }
 
@@ -278,6 +245,7 @@ fn task_object(version: &str, t: Task) -> TaskObject {
         status: t.status,
         priority: t.priority,
         task_subtype: t.task_subtype,
+        call_type: t.call_type,
         who_id: t.who_id,
         what_id: t.what_id,
     }

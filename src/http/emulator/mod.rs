@@ -1,8 +1,11 @@
-//! The inspection and control API under `/_emulator`: org data, what the actions did, reset.
+//! The inspection and control API under `/_emulator`: org data and reset here, the lists
+//! of what the actions did in `lists`, the live event stream in `events`.
+
+pub mod events;
+pub mod lists;
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -10,9 +13,7 @@ use serde::Serialize;
 
 use super::error::PlatformError;
 use super::extract::{Body, BodyError, bearer_token};
-use super::query::{Accepts, QueryPairs, list_filter};
-use super::views::{Items, MessageItem, TaskItem, VoipErrorItem};
-use crate::domain::{SalesforceId, SmsStatus};
+use super::query::QueryPairs;
 use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat, OrgProblem};
 use crate::state::AppState;
 
@@ -153,105 +154,4 @@ pub async fn reset(
         activity_cleared: true,
         org_cleared: clear_org,
     }))
-}
-
-const SMS_STATUSES: [&str; 5] = {
-    let all = SmsStatus::ALL;
-    [
-        all[0].as_str(),
-        all[1].as_str(),
-        all[2].as_str(),
-        all[3].as_str(),
-        all[4].as_str(),
-    ]
-};
-const TASK_STATUSES: [&str; 2] = ["Completed", "Not Started"];
-
-pub async fn list_messages(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Json<Items<MessageItem>>, PlatformError> {
-    let accepts = Accepts {
-        phones: true,
-        statuses: Some(&SMS_STATUSES),
-    };
-    let filter = list_filter(&query, &state.org(), accepts)?;
-    let items = state.storage().list_sms_messages(&filter).await?;
-    Ok(Json(Items {
-        items: items.into_iter().map(Into::into).collect(),
-    }))
-}
-
-/// One message, by its record Id or the provider's `SM...` id.
-pub async fn get_message(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Json<MessageItem>, PlatformError> {
-    let Path(raw) = id.map_err(|_| PlatformError::not_found())?;
-    let message = match SalesforceId::parse(&raw) {
-        Ok(id) => state.storage().sms_message(id).await?,
-        Err(_) if raw.starts_with("SM") => state.storage().sms_message_by_provider_id(&raw).await?,
-        Err(_) => None,
-    };
-    message
-        .map(|m| Json(m.into()))
-        .ok_or_else(PlatformError::not_found)
-}
-
-pub async fn list_tasks(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Json<Items<TaskItem>>, PlatformError> {
-    let accepts = Accepts {
-        phones: false,
-        statuses: Some(&TASK_STATUSES),
-    };
-    let filter = list_filter(&query, &state.org(), accepts)?;
-    let items = state.storage().list_tasks(&filter).await?;
-    Ok(Json(Items {
-        items: items.into_iter().map(Into::into).collect(),
-    }))
-}
-
-pub async fn get_task(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Json<TaskItem>, PlatformError> {
-    let id = parse_path_id(id)?;
-    let task = state.storage().task(id).await?;
-    task.map(|t| Json(t.into()))
-        .ok_or_else(PlatformError::not_found)
-}
-
-pub async fn list_voip_errors(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Json<Items<VoipErrorItem>>, PlatformError> {
-    let accepts = Accepts {
-        phones: true,
-        statuses: None,
-    };
-    let filter = list_filter(&query, &state.org(), accepts)?;
-    let items = state.storage().list_voip_errors(&filter).await?;
-    Ok(Json(Items {
-        items: items.into_iter().map(Into::into).collect(),
-    }))
-}
-
-pub async fn get_voip_error(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Json<VoipErrorItem>, PlatformError> {
-    let id = parse_path_id(id)?;
-    let entry = state.storage().voip_error(id).await?;
-    entry
-        .map(|e| Json(e.into()))
-        .ok_or_else(PlatformError::not_found)
-}
-
-/// A malformed Id names nothing the emulator has: 404, as for an unknown one.
-fn parse_path_id(id: Result<Path<String>, PathRejection>) -> Result<SalesforceId, PlatformError> {
-    id.ok()
-        .and_then(|Path(raw)| SalesforceId::parse(&raw).ok())
-        .ok_or_else(PlatformError::not_found)
 }

@@ -1,0 +1,176 @@
+//! `SubscriberCallInvocable`: place an outbound call that connects the callee to an IVR.
+
+use serde::Deserialize;
+
+use super::caller_id::{self, Use};
+use super::records::{self, Refused};
+use super::resolve::{acting_user, destination, given, parse_id, related_record};
+use super::{ActionContext, ActionError, ApiException, Dispatch, Dispatched, ErrorCode, store_one};
+use crate::domain::objects::CALL;
+use crate::domain::{CallStatus, E164, SalesforceId, Timestamp};
+use crate::org::{Ivr, Org, User};
+use crate::storage::{Batch, Call};
+use crate::views::CallOutput;
+use crate::voip::{CallRequest, VoipProvider};
+
+/// The action's inputs, as the caller sent them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CallInput {
+    pub from_phone: Option<String>,
+    pub ivr_id: Option<String>,
+    pub phone_number_field_name: Option<String>,
+    pub record_id: Option<String>,
+    pub to_phone: Option<String>,
+    pub user_id: Option<String>,
+}
+
+impl Dispatch for CallInput {
+    type Output = CallOutput;
+
+    fn dispatch<'a>(
+        &'a self,
+        ctx: &'a ActionContext<'a>,
+    ) -> impl Future<Output = Result<Dispatched<CallOutput>, ApiException>> + Send + 'a {
+        dispatch(ctx, self)
+    }
+}
+
+/// A call that passed every check, ready for the provider.
+#[derive(Debug)]
+struct Plan<'o> {
+    user: &'o User,
+    owner: SalesforceId,
+    phone_number_id: SalesforceId,
+    from: E164,
+    to: E164,
+    ivr: &'o Ivr,
+    related: Option<SalesforceId>,
+}
+
+/// Checks the inputs and has the provider place the call; storing it is the caller's next
+/// step (one at a time in `place`, together for a bulk call).
+pub async fn dispatch(
+    ctx: &ActionContext<'_>,
+    input: &CallInput,
+) -> Result<Dispatched<CallOutput>, ApiException> {
+    let plan = plan(ctx.org, ctx.invoker, input)?;
+    Ok(hand_off(plan, ctx.voip).await)
+}
+
+/// Places one call and stores it.
+pub async fn place(ctx: &ActionContext<'_>, input: &CallInput) -> Result<CallOutput, ActionError> {
+    store_one(ctx.storage, dispatch(ctx, input).await?).await
+}
+
+/// Every check, in the order the errors are reported: the org's capability (105), the Ids
+/// the caller passed (104), the destination (102), the caller ID (103).
+fn plan<'o>(
+    org: &'o Org,
+    invoker: Option<SalesforceId>,
+    input: &CallInput,
+) -> Result<Plan<'o>, ApiException> {
+    if !org.settings().voice_enabled {
+        return Err(ApiException::new(
+            ErrorCode::Capability,
+            "Voice calls are not enabled for this org (settings.voiceEnabled).",
+        ));
+    }
+    let user = acting_user(org, invoker, given(&input.user_id))?;
+    let record = related_record(org, given(&input.record_id))?;
+    let raw_ivr = given(&input.ivr_id)
+        .ok_or_else(|| ApiException::invalid("ivrId is required: the IVR the call connects to."))?;
+    let ivr_id = parse_id("ivrId", raw_ivr)?;
+    let ivr = org.ivr(ivr_id).ok_or_else(|| {
+        ApiException::invalid(format!("ivrId {ivr_id} is not an IVR of the org."))
+    })?;
+    let to = destination(
+        org,
+        given(&input.to_phone),
+        record.as_ref(),
+        given(&input.phone_number_field_name),
+    )?;
+    let caller = caller_id::resolve(org, user, given(&input.from_phone), Use::Voice)?;
+    Ok(Plan {
+        user,
+        owner: caller.owner,
+        phone_number_id: caller.phone.id,
+        from: caller.number,
+        to,
+        ivr,
+        related: record.map(|r| r.id),
+    })
+}
+
+/// Hands the call to the provider and builds what is to be stored either way: an accepted
+/// call always gets a Task (about the record when there is one); a refused call is kept
+/// as Failed, with a VoIP error log entry and no Task.
+async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched<CallOutput> {
+    let request = CallRequest {
+        from: plan.from,
+        to: plan.to,
+        ivr_id: plan.ivr.id,
+        ivr_name: &plan.ivr.name,
+    };
+    let outcome = voip.place_call(&request).await;
+    let now = Timestamp::now();
+    let mut call = Call {
+        id: SalesforceId::generate(CALL.key_prefix),
+        provider_id: None,
+        created_at: now,
+        updated_at: now,
+        owner_id: plan.owner,
+        user_id: plan.user.id,
+        phone_number_id: plan.phone_number_id,
+        from_phone: plan.from,
+        to_phone: plan.to,
+        ivr_id: plan.ivr.id,
+        related_record_id: plan.related,
+        task_id: None,
+        status: CallStatus::Failed,
+        error_code: None,
+        error_message: None,
+    };
+    let mut batch = Batch::default();
+    let outcome = match outcome {
+        Ok(accepted) => {
+            call.provider_id = Some(accepted.provider_id);
+            call.status = accepted.status;
+            let mut task = records::task(
+                now,
+                call.user_id,
+                format!("Call to {}", call.to_phone),
+                plan.related,
+            );
+            task.description = Some(format!(
+                "Outbound call from {}, connected to the IVR {}.",
+                call.from_phone, plan.ivr.name
+            ));
+            task.task_subtype = "Call".into();
+            task.call_type = Some("Outbound".into());
+            task.call_id = Some(call.id);
+            call.task_id = Some(task.id);
+            batch.tasks.push(task);
+            Ok(CallOutput::from(&call))
+        }
+        Err(error) => {
+            let refused = Refused {
+                object: CALL,
+                record_id: call.id,
+                provider: voip.name(),
+                error: &error,
+                from: call.from_phone,
+                to: call.to_phone,
+                user_id: call.user_id,
+                at: now,
+            };
+            let entry = refused.log_entry();
+            call.error_code = Some(entry.error_code);
+            call.error_message = Some(entry.error_message.clone());
+            batch.voip_errors.push(entry);
+            Err(refused.exception())
+        }
+    };
+    batch.calls.push(call);
+    Dispatched { batch, outcome }
+}

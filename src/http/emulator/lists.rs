@@ -1,0 +1,197 @@
+//! What the actions did: messages, calls, Tasks, VoIP errors, the status log, and users'
+//! current statuses. Lists answer `{"items": [...]}`, newest first.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::actions::user_status;
+use crate::domain::objects::StatusType;
+use crate::domain::{CallStatus, SalesforceId, SmsStatus};
+use crate::http::error::PlatformError;
+use crate::http::query::{Accepts, QueryPairs, list_filter};
+use crate::state::AppState;
+use crate::views::{
+    CallItem, Items, MessageItem, StatusLogItem, TaskItem, UserStateItem, VoipErrorItem,
+};
+
+/// Salesforce's standard Task statuses (the emulator's Tasks are Completed).
+const TASK_STATUSES: &[&str] = &["Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred"];
+
+/// Serialises records through their view.
+fn items<'a, R, V>(records: &'a [R]) -> Response
+where
+    V: Serialize + From<&'a R>,
+{
+    Json(Items {
+        items: records.iter().map(V::from).collect::<Vec<V>>(),
+    })
+    .into_response()
+}
+
+fn item<'a, R, V>(record: Option<&'a R>) -> Result<Response, PlatformError>
+where
+    V: Serialize + From<&'a R>,
+{
+    record
+        .map(|r| Json(V::from(r)).into_response())
+        .ok_or_else(PlatformError::not_found)
+}
+
+pub async fn messages(
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> Result<Response, PlatformError> {
+    let accepts = Accepts {
+        phones: true,
+        related: true,
+        statuses: Some(SmsStatus::NAMES),
+    };
+    let filter = list_filter(&query, &state.org(), accepts)?;
+    let records = state.storage().list_sms_messages(&filter).await?;
+    Ok(items::<_, MessageItem>(&records))
+}
+
+/// One message, by its record Id or the provider's `SM...` id.
+pub async fn message(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, PlatformError> {
+    let Path(raw) = id.map_err(|_| PlatformError::not_found())?;
+    let found = match SalesforceId::parse(&raw) {
+        Ok(id) => state.storage().sms_message(id).await?,
+        Err(_) if raw.starts_with("SM") => state.storage().sms_message_by_provider_id(&raw).await?,
+        Err(_) => None,
+    };
+    item::<_, MessageItem>(found.as_ref())
+}
+
+pub async fn calls(
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> Result<Response, PlatformError> {
+    let accepts = Accepts {
+        phones: true,
+        related: true,
+        statuses: Some(CallStatus::NAMES),
+    };
+    let filter = list_filter(&query, &state.org(), accepts)?;
+    let records = state.storage().list_calls(&filter).await?;
+    Ok(items::<_, CallItem>(&records))
+}
+
+/// One call, by its record Id or the provider's `CA...` id.
+pub async fn call(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, PlatformError> {
+    let Path(raw) = id.map_err(|_| PlatformError::not_found())?;
+    let found = match SalesforceId::parse(&raw) {
+        Ok(id) => state.storage().call(id).await?,
+        Err(_) if raw.starts_with("CA") => state.storage().call_by_provider_id(&raw).await?,
+        Err(_) => None,
+    };
+    item::<_, CallItem>(found.as_ref())
+}
+
+pub async fn tasks(
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> Result<Response, PlatformError> {
+    let accepts = Accepts {
+        phones: false,
+        related: true,
+        statuses: Some(TASK_STATUSES),
+    };
+    let filter = list_filter(&query, &state.org(), accepts)?;
+    let records = state.storage().list_tasks(&filter).await?;
+    Ok(items::<_, TaskItem>(&records))
+}
+
+pub async fn task(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, PlatformError> {
+    let found = state.storage().task(path_id(id)?).await?;
+    item::<_, TaskItem>(found.as_ref())
+}
+
+pub async fn voip_errors(
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> Result<Response, PlatformError> {
+    let accepts = Accepts {
+        phones: true,
+        related: true,
+        statuses: None,
+    };
+    let filter = list_filter(&query, &state.org(), accepts)?;
+    let records = state.storage().list_voip_errors(&filter).await?;
+    Ok(items::<_, VoipErrorItem>(&records))
+}
+
+pub async fn voip_error(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, PlatformError> {
+    let found = state.storage().voip_error(path_id(id)?).await?;
+    item::<_, VoipErrorItem>(found.as_ref())
+}
+
+/// Status changes, newest first; `status` filters on the availability changed to.
+pub async fn status_log(
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> Result<Response, PlatformError> {
+    let accepts = Accepts {
+        phones: false,
+        related: false,
+        statuses: Some(StatusType::NAMES),
+    };
+    let filter = list_filter(&query, &state.org(), accepts)?;
+    let records = state.storage().list_status_log(&filter).await?;
+    Ok(items::<_, StatusLogItem>(&records))
+}
+
+pub async fn status_log_entry(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, PlatformError> {
+    let found = state.storage().status_log_entry(path_id(id)?).await?;
+    item::<_, StatusLogItem>(found.as_ref())
+}
+
+/// A user of the org and their status now.
+pub async fn user(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, PlatformError> {
+    let org = state.org();
+    let user = org
+        .user(path_id(id)?)
+        .ok_or_else(PlatformError::not_found)?;
+    let current = user_status::current(state.storage(), &org, user).await?;
+    let status = current.status;
+    Ok(Json(UserStateItem {
+        id: user.id,
+        name: &user.name,
+        fastcall_user: user.fastcall_user,
+        user_status_id: status.user_status_id,
+        user_status_name: status
+            .user_status_id
+            .and_then(|id| org.user_status(id))
+            .map(|s| s.name.as_str()),
+        status_type: status.status_type,
+        changed_date: current.changed_at,
+    })
+    .into_response())
+}
+
+/// A malformed Id names nothing the emulator has: 404, as for an unknown one.
+fn path_id(id: Result<Path<String>, PathRejection>) -> Result<SalesforceId, PlatformError> {
+    id.ok()
+        .and_then(|Path(raw)| SalesforceId::parse(&raw).ok())
+        .ok_or_else(PlatformError::not_found)
+}

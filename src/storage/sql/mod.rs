@@ -1,0 +1,266 @@
+//! The storage implementation shared by PostgreSQL and SQLite. Both accept the same SQL
+//! (`$n` parameters, `ON CONFLICT`, `RETURNING`), so the queries live here once; what
+//! differs is in [`Dialect`], and the backend modules only open the database.
+
+mod activity;
+mod storage;
+
+use std::sync::Arc;
+
+use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, QueryBuilder, Type};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+use super::{ListFilter, StoredEvent};
+use crate::domain::{E164, SalesforceId, Timestamp};
+use crate::events::NewEvent;
+
+/// What PostgreSQL and SQLite do differently.
+pub(super) trait Dialect: Database {
+    /// Reads a user's state inside a status change, locking the row until commit where
+    /// the database has row locks (SQLite serialises writers on its one writer connection).
+    const SELECT_USER_STATE_FOR_UPDATE: &'static str;
+    /// Tells other instances which events a transaction committed (`$1`: their seqs, comma
+    /// separated). `None` where no other instance shares the database: events are then
+    /// published in-process after the commit.
+    const NOTIFY_EVENTS: Option<&'static str>;
+}
+
+/// Reads go to `reader`, writes to `writer`: the same pool on PostgreSQL, a one-connection
+/// pool on SQLite, whose single writer would otherwise make writers queue on a busy lock.
+pub(super) struct SqlStorage<DB: Database> {
+    pub(super) reader: Pool<DB>,
+    pub(super) writer: Pool<DB>,
+    /// Committed events, for this instance's subscribers.
+    pub(super) events: broadcast::Sender<Arc<StoredEvent>>,
+    /// Background work tied to this storage (PostgreSQL's event relay); stopped on drop.
+    pub(super) background: Option<AbortOnDrop>,
+}
+
+/// How many events a slow subscriber may fall behind before it must catch up from the
+/// database.
+pub(super) const EVENT_BUFFER: usize = 4096;
+
+impl<DB: Database> SqlStorage<DB> {
+    pub(super) fn new(reader: Pool<DB>, writer: Pool<DB>) -> Self {
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Self {
+            reader,
+            writer,
+            events,
+            background: None,
+        }
+    }
+}
+
+impl<DB: Dialect> SqlStorage<DB> {
+    /// After a commit, hands its events to this instance's subscribers, unless the database
+    /// relays them (PostgreSQL's NOTIFY reaches this instance too).
+    fn publish_committed(&self, events: Vec<StoredEvent>) {
+        if DB::NOTIFY_EVENTS.is_none() {
+            for event in events {
+                // No subscriber is not an error.
+                let _ = self.events.send(Arc::new(event));
+            }
+        }
+    }
+}
+
+/// Aborts a background task when dropped.
+pub(super) struct AbortOnDrop(pub(super) JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+// Column lists as macros, so whole statements can be `concat!`ed into static strings.
+macro_rules! sms_columns {
+    () => {
+        "id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id, from_phone, to_phone, \
+         body, media_url, related_record_id, task_id, status, error_code, error_message"
+    };
+}
+macro_rules! call_columns {
+    () => {
+        "id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id, from_phone, to_phone, \
+         ivr_id, related_record_id, task_id, status, error_code, error_message"
+    };
+}
+macro_rules! task_columns {
+    () => {
+        "id, created_at, owner_id, subject, description, status, priority, task_subtype, call_type, who_id, \
+         what_id, sms_message_id, call_id"
+    };
+}
+macro_rules! voip_error_columns {
+    () => {
+        "id, created_at, record_type, record_id, provider, provider_id, error_code, error_message, from_phone, \
+         to_phone, user_id"
+    };
+}
+macro_rules! status_log_columns {
+    () => {
+        "id, user_id, from_user_status_id, from_status_type, to_user_status_id, to_status_type, changed_at, \
+         changed_by"
+    };
+}
+macro_rules! event_columns {
+    () => {
+        "seq, kind, payload, created_at"
+    };
+}
+use {
+    call_columns, event_columns, sms_columns, status_log_columns, task_columns, voip_error_columns,
+};
+
+const UPSERT_ORG: &str = "INSERT INTO org_data (id, document, version, updated_at) VALUES (1, $1, 1, $2) \
+     ON CONFLICT (id) DO UPDATE SET document = excluded.document, version = org_data.version + 1, \
+     updated_at = excluded.updated_at RETURNING version";
+const INSERT_EVENT: &str =
+    "INSERT INTO events (kind, payload, created_at) VALUES ($1, $2, $3) RETURNING seq";
+
+/// Which filters apply to a list, and the columns they test.
+pub(super) struct FilterColumns {
+    to: Option<&'static str>,
+    from: Option<&'static str>,
+    user: &'static str,
+    /// Columns any of which may hold the related record.
+    related: &'static [&'static str],
+    status: Option<&'static str>,
+    time: &'static str,
+}
+
+pub(super) const SMS_FILTERS: FilterColumns = FilterColumns {
+    to: Some("to_phone"),
+    from: Some("from_phone"),
+    user: "user_id",
+    related: &["related_record_id"],
+    status: Some("status"),
+    time: "created_at",
+};
+pub(super) const CALL_FILTERS: FilterColumns = SMS_FILTERS;
+pub(super) const TASK_FILTERS: FilterColumns = FilterColumns {
+    to: None,
+    from: None,
+    user: "owner_id",
+    related: &["who_id", "what_id"],
+    status: Some("status"),
+    time: "created_at",
+};
+pub(super) const VOIP_ERROR_FILTERS: FilterColumns = FilterColumns {
+    to: Some("to_phone"),
+    from: Some("from_phone"),
+    user: "user_id",
+    related: &["record_id"],
+    status: None,
+    time: "created_at",
+};
+pub(super) const STATUS_LOG_FILTERS: FilterColumns = FilterColumns {
+    to: None,
+    from: None,
+    user: "user_id",
+    related: &[],
+    status: Some("to_status_type"),
+    time: "changed_at",
+};
+
+/// `SELECT columns FROM table WHERE <filters> ORDER BY seq DESC LIMIT n`: newest first.
+/// Filters a list does not take were refused before they got here.
+pub(super) fn list_query<DB>(
+    columns: &str,
+    table: &str,
+    filter: &ListFilter,
+    on: &FilterColumns,
+) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
+    for<'q> E164: Encode<'q, DB> + Type<DB>,
+    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
+{
+    let mut query = QueryBuilder::new(format!("SELECT {columns} FROM {table} WHERE 1 = 1"));
+    if let (Some(to), Some(column)) = (filter.to, on.to) {
+        query.push(format_args!(" AND {column} = ")).push_bind(to);
+    }
+    if let (Some(from), Some(column)) = (filter.from, on.from) {
+        query.push(format_args!(" AND {column} = ")).push_bind(from);
+    }
+    if let Some(user) = filter.user_id {
+        query
+            .push(format_args!(" AND {} = ", on.user))
+            .push_bind(user);
+    }
+    if let Some(related) = filter.related_record_id.filter(|_| !on.related.is_empty()) {
+        query.push(" AND (");
+        for (i, column) in on.related.iter().enumerate() {
+            if i > 0 {
+                query.push(" OR ");
+            }
+            query.push(format_args!("{column} = ")).push_bind(related);
+        }
+        query.push(")");
+    }
+    if let (Some(status), Some(column)) = (&filter.status, on.status) {
+        query
+            .push(format_args!(" AND {column} = "))
+            .push_bind(status.clone());
+    }
+    if let Some(since) = filter.since {
+        query
+            .push(format_args!(" AND {} >= ", on.time))
+            .push_bind(since);
+    }
+    query
+        .push(" ORDER BY seq DESC LIMIT ")
+        .push_bind(i64::from(filter.limit));
+    query
+}
+
+/// Stores events inside a transaction and, where the database relays them, notifies the
+/// other instances on commit. Returns them as stored, for in-process publishing.
+pub(super) async fn insert_events<DB>(
+    conn: &mut DB::Connection,
+    events: &[NewEvent],
+    at: Timestamp,
+) -> Result<Vec<StoredEvent>, sqlx::Error>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
+    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
+    for<'r> (i64,): FromRow<'r, DB::Row>,
+{
+    let mut stored = Vec::with_capacity(events.len());
+    for event in events {
+        let (seq,): (i64,) = sqlx::query_as(INSERT_EVENT)
+            .bind(event.kind.as_str())
+            .bind(event.payload.clone())
+            .bind(at)
+            .fetch_one(&mut *conn)
+            .await?;
+        stored.push(StoredEvent {
+            seq,
+            kind: event.kind.as_str().to_owned(),
+            payload: event.payload.clone(),
+            created_at: at,
+        });
+    }
+    if let (Some(notify), false) = (DB::NOTIFY_EVENTS, stored.is_empty()) {
+        // A NOTIFY payload holds at most 8000 bytes: send the seqs in chunks.
+        for chunk in stored.chunks(300) {
+            let seqs = chunk
+                .iter()
+                .map(|e| e.seq.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            sqlx::query(notify).bind(seqs).execute(&mut *conn).await?;
+        }
+    }
+    Ok(stored)
+}

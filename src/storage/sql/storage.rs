@@ -1,0 +1,266 @@
+//! Org data, user statuses and events, over SQL.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
+use tokio::sync::broadcast;
+
+use super::{
+    Dialect, STATUS_LOG_FILTERS, SqlStorage, UPSERT_ORG, event_columns, insert_events, list_query,
+    status_log_columns,
+};
+use crate::domain::objects::StatusType;
+use crate::domain::{E164, SalesforceId, Timestamp};
+use crate::events::NewEvent;
+use crate::org::OrgDocument;
+use crate::storage::{
+    ActivityStore, ListFilter, StatusChange, StatusChangeOutcome, StatusLogEntry, Storage,
+    StorageError, StoredEvent, UserState, UserStatusValue,
+};
+
+/// Everything `reset` forgets: all but the org data.
+const CLEAR_ACTIVITY: [&str; 7] = [
+    "DELETE FROM tasks",
+    "DELETE FROM voip_errors",
+    "DELETE FROM sms_messages",
+    "DELETE FROM calls",
+    "DELETE FROM status_log",
+    "DELETE FROM user_states",
+    "DELETE FROM events",
+];
+
+const SEED_USER_STATE: &str = "INSERT INTO user_states (user_id, user_status_id, status_type, changed_at) \
+     VALUES ($1, $2, $3, NULL) ON CONFLICT (user_id) DO NOTHING";
+const UPDATE_USER_STATE: &str = "UPDATE user_states SET user_status_id = $2, status_type = $3, changed_at = $4 WHERE user_id = $1";
+const INSERT_STATUS_LOG: &str = concat!(
+    "INSERT INTO status_log (",
+    status_log_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+);
+
+type UserStateRow = (Option<SalesforceId>, StatusType, Option<Timestamp>);
+
+fn user_state((user_status_id, status_type, changed_at): UserStateRow) -> UserState {
+    UserState {
+        status: UserStatusValue {
+            user_status_id,
+            status_type,
+        },
+        changed_at,
+    }
+}
+
+fn org_json(document: &OrgDocument) -> Result<String, StorageError> {
+    serde_json::to_string(document).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+#[async_trait]
+impl<DB> Storage for SqlStorage<DB>
+where
+    DB: Dialect,
+    Self: ActivityStore,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
+    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<SalesforceId>: Encode<'q, DB> + Type<DB>,
+    for<'q> E164: Encode<'q, DB> + Type<DB>,
+    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
+    for<'q> StatusType: Encode<'q, DB> + Type<DB>,
+    for<'r> (i64,): FromRow<'r, DB::Row>,
+    for<'r> (String,): FromRow<'r, DB::Row>,
+    for<'r> UserStateRow: FromRow<'r, DB::Row>,
+    for<'r> StatusLogEntry: FromRow<'r, DB::Row>,
+    for<'r> StoredEvent: FromRow<'r, DB::Row>,
+{
+    #[tracing::instrument(skip_all)]
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn load_org(&self) -> Result<Option<OrgDocument>, StorageError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT document FROM org_data WHERE id = 1")
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|(json,)| {
+            serde_json::from_str(&json)
+                .map_err(|e| StorageError::Corrupt(format!("stored org data: {e}")))
+        })
+        .transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn save_org(&self, document: &OrgDocument) -> Result<(), StorageError> {
+        let now = Timestamp::now();
+        let mut tx = self.writer.begin().await?;
+        let (version,): (i64,) = sqlx::query_as(UPSERT_ORG)
+            .bind(org_json(document)?)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.execute("DELETE FROM user_states").await?;
+        let stored = insert_events(&mut *tx, &[NewEvent::org_replaced(version)], now).await?;
+        tx.commit().await?;
+        self.publish_committed(stored);
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(with_org = org.is_some()))]
+    async fn reset(&self, org: Option<&OrgDocument>) -> Result<(), StorageError> {
+        let now = Timestamp::now();
+        let mut tx = self.writer.begin().await?;
+        for statement in CLEAR_ACTIVITY {
+            tx.execute(statement).await?;
+        }
+        let mut stored = Vec::new();
+        if let Some(document) = org {
+            let (version,): (i64,) = sqlx::query_as(UPSERT_ORG)
+                .bind(org_json(document)?)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+            stored = insert_events(&mut *tx, &[NewEvent::org_replaced(version)], now).await?;
+        }
+        tx.commit().await?;
+        self.publish_committed(stored);
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(%user_id))]
+    async fn user_state(&self, user_id: SalesforceId) -> Result<Option<UserState>, StorageError> {
+        let sql =
+            "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1";
+        let row: Option<UserStateRow> = sqlx::query_as(sql)
+            .bind(user_id)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.map(user_state))
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %change.user_id))]
+    async fn change_user_status(
+        &self,
+        change: &StatusChange,
+    ) -> Result<StatusChangeOutcome, StorageError> {
+        let mut tx = self.writer.begin().await?;
+        // A user without a row has the org's status: give it one, then lock it.
+        sqlx::query(SEED_USER_STATE)
+            .bind(change.user_id)
+            .bind(change.initial.user_status_id)
+            .bind(change.initial.status_type)
+            .execute(&mut *tx)
+            .await?;
+        let row: UserStateRow = sqlx::query_as(DB::SELECT_USER_STATE_FOR_UPDATE)
+            .bind(change.user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let previous = user_state(row);
+        if previous.status == change.to {
+            tx.rollback().await?;
+            return Ok(StatusChangeOutcome {
+                previous,
+                logged: None,
+            });
+        }
+        // Read the clock under the lock, so the log's times follow its order.
+        let now = Timestamp::now();
+        sqlx::query(UPDATE_USER_STATE)
+            .bind(change.user_id)
+            .bind(change.to.user_status_id)
+            .bind(change.to.status_type)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let entry = StatusLogEntry {
+            id: change.log_id,
+            user_id: change.user_id,
+            from_user_status_id: previous.status.user_status_id,
+            from_status_type: previous.status.status_type,
+            to_user_status_id: change.to.user_status_id,
+            to_status_type: change.to.status_type,
+            changed_at: now,
+            changed_by: change.changed_by,
+        };
+        sqlx::query(INSERT_STATUS_LOG)
+            .bind(entry.id)
+            .bind(entry.user_id)
+            .bind(entry.from_user_status_id)
+            .bind(entry.from_status_type)
+            .bind(entry.to_user_status_id)
+            .bind(entry.to_status_type)
+            .bind(entry.changed_at)
+            .bind(entry.changed_by)
+            .execute(&mut *tx)
+            .await?;
+        let stored = insert_events(&mut *tx, &[NewEvent::user_status_changed(&entry)], now).await?;
+        tx.commit().await?;
+        self.publish_committed(stored);
+        Ok(StatusChangeOutcome {
+            previous,
+            logged: Some(entry),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(%id))]
+    async fn status_log_entry(
+        &self,
+        id: SalesforceId,
+    ) -> Result<Option<StatusLogEntry>, StorageError> {
+        let sql = concat!(
+            "SELECT ",
+            status_log_columns!(),
+            " FROM status_log WHERE id = $1"
+        );
+        Ok(sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_status_log(
+        &self,
+        filter: &ListFilter,
+    ) -> Result<Vec<StatusLogEntry>, StorageError> {
+        let mut query = list_query(
+            status_log_columns!(),
+            "status_log",
+            filter,
+            &STATUS_LOG_FILTERS,
+        );
+        Ok(query.build_query_as().fetch_all(&self.reader).await?)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.events.subscribe()
+    }
+
+    #[tracing::instrument(skip_all, fields(after))]
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StorageError> {
+        let sql = concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"
+        );
+        Ok(sqlx::query_as(sql)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await?)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn prune_events(&self, before: Timestamp) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM events WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,268 @@
+//! The public JSON shapes of what the emulator records: the actions' output maps, the
+//! inspection items of `/_emulator/*`, and the payloads of the event stream (which are the
+//! same items).
+
+use serde::Serialize;
+
+use crate::domain::objects::StatusType;
+use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
+use crate::storage::{Call, SmsMessage, StatusLogEntry, Task, VoipErrorLog};
+
+/// Every message and call the emulator makes is outbound.
+pub const OUTBOUND: &str = "Outbound";
+
+/// `{"items": [...]}`, as every inspection list answers.
+#[derive(Serialize)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+/// The output map of `SubscriberSMSInvocable`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsOutput {
+    pub created_date: Timestamp,
+    pub direction: &'static str,
+    pub id: SalesforceId,
+    pub owner: SalesforceId,
+    pub phone_number_id: SalesforceId,
+    pub related_record_id: Option<SalesforceId>,
+    pub sms_id: Option<String>,
+    pub status: SmsStatus,
+    pub task_id: Option<SalesforceId>,
+}
+
+impl From<&SmsMessage> for SmsOutput {
+    fn from(m: &SmsMessage) -> Self {
+        Self {
+            created_date: m.created_at,
+            direction: OUTBOUND,
+            id: m.id,
+            owner: m.owner_id,
+            phone_number_id: m.phone_number_id,
+            related_record_id: m.related_record_id,
+            sms_id: m.provider_id.clone(),
+            status: m.status,
+            task_id: m.task_id,
+        }
+    }
+}
+
+/// The output map of `SubscriberCallInvocable`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallOutput {
+    pub call_id: Option<String>,
+    pub direction: &'static str,
+    pub id: SalesforceId,
+    pub ivr: SalesforceId,
+    pub owner: SalesforceId,
+    pub related_record_id: Option<SalesforceId>,
+    pub start_time: Timestamp,
+    pub status: CallStatus,
+    pub task_id: Option<SalesforceId>,
+}
+
+impl From<&Call> for CallOutput {
+    fn from(c: &Call) -> Self {
+        Self {
+            call_id: c.provider_id.clone(),
+            direction: OUTBOUND,
+            id: c.id,
+            ivr: c.ivr_id,
+            owner: c.owner_id,
+            related_record_id: c.related_record_id,
+            start_time: c.created_at,
+            status: c.status,
+            task_id: c.task_id,
+        }
+    }
+}
+
+/// The output map of `SubscriberUserStatusInvocable`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserStatusOutput {
+    pub user_id: SalesforceId,
+    pub user_status_id: Option<SalesforceId>,
+    pub status_type: StatusType,
+    pub previous_user_status_id: Option<SalesforceId>,
+    pub previous_status_type: StatusType,
+    pub changed: bool,
+    /// When the status became what it is now; `null` when it is still the org's.
+    pub changed_date: Option<Timestamp>,
+    pub log_id: Option<SalesforceId>,
+}
+
+/// A message: the action's output keys, and what was sent.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageItem<'a> {
+    #[serde(flatten)]
+    output: SmsOutput,
+    body: &'a str,
+    from_phone: E164,
+    to_phone: E164,
+    #[serde(rename = "mediaURL")]
+    media_url: Option<&'a str>,
+    user_id: SalesforceId,
+    error_code: Option<i32>,
+    error_message: Option<&'a str>,
+}
+
+impl<'a> From<&'a SmsMessage> for MessageItem<'a> {
+    fn from(m: &'a SmsMessage) -> Self {
+        Self {
+            output: SmsOutput::from(m),
+            body: &m.body,
+            from_phone: m.from_phone,
+            to_phone: m.to_phone,
+            media_url: m.media_url.as_deref(),
+            user_id: m.user_id,
+            error_code: m.error_code,
+            error_message: m.error_message.as_deref(),
+        }
+    }
+}
+
+/// A call: the action's output keys, and who called whom.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallItem<'a> {
+    #[serde(flatten)]
+    output: CallOutput,
+    from_phone: E164,
+    to_phone: E164,
+    user_id: SalesforceId,
+    error_code: Option<i32>,
+    error_message: Option<&'a str>,
+}
+
+impl<'a> From<&'a Call> for CallItem<'a> {
+    fn from(c: &'a Call) -> Self {
+        Self {
+            output: CallOutput::from(c),
+            from_phone: c.from_phone,
+            to_phone: c.to_phone,
+            user_id: c.user_id,
+            error_code: c.error_code,
+            error_message: c.error_message.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskItem<'a> {
+    id: SalesforceId,
+    created_date: Timestamp,
+    owner_id: SalesforceId,
+    subject: &'a str,
+    description: Option<&'a str>,
+    status: &'a str,
+    priority: &'a str,
+    task_subtype: &'a str,
+    call_type: Option<&'a str>,
+    who_id: Option<SalesforceId>,
+    what_id: Option<SalesforceId>,
+    sms_message_id: Option<SalesforceId>,
+    call_id: Option<SalesforceId>,
+}
+
+impl<'a> From<&'a Task> for TaskItem<'a> {
+    fn from(t: &'a Task) -> Self {
+        Self {
+            id: t.id,
+            created_date: t.created_at,
+            owner_id: t.owner_id,
+            subject: &t.subject,
+            description: t.description.as_deref(),
+            status: &t.status,
+            priority: &t.priority,
+            task_subtype: &t.task_subtype,
+            call_type: t.call_type.as_deref(),
+            who_id: t.who_id,
+            what_id: t.what_id,
+            sms_message_id: t.sms_message_id,
+            call_id: t.call_id,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoipErrorItem<'a> {
+    id: SalesforceId,
+    created_date: Timestamp,
+    record_type: &'a str,
+    record_id: SalesforceId,
+    provider: &'a str,
+    provider_id: Option<&'a str>,
+    error_code: i32,
+    error_message: &'a str,
+    from_phone: E164,
+    to_phone: E164,
+    user_id: SalesforceId,
+}
+
+impl<'a> From<&'a VoipErrorLog> for VoipErrorItem<'a> {
+    fn from(e: &'a VoipErrorLog) -> Self {
+        Self {
+            id: e.id,
+            created_date: e.created_at,
+            record_type: &e.record_type,
+            record_id: e.record_id,
+            provider: &e.provider,
+            provider_id: e.provider_id.as_deref(),
+            error_code: e.error_code,
+            error_message: &e.error_message,
+            from_phone: e.from_phone,
+            to_phone: e.to_phone,
+            user_id: e.user_id,
+        }
+    }
+}
+
+/// A status-log entry: one real change of a user's status.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusLogItem {
+    id: SalesforceId,
+    user_id: SalesforceId,
+    from_user_status_id: Option<SalesforceId>,
+    from_status_type: StatusType,
+    to_user_status_id: Option<SalesforceId>,
+    to_status_type: StatusType,
+    changed_date: Timestamp,
+    changed_by: Option<SalesforceId>,
+}
+
+impl From<&StatusLogEntry> for StatusLogItem {
+    fn from(e: &StatusLogEntry) -> Self {
+        Self {
+            id: e.id,
+            user_id: e.user_id,
+            from_user_status_id: e.from_user_status_id,
+            from_status_type: e.from_status_type,
+            to_user_status_id: e.to_user_status_id,
+            to_status_type: e.to_status_type,
+            changed_date: e.changed_at,
+            changed_by: e.changed_by,
+        }
+    }
+}
+
+/// A user's current status, as `/_emulator/users/{id}` shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserStateItem<'a> {
+    pub id: SalesforceId,
+    pub name: &'a str,
+    pub fastcall_user: bool,
+    pub user_status_id: Option<SalesforceId>,
+    /// The status record's name, when there is one.
+    pub user_status_name: Option<&'a str>,
+    pub status_type: StatusType,
+    /// When the status was last set through the action; `null` while it is the org's.
+    pub changed_date: Option<Timestamp>,
+}
