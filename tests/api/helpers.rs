@@ -38,7 +38,9 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs each test body once per backend: `mod sqlite { ... }` and `mod postgres { ... }`.
+/// Runs each test body once per backend: `mod sqlite { ... }` and `mod postgres { ... }`,
+/// on a multi-threaded runtime, so the server handles requests in parallel as it does in
+/// production.
 /// Without `FASTCALL_TEST_POSTGRES_URL` the PostgreSQL runs say they are skipped, unless
 /// `CI` is set, where they fail.
 #[macro_export]
@@ -47,14 +49,14 @@ macro_rules! backend_tests {
         $(async fn $name($backend: $crate::helpers::Backend) $body)*
 
         mod sqlite {
-            $(#[tokio::test]
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 super::$name($crate::helpers::Backend::Sqlite).await;
             })*
         }
 
         mod postgres {
-            $(#[tokio::test]
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 if $crate::helpers::postgres_available(stringify!($name)) {
                     super::$name($crate::helpers::Backend::Postgres).await;

@@ -58,6 +58,7 @@ pub async fn stream(
         None => Vec::new(),
     };
     let feed = Feed {
+        floor: after.unwrap_or(0),
         replayed: backlog.iter().map(|e| e.seq).collect(),
         last: backlog.last().map_or(after.unwrap_or(0), |e| e.seq),
         backlog: backlog.into_iter().map(Arc::new).collect(),
@@ -96,6 +97,8 @@ struct Feed {
     live: broadcast::Receiver<Arc<StoredEvent>>,
     /// Events read from the database, to send before live ones.
     backlog: VecDeque<Arc<StoredEvent>>,
+    /// The client said it has everything up to here (`Last-Event-ID`, `after`).
+    floor: i64,
     /// Seqs of the last catch-up, which may come again live.
     replayed: HashSet<i64>,
     /// The highest seq sent.
@@ -131,7 +134,10 @@ impl Feed {
                 _ = self.stopping.wait_for(|stopping| *stopping) => return None,
             };
             match received {
-                Ok(event) if self.replayed.contains(&event.seq) => continue,
+                // Relayed events can arrive a moment after a catch-up that already held them.
+                Ok(event) if event.seq <= self.floor || self.replayed.contains(&event.seq) => {
+                    continue;
+                }
                 Ok(event) => return Some(event),
                 Err(RecvError::Lagged(missed)) => {
                     tracing::debug!(

@@ -18,7 +18,13 @@ use crate::views::{
 };
 
 /// Salesforce's standard Task statuses (the emulator's Tasks are Completed).
-const TASK_STATUSES: &[&str] = &["Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred"];
+const TASK_STATUSES: &[&str] = &[
+    "Not Started",
+    "In Progress",
+    "Completed",
+    "Waiting on someone else",
+    "Deferred",
+];
 
 /// Serialises records through their view.
 fn items<'a, R, V>(records: &'a [R]) -> Response

@@ -1,0 +1,154 @@
+//! The action through the Salesforce REST shape: per-input results, and several changes of
+//! one user applied in input order.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::backend_tests;
+
+const NAMESPACED: &str = "FastCall__SubscriberUserStatusInvocable";
+const RESULT_KEYS: [&str; 4] = ["actionName", "errors", "isSuccess", "outputValues"];
+
+#[track_caller]
+fn results(response: &(StatusCode, Value), status: StatusCode, count: usize) -> Vec<Value> {
+    let (got, body) = response;
+    assert_eq!(*got, status, "{body}");
+    let results = body
+        .as_array()
+        .unwrap_or_else(|| panic!("an array, got {body}"));
+    assert_eq!(results.len(), count, "{body}");
+    results.clone()
+}
+
+#[track_caller]
+fn succeeded<'a>(result: &'a Value, action_name: &str) -> &'a Value {
+    assert_eq!(keys(result), RESULT_KEYS, "{result}");
+    assert_eq!(result["actionName"], action_name, "{result}");
+    assert_eq!(result["isSuccess"], true, "{result}");
+    assert!(result["errors"].is_null(), "{result}");
+    assert_eq!(keys(&result["outputValues"]), OUTPUT_KEYS, "{result}");
+    &result["outputValues"]
+}
+
+/// Asserts one input failed with 104 and a message holding `fragment`.
+#[track_caller]
+fn failed(result: &Value, action_name: &str, fragment: &str) {
+    assert_eq!(keys(result), RESULT_KEYS, "{result}");
+    assert_eq!(result["actionName"], action_name, "{result}");
+    assert_eq!(result["isSuccess"], false, "{result}");
+    assert!(result["outputValues"].is_null(), "{result}");
+    let errors = result["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("errors, got {result}"));
+    assert_eq!(errors.len(), 1, "{result}");
+    let error = &errors[0];
+    assert_eq!(error["statusCode"], "UNKNOWN_EXCEPTION", "{result}");
+    assert_eq!(error["fields"], json!([]), "{result}");
+    assert_eq!(error["errorCode"], 104, "{result}");
+    let message = error["message"].as_str().expect("a message");
+    let prefix = format!("{EXCEPTION}: [104] ");
+    assert!(
+        message.starts_with(&prefix),
+        "{message} starts with {prefix}"
+    );
+    assert!(
+        message.contains(fragment),
+        "expected {fragment:?} in {message:?}"
+    );
+}
+
+backend_tests! {
+    async fn bulk_reports_each_input_on_its_own_and_400_when_any_failed(backend) {
+        let app = spawn_app(backend).await;
+        for name in [ACTION_NAME, NAMESPACED] {
+            let response = app.invoke(name, json!([{ "userId": ADA, "statusType": "Busy" }])).await;
+            failed(&results(&response, StatusCode::BAD_REQUEST, 1)[0], name, "Busy");
+        }
+        let inputs = json!([
+            input(ADA, ON_BREAK),
+            { "userId": LINUS, "statusType": "Available" },
+            { "userId": GRACE, "statusType": "available" },
+            { "statusType": "Offline" },
+            { "userId": KATHERINE, "userStatusId": "a0UDn0000002BrkMAA" },
+            { "userId": KATHERINE, "statusType": "Offline", "colour": "red" },
+            { "userId": KATHERINE, "userStatusId": OFFLINE_STATUS, "statusType": "Available" },
+        ]);
+        let response = app.invoke(NAMESPACED, inputs).await;
+        let results = results(&response, StatusCode::BAD_REQUEST, 7);
+        let ada = succeeded(&results[0], NAMESPACED);
+        let ada_log = assert_changed(ada, ADA, ADA_INITIAL, ON_BREAK);
+        failed(&results[1], NAMESPACED, "is not a Fastcall user");
+        let grace = succeeded(&results[2], NAMESPACED);
+        let grace_log = assert_changed(grace, GRACE, GRACE_INITIAL, BARE_AVAILABLE);
+        failed(&results[3], NAMESPACED, "userId is required");
+        failed(&results[4], NAMESPACED, "not a valid Salesforce Id");
+        failed(&results[5], NAMESPACED, "colour");
+        let katherine = succeeded(&results[6], NAMESPACED);
+        let katherine_log = assert_changed(katherine, KATHERINE, KATHERINE_INITIAL, OFFLINE_RECORD);
+
+        let logged: Vec<Value> = status_log(&app, "").await.iter().map(|e| e["id"].clone()).collect();
+        assert_eq!(logged, [json!(katherine_log), json!(grace_log), json!(ada_log)]);
+        assert_log_entry(&log_entry(&app, &grace_log).await, GRACE, GRACE_INITIAL, BARE_AVAILABLE, ADA);
+    }
+
+    async fn bulk_where_every_input_succeeds_is_200(backend) {
+        let app = spawn_app(backend).await;
+        let inputs = json!([input(GRACE, ON_BREAK), input(KATHERINE, KATHERINE_INITIAL)]);
+        let response = app.invoke(ACTION_NAME, inputs).await;
+        let results = results(&response, StatusCode::OK, 2);
+        assert_changed(succeeded(&results[0], ACTION_NAME), GRACE, GRACE_INITIAL, ON_BREAK);
+        // A no-op is a success too.
+        assert_unchanged(succeeded(&results[1], ACTION_NAME), KATHERINE, KATHERINE_INITIAL, &Value::Null);
+        assert_eq!(status_log(&app, "").await.len(), 1);
+    }
+
+    async fn bulk_changes_one_user_in_input_order(backend) {
+        let app = spawn_app(backend).await;
+        let targets = [ON_BREAK, BARE_AVAILABLE, AVAILABLE_RECORD, AVAILABLE_RECORD, BARE_OFFLINE, OFFLINE_RECORD];
+        let inputs: Vec<Value> = targets.iter().map(|&target| input(ADA, target)).collect();
+        let response = app.invoke(ACTION_NAME, json!(inputs)).await;
+        let results = results(&response, StatusCode::OK, targets.len());
+        let mut previous = ADA_INITIAL;
+        let mut changed_logs = Vec::new();
+        let mut last_changed_date = Value::Null;
+        for (target, result) in targets.iter().zip(&results) {
+            let output = succeeded(result, ACTION_NAME);
+            if *target == previous {
+                assert_unchanged(output, ADA, *target, &last_changed_date);
+            } else {
+                changed_logs.push(json!(assert_changed(output, ADA, previous, *target)));
+                last_changed_date = output["changedDate"].clone();
+            }
+            previous = *target;
+        }
+        assert_eq!(changed_logs.len(), 5);
+
+        let mut log = status_log(&app, &format!("?userId={ADA}")).await;
+        log.reverse();
+        let ids: Vec<Value> = log.iter().map(|e| e["id"].clone()).collect();
+        assert_eq!(ids, changed_logs, "logged oldest to newest in input order");
+        for pair in log.windows(2) {
+            assert_eq!(pair[1]["fromUserStatusId"], pair[0]["toUserStatusId"], "{pair:?}");
+            assert_eq!(pair[1]["fromStatusType"], pair[0]["toStatusType"], "{pair:?}");
+        }
+        let user = user_state(&app, ADA).await;
+        assert_eq!(user["userStatusId"], OFFLINE_STATUS);
+        assert_eq!(user["userStatusName"], "Offline");
+        assert_eq!(user["changedDate"], last_changed_date);
+    }
+
+    async fn bulk_changes_are_logged_as_the_invoking_user(backend) {
+        let app = spawn_app(backend).await;
+        let path = format!("/services/data/v60.0/actions/custom/apex/{ACTION_NAME}");
+        let response = app.client.post(app.url(&path))
+            .header("X-Fastcall-User-Id", KATHERINE)
+            .json(&json!({ "inputs": [input(ADA, BARE_OFFLINE), input(GRACE, BARE_AVAILABLE)] }))
+            .send().await.expect("POST answered");
+        assert_eq!(response.status(), StatusCode::OK);
+        let log = status_log(&app, "").await;
+        assert_eq!(log.len(), 2);
+        assert_log_entry(&log[0], GRACE, GRACE_INITIAL, BARE_AVAILABLE, KATHERINE);
+        assert_log_entry(&log[1], ADA, ADA_INITIAL, BARE_OFFLINE, KATHERINE);
+    }
+}
