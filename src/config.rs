@@ -7,6 +7,8 @@ use std::str::FromStr;
 
 use clap::{Parser, ValueEnum};
 
+use crate::lifecycle::Progression;
+
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:fastcall-emulator.db";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -15,6 +17,7 @@ pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 16;
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
 pub const DEFAULT_EVENT_KEEP_ALIVE_SECS: u64 = 15;
 pub const DEFAULT_EVENT_RETENTION_SECS: u64 = 3600;
+pub const DEFAULT_STEP_DELAY_MS: u64 = 1000;
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -46,6 +49,16 @@ pub struct Config {
     /// The VoIP provider that sends messages and places calls.
     #[arg(long, env = "FASTCALL_PROVIDER", value_enum, default_value_t = Provider::Simulated)]
     pub provider: Provider,
+
+    /// How messages and calls move on after the provider accepted them: every step at once
+    /// (`immediate`), one step per --step-delay-ms (`timed`), or only through
+    /// POST /_emulator/{messages,calls}/{id}/status (`manual`).
+    #[arg(long, env = "FASTCALL_PROGRESSION", value_enum, default_value_t = Progression::Timed)]
+    pub progression: Progression,
+
+    /// Milliseconds between the steps of a message or call in timed progression.
+    #[arg(long, env = "FASTCALL_STEP_DELAY_MS", default_value_t = DEFAULT_STEP_DELAY_MS)]
+    pub step_delay_ms: u64,
 
     /// Largest request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "FASTCALL_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
@@ -127,6 +140,8 @@ impl Default for Config {
             org: None,
             admin_token: None,
             provider: Provider::Simulated,
+            progression: Progression::Timed,
+            step_delay_ms: DEFAULT_STEP_DELAY_MS,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_bulk_inputs: DEFAULT_MAX_BULK_INPUTS,
             db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,

@@ -9,16 +9,20 @@ use crate::views::{CallItem, MessageItem, StatusLogItem};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     SmsCreated,
+    SmsStatusChanged,
     CallCreated,
+    CallStatusChanged,
     UserStatusChanged,
     /// The org data was replaced: every instance reloads it.
     OrgReplaced,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 4] = [
+    pub const ALL: [EventKind; 6] = [
         Self::SmsCreated,
+        Self::SmsStatusChanged,
         Self::CallCreated,
+        Self::CallStatusChanged,
         Self::UserStatusChanged,
         Self::OrgReplaced,
     ];
@@ -26,7 +30,9 @@ impl EventKind {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::SmsCreated => "sms.created",
+            Self::SmsStatusChanged => "sms.status_changed",
             Self::CallCreated => "call.created",
+            Self::CallStatusChanged => "call.status_changed",
             Self::UserStatusChanged => "user_status.changed",
             Self::OrgReplaced => "org.replaced",
         }
@@ -49,8 +55,18 @@ impl NewEvent {
         Self::new(EventKind::SmsCreated, MessageItem::from(message))
     }
 
+    /// The message as it is after the change.
+    pub fn sms_status_changed(message: &SmsMessage) -> Self {
+        Self::new(EventKind::SmsStatusChanged, MessageItem::from(message))
+    }
+
     pub fn call_created(call: &Call) -> Self {
         Self::new(EventKind::CallCreated, CallItem::from(call))
+    }
+
+    /// The call as it is after the change.
+    pub fn call_status_changed(call: &Call) -> Self {
+        Self::new(EventKind::CallStatusChanged, CallItem::from(call))
     }
 
     pub fn user_status_changed(entry: &StatusLogEntry) -> Self {

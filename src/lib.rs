@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod lifecycle;
 pub mod org;
 pub mod startup;
 pub mod state;

@@ -14,6 +14,7 @@ use crate::config::{Config, Provider};
 use crate::domain::Timestamp;
 use crate::events::EventKind;
 use crate::http;
+use crate::lifecycle::Lifecycle;
 use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat};
 use crate::state::{AppState, Limits};
 use crate::storage::{self, Storage, StorageError, StorageOptions, redact_url};
@@ -68,7 +69,16 @@ impl Application {
             max_bulk_inputs: config.max_bulk_inputs,
             event_keep_alive: Duration::from_secs(config.event_keep_alive_secs.max(1)),
         };
-        let state = AppState::new(storage, voip, org, limits, config.admin_token.clone());
+        let step_delay = Duration::from_millis(config.step_delay_ms);
+        let lifecycle = Arc::new(Lifecycle::new(config.progression, step_delay, voip.clone()));
+        let state = AppState::new(
+            storage,
+            voip,
+            lifecycle,
+            org,
+            limits,
+            config.admin_token.clone(),
+        );
         let listener =
             TcpListener::bind(config.addr)
                 .await
@@ -103,6 +113,7 @@ impl Application {
         let background = [
             tokio::spawn(follow_org_replacements(self.state.clone())),
             tokio::spawn(prune_events(self.state.clone(), self.event_retention)),
+            tokio::spawn(self.state.run_lifecycle()),
         ];
         let state = self.state.clone();
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);

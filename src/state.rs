@@ -9,6 +9,7 @@ use tokio::sync::{Mutex, watch};
 use crate::actions::ActionContext;
 use crate::config::Secret;
 use crate::domain::SalesforceId;
+use crate::lifecycle::Lifecycle;
 use crate::org::{Org, OrgDocument};
 use crate::storage::{Storage, StorageError};
 use crate::voip::VoipProvider;
@@ -21,6 +22,7 @@ pub struct AppState {
 struct Inner {
     storage: Arc<dyn Storage>,
     voip: Arc<dyn VoipProvider>,
+    lifecycle: Arc<Lifecycle>,
     /// Read on every request without a lock; replaced whole.
     org: ArcSwap<Org>,
     /// Serialises org replacements so the stored org and the one in memory agree.
@@ -45,6 +47,7 @@ impl AppState {
     pub fn new(
         storage: Arc<dyn Storage>,
         voip: Arc<dyn VoipProvider>,
+        lifecycle: Arc<Lifecycle>,
         org: Org,
         limits: Limits,
         admin_token: Option<Secret>,
@@ -52,6 +55,7 @@ impl AppState {
         let inner = Inner {
             storage,
             voip,
+            lifecycle,
             org: ArcSwap::from_pointee(org),
             org_writes: Mutex::new(()),
             limits,
@@ -72,6 +76,15 @@ impl AppState {
         self.inner.storage.as_ref()
     }
 
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.inner.lifecycle
+    }
+
+    /// Applies lifecycle steps as they fall due, until the task is dropped.
+    pub(crate) fn run_lifecycle(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.inner.lifecycle.clone().run(self.inner.storage.clone())
+    }
+
     pub fn limits(&self) -> Limits {
         self.inner.limits
     }
@@ -90,6 +103,7 @@ impl AppState {
             invoker,
             storage: self.inner.storage.as_ref(),
             voip: self.inner.voip.as_ref(),
+            lifecycle: &self.inner.lifecycle,
         }
     }
 

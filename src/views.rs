@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::domain::objects::StatusType;
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
-use crate::storage::{Call, SmsMessage, StatusLogEntry, Task, VoipErrorLog};
+use crate::storage::{Call, SmsMessage, StatusHistory, StatusLogEntry, Task, VoipErrorLog};
 
 /// Every message and call the emulator makes is outbound.
 pub const OUTBOUND: &str = "Outbound";
@@ -108,6 +108,8 @@ pub struct MessageItem<'a> {
     user_id: SalesforceId,
     error_code: Option<i32>,
     error_message: Option<&'a str>,
+    /// Every status the message had, oldest first, with when and the provider's error.
+    status_history: &'a StatusHistory,
 }
 
 impl<'a> From<&'a SmsMessage> for MessageItem<'a> {
@@ -121,6 +123,7 @@ impl<'a> From<&'a SmsMessage> for MessageItem<'a> {
             user_id: m.user_id,
             error_code: m.error_code,
             error_message: m.error_message.as_deref(),
+            status_history: &m.status_history,
         }
     }
 }
@@ -136,6 +139,8 @@ pub struct CallItem<'a> {
     user_id: SalesforceId,
     error_code: Option<i32>,
     error_message: Option<&'a str>,
+    /// Every status the call had, oldest first, with when and the provider's error.
+    status_history: &'a StatusHistory,
 }
 
 impl<'a> From<&'a Call> for CallItem<'a> {
@@ -147,6 +152,7 @@ impl<'a> From<&'a Call> for CallItem<'a> {
             user_id: c.user_id,
             error_code: c.error_code,
             error_message: c.error_message.as_deref(),
+            status_history: &c.status_history,
         }
     }
 }

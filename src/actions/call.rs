@@ -9,9 +9,9 @@ use super::{ActionContext, ActionError, ApiException, Dispatch, Dispatched, Erro
 use crate::domain::objects::CALL;
 use crate::domain::{CallStatus, E164, SalesforceId, Timestamp};
 use crate::org::{Ivr, Org, User};
-use crate::storage::{Batch, Call};
+use crate::storage::{Batch, Call, StatusHistory, StepRules};
 use crate::views::CallOutput;
-use crate::voip::{CallRequest, VoipProvider};
+use crate::voip::CallRequest;
 
 /// The action's inputs, as the caller sent them.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -55,12 +55,12 @@ pub async fn dispatch(
     input: &CallInput,
 ) -> Result<Dispatched<CallOutput>, ApiException> {
     let plan = plan(ctx.org, ctx.invoker, input)?;
-    Ok(hand_off(plan, ctx.voip).await)
+    Ok(hand_off(plan, ctx).await)
 }
 
 /// Places one call and stores it.
 pub async fn place(ctx: &ActionContext<'_>, input: &CallInput) -> Result<CallOutput, ActionError> {
-    store_one(ctx.storage, dispatch(ctx, input).await?).await
+    store_one(ctx, dispatch(ctx, input).await?).await
 }
 
 /// Every check, in the order the errors are reported: the org's capability (105), the Ids
@@ -105,14 +105,14 @@ fn plan<'o>(
 /// Hands the call to the provider and builds what is to be stored either way: an accepted
 /// call always gets a Task (about the record when there is one); a refused call is kept
 /// as Failed, with a VoIP error log entry and no Task.
-async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched<CallOutput> {
+async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<CallOutput> {
     let request = CallRequest {
         from: plan.from,
         to: plan.to,
         ivr_id: plan.ivr.id,
         ivr_name: &plan.ivr.name,
     };
-    let outcome = voip.place_call(&request).await;
+    let outcome = ctx.voip.place_call(&request).await;
     let now = Timestamp::now();
     let mut call = Call {
         id: SalesforceId::generate(CALL.key_prefix),
@@ -128,6 +128,7 @@ async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched<CallOut
         related_record_id: plan.related,
         task_id: None,
         status: CallStatus::Failed,
+        status_history: StatusHistory::default(),
         error_code: None,
         error_message: None,
     };
@@ -136,6 +137,7 @@ async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched<CallOut
         Ok(accepted) => {
             call.provider_id = Some(accepted.provider_id);
             call.status = accepted.status;
+            batch.steps.extend(ctx.lifecycle.next_call_step(&call, now));
             let mut task = records::task(
                 now,
                 call.user_id,
@@ -157,7 +159,7 @@ async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched<CallOut
             let refused = Refused {
                 object: CALL,
                 record_id: call.id,
-                provider: voip.name(),
+                provider: ctx.voip.name(),
                 error: &error,
                 from: call.from_phone,
                 to: call.to_phone,
@@ -171,6 +173,7 @@ async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched<CallOut
             Err(refused.exception())
         }
     };
+    call.status_history = StatusHistory::starting(call.status.as_str(), now, call.error_code);
     batch.calls.push(call);
     Dispatched { batch, outcome }
 }

@@ -13,6 +13,7 @@ pub mod user_status;
 use std::fmt;
 
 use crate::domain::SalesforceId;
+use crate::lifecycle::Lifecycle;
 use crate::org::Org;
 use crate::storage::{Batch, Storage, StorageError};
 use crate::voip::VoipProvider;
@@ -24,6 +25,7 @@ pub struct ActionContext<'a> {
     pub invoker: Option<SalesforceId>,
     pub storage: &'a dyn Storage,
     pub voip: &'a dyn VoipProvider,
+    pub lifecycle: &'a Lifecycle,
 }
 
 /// The error codes of `FastCall.SubscriberAPI.APIException`.
@@ -124,12 +126,17 @@ pub async fn dispatch_all<I: Dispatch>(
         })
         .collect();
     ctx.storage.write(&batch).await?;
+    ctx.lifecycle.settle(ctx.storage).await?;
     Ok(outcomes)
 }
 
 /// Stores one dispatched input and answers it.
-async fn store_one<O>(storage: &dyn Storage, dispatched: Dispatched<O>) -> Result<O, ActionError> {
-    storage.write(&dispatched.batch).await?;
+async fn store_one<O>(
+    ctx: &ActionContext<'_>,
+    dispatched: Dispatched<O>,
+) -> Result<O, ActionError> {
+    ctx.storage.write(&dispatched.batch).await?;
+    ctx.lifecycle.settle(ctx.storage).await?;
     Ok(dispatched.outcome?)
 }
 

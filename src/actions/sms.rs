@@ -11,9 +11,9 @@ use super::{ActionContext, ActionError, ApiException, Dispatch, Dispatched, Erro
 use crate::domain::objects::SMS_MESSAGE;
 use crate::domain::{E164, MediaUrl, SalesforceId, SmsStatus, Timestamp, template};
 use crate::org::{Org, RecordRef, User};
-use crate::storage::{Batch, SmsMessage};
+use crate::storage::{Batch, SmsMessage, StatusHistory, StepRules};
 use crate::views::SmsOutput;
-use crate::voip::{SmsRequest, VoipProvider};
+use crate::voip::SmsRequest;
 
 /// The providers' limit on one message's length, in characters.
 pub const MAX_BODY_CHARS: usize = 1600;
@@ -64,12 +64,12 @@ pub async fn dispatch(
     input: &SmsInput,
 ) -> Result<Dispatched<SmsOutput>, ApiException> {
     let plan = plan(ctx.org, ctx.invoker, input)?;
-    Ok(hand_off(plan, ctx.voip).await)
+    Ok(hand_off(plan, ctx).await)
 }
 
 /// Sends one message and stores it.
 pub async fn send(ctx: &ActionContext<'_>, input: &SmsInput) -> Result<SmsOutput, ActionError> {
-    store_one(ctx.storage, dispatch(ctx, input).await?).await
+    store_one(ctx, dispatch(ctx, input).await?).await
 }
 
 /// Every check, in the order the errors are reported: the org's capability (105), the Ids
@@ -168,14 +168,14 @@ fn render(body: &str, user: &User, record: Option<&RecordRef<'_>>) -> String {
 
 /// Hands the message to the provider and builds what is to be stored either way: a
 /// refused message is kept as Failed, with a VoIP error log entry and no Task.
-async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched<SmsOutput> {
+async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<SmsOutput> {
     let request = SmsRequest {
         from: plan.from,
         to: plan.to,
         body: &plan.body,
         media_url: plan.media_url.as_ref().map(MediaUrl::as_str),
     };
-    let outcome = voip.send_sms(&request).await;
+    let outcome = ctx.voip.send_sms(&request).await;
     let now = Timestamp::now();
     let mut message = SmsMessage {
         id: SalesforceId::generate(SMS_MESSAGE.key_prefix),
@@ -192,6 +192,7 @@ async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched<SmsOutp
         related_record_id: plan.related,
         task_id: None,
         status: SmsStatus::Failed,
+        status_history: StatusHistory::default(),
         error_code: None,
         error_message: None,
     };
@@ -200,6 +201,9 @@ async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched<SmsOutp
         Ok(accepted) => {
             message.provider_id = Some(accepted.provider_id);
             message.status = accepted.status;
+            batch
+                .steps
+                .extend(ctx.lifecycle.next_sms_step(&message, now));
             if let Some(related) = plan.related {
                 let mut task = records::task(
                     now,
@@ -218,7 +222,7 @@ async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched<SmsOutp
             let refused = Refused {
                 object: SMS_MESSAGE,
                 record_id: message.id,
-                provider: voip.name(),
+                provider: ctx.voip.name(),
                 error: &error,
                 from: message.from_phone,
                 to: message.to_phone,
@@ -232,6 +236,8 @@ async fn hand_off(plan: Plan<'_>, voip: &dyn VoipProvider) -> Dispatched<SmsOutp
             Err(refused.exception())
         }
     };
+    message.status_history =
+        StatusHistory::starting(message.status.as_str(), now, message.error_code);
     batch.messages.push(message);
     Dispatched { batch, outcome }
 }

@@ -1,5 +1,6 @@
 //! Value types parsed from outside input: Ids, phone numbers, instants, templates, media URLs.
 
+pub mod lifecycle;
 pub mod media_url;
 pub mod objects;
 pub mod phone;

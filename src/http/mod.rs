@@ -16,7 +16,7 @@ use axum::{Json, Router, middleware};
 use serde_json::json;
 
 use crate::state::AppState;
-use emulator::lists;
+use emulator::{lists, moves};
 use error::{PlatformError, SalesforceError};
 
 /// Every route the emulator serves.
@@ -41,8 +41,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/_emulator/messages", get(lists::messages))
         .route("/_emulator/messages/{id}", get(lists::message))
+        .route("/_emulator/messages/{id}/status", post(moves::move_message))
         .route("/_emulator/calls", get(lists::calls))
         .route("/_emulator/calls/{id}", get(lists::call))
+        .route("/_emulator/calls/{id}/status", post(moves::move_call))
         .route("/_emulator/tasks", get(lists::tasks))
         .route("/_emulator/tasks/{id}", get(lists::task))
         .route("/_emulator/voip-errors", get(lists::voip_errors))

@@ -1,5 +1,7 @@
 //! The query string of the inspection lists: filters, `limit`.
 
+use std::time::Duration;
+
 use axum::extract::{FromRequestParts, RawQuery};
 use axum::http::request::Parts;
 
@@ -41,16 +43,27 @@ pub struct Accepts {
     pub statuses: Option<&'static [&'static str]>,
 }
 
+/// The longest a list request may wait for a match.
+pub const MAX_WAIT: Duration = Duration::from_secs(120);
+
+/// A list request: what to match, and how long to wait for a match (`wait=SECONDS`).
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub filter: ListFilter,
+    pub wait: Option<Duration>,
+}
+
 /// Parses the filters, refusing unknown ones so a typo does not silently match everything.
-pub fn list_filter(
+pub fn list_query(
     pairs: &QueryPairs,
     org: &Org,
     accepts: Accepts,
-) -> Result<ListFilter, PlatformError> {
+) -> Result<ListQuery, PlatformError> {
     let mut filter = ListFilter {
         limit: DEFAULT_LIMIT,
         ..ListFilter::default()
     };
+    let mut wait = None;
     for (name, value) in &pairs.0 {
         match name.as_str() {
             "to" if accepts.phones => filter.to = Some(phone(name, value, org)?),
@@ -78,8 +91,9 @@ pub fn list_filter(
                 )
             }
             "limit" => filter.limit = limit(value)?,
+            "wait" => wait = Some(wait_for(value)?),
             other => {
-                let mut known = vec!["userId", "since", "limit"];
+                let mut known = vec!["userId", "since", "limit", "wait"];
                 if accepts.phones {
                     known.extend(["to", "from"]);
                 }
@@ -96,7 +110,7 @@ pub fn list_filter(
             }
         }
     }
-    Ok(filter)
+    Ok(ListQuery { filter, wait })
 }
 
 fn invalid(message: String) -> PlatformError {
@@ -120,6 +134,21 @@ fn phone(name: &str, value: &str, org: &Org) -> Result<E164, PlatformError> {
 fn id(name: &str, value: &str) -> Result<SalesforceId, PlatformError> {
     SalesforceId::parse(value.trim())
         .map_err(|e| invalid(format!("{name} `{value}` is not a Salesforce Id: it {e}")))
+}
+
+fn wait_for(value: &str) -> Result<Duration, PlatformError> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|secs| (0.0..=MAX_WAIT.as_secs_f64()).contains(secs))
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            invalid(format!(
+                "wait `{value}` must be a number of seconds from 0 to {}",
+                MAX_WAIT.as_secs()
+            ))
+        })
 }
 
 fn limit(value: &str) -> Result<u32, PlatformError> {

@@ -5,6 +5,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
+use super::StatusHistory;
 use crate::domain::objects::StatusType;
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 
@@ -84,5 +85,38 @@ where
 {
     fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
         <i64 as Decode<'r, DB>>::decode(value).map(Timestamp::from_millis)
+    }
+}
+
+/// A status history is stored as its JSON text.
+impl<DB: Database> Type<DB> for StatusHistory
+where
+    str: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <str as Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <str as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'q, DB: Database> Encode<'q, DB> for StatusHistory
+where
+    String: Encode<'q, DB>,
+{
+    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <String as Encode<'q, DB>>::encode(serde_json::to_string(self)?, buf)
+    }
+}
+
+impl<'r, DB: Database> Decode<'r, DB> for StatusHistory
+where
+    &'r str: Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(serde_json::from_str(<&'r str as Decode<'r, DB>>::decode(
+            value,
+        )?)?)
     }
 }

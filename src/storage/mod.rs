@@ -14,17 +14,19 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 pub use records::{
-    Batch, Call, ListFilter, SmsMessage, StatusChange, StatusChangeOutcome, StatusLogEntry,
-    StoredEvent, Task, UserState, UserStatusValue, VoipErrorLog,
+    Batch, Call, ListFilter, PendingStep, RecordKind, SmsMessage, StatusChange,
+    StatusChangeOutcome, StatusHistory, StatusLogEntry, StatusStep, StoredEvent, Task, UserState,
+    UserStatusValue, VoipErrorLog,
 };
 
-use crate::domain::{SalesforceId, Timestamp};
+use crate::domain::lifecycle::ProviderError;
+use crate::domain::{CallStatus, SalesforceId, SmsStatus, Timestamp};
 use crate::org::OrgDocument;
 
 /// Everything the emulator keeps: the org data, user statuses and the events they raise.
 /// The records the actions create are read and written through [`ActivityStore`].
 #[async_trait]
-pub trait Storage: ActivityStore {
+pub trait Storage: ActivityStore + LifecycleStore {
     /// Succeeds when the database answers.
     async fn ping(&self) -> Result<(), StorageError>;
 
@@ -91,6 +93,60 @@ pub trait ActivityStore: Send + Sync + 'static {
         &self,
         filter: &ListFilter,
     ) -> Result<Vec<VoipErrorLog>, StorageError>;
+}
+
+/// How messages and calls move on: the provider's steps, applied exactly once.
+#[async_trait]
+pub trait LifecycleStore: Send + Sync + 'static {
+    /// Applies up to `limit` steps due at `now`, oldest first. Each step is applied once,
+    /// even with several instances sharing the database; a step that no longer applies (the
+    /// record moved on, or is gone) is dropped. Returns how many steps were taken up.
+    async fn run_due_steps(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        rules: &dyn StepRules,
+    ) -> Result<usize, StorageError>;
+    /// When the earliest pending step is due.
+    async fn next_step_due(&self) -> Result<Option<Timestamp>, StorageError>;
+    /// Moves a message to `to` now, as its provider would report it.
+    async fn move_sms(
+        &self,
+        id: SalesforceId,
+        to: SmsStatus,
+        error: Option<ProviderError>,
+        rules: &dyn StepRules,
+    ) -> Result<Moved<SmsMessage, SmsStatus>, StorageError>;
+    /// Moves a call to `to` now, as its provider would report it.
+    async fn move_call(
+        &self,
+        id: SalesforceId,
+        to: CallStatus,
+        error: Option<ProviderError>,
+        rules: &dyn StepRules,
+    ) -> Result<Moved<Call, CallStatus>, StorageError>;
+}
+
+/// What storage asks of the lifecycle while it moves a record, inside the transaction.
+pub trait StepRules: Send + Sync {
+    /// The provider named in VoIP error log entries of later failures.
+    fn provider(&self) -> &str;
+    /// The step a message takes after the status it has now, if its provider reports one.
+    fn next_sms_step(&self, message: &SmsMessage, now: Timestamp) -> Option<PendingStep>;
+    /// The step a call takes after the status it has now.
+    fn next_call_step(&self, call: &Call, now: Timestamp) -> Option<PendingStep>;
+}
+
+/// The result of moving a record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Moved<R, S> {
+    /// The record as it is now.
+    Done(R),
+    NotFound,
+    /// No provider could report that move from the record's current status.
+    Refused {
+        current: S,
+    },
 }
 
 /// What can go wrong with the database, in terms callers can act on.

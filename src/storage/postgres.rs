@@ -10,7 +10,9 @@ use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use tokio::sync::broadcast;
 
-use super::sql::{AbortOnDrop, Dialect, SqlStorage};
+use super::sql::{
+    AbortOnDrop, Dialect, SqlStorage, call_columns, pending_step_columns, sms_columns,
+};
 use super::{StorageError, StorageOptions, StoredEvent};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -21,6 +23,23 @@ const CHANNEL: &str = "fastcall_events";
 impl Dialect for Postgres {
     const SELECT_USER_STATE_FOR_UPDATE: &'static str = "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1 FOR UPDATE";
     const NOTIFY_EVENTS: Option<&'static str> = Some("SELECT pg_notify('fastcall_events', $1)");
+    const LOCK_SMS: &'static str = concat!(
+        "SELECT ",
+        sms_columns!(),
+        " FROM sms_messages WHERE id = $1 FOR UPDATE"
+    );
+    const LOCK_CALL: &'static str = concat!(
+        "SELECT ",
+        call_columns!(),
+        " FROM calls WHERE id = $1 FOR UPDATE"
+    );
+    const LOCK_STEPS_OF_RECORD: &'static str =
+        "SELECT seq FROM pending_steps WHERE record_id = $1 FOR UPDATE";
+    const CLAIM_DUE_STEPS: &'static str = concat!(
+        "SELECT ",
+        pending_step_columns!(),
+        " FROM pending_steps WHERE due_at <= $1 ORDER BY due_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED"
+    );
 }
 
 pub(super) async fn connect(

@@ -1,6 +1,8 @@
 //! What the emulator records: messages, calls, Tasks, VoIP error log entries, user
 //! statuses and their log, and the events raised by all of them.
 
+use serde::{Deserialize, Serialize};
+
 use crate::domain::objects::StatusType;
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 
@@ -24,6 +26,7 @@ pub struct SmsMessage {
     pub related_record_id: Option<SalesforceId>,
     pub task_id: Option<SalesforceId>,
     pub status: SmsStatus,
+    pub status_history: StatusHistory,
     pub error_code: Option<i32>,
     pub error_message: Option<String>,
 }
@@ -46,8 +49,67 @@ pub struct Call {
     pub related_record_id: Option<SalesforceId>,
     pub task_id: Option<SalesforceId>,
     pub status: CallStatus,
+    pub status_history: StatusHistory,
     pub error_code: Option<i32>,
     pub error_message: Option<String>,
+}
+
+/// Every status a message or call had, with when it got it and the provider's error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StatusHistory(pub Vec<StatusStep>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusStep {
+    pub status: String,
+    pub date: Timestamp,
+    pub error_code: Option<i32>,
+}
+
+impl StatusHistory {
+    /// A history that starts with `status` at `date`.
+    pub fn starting(status: &str, date: Timestamp, error_code: Option<i32>) -> Self {
+        Self(vec![StatusStep {
+            status: status.to_owned(),
+            date,
+            error_code,
+        }])
+    }
+}
+
+/// Which kind of record a scheduled step moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    Message,
+    Call,
+}
+
+impl RecordKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Message => "sms",
+            Self::Call => "call",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Message, Self::Call]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
+/// A status a message or call is due to reach, as its provider will report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingStep {
+    pub kind: RecordKind,
+    pub record_id: SalesforceId,
+    /// The status name (`Sent`, `In Progress`, ...).
+    pub status: String,
+    pub error_code: Option<i32>,
+    pub error_message: Option<String>,
+    pub due_at: Timestamp,
 }
 
 /// A `Task` logged for an SMS or a call.
@@ -97,6 +159,8 @@ pub struct Batch {
     pub calls: Vec<Call>,
     pub tasks: Vec<Task>,
     pub voip_errors: Vec<VoipErrorLog>,
+    /// The first step of each accepted message or call, when the provider will report one.
+    pub steps: Vec<PendingStep>,
 }
 
 impl Batch {
@@ -106,6 +170,7 @@ impl Batch {
         self.calls.append(&mut other.calls);
         self.tasks.append(&mut other.tasks);
         self.voip_errors.append(&mut other.voip_errors);
+        self.steps.append(&mut other.steps);
     }
 
     pub fn is_empty(&self) -> bool {

@@ -8,16 +8,29 @@ use std::time::Duration;
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::sql::{Dialect, SqlStorage};
+use super::sql::{Dialect, SqlStorage, call_columns, pending_step_columns, sms_columns};
 use super::{StorageError, StorageOptions};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 impl Dialect for Sqlite {
-    // The single writer connection already serialises status changes.
+    // The single writer connection serialises every read-modify-write: no row locks needed.
     const SELECT_USER_STATE_FOR_UPDATE: &'static str =
         "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1";
     const NOTIFY_EVENTS: Option<&'static str> = None;
+    const LOCK_SMS: &'static str = concat!(
+        "SELECT ",
+        sms_columns!(),
+        " FROM sms_messages WHERE id = $1"
+    );
+    const LOCK_CALL: &'static str =
+        concat!("SELECT ", call_columns!(), " FROM calls WHERE id = $1");
+    const LOCK_STEPS_OF_RECORD: &'static str = "SELECT seq FROM pending_steps WHERE record_id = $1";
+    const CLAIM_DUE_STEPS: &'static str = concat!(
+        "SELECT ",
+        pending_step_columns!(),
+        " FROM pending_steps WHERE due_at <= $1 ORDER BY due_at, seq LIMIT $2"
+    );
 }
 
 pub(super) async fn connect(

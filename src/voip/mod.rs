@@ -6,6 +6,7 @@ use async_trait::async_trait;
 
 pub use simulated::Simulated;
 
+use crate::domain::lifecycle::Step;
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus};
 
 /// A provider hand-off. Implementations answer as soon as the provider has accepted or
@@ -21,6 +22,13 @@ pub trait VoipProvider: Send + Sync + 'static {
         &self,
         request: &CallRequest<'_>,
     ) -> Result<Accepted<CallStatus>, VoipError>;
+
+    /// The statuses an accepted message to `to` goes on to reach, in order, as the provider
+    /// will report them.
+    fn sms_path(&self, to: E164) -> &'static [Step<SmsStatus>];
+
+    /// The statuses an accepted call to `to` goes on to reach, in order.
+    fn call_path(&self, to: E164) -> &'static [Step<CallStatus>];
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::{Accepted, CallRequest, SmsRequest, VoipError, VoipProvider};
+use crate::domain::lifecycle::Step;
 use crate::domain::{CallStatus, E164, SmsStatus};
 
 #[derive(Debug, Default, Clone)]
@@ -57,6 +58,31 @@ fn refusal(table: &[Refusal], to: E164) -> Result<(), VoipError> {
     }
 }
 
+const DELIVERED: &[Step<SmsStatus>] = &[Step::to(SmsStatus::Sent), Step::to(SmsStatus::Delivered)];
+const UNDELIVERED: &[Step<SmsStatus>] = &[
+    Step::to(SmsStatus::Sent),
+    Step::failing(
+        SmsStatus::Undelivered,
+        30003,
+        "Unreachable destination handset",
+    ),
+];
+const COMPLETED: &[Step<CallStatus>] = &[
+    Step::to(CallStatus::Ringing),
+    Step::to(CallStatus::InProgress),
+    Step::to(CallStatus::Completed),
+];
+const BUSY: &[Step<CallStatus>] = &[Step::to(CallStatus::Ringing), Step::to(CallStatus::Busy)];
+const NO_ANSWER: &[Step<CallStatus>] = &[
+    Step::to(CallStatus::Ringing),
+    Step::to(CallStatus::NoAnswer),
+];
+const CALL_FAILED: &[Step<CallStatus>] = &[Step::failing(
+    CallStatus::Failed,
+    13224,
+    "Twilio does not support calling this number or the number is invalid",
+)];
+
 /// A Twilio-like resource id: a two-letter prefix and 32 hex digits.
 fn provider_id(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
@@ -85,6 +111,22 @@ impl VoipProvider for Simulated {
             provider_id: provider_id("CA"),
             status: CallStatus::Queued,
         })
+    }
+
+    fn sms_path(&self, to: E164) -> &'static [Step<SmsStatus>] {
+        match to.as_str() {
+            "+15005550010" => UNDELIVERED,
+            _ => DELIVERED,
+        }
+    }
+
+    fn call_path(&self, to: E164) -> &'static [Step<CallStatus>] {
+        match to.as_str() {
+            "+15005550020" => BUSY,
+            "+15005550021" => NO_ANSWER,
+            "+15005550022" => CALL_FAILED,
+            _ => COMPLETED,
+        }
     }
 }
 
@@ -149,6 +191,32 @@ mod tests {
             assert!(
                 matches!(Simulated.place_call(&call(to)).await, Err(VoipError::Refused { code: c, .. }) if c == code)
             );
+        }
+    }
+
+    #[test]
+    fn paths_follow_twilio_statuses_and_end_in_a_final_one() {
+        let delivered = Simulated.sms_path(number("+14155550123"));
+        assert_eq!(delivered.last().unwrap().status, SmsStatus::Delivered);
+        let undelivered = Simulated.sms_path(number("+15005550010"));
+        assert_eq!(undelivered.last().unwrap().error.unwrap().0, 30003);
+        for (to, last) in [
+            ("+14155550123", CallStatus::Completed),
+            ("+15005550020", CallStatus::Busy),
+            ("+15005550021", CallStatus::NoAnswer),
+            ("+15005550022", CallStatus::Failed),
+        ] {
+            let path = Simulated.call_path(number(to));
+            assert_eq!(path.last().unwrap().status, last, "{to}");
+            let mut status = CallStatus::Queued;
+            for step in path {
+                assert!(
+                    status.can_become(step.status),
+                    "{to}: {status} -> {}",
+                    step.status
+                );
+                status = step.status;
+            }
         }
     }
 

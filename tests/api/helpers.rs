@@ -4,6 +4,7 @@
 use std::sync::Once;
 
 use fastcall_emulator::config::Config;
+use fastcall_emulator::lifecycle::Progression;
 use fastcall_emulator::startup::Application;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -191,11 +192,14 @@ pub async fn spawn_app_with_org(backend: Backend, yaml: &str) -> TestApp {
 
 impl TestApp {
     /// Starts a server over `db`, which outlives it (for restart tests).
+    /// Records stay at their initial status unless a test chooses a progression: what a
+    /// test reads back does not depend on how fast it runs.
     pub async fn start(db: &TestDb, configure: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             database_url: db.url.clone(),
             db_max_connections: 4,
+            progression: Progression::Manual,
             ..Config::default()
         };
         configure(&mut config);

@@ -102,7 +102,7 @@ async fn seed_messages(app: &TestApp) -> [String; 4] {
     [id_of(&one), id_of(&two), id_of(&three), four]
 }
 
-const MESSAGE_KEYS: [&str; 16] = [
+const MESSAGE_KEYS: [&str; 17] = [
     "createdDate",
     "direction",
     "id",
@@ -119,6 +119,7 @@ const MESSAGE_KEYS: [&str; 16] = [
     "userId",
     "errorCode",
     "errorMessage",
+    "statusHistory",
 ];
 
 backend_tests! {

@@ -8,8 +8,8 @@ use fastcall_emulator::domain::objects::StatusType;
 use fastcall_emulator::domain::{CallStatus, Country, E164, SalesforceId, SmsStatus, Timestamp};
 use fastcall_emulator::org::{Org, OrgDocument};
 use fastcall_emulator::storage::{
-    self, Batch, Call, ListFilter, SmsMessage, StatusChange, Storage, StorageError, StorageOptions,
-    StoredEvent, Task, UserStatusValue, VoipErrorLog,
+    self, Batch, Call, ListFilter, SmsMessage, StatusChange, StatusHistory, Storage, StorageError,
+    StorageOptions, StoredEvent, Task, UserStatusValue, VoipErrorLog,
 };
 use tokio::sync::broadcast;
 
@@ -47,6 +47,7 @@ fn message(to: &str, user: &str, related: Option<&str>, status: SmsStatus, at: i
         related_record_id: related.map(id),
         task_id: None,
         status,
+        status_history: StatusHistory::starting(status.as_str(), Timestamp::from_millis(at), None),
         error_code: None,
         error_message: None,
     }
@@ -67,6 +68,7 @@ fn call(to: &str, user: &str, at: i64) -> Call {
         related_record_id: None,
         task_id: None,
         status: CallStatus::Queued,
+        status_history: StatusHistory::starting("Queued", Timestamp::from_millis(at), None),
         error_code: None,
         error_message: None,
     }
@@ -181,6 +183,7 @@ backend_tests! {
             calls: vec![placed.clone()],
             tasks: vec![jane_task.clone(), acme_task.clone()],
             voip_errors: vec![entry.clone()],
+            steps: Vec::new(),
         };
         store.write(&batch).await.unwrap();
         store.write(&Batch::default()).await.unwrap();

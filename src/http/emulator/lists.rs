@@ -1,18 +1,23 @@
 //! What the actions did: messages, calls, Tasks, VoIP errors, the status log, and users'
 //! current statuses. Lists answer `{"items": [...]}`, newest first.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tokio::sync::broadcast;
+use tokio::time::Instant;
 
 use crate::actions::user_status;
 use crate::domain::objects::StatusType;
 use crate::domain::{CallStatus, SalesforceId, SmsStatus};
 use crate::http::error::PlatformError;
-use crate::http::query::{Accepts, QueryPairs, list_filter};
+use crate::http::query::{Accepts, QueryPairs, list_query};
 use crate::state::AppState;
+use crate::storage::StorageError;
 use crate::views::{
     CallItem, Items, MessageItem, StatusLogItem, TaskItem, UserStateItem, VoipErrorItem,
 };
@@ -25,6 +30,43 @@ const TASK_STATUSES: &[&str] = &[
     "Waiting on someone else",
     "Deferred",
 ];
+
+/// Runs a list's query; with `wait`, and nothing matching yet, runs it again whenever
+/// something happens (every change raises an event) until a match exists or the wait is
+/// over. Nothing polls the database while nothing happens.
+async fn matching<'a, T, F>(
+    state: &'a AppState,
+    wait: Option<Duration>,
+    query: impl Fn() -> F,
+) -> Result<Vec<T>, StorageError>
+where
+    F: Future<Output = Result<Vec<T>, StorageError>> + 'a,
+{
+    let Some(wait) = wait else {
+        return query().await;
+    };
+    let deadline = Instant::now() + wait;
+    // Subscribe before the first query, so a change in between is not missed.
+    let mut changes = state.storage().subscribe();
+    let mut stopping = state.stopping();
+    loop {
+        let found = query().await?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        tokio::select! {
+            changed = changes.recv() => {
+                if matches!(changed, Err(broadcast::error::RecvError::Closed)) {
+                    return Ok(found);
+                }
+                // One query for a burst of changes.
+                while changes.try_recv().is_ok() {}
+            }
+            () = tokio::time::sleep_until(deadline) => return Ok(found),
+            _ = stopping.wait_for(|stopping| *stopping) => return Ok(found),
+        }
+    }
+}
 
 /// Serialises records through their view.
 fn items<'a, R, V>(records: &'a [R]) -> Response
@@ -55,8 +97,11 @@ pub async fn messages(
         related: true,
         statuses: Some(SmsStatus::NAMES),
     };
-    let filter = list_filter(&query, &state.org(), accepts)?;
-    let records = state.storage().list_sms_messages(&filter).await?;
+    let query = list_query(&query, &state.org(), accepts)?;
+    let records = matching(&state, query.wait, || {
+        state.storage().list_sms_messages(&query.filter)
+    })
+    .await?;
     Ok(items::<_, MessageItem>(&records))
 }
 
@@ -83,8 +128,11 @@ pub async fn calls(
         related: true,
         statuses: Some(CallStatus::NAMES),
     };
-    let filter = list_filter(&query, &state.org(), accepts)?;
-    let records = state.storage().list_calls(&filter).await?;
+    let query = list_query(&query, &state.org(), accepts)?;
+    let records = matching(&state, query.wait, || {
+        state.storage().list_calls(&query.filter)
+    })
+    .await?;
     Ok(items::<_, CallItem>(&records))
 }
 
@@ -111,8 +159,11 @@ pub async fn tasks(
         related: true,
         statuses: Some(TASK_STATUSES),
     };
-    let filter = list_filter(&query, &state.org(), accepts)?;
-    let records = state.storage().list_tasks(&filter).await?;
+    let query = list_query(&query, &state.org(), accepts)?;
+    let records = matching(&state, query.wait, || {
+        state.storage().list_tasks(&query.filter)
+    })
+    .await?;
     Ok(items::<_, TaskItem>(&records))
 }
 
@@ -133,8 +184,11 @@ pub async fn voip_errors(
         related: true,
         statuses: None,
     };
-    let filter = list_filter(&query, &state.org(), accepts)?;
-    let records = state.storage().list_voip_errors(&filter).await?;
+    let query = list_query(&query, &state.org(), accepts)?;
+    let records = matching(&state, query.wait, || {
+        state.storage().list_voip_errors(&query.filter)
+    })
+    .await?;
     Ok(items::<_, VoipErrorItem>(&records))
 }
 
@@ -156,8 +210,11 @@ pub async fn status_log(
         related: false,
         statuses: Some(StatusType::NAMES),
     };
-    let filter = list_filter(&query, &state.org(), accepts)?;
-    let records = state.storage().list_status_log(&filter).await?;
+    let query = list_query(&query, &state.org(), accepts)?;
+    let records = matching(&state, query.wait, || {
+        state.storage().list_status_log(&query.filter)
+    })
+    .await?;
     Ok(items::<_, StatusLogItem>(&records))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod lists;
+pub mod moves;
 
 use axum::Json;
 use axum::extract::{Request, State};

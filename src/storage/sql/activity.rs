@@ -5,23 +5,24 @@ use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
 
 use super::{
     CALL_FILTERS, Dialect, SMS_FILTERS, SqlStorage, TASK_FILTERS, VOIP_ERROR_FILTERS, call_columns,
-    insert_events, list_query, sms_columns, task_columns, voip_error_columns,
+    insert_events, insert_step, list_query, sms_columns, task_columns, voip_error_columns,
 };
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 use crate::events::NewEvent;
 use crate::storage::{
-    ActivityStore, Batch, Call, ListFilter, SmsMessage, StorageError, Task, VoipErrorLog,
+    ActivityStore, Batch, Call, ListFilter, SmsMessage, StatusHistory, StorageError, Task,
+    VoipErrorLog,
 };
 
 const INSERT_SMS: &str = concat!(
     "INSERT INTO sms_messages (",
     sms_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
 );
 const INSERT_CALL: &str = concat!(
     "INSERT INTO calls (",
     call_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
 );
 const INSERT_TASK: &str = concat!(
     "INSERT INTO tasks (",
@@ -52,6 +53,7 @@ where
     for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
     for<'q> SmsStatus: Encode<'q, DB> + Type<DB>,
     for<'q> CallStatus: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q StatusHistory: Encode<'q, DB> + Type<DB>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
     for<'r> SmsMessage: FromRow<'r, DB::Row>,
     for<'r> Call: FromRow<'r, DB::Row>,
@@ -80,6 +82,7 @@ where
                 .bind(m.related_record_id)
                 .bind(m.task_id)
                 .bind(m.status)
+                .bind(&m.status_history)
                 .bind(m.error_code)
                 .bind(m.error_message.clone())
                 .execute(&mut *tx)
@@ -100,6 +103,7 @@ where
                 .bind(c.related_record_id)
                 .bind(c.task_id)
                 .bind(c.status)
+                .bind(&c.status_history)
                 .bind(c.error_code)
                 .bind(c.error_message.clone())
                 .execute(&mut *tx)
@@ -138,6 +142,9 @@ where
                 .bind(e.user_id)
                 .execute(&mut *tx)
                 .await?;
+        }
+        for step in &batch.steps {
+            insert_step(&mut *tx, step).await?;
         }
         let events: Vec<NewEvent> = batch
             .messages

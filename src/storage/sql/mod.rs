@@ -3,6 +3,7 @@
 //! differs is in [`Dialect`], and the backend modules only open the database.
 
 mod activity;
+mod lifecycle;
 mod storage;
 
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, QueryBuilde
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use super::{ListFilter, StoredEvent};
+use super::{ListFilter, PendingStep, StoredEvent};
 use crate::domain::{E164, SalesforceId, Timestamp};
 use crate::events::NewEvent;
 
@@ -24,6 +25,16 @@ pub(super) trait Dialect: Database {
     /// separated). `None` where no other instance shares the database: events are then
     /// published in-process after the commit.
     const NOTIFY_EVENTS: Option<&'static str>;
+    /// Reads a message (`$1`: its Id) and locks it until commit.
+    const LOCK_SMS: &'static str;
+    /// Reads a call (`$1`: its Id) and locks it until commit.
+    const LOCK_CALL: &'static str;
+    /// Locks a record's pending steps (`$1`: its Id), before the record itself, in the order
+    /// the step runner takes its locks.
+    const LOCK_STEPS_OF_RECORD: &'static str;
+    /// Claims the steps due at `$1`, at most `$2`, oldest first; steps another instance is
+    /// applying are skipped, so each step is applied once.
+    const CLAIM_DUE_STEPS: &'static str;
 }
 
 /// Reads go to `reader`, writes to `writer`: the same pool on PostgreSQL, a one-connection
@@ -79,13 +90,13 @@ impl Drop for AbortOnDrop {
 macro_rules! sms_columns {
     () => {
         "id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id, from_phone, to_phone, \
-         body, media_url, related_record_id, task_id, status, error_code, error_message"
+         body, media_url, related_record_id, task_id, status, status_history, error_code, error_message"
     };
 }
 macro_rules! call_columns {
     () => {
         "id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id, from_phone, to_phone, \
-         ivr_id, related_record_id, task_id, status, error_code, error_message"
+         ivr_id, related_record_id, task_id, status, status_history, error_code, error_message"
     };
 }
 macro_rules! task_columns {
@@ -111,8 +122,14 @@ macro_rules! event_columns {
         "seq, kind, payload, created_at"
     };
 }
-use {
-    call_columns, event_columns, sms_columns, status_log_columns, task_columns, voip_error_columns,
+macro_rules! pending_step_columns {
+    () => {
+        "seq, kind, record_id, status, error_code, error_message, due_at"
+    };
+}
+pub(crate) use {
+    call_columns, event_columns, pending_step_columns, sms_columns, status_log_columns,
+    task_columns, voip_error_columns,
 };
 
 const UPSERT_ORG: &str = "INSERT INTO org_data (id, document, version, updated_at) VALUES (1, $1, 1, $2) \
@@ -263,4 +280,35 @@ where
         }
     }
     Ok(stored)
+}
+
+const INSERT_STEP: &str = "INSERT INTO pending_steps (kind, record_id, status, error_code, error_message, due_at) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Schedules a record's next step.
+pub(super) async fn insert_step<DB>(
+    conn: &mut DB::Connection,
+    step: &PendingStep,
+) -> Result<(), sqlx::Error>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
+    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i32>: Encode<'q, DB> + Type<DB>,
+    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
+    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(INSERT_STEP)
+        .bind(step.kind.as_str())
+        .bind(step.record_id)
+        .bind(step.status.clone())
+        .bind(step.error_code)
+        .bind(step.error_message.clone())
+        .bind(step.due_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

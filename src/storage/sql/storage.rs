@@ -15,8 +15,8 @@ use crate::domain::{E164, SalesforceId, Timestamp};
 use crate::events::NewEvent;
 use crate::org::OrgDocument;
 use crate::storage::{
-    ActivityStore, ListFilter, StatusChange, StatusChangeOutcome, StatusLogEntry, Storage,
-    StorageError, StoredEvent, UserState, UserStatusValue,
+    ActivityStore, LifecycleStore, ListFilter, StatusChange, StatusChangeOutcome, StatusLogEntry,
+    Storage, StorageError, StoredEvent, UserState, UserStatusValue,
 };
 
 /// Everything `reset` forgets: all but the org data.
@@ -59,7 +59,7 @@ fn org_json(document: &OrgDocument) -> Result<String, StorageError> {
 impl<DB> Storage for SqlStorage<DB>
 where
     DB: Dialect,
-    Self: ActivityStore,
+    Self: ActivityStore + LifecycleStore,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,

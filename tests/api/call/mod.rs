@@ -51,8 +51,8 @@ pub(super) const OUTPUT_KEYS: [&str; 9] = [
     "taskId",
 ];
 
-/// An inspection item's keys, sorted: the output keys and who called whom.
-pub(super) const ITEM_KEYS: [&str; 14] = [
+/// An inspection item's keys, sorted: the output keys, who called whom, and the history.
+pub(super) const ITEM_KEYS: [&str; 15] = [
     "callId",
     "direction",
     "errorCode",
@@ -64,6 +64,7 @@ pub(super) const ITEM_KEYS: [&str; 14] = [
     "relatedRecordId",
     "startTime",
     "status",
+    "statusHistory",
     "taskId",
     "toPhone",
     "userId",

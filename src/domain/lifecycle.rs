@@ -1,0 +1,157 @@
+//! How messages and calls move from status to status: which moves a provider could report,
+//! and which statuses are final.
+
+use super::{CallStatus, SmsStatus};
+
+/// A provider's own error, reported with a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderError {
+    pub code: i32,
+    pub message: String,
+}
+
+/// One step of the path a provider reports for a message or call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step<S> {
+    pub status: S,
+    /// The provider's error code and message, for a failure.
+    pub error: Option<(i32, &'static str)>,
+}
+
+impl<S> Step<S> {
+    pub const fn to(status: S) -> Self {
+        Self {
+            status,
+            error: None,
+        }
+    }
+
+    pub const fn failing(status: S, code: i32, message: &'static str) -> Self {
+        Self {
+            status,
+            error: Some((code, message)),
+        }
+    }
+}
+
+impl SmsStatus {
+    /// How far along the way to the handset: a provider only reports moves forward.
+    fn stage(self) -> u8 {
+        match self {
+            Self::Queued => 0,
+            Self::Sent => 1,
+            Self::Delivered | Self::Undelivered | Self::Failed => 2,
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        self.stage() == 2
+    }
+
+    /// Whether a provider could report `next` after `self`: forward only (a step may be
+    /// skipped, as when a "sent" callback is lost), never out of a final status.
+    pub fn can_become(self, next: Self) -> bool {
+        !self.is_final() && next.stage() > self.stage()
+    }
+
+    /// The error a failure reports when none is given.
+    pub fn default_error(self) -> Option<ProviderError> {
+        let (code, message) = match self {
+            Self::Undelivered => (30003, "Unreachable destination handset"),
+            Self::Failed => (30008, "Unknown error"),
+            _ => return None,
+        };
+        Some(ProviderError {
+            code,
+            message: message.into(),
+        })
+    }
+}
+
+impl CallStatus {
+    fn stage(self) -> u8 {
+        match self {
+            Self::Queued => 0,
+            Self::Ringing => 1,
+            Self::InProgress => 2,
+            Self::Completed | Self::Busy | Self::NoAnswer | Self::Failed | Self::Canceled => 3,
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        self.stage() == 3
+    }
+
+    /// Forward only, never out of a final status; a call that was answered can only be
+    /// completed or fail, not turn busy, unanswered or canceled.
+    pub fn can_become(self, next: Self) -> bool {
+        let answered_outcome = matches!(next, Self::Completed | Self::Failed);
+        !self.is_final()
+            && next.stage() > self.stage()
+            && (self != Self::InProgress || answered_outcome)
+    }
+
+    pub fn default_error(self) -> Option<ProviderError> {
+        match self {
+            Self::Failed => Some(ProviderError {
+                code: 13224,
+                message: "Twilio does not support calling this number or the number is invalid"
+                    .into(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_only_move_forward_and_stop_at_a_final_status() {
+        use SmsStatus::*;
+        for (from, to, allowed) in [
+            (Queued, Sent, true),
+            (Queued, Delivered, true),
+            (Sent, Delivered, true),
+            (Sent, Undelivered, true),
+            (Queued, Failed, true),
+            (Sent, Queued, false),
+            (Delivered, Queued, false),
+            (Delivered, Undelivered, false),
+            (Failed, Sent, false),
+            (Queued, Queued, false),
+        ] {
+            assert_eq!(from.can_become(to), allowed, "{from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn calls_only_move_forward_and_an_answered_call_can_only_complete_or_fail() {
+        use CallStatus::*;
+        for (from, to, allowed) in [
+            (Queued, Ringing, true),
+            (Ringing, InProgress, true),
+            (InProgress, Completed, true),
+            (Ringing, Busy, true),
+            (Ringing, NoAnswer, true),
+            (Queued, Failed, true),
+            (Queued, Canceled, true),
+            (InProgress, Failed, true),
+            (InProgress, Busy, false),
+            (InProgress, Canceled, false),
+            (Completed, Queued, false),
+            (Busy, Completed, false),
+            (Ringing, Queued, false),
+        ] {
+            assert_eq!(from.can_become(to), allowed, "{from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn failures_have_a_default_provider_error() {
+        assert_eq!(SmsStatus::Undelivered.default_error().unwrap().code, 30003);
+        assert_eq!(CallStatus::Failed.default_error().unwrap().code, 13224);
+        assert_eq!(CallStatus::Busy.default_error(), None);
+    }
+}

@@ -1,0 +1,198 @@
+//! Delivery and call lifecycles: how messages and calls move on after the provider
+//! accepted them, following the path the provider reports (`VoipProvider::sms_path`).
+//!
+//! Each record has at most one pending step, stored with it, so a step survives a restart
+//! and is applied exactly once whichever instance runs it. Applying a step schedules the
+//! next one. In `immediate` mode the steps are due at once and run before the request
+//! answers; in `timed` mode a background runner applies them as they fall due; in `manual`
+//! mode none is scheduled and records move only through the inspection API.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use tokio::sync::Notify;
+
+use crate::domain::lifecycle::Step;
+use crate::domain::{CallStatus, SalesforceId, SmsStatus, Timestamp};
+use crate::storage::{Call, PendingStep, RecordKind, SmsMessage, StepRules, Storage, StorageError};
+use crate::voip::VoipProvider;
+
+/// How records move along their paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Progression {
+    /// Every step at once, before the action answers.
+    Immediate,
+    /// One step per step delay, in the background.
+    Timed,
+    /// Only through `POST /_emulator/{messages,calls}/{id}/status`.
+    Manual,
+}
+
+/// The most steps one transaction of the runner applies.
+const BATCH: u32 = 500;
+/// How long the runner sleeps when nothing is due here: another instance may have
+/// scheduled steps this one should help apply, or take over after that one stopped.
+const IDLE: Duration = Duration::from_secs(1);
+
+pub struct Lifecycle {
+    progression: Progression,
+    step_delay: Duration,
+    voip: Arc<dyn VoipProvider>,
+    /// Wakes the runner when this instance scheduled steps.
+    scheduled: Notify,
+}
+
+impl Lifecycle {
+    pub fn new(
+        progression: Progression,
+        step_delay: Duration,
+        voip: Arc<dyn VoipProvider>,
+    ) -> Self {
+        let step_delay = if progression == Progression::Immediate {
+            Duration::ZERO
+        } else {
+            step_delay
+        };
+        Self {
+            progression,
+            step_delay,
+            voip,
+            scheduled: Notify::new(),
+        }
+    }
+
+    pub fn progression(&self) -> Progression {
+        self.progression
+    }
+
+    /// After new records or a manual move were stored: in immediate mode, takes every due
+    /// step now, so the records are final when the caller hears back; otherwise makes sure
+    /// the runner sees the new steps.
+    pub async fn settle(&self, storage: &dyn Storage) -> Result<(), StorageError> {
+        if self.progression != Progression::Immediate {
+            self.scheduled.notify_one();
+            return Ok(());
+        }
+        while storage.run_due_steps(Timestamp::now(), BATCH, self).await? > 0 {}
+        Ok(())
+    }
+
+    /// Applies steps as they fall due, until the task is dropped.
+    pub async fn run(self: Arc<Self>, storage: Arc<dyn Storage>) {
+        loop {
+            let mut failed = false;
+            loop {
+                match storage
+                    .run_due_steps(Timestamp::now(), BATCH, self.as_ref())
+                    .await
+                {
+                    Ok(taken) if taken == BATCH as usize => continue,
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot apply due lifecycle steps; retrying");
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            let pause = match storage.next_step_due().await {
+                Ok(Some(due)) if !failed => millis_until(due).min(IDLE),
+                _ => IDLE,
+            };
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = self.scheduled.notified() => {}
+            }
+        }
+    }
+
+    fn pending(
+        &self,
+        kind: RecordKind,
+        record_id: SalesforceId,
+        status: &str,
+        error: Option<(i32, &'static str)>,
+        now: Timestamp,
+    ) -> PendingStep {
+        PendingStep {
+            kind,
+            record_id,
+            status: status.to_owned(),
+            error_code: error.map(|(code, _)| code),
+            error_message: error.map(|(_, message)| message.to_owned()),
+            due_at: Timestamp::from_millis(now.millis() + self.step_delay.as_millis() as i64),
+        }
+    }
+}
+
+fn millis_until(due: Timestamp) -> Duration {
+    Duration::from_millis(u64::try_from(due.millis() - Timestamp::now().millis()).unwrap_or(0))
+}
+
+/// The step after `current` on a provider's path: the first one for a record that has not
+/// started on it, none past its end or when the move is not one a provider could report.
+fn next_on_path<S: Copy + PartialEq>(
+    path: &'static [Step<S>],
+    current: S,
+    can_become: impl Fn(S, S) -> bool,
+) -> Option<&'static Step<S>> {
+    let next = match path.iter().position(|step| step.status == current) {
+        Some(i) => path.get(i + 1),
+        None => path.first(),
+    }?;
+    can_become(current, next.status).then_some(next)
+}
+
+impl StepRules for Lifecycle {
+    fn provider(&self) -> &str {
+        self.voip.name()
+    }
+
+    fn next_sms_step(&self, message: &SmsMessage, now: Timestamp) -> Option<PendingStep> {
+        if self.progression == Progression::Manual {
+            return None;
+        }
+        let path = self.voip.sms_path(message.to_phone);
+        let step = next_on_path(path, message.status, SmsStatus::can_become)?;
+        Some(self.pending(
+            RecordKind::Message,
+            message.id,
+            step.status.as_str(),
+            step.error,
+            now,
+        ))
+    }
+
+    fn next_call_step(&self, call: &Call, now: Timestamp) -> Option<PendingStep> {
+        if self.progression == Progression::Manual {
+            return None;
+        }
+        let path = self.voip.call_path(call.to_phone);
+        let step = next_on_path(path, call.status, CallStatus::can_become)?;
+        Some(self.pending(
+            RecordKind::Call,
+            call.id,
+            step.status.as_str(),
+            step.error,
+            now,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATH: &[Step<SmsStatus>] = &[Step::to(SmsStatus::Sent), Step::to(SmsStatus::Delivered)];
+
+    #[test]
+    fn the_next_step_follows_the_path() {
+        let next = |current| next_on_path(PATH, current, SmsStatus::can_become).map(|s| s.status);
+        assert_eq!(next(SmsStatus::Queued), Some(SmsStatus::Sent));
+        assert_eq!(next(SmsStatus::Sent), Some(SmsStatus::Delivered));
+        assert_eq!(next(SmsStatus::Delivered), None);
+        // Moved off the path by hand to a final status: nothing follows.
+        assert_eq!(next(SmsStatus::Failed), None);
+    }
+}

@@ -1,0 +1,418 @@
+//! Moving messages and calls along their status paths, over SQL.
+
+use async_trait::async_trait;
+use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
+
+use super::{Dialect, SqlStorage, insert_events, insert_step};
+use crate::domain::lifecycle::ProviderError;
+use crate::domain::objects::{CALL, ObjectType, SMS_MESSAGE, VOIP_ERROR_LOG};
+use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
+use crate::events::NewEvent;
+use crate::storage::{
+    Call, LifecycleStore, Moved, PendingStep, RecordKind, SmsMessage, StatusHistory, StatusStep,
+    StepRules, StorageError, VoipErrorLog,
+};
+
+const UPDATE_SMS: &str = "UPDATE sms_messages SET status = $2, updated_at = $3, status_history = $4, \
+     error_code = $5, error_message = $6 WHERE id = $1";
+const UPDATE_CALL: &str = "UPDATE calls SET status = $2, updated_at = $3, status_history = $4, \
+     error_code = $5, error_message = $6 WHERE id = $1";
+const DROP_STEPS_OF_RECORD: &str = "DELETE FROM pending_steps WHERE record_id = $1";
+const DROP_STEP: &str = "DELETE FROM pending_steps WHERE seq = $1";
+const INSERT_VOIP_ERROR: &str = "INSERT INTO voip_errors (id, created_at, record_type, record_id, provider, \
+     provider_id, error_code, error_message, from_phone, to_phone, user_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// A pending step as stored.
+#[derive(sqlx::FromRow)]
+struct StepRow {
+    seq: i64,
+    kind: String,
+    record_id: SalesforceId,
+    status: String,
+    error_code: Option<i32>,
+    error_message: Option<String>,
+    #[allow(dead_code)]
+    due_at: Timestamp,
+}
+
+/// A record whose status moves: a message or a call.
+trait Movable: Sized {
+    type Status: Copy + PartialEq;
+    const OBJECT: ObjectType;
+    const UPDATE: &'static str;
+
+    fn lock<DB: Dialect>() -> &'static str;
+    fn status(&self) -> Self::Status;
+    fn can_become(from: Self::Status, to: Self::Status) -> bool;
+    fn default_error(to: Self::Status) -> Option<ProviderError>;
+    fn status_name(status: Self::Status) -> &'static str;
+    fn set(&mut self, status: Self::Status, now: Timestamp, error: Option<&ProviderError>);
+    fn history(&self) -> &StatusHistory;
+    fn error(&self) -> (Option<i32>, Option<String>);
+    fn provider_id(&self) -> Option<String>;
+    fn parties(&self) -> (E164, E164, SalesforceId);
+    fn changed_event(&self) -> NewEvent;
+    fn next_step(&self, rules: &dyn StepRules, now: Timestamp) -> Option<PendingStep>;
+}
+
+fn push_step(
+    history: &mut StatusHistory,
+    status: &str,
+    now: Timestamp,
+    error: Option<&ProviderError>,
+) {
+    history.0.push(StatusStep {
+        status: status.to_owned(),
+        date: now,
+        error_code: error.map(|e| e.code),
+    });
+}
+
+impl Movable for SmsMessage {
+    type Status = SmsStatus;
+    const OBJECT: ObjectType = SMS_MESSAGE;
+    const UPDATE: &'static str = UPDATE_SMS;
+
+    fn lock<DB: Dialect>() -> &'static str {
+        DB::LOCK_SMS
+    }
+    fn status(&self) -> SmsStatus {
+        self.status
+    }
+    fn can_become(from: SmsStatus, to: SmsStatus) -> bool {
+        from.can_become(to)
+    }
+    fn default_error(to: SmsStatus) -> Option<ProviderError> {
+        to.default_error()
+    }
+    fn status_name(status: SmsStatus) -> &'static str {
+        status.as_str()
+    }
+    fn set(&mut self, status: SmsStatus, now: Timestamp, error: Option<&ProviderError>) {
+        self.status = status;
+        self.updated_at = now;
+        push_step(&mut self.status_history, status.as_str(), now, error);
+        if let Some(error) = error {
+            (self.error_code, self.error_message) = (Some(error.code), Some(error.message.clone()));
+        }
+    }
+    fn history(&self) -> &StatusHistory {
+        &self.status_history
+    }
+    fn error(&self) -> (Option<i32>, Option<String>) {
+        (self.error_code, self.error_message.clone())
+    }
+    fn provider_id(&self) -> Option<String> {
+        self.provider_id.clone()
+    }
+    fn parties(&self) -> (E164, E164, SalesforceId) {
+        (self.from_phone, self.to_phone, self.user_id)
+    }
+    fn changed_event(&self) -> NewEvent {
+        NewEvent::sms_status_changed(self)
+    }
+    fn next_step(&self, rules: &dyn StepRules, now: Timestamp) -> Option<PendingStep> {
+        rules.next_sms_step(self, now)
+    }
+}
+
+impl Movable for Call {
+    type Status = CallStatus;
+    const OBJECT: ObjectType = CALL;
+    const UPDATE: &'static str = UPDATE_CALL;
+
+    fn lock<DB: Dialect>() -> &'static str {
+        DB::LOCK_CALL
+    }
+    fn status(&self) -> CallStatus {
+        self.status
+    }
+    fn can_become(from: CallStatus, to: CallStatus) -> bool {
+        from.can_become(to)
+    }
+    fn default_error(to: CallStatus) -> Option<ProviderError> {
+        to.default_error()
+    }
+    fn status_name(status: CallStatus) -> &'static str {
+        status.as_str()
+    }
+    fn set(&mut self, status: CallStatus, now: Timestamp, error: Option<&ProviderError>) {
+        self.status = status;
+        self.updated_at = now;
+        push_step(&mut self.status_history, status.as_str(), now, error);
+        if let Some(error) = error {
+            (self.error_code, self.error_message) = (Some(error.code), Some(error.message.clone()));
+        }
+    }
+    fn history(&self) -> &StatusHistory {
+        &self.status_history
+    }
+    fn error(&self) -> (Option<i32>, Option<String>) {
+        (self.error_code, self.error_message.clone())
+    }
+    fn provider_id(&self) -> Option<String> {
+        self.provider_id.clone()
+    }
+    fn parties(&self) -> (E164, E164, SalesforceId) {
+        (self.from_phone, self.to_phone, self.user_id)
+    }
+    fn changed_event(&self) -> NewEvent {
+        NewEvent::call_status_changed(self)
+    }
+    fn next_step(&self, rules: &dyn StepRules, now: Timestamp) -> Option<PendingStep> {
+        rules.next_call_step(self, now)
+    }
+}
+
+/// Moves one record inside the caller's transaction: locks its pending steps, then the
+/// record (the order the step runner takes its locks in), checks the move, and writes the
+/// new status, its history step, a VoIP error log entry for a failure, the event, and the
+/// next step.
+async fn apply<DB, R>(
+    conn: &mut DB::Connection,
+    id: SalesforceId,
+    to: R::Status,
+    error: Option<ProviderError>,
+    now: Timestamp,
+    rules: &dyn StepRules,
+    events: &mut Vec<NewEvent>,
+) -> Result<Moved<R, R::Status>, sqlx::Error>
+where
+    DB: Dialect,
+    R: Movable + Send + Unpin + for<'r> FromRow<'r, DB::Row>,
+    R::Status: Send,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
+    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i32>: Encode<'q, DB> + Type<DB>,
+    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
+    for<'q> E164: Encode<'q, DB> + Type<DB>,
+    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q StatusHistory: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(DB::LOCK_STEPS_OF_RECORD)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let Some(mut record) = sqlx::query_as::<_, R>(R::lock::<DB>())
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(Moved::NotFound);
+    };
+    let current = record.status();
+    if !R::can_become(current, to) {
+        return Ok(Moved::Refused { current });
+    }
+    let error = error.or_else(|| R::default_error(to));
+    record.set(to, now, error.as_ref());
+    let (error_code, error_message) = record.error();
+    sqlx::query(R::UPDATE)
+        .bind(id)
+        .bind(R::status_name(to))
+        .bind(now)
+        .bind(record.history())
+        .bind(error_code)
+        .bind(error_message)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(DROP_STEPS_OF_RECORD)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    if let Some(error) = &error {
+        let (from, to, user) = record.parties();
+        let entry = VoipErrorLog {
+            id: SalesforceId::generate(VOIP_ERROR_LOG.key_prefix),
+            created_at: now,
+            record_type: R::OBJECT.api_name.to_owned(),
+            record_id: id,
+            provider: rules.provider().to_owned(),
+            provider_id: record.provider_id(),
+            error_code: error.code,
+            error_message: error.message.clone(),
+            from_phone: from,
+            to_phone: to,
+            user_id: user,
+        };
+        sqlx::query(INSERT_VOIP_ERROR)
+            .bind(entry.id)
+            .bind(entry.created_at)
+            .bind(entry.record_type)
+            .bind(entry.record_id)
+            .bind(entry.provider)
+            .bind(entry.provider_id)
+            .bind(entry.error_code)
+            .bind(entry.error_message)
+            .bind(entry.from_phone)
+            .bind(entry.to_phone)
+            .bind(entry.user_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(next) = record.next_step(rules, now) {
+        insert_step(&mut *conn, &next).await?;
+    }
+    events.push(record.changed_event());
+    Ok(Moved::Done(record))
+}
+
+#[async_trait]
+impl<DB> LifecycleStore for SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
+    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i32>: Encode<'q, DB> + Type<DB>,
+    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
+    for<'q> E164: Encode<'q, DB> + Type<DB>,
+    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q StatusHistory: Encode<'q, DB> + Type<DB>,
+    for<'r> (i64,): FromRow<'r, DB::Row>,
+    for<'r> (Option<i64>,): FromRow<'r, DB::Row>,
+    for<'r> StepRow: FromRow<'r, DB::Row>,
+    for<'r> SmsMessage: FromRow<'r, DB::Row>,
+    for<'r> Call: FromRow<'r, DB::Row>,
+{
+    #[tracing::instrument(skip_all)]
+    async fn run_due_steps(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        rules: &dyn StepRules,
+    ) -> Result<usize, StorageError> {
+        let mut tx = self.writer.begin().await?;
+        let claimed: Vec<StepRow> = sqlx::query_as(DB::CLAIM_DUE_STEPS)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut events = Vec::new();
+        for step in &claimed {
+            // Taken up first: applying it schedules the record's next step.
+            sqlx::query(DROP_STEP)
+                .bind(step.seq)
+                .execute(&mut *tx)
+                .await?;
+            let error = step.error_code.map(|code| ProviderError {
+                code,
+                message: step.error_message.clone().unwrap_or_default(),
+            });
+            // A step whose kind or status cannot be read is dropped.
+            match RecordKind::parse(&step.kind) {
+                Some(RecordKind::Message) => {
+                    if let Some(to) = SmsStatus::parse(&step.status) {
+                        apply::<DB, SmsMessage>(
+                            &mut tx,
+                            step.record_id,
+                            to,
+                            error,
+                            now,
+                            rules,
+                            &mut events,
+                        )
+                        .await?;
+                    }
+                }
+                Some(RecordKind::Call) => {
+                    if let Some(to) = CallStatus::parse(&step.status) {
+                        apply::<DB, Call>(
+                            &mut tx,
+                            step.record_id,
+                            to,
+                            error,
+                            now,
+                            rules,
+                            &mut events,
+                        )
+                        .await?;
+                    }
+                }
+                None => {}
+            }
+        }
+        let stored = insert_events(&mut *tx, &events, now).await?;
+        tx.commit().await?;
+        self.publish_committed(stored);
+        Ok(claimed.len())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn next_step_due(&self) -> Result<Option<Timestamp>, StorageError> {
+        let (due,): (Option<i64>,) = sqlx::query_as("SELECT min(due_at) FROM pending_steps")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(due.map(Timestamp::from_millis))
+    }
+
+    #[tracing::instrument(skip_all, fields(%id, %to))]
+    async fn move_sms(
+        &self,
+        id: SalesforceId,
+        to: SmsStatus,
+        error: Option<ProviderError>,
+        rules: &dyn StepRules,
+    ) -> Result<Moved<SmsMessage, SmsStatus>, StorageError> {
+        self.move_now::<SmsMessage>(id, to, error, rules).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%id, %to))]
+    async fn move_call(
+        &self,
+        id: SalesforceId,
+        to: CallStatus,
+        error: Option<ProviderError>,
+        rules: &dyn StepRules,
+    ) -> Result<Moved<Call, CallStatus>, StorageError> {
+        self.move_now::<Call>(id, to, error, rules).await
+    }
+}
+
+impl<DB> SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
+    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i32>: Encode<'q, DB> + Type<DB>,
+    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
+    for<'q> E164: Encode<'q, DB> + Type<DB>,
+    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q StatusHistory: Encode<'q, DB> + Type<DB>,
+    for<'r> (i64,): FromRow<'r, DB::Row>,
+{
+    /// A move of its own transaction (the manual route).
+    async fn move_now<R>(
+        &self,
+        id: SalesforceId,
+        to: R::Status,
+        error: Option<ProviderError>,
+        rules: &dyn StepRules,
+    ) -> Result<Moved<R, R::Status>, StorageError>
+    where
+        R: Movable + Send + Unpin + for<'r> FromRow<'r, DB::Row>,
+        R::Status: Send,
+    {
+        let now = Timestamp::now();
+        let mut tx = self.writer.begin().await?;
+        let mut events = Vec::new();
+        let moved = apply::<DB, R>(&mut tx, id, to, error, now, rules, &mut events).await?;
+        let stored = insert_events(&mut *tx, &events, now).await?;
+        tx.commit().await?;
+        self.publish_committed(stored);
+        Ok(moved)
+    }
+}
