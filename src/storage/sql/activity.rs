@@ -5,7 +5,8 @@ use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
 
 use super::{
     CALL_FILTERS, Dialect, SMS_FILTERS, SqlStorage, TASK_FILTERS, VOIP_ERROR_FILTERS, call_columns,
-    insert_events, insert_step, list_query, sms_columns, task_columns, voip_error_columns,
+    insert_events, insert_step, insert_voip_error, list_query, sms_columns, task_columns,
+    voip_error_columns,
 };
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 use crate::events::NewEvent;
@@ -28,11 +29,6 @@ const INSERT_TASK: &str = concat!(
     "INSERT INTO tasks (",
     task_columns!(),
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-);
-const INSERT_VOIP_ERROR: &str = concat!(
-    "INSERT INTO voip_errors (",
-    voip_error_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 );
 
 #[async_trait]
@@ -127,21 +123,8 @@ where
                 .execute(&mut *tx)
                 .await?;
         }
-        for e in &batch.voip_errors {
-            sqlx::query(INSERT_VOIP_ERROR)
-                .bind(e.id)
-                .bind(e.created_at)
-                .bind(e.record_type.clone())
-                .bind(e.record_id)
-                .bind(e.provider.clone())
-                .bind(e.provider_id.clone())
-                .bind(e.error_code)
-                .bind(e.error_message.clone())
-                .bind(e.from_phone)
-                .bind(e.to_phone)
-                .bind(e.user_id)
-                .execute(&mut *tx)
-                .await?;
+        for entry in &batch.voip_errors {
+            insert_voip_error(&mut *tx, entry).await?;
         }
         for step in &batch.steps {
             insert_step(&mut *tx, step).await?;

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
 
-use super::{Dialect, SqlStorage, insert_events, insert_step};
+use super::{Dialect, SqlStorage, insert_events, insert_step, insert_voip_error};
 use crate::domain::lifecycle::ProviderError;
 use crate::domain::objects::{CALL, ObjectType, SMS_MESSAGE, VOIP_ERROR_LOG};
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
@@ -19,9 +19,6 @@ const UPDATE_CALL: &str = "UPDATE calls SET status = $2, updated_at = $3, status
      error_code = $5, error_message = $6 WHERE id = $1";
 const DROP_STEPS_OF_RECORD: &str = "DELETE FROM pending_steps WHERE record_id = $1";
 const DROP_STEP: &str = "DELETE FROM pending_steps WHERE seq = $1";
-const INSERT_VOIP_ERROR: &str = "INSERT INTO voip_errors (id, created_at, record_type, record_id, provider, \
-     provider_id, error_code, error_message, from_phone, to_phone, user_id) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 /// A pending step as stored.
 #[derive(sqlx::FromRow)]
@@ -47,123 +44,107 @@ trait Movable: Sized {
     fn can_become(from: Self::Status, to: Self::Status) -> bool;
     fn default_error(to: Self::Status) -> Option<ProviderError>;
     fn status_name(status: Self::Status) -> &'static str;
+    /// Takes the new status, with its history step and the provider's error.
     fn set(&mut self, status: Self::Status, now: Timestamp, error: Option<&ProviderError>);
     fn history(&self) -> &StatusHistory;
     fn error(&self) -> (Option<i32>, Option<String>);
-    fn provider_id(&self) -> Option<String>;
-    fn parties(&self) -> (E164, E164, SalesforceId);
+    /// The VoIP error log entry of a failure reported for this record.
+    fn log_entry(&self, provider: &str, error: &ProviderError, now: Timestamp) -> VoipErrorLog;
     fn changed_event(&self) -> NewEvent;
     fn next_step(&self, rules: &dyn StepRules, now: Timestamp) -> Option<PendingStep>;
 }
 
-fn push_step(
-    history: &mut StatusHistory,
-    status: &str,
-    now: Timestamp,
-    error: Option<&ProviderError>,
-) {
-    history.0.push(StatusStep {
-        status: status.to_owned(),
-        date: now,
-        error_code: error.map(|e| e.code),
-    });
-}
+/// Messages and calls keep their status the same way; only the types, tables, events and
+/// next steps differ.
+macro_rules! movable {
+    ($record:ty, $status:ty, $object:expr, $update:expr, $lock:ident, $event:path, $next:ident) => {
+        impl Movable for $record {
+            type Status = $status;
+            const OBJECT: ObjectType = $object;
+            const UPDATE: &'static str = $update;
 
-impl Movable for SmsMessage {
-    type Status = SmsStatus;
-    const OBJECT: ObjectType = SMS_MESSAGE;
-    const UPDATE: &'static str = UPDATE_SMS;
-
-    fn lock<DB: Dialect>() -> &'static str {
-        DB::LOCK_SMS
-    }
-    fn status(&self) -> SmsStatus {
-        self.status
-    }
-    fn can_become(from: SmsStatus, to: SmsStatus) -> bool {
-        from.can_become(to)
-    }
-    fn default_error(to: SmsStatus) -> Option<ProviderError> {
-        to.default_error()
-    }
-    fn status_name(status: SmsStatus) -> &'static str {
-        status.as_str()
-    }
-    fn set(&mut self, status: SmsStatus, now: Timestamp, error: Option<&ProviderError>) {
-        self.status = status;
-        self.updated_at = now;
-        push_step(&mut self.status_history, status.as_str(), now, error);
-        if let Some(error) = error {
-            (self.error_code, self.error_message) = (Some(error.code), Some(error.message.clone()));
+            fn lock<DB: Dialect>() -> &'static str {
+                DB::$lock
+            }
+            fn status(&self) -> $status {
+                self.status
+            }
+            fn can_become(from: $status, to: $status) -> bool {
+                from.can_become(to)
+            }
+            fn default_error(to: $status) -> Option<ProviderError> {
+                to.default_error()
+            }
+            fn status_name(status: $status) -> &'static str {
+                status.as_str()
+            }
+            fn set(&mut self, status: $status, now: Timestamp, error: Option<&ProviderError>) {
+                self.status = status;
+                self.updated_at = now;
+                self.status_history.0.push(StatusStep {
+                    status: status.as_str().to_owned(),
+                    date: now,
+                    error_code: error.map(|e| e.code),
+                });
+                if let Some(error) = error {
+                    self.error_code = Some(error.code);
+                    self.error_message = Some(error.message.clone());
+                }
+            }
+            fn history(&self) -> &StatusHistory {
+                &self.status_history
+            }
+            fn error(&self) -> (Option<i32>, Option<String>) {
+                (self.error_code, self.error_message.clone())
+            }
+            fn log_entry(
+                &self,
+                provider: &str,
+                error: &ProviderError,
+                now: Timestamp,
+            ) -> VoipErrorLog {
+                VoipErrorLog {
+                    id: SalesforceId::generate(VOIP_ERROR_LOG.key_prefix),
+                    created_at: now,
+                    record_type: Self::OBJECT.api_name.to_owned(),
+                    record_id: self.id,
+                    provider: provider.to_owned(),
+                    provider_id: self.provider_id.clone(),
+                    error_code: error.code,
+                    error_message: error.message.clone(),
+                    from_phone: self.from_phone,
+                    to_phone: self.to_phone,
+                    user_id: self.user_id,
+                }
+            }
+            fn changed_event(&self) -> NewEvent {
+                $event(self)
+            }
+            fn next_step(&self, rules: &dyn StepRules, now: Timestamp) -> Option<PendingStep> {
+                rules.$next(self, now)
+            }
         }
-    }
-    fn history(&self) -> &StatusHistory {
-        &self.status_history
-    }
-    fn error(&self) -> (Option<i32>, Option<String>) {
-        (self.error_code, self.error_message.clone())
-    }
-    fn provider_id(&self) -> Option<String> {
-        self.provider_id.clone()
-    }
-    fn parties(&self) -> (E164, E164, SalesforceId) {
-        (self.from_phone, self.to_phone, self.user_id)
-    }
-    fn changed_event(&self) -> NewEvent {
-        NewEvent::sms_status_changed(self)
-    }
-    fn next_step(&self, rules: &dyn StepRules, now: Timestamp) -> Option<PendingStep> {
-        rules.next_sms_step(self, now)
-    }
+    };
 }
 
-impl Movable for Call {
-    type Status = CallStatus;
-    const OBJECT: ObjectType = CALL;
-    const UPDATE: &'static str = UPDATE_CALL;
-
-    fn lock<DB: Dialect>() -> &'static str {
-        DB::LOCK_CALL
-    }
-    fn status(&self) -> CallStatus {
-        self.status
-    }
-    fn can_become(from: CallStatus, to: CallStatus) -> bool {
-        from.can_become(to)
-    }
-    fn default_error(to: CallStatus) -> Option<ProviderError> {
-        to.default_error()
-    }
-    fn status_name(status: CallStatus) -> &'static str {
-        status.as_str()
-    }
-    fn set(&mut self, status: CallStatus, now: Timestamp, error: Option<&ProviderError>) {
-        self.status = status;
-        self.updated_at = now;
-        push_step(&mut self.status_history, status.as_str(), now, error);
-        if let Some(error) = error {
-            (self.error_code, self.error_message) = (Some(error.code), Some(error.message.clone()));
-        }
-    }
-    fn history(&self) -> &StatusHistory {
-        &self.status_history
-    }
-    fn error(&self) -> (Option<i32>, Option<String>) {
-        (self.error_code, self.error_message.clone())
-    }
-    fn provider_id(&self) -> Option<String> {
-        self.provider_id.clone()
-    }
-    fn parties(&self) -> (E164, E164, SalesforceId) {
-        (self.from_phone, self.to_phone, self.user_id)
-    }
-    fn changed_event(&self) -> NewEvent {
-        NewEvent::call_status_changed(self)
-    }
-    fn next_step(&self, rules: &dyn StepRules, now: Timestamp) -> Option<PendingStep> {
-        rules.next_call_step(self, now)
-    }
-}
+movable!(
+    SmsMessage,
+    SmsStatus,
+    SMS_MESSAGE,
+    UPDATE_SMS,
+    LOCK_SMS,
+    NewEvent::sms_status_changed,
+    next_sms_step
+);
+movable!(
+    Call,
+    CallStatus,
+    CALL,
+    UPDATE_CALL,
+    LOCK_CALL,
+    NewEvent::call_status_changed,
+    next_call_step
+);
 
 /// Moves one record inside the caller's transaction: locks its pending steps, then the
 /// record (the order the step runner takes its locks in), checks the move, and writes the
@@ -226,34 +207,7 @@ where
         .execute(&mut *conn)
         .await?;
     if let Some(error) = &error {
-        let (from, to, user) = record.parties();
-        let entry = VoipErrorLog {
-            id: SalesforceId::generate(VOIP_ERROR_LOG.key_prefix),
-            created_at: now,
-            record_type: R::OBJECT.api_name.to_owned(),
-            record_id: id,
-            provider: rules.provider().to_owned(),
-            provider_id: record.provider_id(),
-            error_code: error.code,
-            error_message: error.message.clone(),
-            from_phone: from,
-            to_phone: to,
-            user_id: user,
-        };
-        sqlx::query(INSERT_VOIP_ERROR)
-            .bind(entry.id)
-            .bind(entry.created_at)
-            .bind(entry.record_type)
-            .bind(entry.record_id)
-            .bind(entry.provider)
-            .bind(entry.provider_id)
-            .bind(entry.error_code)
-            .bind(entry.error_message)
-            .bind(entry.from_phone)
-            .bind(entry.to_phone)
-            .bind(entry.user_id)
-            .execute(&mut *conn)
-            .await?;
+        insert_voip_error(&mut *conn, &record.log_entry(rules.provider(), error, now)).await?;
     }
     if let Some(next) = record.next_step(rules, now) {
         insert_step(&mut *conn, &next).await?;

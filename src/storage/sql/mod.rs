@@ -12,7 +12,7 @@ use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, QueryBuilde
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use super::{ListFilter, PendingStep, StoredEvent};
+use super::{ListFilter, PendingStep, StoredEvent, VoipErrorLog};
 use crate::domain::{E164, SalesforceId, Timestamp};
 use crate::events::NewEvent;
 
@@ -308,6 +308,45 @@ where
         .bind(step.error_code)
         .bind(step.error_message.clone())
         .bind(step.due_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+const INSERT_VOIP_ERROR: &str = concat!(
+    "INSERT INTO voip_errors (",
+    voip_error_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+);
+
+/// Logs a provider's refusal or later failure.
+pub(super) async fn insert_voip_error<DB>(
+    conn: &mut DB::Connection,
+    entry: &VoipErrorLog,
+) -> Result<(), sqlx::Error>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Type<DB>,
+    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
+    for<'q> E164: Encode<'q, DB> + Type<DB>,
+    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(INSERT_VOIP_ERROR)
+        .bind(entry.id)
+        .bind(entry.created_at)
+        .bind(entry.record_type.clone())
+        .bind(entry.record_id)
+        .bind(entry.provider.clone())
+        .bind(entry.provider_id.clone())
+        .bind(entry.error_code)
+        .bind(entry.error_message.clone())
+        .bind(entry.from_phone)
+        .bind(entry.to_phone)
+        .bind(entry.user_id)
         .execute(&mut *conn)
         .await?;
     Ok(())
