@@ -3,9 +3,10 @@
 //!
 //! Each record has at most one pending step, stored with it, so a step survives a restart
 //! and is applied exactly once whichever instance runs it. Applying a step schedules the
-//! next one. In `immediate` mode the steps are due at once and run before the request
-//! answers; in `timed` mode a background runner applies them as they fall due; in `manual`
-//! mode none is scheduled and records move only through the inspection API.
+//! next one. In `immediate` mode every step is due at once, and storage takes them in the
+//! transaction that stores the record (or moves it); in `timed` mode a background runner
+//! applies them as they fall due; in `manual` mode none is scheduled and records move only
+//! through the inspection API.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use tokio::sync::Notify;
 
 use crate::domain::lifecycle::Step;
 use crate::domain::{CallStatus, SalesforceId, SmsStatus, Timestamp};
-use crate::storage::{Call, PendingStep, RecordKind, SmsMessage, StepRules, Storage, StorageError};
+use crate::storage::{Call, PendingStep, RecordKind, SmsMessage, StepRules, Storage};
 use crate::voip::VoipProvider;
 
 /// How records move along their paths.
@@ -66,16 +67,10 @@ impl Lifecycle {
         self.progression
     }
 
-    /// After new records or a manual move were stored: in immediate mode, takes every due
-    /// step now, so the records are final when the caller hears back; otherwise makes sure
-    /// the runner sees the new steps.
-    pub async fn settle(&self, storage: &dyn Storage) -> Result<(), StorageError> {
-        if self.progression != Progression::Immediate {
-            self.scheduled.notify_one();
-            return Ok(());
-        }
-        while storage.run_due_steps(Timestamp::now(), BATCH, self).await? > 0 {}
-        Ok(())
+    /// Tells the runner that this instance scheduled steps, which may be due before it
+    /// planned to look again.
+    pub fn steps_scheduled(&self) {
+        self.scheduled.notify_one();
     }
 
     /// Applies steps as they fall due, until the task is dropped.

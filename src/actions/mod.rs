@@ -125,8 +125,8 @@ pub async fn dispatch_all<I: Dispatch>(
             })
         })
         .collect();
-    ctx.storage.write(&batch).await?;
-    ctx.lifecycle.settle(ctx.storage).await?;
+    ctx.storage.write(&batch, ctx.lifecycle).await?;
+    ctx.lifecycle.steps_scheduled();
     Ok(outcomes)
 }
 
@@ -135,8 +135,8 @@ async fn store_one<O>(
     ctx: &ActionContext<'_>,
     dispatched: Dispatched<O>,
 ) -> Result<O, ActionError> {
-    ctx.storage.write(&dispatched.batch).await?;
-    ctx.lifecycle.settle(ctx.storage).await?;
+    ctx.storage.write(&dispatched.batch, ctx.lifecycle).await?;
+    ctx.lifecycle.steps_scheduled();
     Ok(dispatched.outcome?)
 }
 

@@ -68,8 +68,9 @@ pub trait Storage: ActivityStore + LifecycleStore {
 #[async_trait]
 pub trait ActivityStore: Send + Sync + 'static {
     /// Stores what one request created, with the `*.created` events of its messages and
-    /// calls, all or nothing.
-    async fn write(&self, batch: &Batch) -> Result<(), StorageError>;
+    /// calls, all or nothing. The batch's steps that are already due (immediate
+    /// progression) are taken in the same transaction.
+    async fn write(&self, batch: &Batch, rules: &dyn StepRules) -> Result<(), StorageError>;
 
     async fn sms_message(&self, id: SalesforceId) -> Result<Option<SmsMessage>, StorageError>;
     /// A message by the provider's id (`SM...`).

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::lifecycle::ProviderError;
 use crate::domain::objects::StatusType;
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 
@@ -110,6 +111,16 @@ pub struct PendingStep {
     pub error_code: Option<i32>,
     pub error_message: Option<String>,
     pub due_at: Timestamp,
+}
+
+impl PendingStep {
+    /// The provider's error the step reports, if it is a failure with one.
+    pub fn provider_error(&self) -> Option<ProviderError> {
+        self.error_code.map(|code| ProviderError {
+            code,
+            message: self.error_message.clone().unwrap_or_default(),
+        })
+    }
 }
 
 /// A `Task` logged for an SMS or a call.

@@ -8,8 +8,8 @@ use fastcall_emulator::domain::objects::StatusType;
 use fastcall_emulator::domain::{CallStatus, Country, E164, SalesforceId, SmsStatus, Timestamp};
 use fastcall_emulator::org::{Org, OrgDocument};
 use fastcall_emulator::storage::{
-    self, Batch, Call, ListFilter, SmsMessage, StatusChange, StatusHistory, Storage, StorageError,
-    StorageOptions, StoredEvent, Task, UserStatusValue, VoipErrorLog,
+    self, Batch, Call, ListFilter, PendingStep, SmsMessage, StatusChange, StatusHistory, StepRules,
+    Storage, StorageError, StorageOptions, StoredEvent, Task, UserStatusValue, VoipErrorLog,
 };
 use tokio::sync::broadcast;
 
@@ -109,6 +109,21 @@ fn refusal_of(m: &SmsMessage) -> VoipErrorLog {
     }
 }
 
+/// Lifecycle rules under which nothing moves on by itself (manual progression).
+struct NoSteps;
+
+impl StepRules for NoSteps {
+    fn provider(&self) -> &str {
+        "simulated"
+    }
+    fn next_sms_step(&self, _: &SmsMessage, _: Timestamp) -> Option<PendingStep> {
+        None
+    }
+    fn next_call_step(&self, _: &Call, _: Timestamp) -> Option<PendingStep> {
+        None
+    }
+}
+
 fn filter() -> ListFilter {
     ListFilter {
         limit: 100,
@@ -185,8 +200,8 @@ backend_tests! {
             voip_errors: vec![entry.clone()],
             steps: Vec::new(),
         };
-        store.write(&batch).await.unwrap();
-        store.write(&Batch::default()).await.unwrap();
+        store.write(&batch, &NoSteps).await.unwrap();
+        store.write(&Batch::default(), &NoSteps).await.unwrap();
 
         assert_eq!(store.sms_message(to_jane.id).await.unwrap(), Some(to_jane.clone()));
         let sid = to_jane.provider_id.clone().unwrap();
@@ -220,7 +235,7 @@ backend_tests! {
         let fresh = message("+14155550199", ADA, None, SmsStatus::Queued, 6_000);
         let duplicate = lone.clone();
         let batch = Batch { messages: vec![fresh.clone(), duplicate], ..Batch::default() };
-        match store.write(&batch).await {
+        match store.write(&batch, &NoSteps).await {
             Err(StorageError::Conflict(_)) => {}
             other => panic!("a duplicate Id is a conflict, got {other:?}"),
         }
@@ -244,7 +259,7 @@ backend_tests! {
         let mut live = store.subscribe();
         let sent = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
         let placed = call("+14155550125", GRACE, 1_000);
-        store.write(&Batch { messages: vec![sent.clone()], calls: vec![placed.clone()], ..Batch::default() }).await.unwrap();
+        store.write(&Batch { messages: vec![sent.clone()], calls: vec![placed.clone()], ..Batch::default() }, &NoSteps).await.unwrap();
         let events = next_events(&mut live, 2).await;
         assert_eq!(events[0].kind, "sms.created");
         assert_eq!(events[1].kind, "call.created");

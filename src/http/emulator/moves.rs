@@ -92,7 +92,7 @@ pub async fn move_message(
         .await?
     {
         Moved::Done(message) => {
-            state.lifecycle().settle(state.storage()).await?;
+            state.lifecycle().steps_scheduled();
             Ok(Json(MessageItem::from(&message)).into_response())
         }
         Moved::NotFound => Err(PlatformError::not_found()),
@@ -124,7 +124,7 @@ pub async fn move_call(
         .await?
     {
         Moved::Done(call) => {
-            state.lifecycle().settle(state.storage()).await?;
+            state.lifecycle().steps_scheduled();
             Ok(Json(CallItem::from(&call)).into_response())
         }
         Moved::NotFound => Err(PlatformError::not_found()),

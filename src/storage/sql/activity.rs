@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
 
+use super::lifecycle::advance;
 use super::{
     CALL_FILTERS, Dialect, SMS_FILTERS, SqlStorage, TASK_FILTERS, VOIP_ERROR_FILTERS, call_columns,
     insert_events, insert_step, insert_voip_error, list_query, sms_columns, task_columns,
@@ -11,8 +12,8 @@ use super::{
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 use crate::events::NewEvent;
 use crate::storage::{
-    ActivityStore, Batch, Call, ListFilter, SmsMessage, StatusHistory, StorageError, Task,
-    VoipErrorLog,
+    ActivityStore, Batch, Call, ListFilter, RecordKind, SmsMessage, StatusHistory, StepRules,
+    StorageError, Task, VoipErrorLog,
 };
 
 const INSERT_SMS: &str = concat!(
@@ -57,7 +58,7 @@ where
     for<'r> VoipErrorLog: FromRow<'r, DB::Row>,
 {
     #[tracing::instrument(skip_all, fields(messages = batch.messages.len(), calls = batch.calls.len()))]
-    async fn write(&self, batch: &Batch) -> Result<(), StorageError> {
+    async fn write(&self, batch: &Batch, rules: &dyn StepRules) -> Result<(), StorageError> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -126,16 +127,54 @@ where
         for entry in &batch.voip_errors {
             insert_voip_error(&mut *tx, entry).await?;
         }
-        for step in &batch.steps {
-            insert_step(&mut *tx, step).await?;
-        }
-        let events: Vec<NewEvent> = batch
+        let mut events: Vec<NewEvent> = batch
             .messages
             .iter()
             .map(NewEvent::sms_created)
             .chain(batch.calls.iter().map(NewEvent::call_created))
             .collect();
-        let stored = insert_events(&mut *tx, &events, Timestamp::now()).await?;
+        // Steps already due (immediate progression) are taken now, in this transaction, so
+        // the records are final when the caller hears back.
+        let now = Timestamp::now();
+        for step in &batch.steps {
+            if step.due_at > now {
+                insert_step(&mut *tx, step).await?;
+                continue;
+            }
+            let error = step.provider_error();
+            match (
+                step.kind,
+                SmsStatus::parse(&step.status),
+                CallStatus::parse(&step.status),
+            ) {
+                (RecordKind::Message, Some(to), _) => {
+                    advance::<DB, SmsMessage>(
+                        &mut tx,
+                        step.record_id,
+                        to,
+                        error,
+                        now,
+                        rules,
+                        &mut events,
+                    )
+                    .await?;
+                }
+                (RecordKind::Call, _, Some(to)) => {
+                    advance::<DB, Call>(
+                        &mut tx,
+                        step.record_id,
+                        to,
+                        error,
+                        now,
+                        rules,
+                        &mut events,
+                    )
+                    .await?;
+                }
+                _ => {}
+            }
+        }
+        let stored = insert_events(&mut *tx, &events, now).await?;
         tx.commit().await?;
         self.publish_committed(stored);
         Ok(())

@@ -34,7 +34,7 @@ struct StepRow {
 }
 
 /// A record whose status moves: a message or a call.
-trait Movable: Sized {
+pub(super) trait Movable: Sized {
     type Status: Copy + PartialEq;
     const OBJECT: ObjectType;
     const UPDATE: &'static str;
@@ -44,6 +44,7 @@ trait Movable: Sized {
     fn can_become(from: Self::Status, to: Self::Status) -> bool;
     fn default_error(to: Self::Status) -> Option<ProviderError>;
     fn status_name(status: Self::Status) -> &'static str;
+    fn parse_status(name: &str) -> Option<Self::Status>;
     /// Takes the new status, with its history step and the provider's error.
     fn set(&mut self, status: Self::Status, now: Timestamp, error: Option<&ProviderError>);
     fn history(&self) -> &StatusHistory;
@@ -77,6 +78,9 @@ macro_rules! movable {
             }
             fn status_name(status: $status) -> &'static str {
                 status.as_str()
+            }
+            fn parse_status(name: &str) -> Option<$status> {
+                <$status>::parse(name)
             }
             fn set(&mut self, status: $status, now: Timestamp, error: Option<&ProviderError>) {
                 self.status = status;
@@ -147,14 +151,16 @@ movable!(
 );
 
 /// Moves one record inside the caller's transaction: locks its pending steps, then the
-/// record (the order the step runner takes its locks in), checks the move, and writes the
-/// new status, its history step, a VoIP error log entry for a failure, the event, and the
-/// next step.
-async fn apply<DB, R>(
+/// record (the order the step runner takes its locks in), and checks the move. Then, while
+/// the next step of its path is already due (immediate progression), takes that one too, so
+/// a record is final when the transaction commits. Writes the new status and its history,
+/// a VoIP error log entry per failure, an event per step, and schedules the first step not
+/// yet due.
+pub(super) async fn advance<DB, R>(
     conn: &mut DB::Connection,
     id: SalesforceId,
-    to: R::Status,
-    error: Option<ProviderError>,
+    mut to: R::Status,
+    mut error: Option<ProviderError>,
     now: Timestamp,
     rules: &dyn StepRules,
     events: &mut Vec<NewEvent>,
@@ -190,29 +196,45 @@ where
     if !R::can_become(current, to) {
         return Ok(Moved::Refused { current });
     }
-    let error = error.or_else(|| R::default_error(to));
-    record.set(to, now, error.as_ref());
+    sqlx::query(DROP_STEPS_OF_RECORD)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let later = loop {
+        let failure = error.take().or_else(|| R::default_error(to));
+        record.set(to, now, failure.as_ref());
+        if let Some(failure) = &failure {
+            insert_voip_error(
+                &mut *conn,
+                &record.log_entry(rules.provider(), failure, now),
+            )
+            .await?;
+        }
+        events.push(record.changed_event());
+        let Some(next) = record.next_step(rules, now) else {
+            break None;
+        };
+        match R::parse_status(&next.status) {
+            Some(status) if next.due_at <= now && R::can_become(record.status(), status) => {
+                to = status;
+                error = next.provider_error();
+            }
+            _ => break Some(next),
+        }
+    };
     let (error_code, error_message) = record.error();
     sqlx::query(R::UPDATE)
         .bind(id)
-        .bind(R::status_name(to))
+        .bind(R::status_name(record.status()))
         .bind(now)
         .bind(record.history())
         .bind(error_code)
         .bind(error_message)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(DROP_STEPS_OF_RECORD)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    if let Some(error) = &error {
-        insert_voip_error(&mut *conn, &record.log_entry(rules.provider(), error, now)).await?;
-    }
-    if let Some(next) = record.next_step(rules, now) {
+    if let Some(next) = later {
         insert_step(&mut *conn, &next).await?;
     }
-    events.push(record.changed_event());
     Ok(Moved::Done(record))
 }
 
@@ -253,7 +275,7 @@ where
             .await?;
         let mut events = Vec::new();
         for step in &claimed {
-            // Taken up first: applying it schedules the record's next step.
+            // Taken up first: advancing the record schedules its next step.
             sqlx::query(DROP_STEP)
                 .bind(step.seq)
                 .execute(&mut *tx)
@@ -266,7 +288,7 @@ where
             match RecordKind::parse(&step.kind) {
                 Some(RecordKind::Message) => {
                     if let Some(to) = SmsStatus::parse(&step.status) {
-                        apply::<DB, SmsMessage>(
+                        advance::<DB, SmsMessage>(
                             &mut tx,
                             step.record_id,
                             to,
@@ -280,7 +302,7 @@ where
                 }
                 Some(RecordKind::Call) => {
                     if let Some(to) = CallStatus::parse(&step.status) {
-                        apply::<DB, Call>(
+                        advance::<DB, Call>(
                             &mut tx,
                             step.record_id,
                             to,
@@ -363,7 +385,7 @@ where
         let now = Timestamp::now();
         let mut tx = self.writer.begin().await?;
         let mut events = Vec::new();
-        let moved = apply::<DB, R>(&mut tx, id, to, error, now, rules, &mut events).await?;
+        let moved = advance::<DB, R>(&mut tx, id, to, error, now, rules, &mut events).await?;
         let stored = insert_events(&mut *tx, &events, now).await?;
         tx.commit().await?;
         self.publish_committed(stored);
