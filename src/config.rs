@@ -50,6 +50,11 @@ pub struct Config {
     #[arg(long, env = "FASTCALL_PROVIDER", value_enum, default_value_t = Provider::Simulated)]
     pub provider: Provider,
 
+    /// Milliseconds the simulated provider takes to answer each request (a real provider's
+    /// network round trip), for testing timeouts and slow paths.
+    #[arg(long, env = "FASTCALL_PROVIDER_LATENCY_MS", default_value_t = 0)]
+    pub provider_latency_ms: u64,
+
     /// How messages and calls move on after the provider accepted them: every step at once
     /// (`immediate`), one step per --step-delay-ms (`timed`), or only through
     /// POST /_emulator/{messages,calls}/{id}/status (`manual`).
@@ -140,6 +145,7 @@ impl Default for Config {
             org: None,
             admin_token: None,
             provider: Provider::Simulated,
+            provider_latency_ms: 0,
             progression: Progression::Timed,
             step_delay_ms: DEFAULT_STEP_DELAY_MS,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,

@@ -62,7 +62,9 @@ impl Application {
         )
         .await?;
         let voip: Arc<dyn VoipProvider> = match config.provider {
-            Provider::Simulated => Arc::new(Simulated),
+            Provider::Simulated => Arc::new(Simulated {
+                latency: Duration::from_millis(config.provider_latency_ms),
+            }),
         };
         let limits = Limits {
             max_body_bytes: config.max_body_bytes,

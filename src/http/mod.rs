@@ -1,69 +1,118 @@
 //! The HTTP surface: routes, extractors, error responses.
 
 mod actions;
+mod contract;
 mod emulator;
 pub mod error;
 pub mod extract;
 mod query;
+mod routes;
 mod salesforce;
 mod sobjects;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use serde_json::json;
 
+pub use routes::Endpoint;
+
+use crate::actions::ActionName;
 use crate::state::AppState;
 use emulator::{lists, moves};
 use error::{PlatformError, SalesforceError};
+use routes::Routes;
+
+/// The emulator's routes in three groups: the Salesforce REST shape (nested under
+/// `/services`), the admin API (behind the admin token), and the rest.
+fn routes() -> (Routes, Routes, Routes) {
+    let action_names = || ActionName::ALL.into_iter().map(ActionName::as_str);
+    let apex = |name: &str| format!("/data/{{version}}/actions/custom/apex/{name}");
+    let services = Routes::new("/services")
+        .get("/data/{version}/actions/custom/apex", salesforce::list)
+        .get_each(
+            "/data/{version}/actions/custom/apex/{action}",
+            &action_names().map(apex).collect::<Vec<_>>(),
+            salesforce::describe,
+        )
+        .post_each(
+            "/data/{version}/actions/custom/apex/{action}",
+            &action_names().map(apex).collect::<Vec<_>>(),
+            salesforce::invoke,
+        )
+        .get(
+            "/data/{version}/sobjects/{object}/{id}",
+            salesforce::sobject,
+        );
+
+    let admin = Routes::new("")
+        .get("/_emulator/org", emulator::get_org)
+        .put("/_emulator/org", emulator::put_org)
+        .get("/_emulator/messages", lists::messages)
+        .get("/_emulator/messages/{id}", lists::message)
+        .post("/_emulator/messages/{id}/status", moves::move_message)
+        .get("/_emulator/calls", lists::calls)
+        .get("/_emulator/calls/{id}", lists::call)
+        .post("/_emulator/calls/{id}/status", moves::move_call)
+        .get("/_emulator/tasks", lists::tasks)
+        .get("/_emulator/tasks/{id}", lists::task)
+        .get("/_emulator/voip-errors", lists::voip_errors)
+        .get("/_emulator/voip-errors/{id}", lists::voip_error)
+        .get("/_emulator/status-log", lists::status_log)
+        .get("/_emulator/status-log/{id}", lists::status_log_entry)
+        .get("/_emulator/users/{id}", lists::user)
+        .get("/_emulator/events", emulator::events::stream)
+        .post("/_emulator/reset", emulator::reset);
+
+    let open = Routes::new("")
+        .post_each(
+            "/actions/{action}",
+            &action_names()
+                .map(|name| format!("/actions/{name}"))
+                .collect::<Vec<_>>(),
+            actions::invoke,
+        )
+        .get("/livez", livez)
+        .get("/readyz", readyz)
+        .get("/openapi.yaml", contract::full_yaml)
+        .get("/openapi.json", contract::full_json)
+        .get("/openapi/actions.yaml", contract::actions_yaml)
+        .get("/openapi/actions.json", contract::actions_json);
+    (services, admin, open)
+}
+
+/// Every method and path the emulator answers, as `openapi.yaml` documents them. The
+/// actions' routes take any name, but answer only the three actions' (and their
+/// `FastCall__` forms, an alias the document mentions): those are listed.
+pub fn endpoints() -> Vec<Endpoint> {
+    let (services, admin, open) = routes();
+    let mut endpoints: Vec<Endpoint> = [services, admin, open]
+        .into_iter()
+        .flat_map(|routes| routes.into_parts().1)
+        .collect();
+    endpoints.sort();
+    endpoints
+}
 
 /// Every route the emulator serves.
 pub fn router(state: AppState) -> Router {
-    let services = Router::new()
-        .route("/data/{version}/actions/custom/apex", get(salesforce::list))
-        .route(
-            "/data/{version}/actions/custom/apex/{action}",
-            get(salesforce::describe).post(salesforce::invoke),
-        )
-        .route(
-            "/data/{version}/sobjects/{object}/{id}",
-            get(salesforce::sobject),
-        )
+    let (services, admin, open) = routes();
+    let services = services
+        .into_parts()
+        .0
         .fallback(salesforce_not_found)
         .method_not_allowed_fallback(salesforce_method_not_allowed);
-
-    let emulator = Router::new()
-        .route(
-            "/_emulator/org",
-            get(emulator::get_org).put(emulator::put_org),
-        )
-        .route("/_emulator/messages", get(lists::messages))
-        .route("/_emulator/messages/{id}", get(lists::message))
-        .route("/_emulator/messages/{id}/status", post(moves::move_message))
-        .route("/_emulator/calls", get(lists::calls))
-        .route("/_emulator/calls/{id}", get(lists::call))
-        .route("/_emulator/calls/{id}/status", post(moves::move_call))
-        .route("/_emulator/tasks", get(lists::tasks))
-        .route("/_emulator/tasks/{id}", get(lists::task))
-        .route("/_emulator/voip-errors", get(lists::voip_errors))
-        .route("/_emulator/voip-errors/{id}", get(lists::voip_error))
-        .route("/_emulator/status-log", get(lists::status_log))
-        .route("/_emulator/status-log/{id}", get(lists::status_log_entry))
-        .route("/_emulator/users/{id}", get(lists::user))
-        .route("/_emulator/events", get(emulator::events::stream))
-        .route("/_emulator/reset", post(emulator::reset))
+    let admin = admin
+        .into_parts()
+        .0
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             emulator::require_admin,
         ));
-
-    Router::new()
-        .route("/actions/{action}", post(actions::invoke))
-        .route("/livez", get(livez))
-        .route("/readyz", get(readyz))
-        .merge(emulator)
+    open.into_parts()
+        .0
+        .merge(admin)
         .nest("/services", services)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

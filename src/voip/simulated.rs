@@ -1,6 +1,8 @@
 //! The default provider: never leaves the machine, and behaves as Twilio does with its
 //! test numbers, so failure paths can be tested on purpose.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use super::{Accepted, CallRequest, SmsRequest, VoipError, VoipProvider};
@@ -8,7 +10,18 @@ use crate::domain::lifecycle::Step;
 use crate::domain::{CallStatus, E164, SmsStatus};
 
 #[derive(Debug, Default, Clone)]
-pub struct Simulated;
+pub struct Simulated {
+    /// How long the provider takes to answer a request, as a real one does over the network.
+    pub latency: Duration,
+}
+
+impl Simulated {
+    async fn answer(&self) {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+    }
+}
 
 /// A destination Twilio refuses at once: the number, Twilio's error code and message.
 type Refusal = (&'static str, i32, &'static str);
@@ -95,6 +108,7 @@ impl VoipProvider for Simulated {
     }
 
     async fn send_sms(&self, request: &SmsRequest<'_>) -> Result<Accepted<SmsStatus>, VoipError> {
+        self.answer().await;
         refusal(&SMS_REFUSALS, request.to)?;
         Ok(Accepted {
             provider_id: provider_id("SM"),
@@ -106,6 +120,7 @@ impl VoipProvider for Simulated {
         &self,
         request: &CallRequest<'_>,
     ) -> Result<Accepted<CallStatus>, VoipError> {
+        self.answer().await;
         refusal(&CALL_REFUSALS, request.to)?;
         Ok(Accepted {
             provider_id: provider_id("CA"),
@@ -164,14 +179,20 @@ mod tests {
 
     #[tokio::test]
     async fn accepted_requests_get_twilio_like_ids_and_start_queued() {
-        let message = Simulated.send_sms(&sms("+14155550123")).await.unwrap();
+        let message = Simulated::default()
+            .send_sms(&sms("+14155550123"))
+            .await
+            .unwrap();
         assert_eq!(message.status, SmsStatus::Queued);
         assert!(
             is_twilio_id(&message.provider_id, "SM"),
             "{}",
             message.provider_id
         );
-        let placed = Simulated.place_call(&call("+14155550123")).await.unwrap();
+        let placed = Simulated::default()
+            .place_call(&call("+14155550123"))
+            .await
+            .unwrap();
         assert_eq!(placed.status, CallStatus::Queued);
         assert!(
             is_twilio_id(&placed.provider_id, "CA"),
@@ -184,21 +205,21 @@ mod tests {
     async fn magic_numbers_are_refused_with_twilio_codes() {
         for (to, code, _) in SMS_REFUSALS {
             assert!(
-                matches!(Simulated.send_sms(&sms(to)).await, Err(VoipError::Refused { code: c, .. }) if c == code)
+                matches!(Simulated::default().send_sms(&sms(to)).await, Err(VoipError::Refused { code: c, .. }) if c == code)
             );
         }
         for (to, code, _) in CALL_REFUSALS {
             assert!(
-                matches!(Simulated.place_call(&call(to)).await, Err(VoipError::Refused { code: c, .. }) if c == code)
+                matches!(Simulated::default().place_call(&call(to)).await, Err(VoipError::Refused { code: c, .. }) if c == code)
             );
         }
     }
 
     #[test]
     fn paths_follow_twilio_statuses_and_end_in_a_final_one() {
-        let delivered = Simulated.sms_path(number("+14155550123"));
+        let delivered = Simulated::default().sms_path(number("+14155550123"));
         assert_eq!(delivered.last().unwrap().status, SmsStatus::Delivered);
-        let undelivered = Simulated.sms_path(number("+15005550010"));
+        let undelivered = Simulated::default().sms_path(number("+15005550010"));
         assert_eq!(undelivered.last().unwrap().error.unwrap().0, 30003);
         for (to, last) in [
             ("+14155550123", CallStatus::Completed),
@@ -206,7 +227,7 @@ mod tests {
             ("+15005550021", CallStatus::NoAnswer),
             ("+15005550022", CallStatus::Failed),
         ] {
-            let path = Simulated.call_path(number(to));
+            let path = Simulated::default().call_path(number(to));
             assert_eq!(path.last().unwrap().status, last, "{to}");
             let mut status = CallStatus::Queued;
             for step in path {
@@ -222,7 +243,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_number_that_cannot_take_sms_can_still_be_called() {
-        assert!(Simulated.send_sms(&sms("+15005550009")).await.is_err());
-        assert!(Simulated.place_call(&call("+15005550009")).await.is_ok());
+        assert!(
+            Simulated::default()
+                .send_sms(&sms("+15005550009"))
+                .await
+                .is_err()
+        );
+        assert!(
+            Simulated::default()
+                .place_call(&call("+15005550009"))
+                .await
+                .is_ok()
+        );
     }
 }
