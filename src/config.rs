@@ -89,6 +89,11 @@ pub struct Config {
     #[arg(long, env = "FASTCALL_EVENT_RETENTION_SECS", default_value_t = DEFAULT_EVENT_RETENTION_SECS)]
     pub event_retention_secs: u64,
 
+    /// Ask the emulator listening on --addr whether it is up (`/livez`), exit 0 if so, 1 if
+    /// not, instead of serving: for container health checks.
+    #[arg(long)]
+    pub healthcheck: bool,
+
     /// Log filter, in tracing's EnvFilter syntax (`info`, `fastcall_emulator=debug`, ...).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log: String,
@@ -154,6 +159,7 @@ impl Default for Config {
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
             event_keep_alive_secs: DEFAULT_EVENT_KEEP_ALIVE_SECS,
             event_retention_secs: DEFAULT_EVENT_RETENTION_SECS,
+            healthcheck: false,
             log: "info".into(),
         }
     }

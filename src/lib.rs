@@ -7,6 +7,7 @@ pub mod actions;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod healthcheck;
 pub mod http;
 pub mod lifecycle;
 pub mod org;

@@ -4,11 +4,19 @@ use clap::Parser;
 
 use fastcall_emulator::config::Config;
 use fastcall_emulator::startup::Application;
-use fastcall_emulator::telemetry;
+use fastcall_emulator::{healthcheck, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
+    if config.healthcheck {
+        let up = healthcheck::check(config.addr).await;
+        return if up {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     telemetry::init(&config.log);
     let app = match Application::build(&config).await {
         Ok(app) => app,

@@ -1,7 +1,7 @@
 //! The HTTP surface: routes, extractors, error responses.
 
 mod actions;
-mod contract;
+pub mod contract;
 mod emulator;
 pub mod error;
 pub mod extract;

@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod call;
+mod contract;
 mod events;
 mod inspection;
 mod lifecycle;
