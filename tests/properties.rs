@@ -1,0 +1,167 @@
+//! Property tests of the parsers that take outside input: whatever they are given, they
+//! answer without panicking, and what they accept means what it says.
+
+use std::borrow::Cow;
+
+use fastcall_emulator::actions::call::CallInput;
+use fastcall_emulator::actions::sms::SmsInput;
+use fastcall_emulator::domain::template;
+use fastcall_emulator::domain::{Country, E164, MediaUrl, SalesforceId, Timestamp};
+use fastcall_emulator::http::extract::{BodyError, parse_object};
+use fastcall_emulator::org::{Org, OrgDocument, OrgFormat};
+use proptest::prelude::*;
+use serde_json::Value;
+
+const ALPHANUMERIC: &str = "[a-zA-Z0-9]";
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn salesforce_ids_never_panic(input in any::<String>()) {
+        let _ = SalesforceId::parse(&input);
+    }
+
+    #[test]
+    fn every_form_of_an_id_is_the_same_id(body in proptest::string::string_regex(&format!("{ALPHANUMERIC}{{15}}")).unwrap()) {
+        let id = SalesforceId::parse(&body).unwrap();
+        let full = id.as_str();
+        prop_assert_eq!(full.len(), 18);
+        prop_assert_eq!(&full[..15], body.as_str());
+        prop_assert_eq!(SalesforceId::parse(full), Ok(id));
+        prop_assert_eq!(SalesforceId::parse(&full.to_ascii_uppercase()), Ok(id));
+        prop_assert_eq!(SalesforceId::parse(&full.to_ascii_lowercase()), Ok(id));
+    }
+
+    #[test]
+    fn phone_numbers_never_panic_and_accepted_ones_are_canonical(input in any::<String>(), country in "[A-Z]{2}") {
+        let country: Country = country.parse().unwrap_or(Country::US);
+        if let Ok(number) = E164::parse(&input, country) {
+            let text = number.as_str();
+            prop_assert!(text.starts_with('+') && text[1..].bytes().all(|b| b.is_ascii_digit()), "{}", text);
+            prop_assert_eq!(E164::parse(text, Country::US), Ok(number));
+        }
+    }
+
+    #[test]
+    fn phone_like_strings_never_panic(input in "[+0-9 ()\\-.x]{0,40}") {
+        let _ = E164::parse(&input, Country::US);
+    }
+
+    #[test]
+    fn templates_never_panic_and_text_without_merge_fields_is_kept(text in any::<String>()) {
+        let rendered = template::render(&text, |object, field| Some(Cow::Owned(format!("<{object}.{field}>"))));
+        if !text.contains("{!") {
+            prop_assert_eq!(rendered, text);
+        }
+    }
+
+    #[test]
+    fn merge_fields_are_replaced_and_the_rest_kept(
+        before in "[^{]*", object in "[A-Za-z]{1,10}", field in "[A-Za-z]{1,10}", after in "[^{]*",
+    ) {
+        let text = format!("{before}{{!{object}.{field}}}{after}");
+        let rendered = template::render(&text, |o, f| Some(Cow::Owned(format!("[{o}/{f}]"))));
+        prop_assert_eq!(rendered, format!("{before}[{object}/{field}]{after}"));
+    }
+
+    #[test]
+    fn media_urls_and_timestamps_never_panic(input in any::<String>()) {
+        let _ = MediaUrl::parse(&input);
+        let _ = Timestamp::parse(&input);
+    }
+
+    #[test]
+    fn action_bodies_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = parse_object::<SmsInput>(&bytes);
+        let _ = parse_object::<CallInput>(&bytes);
+    }
+
+    #[test]
+    fn json_objects_with_any_strings_parse_or_name_their_problem(fields in proptest::collection::btree_map("[a-zA-Z]{1,12}", any::<String>(), 0..8)) {
+        let body = serde_json::to_vec(&fields).unwrap();
+        match parse_object::<SmsInput>(&body) {
+            Ok(input) => {
+                // Only known fields parse, and text arrives unchanged.
+                if let Some(text) = fields.get("bodyText") {
+                    prop_assert_eq!(input.body_text.as_deref(), Some(text.as_str()));
+                }
+            }
+            Err(BodyError::Malformed(reason)) => prop_assert!(!reason.is_empty()),
+            Err(other) => prop_assert!(false, "unexpected {:?}", other),
+        }
+    }
+
+    #[test]
+    fn text_holding_nul_is_always_refused(prefix in any::<String>(), suffix in any::<String>()) {
+        let body = serde_json::json!({ "bodyText": format!("{prefix}\0{suffix}") }).to_string();
+        prop_assert!(matches!(parse_object::<SmsInput>(body.as_bytes()), Err(BodyError::Malformed(_))));
+    }
+
+    #[test]
+    fn org_files_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = OrgDocument::parse(&bytes, OrgFormat::Json).map(Org::new);
+        let _ = OrgDocument::parse(&bytes, OrgFormat::Yaml).map(Org::new);
+    }
+}
+
+/// A JSON value of any shape, for mutating org documents.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<String>().prop_map(Value::String),
+        "[a-zA-Z0-9]{15,18}".prop_map(Value::String),
+        "\\+?[0-9 ]{3,16}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-zA-Z]{1,12}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Every place in a JSON document that holds a value, as a JSON pointer.
+fn pointers(value: &Value, at: String, into: &mut Vec<String>) {
+    into.push(at.clone());
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(k, v)| pointers(v, format!("{at}/{k}"), into)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| pointers(v, format!("{at}/{i}"), into)),
+        _ => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// The demo org with one value anywhere replaced by anything: refused with problems that
+    /// say where, or accepted and exported unchanged.
+    #[test]
+    fn mutated_orgs_are_refused_with_reasons_or_round_trip(choice in any::<prop::sample::Index>(), replacement in any_json()) {
+        let mut document = serde_json::to_value(Org::demo().document()).unwrap();
+        let mut places = Vec::new();
+        pointers(&document, String::new(), &mut places);
+        let place = choice.get(&places[1..]).clone();
+        *document.pointer_mut(&place).unwrap() = replacement;
+        let bytes = serde_json::to_vec(&document).unwrap();
+        match OrgDocument::parse(&bytes, OrgFormat::Json).and_then(Org::new) {
+            Ok(org) => {
+                let exported = serde_json::to_vec(org.document()).unwrap();
+                let again = Org::new(OrgDocument::parse(&exported, OrgFormat::Json).unwrap()).unwrap();
+                prop_assert_eq!(again.document(), org.document());
+            }
+            Err(invalid) => {
+                prop_assert!(!invalid.problems.is_empty());
+                prop_assert!(invalid.problems.iter().all(|p| !p.message.is_empty()));
+            }
+        }
+    }
+}
