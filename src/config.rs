@@ -18,6 +18,7 @@ pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
 pub const DEFAULT_EVENT_KEEP_ALIVE_SECS: u64 = 15;
 pub const DEFAULT_EVENT_RETENTION_SECS: u64 = 3600;
 pub const DEFAULT_STEP_DELAY_MS: u64 = 1000;
+pub const DEFAULT_IDEMPOTENCY_TTL_SECS: u64 = 24 * 60 * 60;
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -80,6 +81,10 @@ pub struct Config {
     /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "FASTCALL_SHUTDOWN_GRACE_SECS", default_value_t = DEFAULT_SHUTDOWN_GRACE_SECS)]
     pub shutdown_grace_secs: u64,
+
+    /// Seconds an Idempotency-Key's first answer is kept for retries.
+    #[arg(long, env = "FASTCALL_IDEMPOTENCY_TTL_SECS", default_value_t = DEFAULT_IDEMPOTENCY_TTL_SECS)]
+    pub idempotency_ttl_secs: u64,
 
     /// Seconds between keep-alive comments on an idle event stream.
     #[arg(long, env = "FASTCALL_EVENT_KEEP_ALIVE_SECS", default_value_t = DEFAULT_EVENT_KEEP_ALIVE_SECS)]
@@ -157,6 +162,7 @@ impl Default for Config {
             max_bulk_inputs: DEFAULT_MAX_BULK_INPUTS,
             db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
+            idempotency_ttl_secs: DEFAULT_IDEMPOTENCY_TTL_SECS,
             event_keep_alive_secs: DEFAULT_EVENT_KEEP_ALIVE_SECS,
             event_retention_secs: DEFAULT_EVENT_RETENTION_SECS,
             healthcheck: false,

@@ -70,6 +70,7 @@ impl Application {
             max_body_bytes: config.max_body_bytes,
             max_bulk_inputs: config.max_bulk_inputs,
             event_keep_alive: Duration::from_secs(config.event_keep_alive_secs.max(1)),
+            idempotency_ttl: Duration::from_secs(config.idempotency_ttl_secs),
         };
         let step_delay = Duration::from_millis(config.step_delay_ms);
         let lifecycle = Arc::new(Lifecycle::new(config.progression, step_delay, voip.clone()));

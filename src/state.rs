@@ -41,6 +41,8 @@ pub struct Limits {
     pub max_bulk_inputs: usize,
     /// How often an idle event stream gets a keep-alive comment.
     pub event_keep_alive: Duration,
+    /// How long an idempotency key's answer is kept.
+    pub idempotency_ttl: Duration,
 }
 
 impl AppState {

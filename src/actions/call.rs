@@ -5,7 +5,7 @@ use serde::Deserialize;
 use super::caller_id::{self, Use};
 use super::records::{self, Refused};
 use super::resolve::{acting_user, destination, given, parse_id, related_record};
-use super::{ActionContext, ActionError, ApiException, Dispatch, Dispatched, ErrorCode, store_one};
+use super::{ActionContext, ApiException, Dispatch, Dispatched, ErrorCode};
 use crate::domain::objects::CALL;
 use crate::domain::{CallStatus, E164, SalesforceId, Timestamp};
 use crate::org::{Ivr, Org, User};
@@ -49,18 +49,13 @@ struct Plan<'o> {
 }
 
 /// Checks the inputs and has the provider place the call; storing it is the caller's next
-/// step (one at a time in `place`, together for a bulk call).
+/// step (`actions::commit`, with every input of a bulk call together).
 pub async fn dispatch(
     ctx: &ActionContext<'_>,
     input: &CallInput,
 ) -> Result<Dispatched<CallOutput>, ApiException> {
     let plan = plan(ctx.org, ctx.invoker, input)?;
     Ok(hand_off(plan, ctx).await)
-}
-
-/// Places one call and stores it.
-pub async fn place(ctx: &ActionContext<'_>, input: &CallInput) -> Result<CallOutput, ActionError> {
-    store_one(ctx, dispatch(ctx, input).await?).await
 }
 
 /// Every check, in the order the errors are reported: the org's capability (105), the Ids

@@ -101,43 +101,33 @@ pub trait Dispatch: Sized {
     ) -> impl Future<Output = Result<Dispatched<Self::Output>, ApiException>> + Send + 'a;
 }
 
-/// Runs a bulk call: dispatches each input on its own (a bad input fails alone), then
-/// stores every input's records in one transaction — all of them, or none (and the call
-/// fails) — and answers each input in order.
+/// Dispatches every input of a bulk call on its own (a bad input fails alone), gathering
+/// all their records into one batch, to be committed together: all of them, or none.
 pub async fn dispatch_all<I: Dispatch>(
     ctx: &ActionContext<'_>,
     inputs: Vec<Result<I, ApiException>>,
-) -> Result<Vec<Result<I::Output, ApiException>>, StorageError> {
-    let mut dispatched = Vec::with_capacity(inputs.len());
+) -> (Batch, Vec<Result<I::Output, ApiException>>) {
+    let mut batch = Batch::default();
+    let mut outcomes = Vec::with_capacity(inputs.len());
     for input in inputs {
-        dispatched.push(match input {
+        let dispatched = match input {
             Ok(input) => input.dispatch(ctx).await,
             Err(exception) => Err(exception),
-        });
+        };
+        outcomes.push(dispatched.and_then(|d| {
+            batch.append(d.batch);
+            d.outcome
+        }));
     }
-    let mut batch = Batch::default();
-    let outcomes = dispatched
-        .into_iter()
-        .map(|d| {
-            d.and_then(|d| {
-                batch.append(d.batch);
-                d.outcome
-            })
-        })
-        .collect();
-    ctx.storage.write(&batch, ctx.lifecycle).await?;
-    ctx.lifecycle.steps_scheduled();
-    Ok(outcomes)
+    (batch, outcomes)
 }
 
-/// Stores one dispatched input and answers it.
-async fn store_one<O>(
-    ctx: &ActionContext<'_>,
-    dispatched: Dispatched<O>,
-) -> Result<O, ActionError> {
-    ctx.storage.write(&dispatched.batch, ctx.lifecycle).await?;
+/// Stores what dispatched inputs created, in one transaction, and lets their lifecycles
+/// start.
+pub async fn commit(ctx: &ActionContext<'_>, batch: &Batch) -> Result<(), StorageError> {
+    ctx.storage.write(batch, ctx.lifecycle).await?;
     ctx.lifecycle.steps_scheduled();
-    Ok(dispatched.outcome?)
+    Ok(())
 }
 
 /// The three actions, by the names Salesforce knows them.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::caller_id::{self, Use};
 use super::records::{self, Refused};
 use super::resolve::{acting_user, destination, given, parse_id, related_record};
-use super::{ActionContext, ActionError, ApiException, Dispatch, Dispatched, ErrorCode, store_one};
+use super::{ActionContext, ApiException, Dispatch, Dispatched, ErrorCode};
 use crate::domain::objects::SMS_MESSAGE;
 use crate::domain::{E164, MediaUrl, SalesforceId, SmsStatus, Timestamp, template};
 use crate::org::{Org, RecordRef, User};
@@ -58,18 +58,13 @@ struct Plan<'o> {
 }
 
 /// Checks the inputs and hands the message to the provider; storing it is the caller's
-/// next step (one at a time in `send`, together for a bulk call).
+/// next step (`actions::commit`, with every input of a bulk call together).
 pub async fn dispatch(
     ctx: &ActionContext<'_>,
     input: &SmsInput,
 ) -> Result<Dispatched<SmsOutput>, ApiException> {
     let plan = plan(ctx.org, ctx.invoker, input)?;
     Ok(hand_off(plan, ctx).await)
-}
-
-/// Sends one message and stores it.
-pub async fn send(ctx: &ActionContext<'_>, input: &SmsInput) -> Result<SmsOutput, ActionError> {
-    store_one(ctx, dispatch(ctx, input).await?).await
 }
 
 /// Every check, in the order the errors are reported: the org's capability (105), the Ids

@@ -1,22 +1,28 @@
 //! The direct action routes: `POST /actions/{Action}` with one input object, answering the
 //! output map or an APIException.
 
-use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::{ExceptionResponse, PlatformError};
 use super::extract::{Body, BodyError, Caller, parse_object};
-use crate::actions::{ActionError, ActionName, ApiException, call, sms, user_status};
+use super::idempotency::{self, Answer, Keyed};
+use crate::actions::call::CallInput;
+use crate::actions::sms::SmsInput;
+use crate::actions::user_status::{self, UserStatusInput};
+use crate::actions::{self, ActionContext, ActionError, ActionName, ApiException, Dispatch};
 use crate::state::AppState;
+use crate::storage::KeyedAnswer;
 
 #[tracing::instrument(skip_all, fields(action = tracing::field::Empty))]
 pub async fn invoke(
     State(state): State<AppState>,
     action: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
     caller: Result<Caller, PlatformError>,
     body: Result<Body, BodyError>,
 ) -> Response {
@@ -33,37 +39,111 @@ pub async fn invoke(
         Err(error) => return body_exception(&error).into_response(),
     };
     let ctx = state.action_context(&caller.org, caller.invoker);
+    let call = Call {
+        state: &state,
+        ctx: &ctx,
+        headers: &headers,
+        route: format!("/actions/{action}"),
+        body: &body,
+    };
     match action {
-        ActionName::Sms => {
-            respond(parse_object(&body), async |input| {
-                sms::send(&ctx, &input).await
-            })
-            .await
-        }
-        ActionName::Call => {
-            respond(parse_object(&body), async |input| {
-                call::place(&ctx, &input).await
-            })
-            .await
-        }
-        ActionName::UserStatus => {
-            respond(parse_object(&body), async |input| {
-                user_status::set(&ctx, &input).await
-            })
-            .await
-        }
+        ActionName::Sms => call.dispatch::<SmsInput>().await,
+        ActionName::Call => call.dispatch::<CallInput>().await,
+        ActionName::UserStatus => call.set_status().await,
     }
 }
 
-/// Runs an action on its parsed input: the output map, or the error in the direct shape.
-async fn respond<I: DeserializeOwned, O: Serialize>(
-    input: Result<I, BodyError>,
-    run: impl AsyncFnOnce(I) -> Result<O, ActionError>,
-) -> Response {
-    match input {
-        Ok(input) => run(input).await.map(Json).into_response(),
-        Err(error) => body_exception(&error).into_response(),
+/// One direct call, from its parsed input to its answer, kept under its idempotency key.
+struct Call<'a> {
+    state: &'a AppState,
+    ctx: &'a ActionContext<'a>,
+    headers: &'a HeaderMap,
+    route: String,
+    body: &'a [u8],
+}
+
+impl Call<'_> {
+    /// The input, or the answer to a body that is not one; then the key's say.
+    async fn begin<I: DeserializeOwned>(&self) -> Result<(I, Keyed), Response> {
+        let input =
+            parse_object(self.body).map_err(|error| body_exception(&error).into_response())?;
+        let keyed = idempotency::claim(
+            self.state,
+            self.headers,
+            &self.route,
+            self.ctx.invoker,
+            self.body,
+        )
+        .await
+        .map_err(IntoResponse::into_response)?;
+        match keyed {
+            Keyed::Replay(answer) => Err(idempotency::replay(answer)),
+            keyed => Ok((input, keyed)),
+        }
     }
+
+    /// Messages and calls: the answer is stored with the records, in one transaction.
+    async fn dispatch<I: Dispatch + DeserializeOwned>(self) -> Response
+    where
+        I::Output: Serialize,
+    {
+        let (input, keyed) = match self.begin::<I>().await {
+            Ok(begun) => begun,
+            Err(response) => return response,
+        };
+        let dispatched = match input.dispatch(self.ctx).await {
+            Ok(dispatched) => dispatched,
+            Err(exception) => return self.keep(&keyed, exception_answer(exception)).await,
+        };
+        let answer = match &dispatched.outcome {
+            Ok(output) => Answer::json(StatusCode::OK, output),
+            Err(exception) => exception_answer(exception.clone()),
+        };
+        let mut batch = dispatched.batch;
+        batch.answer = keyed.key().map(|key| KeyedAnswer {
+            key: key.to_owned(),
+            answer: answer.stored(),
+        });
+        match actions::commit(self.ctx, &batch).await {
+            Ok(()) => answer.into_response(),
+            Err(error) => idempotency::release(self.state, &keyed, error)
+                .await
+                .into_response(),
+        }
+    }
+
+    /// User statuses: the change commits on its own, then the answer is kept.
+    async fn set_status(self) -> Response {
+        let (input, keyed) = match self.begin::<UserStatusInput>().await {
+            Ok(begun) => begun,
+            Err(response) => return response,
+        };
+        let answer = match user_status::set(self.ctx, &input).await {
+            Ok(output) => Answer::json(StatusCode::OK, &output),
+            Err(ActionError::Api(exception)) => exception_answer(exception),
+            Err(ActionError::Storage(error)) => {
+                return idempotency::release(self.state, &keyed, error)
+                    .await
+                    .into_response();
+            }
+        };
+        self.keep(&keyed, answer).await
+    }
+
+    /// Keeps an answer under the key (when there is one) and gives it.
+    async fn keep(&self, keyed: &Keyed, answer: Answer) -> Response {
+        if let Some(key) = keyed.key()
+            && let Err(error) = self.state.storage().answer_key(key, &answer.stored()).await
+        {
+            // The key's claim runs out, and a retry then runs the call again.
+            tracing::warn!(%error, "cannot keep the answer of an idempotency key");
+        }
+        answer.into_response()
+    }
+}
+
+fn exception_answer(exception: ApiException) -> Answer {
+    ExceptionResponse::from(exception).answer()
 }
 
 /// A body problem, as the APIException (104) a direct caller expects.

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::idempotency::Answer;
 use crate::actions::{ActionError, ApiException, ErrorCode};
 use crate::storage::StorageError;
 
@@ -48,14 +49,20 @@ impl From<ApiException> for ExceptionResponse {
     }
 }
 
-impl IntoResponse for ExceptionResponse {
-    fn into_response(self) -> Response {
+impl ExceptionResponse {
+    pub fn answer(&self) -> Answer {
         let body = ExceptionBody {
             exception_type: EXCEPTION_TYPE,
             error_code: self.exception.code.code(),
             message: &self.exception.message,
         };
-        (self.status, Json(body)).into_response()
+        Answer::json(self.status, &body)
+    }
+}
+
+impl IntoResponse for ExceptionResponse {
+    fn into_response(self) -> Response {
+        self.answer().into_response()
     }
 }
 

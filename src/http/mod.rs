@@ -5,6 +5,7 @@ pub mod contract;
 mod emulator;
 pub mod error;
 pub mod extract;
+mod idempotency;
 mod query;
 mod routes;
 mod salesforce;

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -12,14 +12,18 @@ use serde_json::value::RawValue;
 
 use super::error::{PlatformError, SalesforceError};
 use super::extract::{Body, BodyError, Caller, parse_json, parse_object};
+use super::idempotency::{self, Answer, Keyed};
 use super::sobjects;
 use crate::actions::call::CallInput;
 use crate::actions::catalog::{self, Parameter};
 use crate::actions::sms::SmsInput;
 use crate::actions::user_status::{self, UserStatusInput};
-use crate::actions::{ActionError, ActionName, ApiException, dispatch_all};
+use crate::actions::{
+    self, ActionContext, ActionError, ActionName, ApiException, Dispatch, dispatch_all,
+};
 use crate::domain::SalesforceId;
 use crate::state::AppState;
+use crate::storage::KeyedAnswer;
 
 /// `{"inputs": [...]}`: each input is parsed on its own, so one bad input fails alone.
 #[derive(Deserialize)]
@@ -93,6 +97,7 @@ fn check_version(version: &str) -> Result<(), SalesforceError> {
 pub async fn invoke(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
     caller: Result<Caller, PlatformError>,
     body: Result<Body, BodyError>,
 ) -> Result<Response, SalesforceError> {
@@ -113,35 +118,84 @@ pub async fn invoke(
         return Err(PlatformError::bad_request("INVALID_INPUT", message).into());
     }
     let ctx = state.action_context(&caller.org, caller.invoker);
-    let inputs = &request.inputs;
-    let name = action_name.as_str();
-    // Messages and calls: every input goes to the provider, then all their records are
-    // stored in one transaction. Status changes are serialised per user, one at a time.
+    let route = format!("/services/data/actions/custom/apex/{action}");
+    let keyed = match idempotency::claim(&state, &headers, &route, caller.invoker, &body).await? {
+        Keyed::Replay(answer) => return Ok(idempotency::replay(answer)),
+        keyed => keyed,
+    };
+    let bulk = Bulk {
+        state: &state,
+        ctx: &ctx,
+        keyed,
+        name: &action_name,
+        inputs: &request.inputs,
+    };
     Ok(match action {
-        ActionName::Sms => bulk_response(
-            name,
-            dispatch_all::<SmsInput>(&ctx, parse_inputs(inputs)).await?,
-        ),
-        ActionName::Call => bulk_response(
-            name,
-            dispatch_all::<CallInput>(&ctx, parse_inputs(inputs)).await?,
-        ),
-        ActionName::UserStatus => {
-            let mut outcomes = Vec::with_capacity(inputs.len());
-            for input in parse_inputs::<UserStatusInput>(inputs) {
-                let outcome = match input {
-                    Ok(input) => user_status::set(&ctx, &input).await,
-                    Err(exception) => Err(exception.into()),
-                };
-                outcomes.push(match outcome {
-                    Ok(output) => Ok(output),
-                    Err(ActionError::Api(exception)) => Err(exception),
-                    Err(ActionError::Storage(error)) => return Err(error.into()),
-                });
-            }
-            bulk_response(name, outcomes)
-        }
+        ActionName::Sms => bulk.dispatch::<SmsInput>().await,
+        ActionName::Call => bulk.dispatch::<CallInput>().await,
+        ActionName::UserStatus => bulk.set_statuses().await,
     })
+}
+
+/// One bulk call, from its inputs to its answer, kept under its idempotency key.
+struct Bulk<'a> {
+    state: &'a AppState,
+    ctx: &'a ActionContext<'a>,
+    keyed: Keyed,
+    /// The action's name as addressed, which every result repeats.
+    name: &'a str,
+    inputs: &'a [Box<RawValue>],
+}
+
+impl Bulk<'_> {
+    /// Messages and calls: every input goes to the provider, then all their records, and
+    /// the answer, are stored in one transaction.
+    async fn dispatch<I: Dispatch + DeserializeOwned>(self) -> Response
+    where
+        I::Output: Serialize,
+    {
+        let (mut batch, outcomes) = dispatch_all::<I>(self.ctx, parse_inputs(self.inputs)).await;
+        let answer = bulk_answer(self.name, outcomes);
+        batch.answer = self.keyed.key().map(|key| KeyedAnswer {
+            key: key.to_owned(),
+            answer: answer.stored(),
+        });
+        match actions::commit(self.ctx, &batch).await {
+            Ok(()) => answer.into_response(),
+            Err(error) => {
+                SalesforceError(idempotency::release(self.state, &self.keyed, error).await)
+                    .into_response()
+            }
+        }
+    }
+
+    /// Status changes are serialised per user: one at a time, each committed on its own.
+    async fn set_statuses(self) -> Response {
+        let mut outcomes = Vec::with_capacity(self.inputs.len());
+        for input in parse_inputs::<UserStatusInput>(self.inputs) {
+            let outcome = match input {
+                Ok(input) => user_status::set(self.ctx, &input).await,
+                Err(exception) => Err(exception.into()),
+            };
+            outcomes.push(match outcome {
+                Ok(output) => Ok(output),
+                Err(ActionError::Api(exception)) => Err(exception),
+                Err(ActionError::Storage(error)) => {
+                    return SalesforceError(
+                        idempotency::release(self.state, &self.keyed, error).await,
+                    )
+                    .into_response();
+                }
+            });
+        }
+        let answer = bulk_answer(self.name, outcomes);
+        if let Some(key) = self.keyed.key()
+            && let Err(error) = self.state.storage().answer_key(key, &answer.stored()).await
+        {
+            tracing::warn!(%error, "cannot keep the answer of an idempotency key");
+        }
+        answer.into_response()
+    }
 }
 
 /// Parses each input on its own: a bad input fails alone (104).
@@ -155,10 +209,7 @@ fn parse_inputs<T: DeserializeOwned>(inputs: &[Box<RawValue>]) -> Vec<Result<T, 
 }
 
 /// One result per input, in input order: 200 when all succeeded, 400 when any failed.
-fn bulk_response<O: Serialize>(
-    action_name: &str,
-    outcomes: Vec<Result<O, ApiException>>,
-) -> Response {
+fn bulk_answer<O: Serialize>(action_name: &str, outcomes: Vec<Result<O, ApiException>>) -> Answer {
     let status = if outcomes.iter().all(Result::is_ok) {
         StatusCode::OK
     } else {
@@ -168,7 +219,7 @@ fn bulk_response<O: Serialize>(
         .into_iter()
         .map(|o| InvocationResult::new(action_name, o))
         .collect();
-    (status, Json(results)).into_response()
+    Answer::json(status, &results)
 }
 
 fn json_parser_error(error: BodyError) -> SalesforceError {

@@ -14,9 +14,9 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 pub use records::{
-    Batch, Call, ListFilter, PendingStep, RecordKind, SmsMessage, StatusChange,
-    StatusChangeOutcome, StatusHistory, StatusLogEntry, StatusStep, StoredEvent, Task, UserState,
-    UserStatusValue, VoipErrorLog,
+    Batch, Call, Claim, KeyedAnswer, ListFilter, PendingStep, RecordKind, SmsMessage, StatusChange,
+    StatusChangeOutcome, StatusHistory, StatusLogEntry, StatusStep, StoredAnswer, StoredEvent,
+    Task, UserState, UserStatusValue, VoipErrorLog,
 };
 
 use crate::domain::lifecycle::ProviderError;
@@ -26,7 +26,7 @@ use crate::org::OrgDocument;
 /// Everything the emulator keeps: the org data, user statuses and the events they raise.
 /// The records the actions create are read and written through [`ActivityStore`].
 #[async_trait]
-pub trait Storage: ActivityStore + LifecycleStore {
+pub trait Storage: ActivityStore + LifecycleStore + IdempotencyStore {
     /// Succeeds when the database answers.
     async fn ping(&self) -> Result<(), StorageError>;
 
@@ -126,6 +126,29 @@ pub trait LifecycleStore: Send + Sync + 'static {
         error: Option<ProviderError>,
         rules: &dyn StepRules,
     ) -> Result<Moved<Call, CallStatus>, StorageError>;
+}
+
+/// Idempotency keys: a retry with the same key and request gets the first answer.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync + 'static {
+    /// Claims `key` for a request with `fingerprint`, or finds what its first request did.
+    /// A claim not answered by `now + lease` is taken to have died and can be claimed again;
+    /// a key created before `expired_before` is forgotten and claimed afresh. Concurrent
+    /// claims of one key: one gets it, the others find it running.
+    async fn claim_key(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        lease: Duration,
+        expired_before: Timestamp,
+    ) -> Result<Claim, StorageError>;
+    /// Stores a claimed key's answer (when no batch carried it).
+    async fn answer_key(&self, key: &str, answer: &StoredAnswer) -> Result<(), StorageError>;
+    /// Gives up a claim whose request stored nothing, so a retry runs it.
+    async fn release_key(&self, key: &str) -> Result<(), StorageError>;
+    /// Forgets keys created before `before`.
+    async fn prune_keys(&self, before: Timestamp) -> Result<(), StorageError>;
 }
 
 /// What storage asks of the lifecycle while it moves a record, inside the transaction.

@@ -40,6 +40,7 @@ impl Dialect for Postgres {
         pending_step_columns!(),
         " FROM pending_steps WHERE due_at <= $1 ORDER BY due_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED"
     );
+    const LOCK_KEY: &'static str = "SELECT fingerprint, status, body, created_at, locked_until FROM idempotency_keys WHERE key = $1 FOR UPDATE";
 }
 
 pub(super) async fn connect(

@@ -172,6 +172,36 @@ pub struct Batch {
     pub voip_errors: Vec<VoipErrorLog>,
     /// The first step of each accepted message or call, when the provider will report one.
     pub steps: Vec<PendingStep>,
+    /// The answer to store under the request's idempotency key, with the records, so that a
+    /// retry gets it exactly when the records exist.
+    pub answer: Option<KeyedAnswer>,
+}
+
+/// An HTTP answer kept for an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub status: u16,
+    /// The JSON body.
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedAnswer {
+    pub key: String,
+    pub answer: StoredAnswer,
+}
+
+/// What claiming an idempotency key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is this request's: run it, then store its answer.
+    Claimed,
+    /// The key's first request answered this.
+    Answered(StoredAnswer),
+    /// The key was first used for a different request.
+    Mismatch,
+    /// The key's first request is still running.
+    Running,
 }
 
 impl Batch {
@@ -182,6 +212,9 @@ impl Batch {
         self.tasks.append(&mut other.tasks);
         self.voip_errors.append(&mut other.voip_errors);
         self.steps.append(&mut other.steps);
+        if other.answer.is_some() {
+            self.answer = other.answer;
+        }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -31,6 +31,7 @@ impl Dialect for Sqlite {
         pending_step_columns!(),
         " FROM pending_steps WHERE due_at <= $1 ORDER BY due_at, seq LIMIT $2"
     );
+    const LOCK_KEY: &'static str = "SELECT fingerprint, status, body, created_at, locked_until FROM idempotency_keys WHERE key = $1";
 }
 
 pub(super) async fn connect(

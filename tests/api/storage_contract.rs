@@ -199,6 +199,7 @@ backend_tests! {
             tasks: vec![jane_task.clone(), acme_task.clone()],
             voip_errors: vec![entry.clone()],
             steps: Vec::new(),
+            answer: None,
         };
         store.write(&batch, &NoSteps).await.unwrap();
         store.write(&Batch::default(), &NoSteps).await.unwrap();

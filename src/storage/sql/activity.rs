@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
 
+use super::idempotency::ANSWER_KEY;
 use super::lifecycle::advance;
 use super::{
     CALL_FILTERS, Dialect, SMS_FILTERS, SqlStorage, TASK_FILTERS, VOIP_ERROR_FILTERS, call_columns,
@@ -173,6 +174,14 @@ where
                 }
                 _ => {}
             }
+        }
+        if let Some(keyed) = &batch.answer {
+            sqlx::query(ANSWER_KEY)
+                .bind(keyed.key.clone())
+                .bind(i32::from(keyed.answer.status))
+                .bind(keyed.answer.body.clone())
+                .execute(&mut *tx)
+                .await?;
         }
         let stored = insert_events(&mut *tx, &events, now).await?;
         tx.commit().await?;

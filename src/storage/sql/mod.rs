@@ -3,6 +3,7 @@
 //! differs is in [`Dialect`], and the backend modules only open the database.
 
 mod activity;
+mod idempotency;
 mod lifecycle;
 mod storage;
 
@@ -35,6 +36,8 @@ pub(super) trait Dialect: Database {
     /// Claims the steps due at `$1`, at most `$2`, oldest first; steps another instance is
     /// applying are skipped, so each step is applied once.
     const CLAIM_DUE_STEPS: &'static str;
+    /// Reads an idempotency key (`$1`) and locks it until commit.
+    const LOCK_KEY: &'static str;
 }
 
 /// Reads go to `reader`, writes to `writer`: the same pool on PostgreSQL, a one-connection

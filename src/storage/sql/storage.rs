@@ -15,12 +15,12 @@ use crate::domain::{E164, SalesforceId, Timestamp};
 use crate::events::NewEvent;
 use crate::org::OrgDocument;
 use crate::storage::{
-    ActivityStore, LifecycleStore, ListFilter, StatusChange, StatusChangeOutcome, StatusLogEntry,
-    Storage, StorageError, StoredEvent, UserState, UserStatusValue,
+    ActivityStore, IdempotencyStore, LifecycleStore, ListFilter, StatusChange, StatusChangeOutcome,
+    StatusLogEntry, Storage, StorageError, StoredEvent, UserState, UserStatusValue,
 };
 
 /// Everything `reset` forgets: all but the org data.
-const CLEAR_ACTIVITY: [&str; 7] = [
+const CLEAR_ACTIVITY: [&str; 9] = [
     "DELETE FROM tasks",
     "DELETE FROM voip_errors",
     "DELETE FROM sms_messages",
@@ -28,6 +28,8 @@ const CLEAR_ACTIVITY: [&str; 7] = [
     "DELETE FROM status_log",
     "DELETE FROM user_states",
     "DELETE FROM events",
+    "DELETE FROM pending_steps",
+    "DELETE FROM idempotency_keys",
 ];
 
 const SEED_USER_STATE: &str = "INSERT INTO user_states (user_id, user_status_id, status_type, changed_at) \
@@ -59,7 +61,7 @@ fn org_json(document: &OrgDocument) -> Result<String, StorageError> {
 impl<DB> Storage for SqlStorage<DB>
 where
     DB: Dialect,
-    Self: ActivityStore + LifecycleStore,
+    Self: ActivityStore + LifecycleStore + IdempotencyStore,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,

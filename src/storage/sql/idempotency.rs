@@ -1,0 +1,122 @@
+//! Idempotency keys, over SQL.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
+
+use super::{Dialect, SqlStorage};
+use crate::domain::Timestamp;
+use crate::storage::{Claim, IdempotencyStore, StorageError, StoredAnswer};
+
+const INSERT_KEY: &str = "INSERT INTO idempotency_keys (key, fingerprint, status, body, created_at, locked_until) \
+     VALUES ($1, $2, NULL, NULL, $3, $4) ON CONFLICT (key) DO NOTHING RETURNING key";
+const RECLAIM_KEY: &str = "UPDATE idempotency_keys SET fingerprint = $2, status = NULL, body = NULL, \
+     created_at = $3, locked_until = $4 WHERE key = $1";
+pub(super) const ANSWER_KEY: &str =
+    "UPDATE idempotency_keys SET status = $2, body = $3 WHERE key = $1";
+
+/// A key as stored.
+#[derive(sqlx::FromRow)]
+pub(super) struct KeyRow {
+    fingerprint: String,
+    status: Option<i32>,
+    body: Option<String>,
+    created_at: Timestamp,
+    locked_until: Timestamp,
+}
+
+#[async_trait]
+impl<DB> IdempotencyStore for SqlStorage<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i32: Encode<'q, DB> + Type<DB>,
+    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
+    for<'r> (String,): FromRow<'r, DB::Row>,
+    for<'r> KeyRow: FromRow<'r, DB::Row>,
+{
+    #[tracing::instrument(skip_all)]
+    async fn claim_key(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        lease: Duration,
+        expired_before: Timestamp,
+    ) -> Result<Claim, StorageError> {
+        let locked_until = Timestamp::from_millis(now.millis() + lease.as_millis() as i64);
+        let mut tx = self.writer.begin().await?;
+        let inserted: Option<(String,)> = sqlx::query_as(INSERT_KEY)
+            .bind(key.to_owned())
+            .bind(fingerprint.to_owned())
+            .bind(now)
+            .bind(locked_until)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if inserted.is_some() {
+            tx.commit().await?;
+            return Ok(Claim::Claimed);
+        }
+        let row: KeyRow = sqlx::query_as(DB::LOCK_KEY)
+            .bind(key.to_owned())
+            .fetch_one(&mut *tx)
+            .await?;
+        let reclaim =
+            row.created_at < expired_before || (row.status.is_none() && row.locked_until <= now);
+        let claim = if reclaim {
+            // Forgotten, or its first request died before answering: the key starts afresh.
+            sqlx::query(RECLAIM_KEY)
+                .bind(key.to_owned())
+                .bind(fingerprint.to_owned())
+                .bind(now)
+                .bind(locked_until)
+                .execute(&mut *tx)
+                .await?;
+            Claim::Claimed
+        } else if row.fingerprint != fingerprint {
+            Claim::Mismatch
+        } else {
+            match (row.status, row.body) {
+                (Some(status), Some(body)) => Claim::Answered(StoredAnswer {
+                    status: status as u16,
+                    body,
+                }),
+                _ => Claim::Running,
+            }
+        };
+        tx.commit().await?;
+        Ok(claim)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn answer_key(&self, key: &str, answer: &StoredAnswer) -> Result<(), StorageError> {
+        sqlx::query(ANSWER_KEY)
+            .bind(key.to_owned())
+            .bind(i32::from(answer.status))
+            .bind(answer.body.clone())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn release_key(&self, key: &str) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE key = $1 AND status IS NULL")
+            .bind(key.to_owned())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn prune_keys(&self, before: Timestamp) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+}
