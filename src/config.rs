@@ -19,6 +19,10 @@ pub const DEFAULT_EVENT_KEEP_ALIVE_SECS: u64 = 15;
 pub const DEFAULT_EVENT_RETENTION_SECS: u64 = 3600;
 pub const DEFAULT_STEP_DELAY_MS: u64 = 1000;
 pub const DEFAULT_IDEMPOTENCY_TTL_SECS: u64 = 24 * 60 * 60;
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 512;
+pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 3000;
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -77,6 +81,24 @@ pub struct Config {
     /// Most database connections held open.
     #[arg(long, env = "FASTCALL_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS)]
     pub db_max_connections: u32,
+
+    /// Milliseconds a request waits for a database connection before it fails with 503 (so
+    /// that an unreachable database fails requests fast).
+    #[arg(long, env = "FASTCALL_DB_ACQUIRE_TIMEOUT_MS", default_value_t = DEFAULT_DB_ACQUIRE_TIMEOUT_MS)]
+    pub db_acquire_timeout_ms: u64,
+
+    /// Seconds an action or control request may take before it fails with 503. Long polls
+    /// (`wait=`) and the event stream are bounded by their own limits instead.
+    #[arg(long, env = "FASTCALL_REQUEST_TIMEOUT_SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT_SECS)]
+    pub request_timeout_secs: u64,
+
+    /// Most action and control requests handled at once; more get 503 at once.
+    #[arg(long, env = "FASTCALL_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS)]
+    pub max_concurrent_requests: usize,
+
+    /// Seconds a client may take to send a request's headers before its connection is closed.
+    #[arg(long, env = "FASTCALL_HEADER_READ_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT_SECS)]
+    pub header_read_timeout_secs: u64,
 
     /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "FASTCALL_SHUTDOWN_GRACE_SECS", default_value_t = DEFAULT_SHUTDOWN_GRACE_SECS)]
@@ -161,6 +183,10 @@ impl Default for Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_bulk_inputs: DEFAULT_MAX_BULK_INPUTS,
             db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
+            db_acquire_timeout_ms: DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
+            request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            header_read_timeout_secs: DEFAULT_HEADER_READ_TIMEOUT_SECS,
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
             idempotency_ttl_secs: DEFAULT_IDEMPOTENCY_TTL_SECS,
             event_keep_alive_secs: DEFAULT_EVENT_KEEP_ALIVE_SECS,

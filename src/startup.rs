@@ -16,6 +16,7 @@ use crate::events::EventKind;
 use crate::http;
 use crate::lifecycle::Lifecycle;
 use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat};
+use crate::server::{self, ServeOptions};
 use crate::state::{AppState, Limits};
 use crate::storage::{self, Storage, StorageError, StorageOptions, redact_url};
 use crate::voip::{Simulated, VoipProvider};
@@ -39,7 +40,7 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    shutdown_grace: Duration,
+    serve_options: ServeOptions,
     event_retention: Duration,
 }
 
@@ -71,6 +72,8 @@ impl Application {
             max_bulk_inputs: config.max_bulk_inputs,
             event_keep_alive: Duration::from_secs(config.event_keep_alive_secs.max(1)),
             idempotency_ttl: Duration::from_secs(config.idempotency_ttl_secs),
+            request_timeout: Duration::from_secs(config.request_timeout_secs.max(1)),
+            max_concurrent_requests: config.max_concurrent_requests.max(1),
         };
         let step_delay = Duration::from_millis(config.step_delay_ms);
         let lifecycle = Arc::new(Lifecycle::new(config.progression, step_delay, voip.clone()));
@@ -92,7 +95,10 @@ impl Application {
         Ok(Self {
             listener,
             state,
-            shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
+            serve_options: ServeOptions {
+                header_read_timeout: Duration::from_secs(config.header_read_timeout_secs.max(1)),
+                shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
+            },
             event_retention: Duration::from_secs(config.event_retention_secs),
         })
     }
@@ -115,34 +121,22 @@ impl Application {
     ) -> io::Result<()> {
         let background = [
             tokio::spawn(follow_org_replacements(self.state.clone())),
-            tokio::spawn(prune_events(self.state.clone(), self.event_retention)),
+            tokio::spawn(prune(self.state.clone(), self.event_retention)),
             tokio::spawn(self.state.run_lifecycle()),
         ];
         let state = self.state.clone();
-        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let app = http::router(self.state);
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+        let stop = async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
+            // Ends event streams and long polls, which would otherwise hold their connections.
             state.begin_stopping();
-            let _ = stopping_tx.send(true);
-        });
-        let grace = self.shutdown_grace;
-        let deadline = async move {
-            let _ = stopping_rx.wait_for(|stopping| *stopping).await;
-            tokio::time::sleep(grace).await;
         };
-        let result = tokio::select! {
-            result = server => result,
-            () = deadline => {
-                tracing::warn!(?grace, "in-flight requests did not finish within the grace period");
-                Ok(())
-            }
-        };
+        server::serve(self.listener, app, stop, self.serve_options).await;
         for task in background {
             task.abort();
         }
-        result
+        Ok(())
     }
 }
 
@@ -162,15 +156,24 @@ async fn follow_org_replacements(state: AppState) {
     }
 }
 
-/// Deletes events older than the retention period, once a minute.
-async fn prune_events(state: AppState, retention: Duration) {
+/// Once a minute, forgets events older than their retention and idempotency keys older
+/// than theirs.
+async fn prune(state: AppState, event_retention: Duration) {
+    let ago = |period: Duration| {
+        Timestamp::from_millis(Timestamp::now().millis() - period.as_millis() as i64)
+    };
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        let cutoff =
-            Timestamp::from_millis(Timestamp::now().millis() - retention.as_millis() as i64);
-        if let Err(error) = state.storage().prune_events(cutoff).await {
+        if let Err(error) = state.storage().prune_events(ago(event_retention)).await {
             tracing::warn!(%error, "cannot prune old events");
+        }
+        if let Err(error) = state
+            .storage()
+            .prune_keys(ago(state.limits().idempotency_ttl))
+            .await
+        {
+            tracing::warn!(%error, "cannot prune old idempotency keys");
         }
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use tokio::sync::{Mutex, watch};
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::actions::ActionContext;
 use crate::config::Secret;
@@ -31,6 +31,8 @@ struct Inner {
     admin_token: Option<Secret>,
     /// Turns true when the server starts shutting down, ending long-lived streams.
     stopping: watch::Sender<bool>,
+    /// Permits for action and control requests in flight.
+    in_flight: Arc<Semaphore>,
 }
 
 /// Bounds on what one request may ask for, and how long-lived responses behave.
@@ -43,6 +45,10 @@ pub struct Limits {
     pub event_keep_alive: Duration,
     /// How long an idempotency key's answer is kept.
     pub idempotency_ttl: Duration,
+    /// How long an action or control request may take.
+    pub request_timeout: Duration,
+    /// How many action and control requests run at once.
+    pub max_concurrent_requests: usize,
 }
 
 impl AppState {
@@ -63,6 +69,7 @@ impl AppState {
             limits,
             admin_token,
             stopping: watch::Sender::new(false),
+            in_flight: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
         };
         Self {
             inner: Arc::new(inner),
@@ -107,6 +114,11 @@ impl AppState {
             voip: self.inner.voip.as_ref(),
             lifecycle: &self.inner.lifecycle,
         }
+    }
+
+    /// A permit for one more action or control request, if the bound allows it.
+    pub fn try_start_request(&self) -> Option<OwnedSemaphorePermit> {
+        self.inner.in_flight.clone().try_acquire_owned().ok()
     }
 
     /// Turns true when shutdown begins.

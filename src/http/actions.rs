@@ -75,7 +75,7 @@ impl Call<'_> {
             self.body,
         )
         .await
-        .map_err(IntoResponse::into_response)?;
+        .map_err(key_refusal)?;
         match keyed {
             Keyed::Replay(answer) => Err(idempotency::replay(answer)),
             keyed => Ok((input, keyed)),
@@ -144,6 +144,21 @@ impl Call<'_> {
 
 fn exception_answer(exception: ApiException) -> Answer {
     ExceptionResponse::from(exception).answer()
+}
+
+/// A refused idempotency key. A malformed key is the caller's to fix, so a direct caller
+/// gets it as every other 400, an APIException (104); a key in use or reused keeps its own
+/// status (409, 422) in the platform shape.
+fn key_refusal(error: PlatformError) -> Response {
+    if error.status == StatusCode::BAD_REQUEST {
+        ExceptionResponse {
+            status: error.status,
+            exception: ApiException::invalid(error.message),
+        }
+        .into_response()
+    } else {
+        error.into_response()
+    }
 }
 
 /// A body problem, as the APIException (104) a direct caller expects.

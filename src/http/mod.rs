@@ -5,6 +5,7 @@ pub mod contract;
 mod emulator;
 pub mod error;
 pub mod extract;
+mod guard;
 mod idempotency;
 mod query;
 mod routes;
@@ -25,9 +26,23 @@ use emulator::{lists, moves};
 use error::{PlatformError, SalesforceError};
 use routes::Routes;
 
-/// The emulator's routes in three groups: the Salesforce REST shape (nested under
-/// `/services`), the admin API (behind the admin token), and the rest.
-fn routes() -> (Routes, Routes, Routes) {
+/// The emulator's routes, in groups that differ in who may call them and how they are
+/// bounded: actions and control requests get the concurrency and time bounds; long polls,
+/// the event stream, health and the contract do not.
+struct RouteGroups {
+    /// The Salesforce REST shape, nested under `/services`.
+    services: Routes,
+    /// Direct action calls.
+    actions: Routes,
+    /// Admin routes that change things.
+    control: Routes,
+    /// Admin routes that watch: lists (which may long-poll), records, the event stream.
+    watch: Routes,
+    /// Health and the contract.
+    public: Routes,
+}
+
+fn routes() -> RouteGroups {
     let action_names = || ActionName::ALL.into_iter().map(ActionName::as_str);
     let apex = |name: &str| format!("/data/{{version}}/actions/custom/apex/{name}");
     let services = Routes::new("/services")
@@ -46,16 +61,24 @@ fn routes() -> (Routes, Routes, Routes) {
             "/data/{version}/sobjects/{object}/{id}",
             salesforce::sobject,
         );
-
-    let admin = Routes::new("")
+    let actions = Routes::new("").post_each(
+        "/actions/{action}",
+        &action_names()
+            .map(|name| format!("/actions/{name}"))
+            .collect::<Vec<_>>(),
+        actions::invoke,
+    );
+    let control = Routes::new("")
         .get("/_emulator/org", emulator::get_org)
         .put("/_emulator/org", emulator::put_org)
+        .post("/_emulator/messages/{id}/status", moves::move_message)
+        .post("/_emulator/calls/{id}/status", moves::move_call)
+        .post("/_emulator/reset", emulator::reset);
+    let watch = Routes::new("")
         .get("/_emulator/messages", lists::messages)
         .get("/_emulator/messages/{id}", lists::message)
-        .post("/_emulator/messages/{id}/status", moves::move_message)
         .get("/_emulator/calls", lists::calls)
         .get("/_emulator/calls/{id}", lists::call)
-        .post("/_emulator/calls/{id}/status", moves::move_call)
         .get("/_emulator/tasks", lists::tasks)
         .get("/_emulator/tasks/{id}", lists::task)
         .get("/_emulator/voip-errors", lists::voip_errors)
@@ -63,32 +86,35 @@ fn routes() -> (Routes, Routes, Routes) {
         .get("/_emulator/status-log", lists::status_log)
         .get("/_emulator/status-log/{id}", lists::status_log_entry)
         .get("/_emulator/users/{id}", lists::user)
-        .get("/_emulator/events", emulator::events::stream)
-        .post("/_emulator/reset", emulator::reset);
-
-    let open = Routes::new("")
-        .post_each(
-            "/actions/{action}",
-            &action_names()
-                .map(|name| format!("/actions/{name}"))
-                .collect::<Vec<_>>(),
-            actions::invoke,
-        )
+        .get("/_emulator/events", emulator::events::stream);
+    let public = Routes::new("")
         .get("/livez", livez)
         .get("/readyz", readyz)
         .get("/openapi.yaml", contract::full_yaml)
         .get("/openapi.json", contract::full_json)
         .get("/openapi/actions.yaml", contract::actions_yaml)
         .get("/openapi/actions.json", contract::actions_json);
-    (services, admin, open)
+    RouteGroups {
+        services,
+        actions,
+        control,
+        watch,
+        public,
+    }
 }
 
 /// Every method and path the emulator answers, as `openapi.yaml` documents them. The
 /// actions' routes take any name, but answer only the three actions' (and their
 /// `FastCall__` forms, an alias the document mentions): those are listed.
 pub fn endpoints() -> Vec<Endpoint> {
-    let (services, admin, open) = routes();
-    let mut endpoints: Vec<Endpoint> = [services, admin, open]
+    let RouteGroups {
+        services,
+        actions,
+        control,
+        watch,
+        public,
+    } = routes();
+    let mut endpoints: Vec<Endpoint> = [services, actions, control, watch, public]
         .into_iter()
         .flat_map(|routes| routes.into_parts().1)
         .collect();
@@ -98,22 +124,38 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 /// Every route the emulator serves.
 pub fn router(state: AppState) -> Router {
-    let (services, admin, open) = routes();
+    let RouteGroups {
+        services,
+        actions,
+        control,
+        watch,
+        public,
+    } = routes();
+    let bounded = || middleware::from_fn_with_state(state.clone(), guard::guard);
+    let admin = || middleware::from_fn_with_state(state.clone(), emulator::require_admin);
     let services = services
-        .into_parts()
-        .0
-        .fallback(salesforce_not_found)
-        .method_not_allowed_fallback(salesforce_method_not_allowed);
-    let admin = admin
         .into_parts()
         .0
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            emulator::require_admin,
-        ));
-    open.into_parts()
+            guard::guard_salesforce,
+        ))
+        .fallback(salesforce_not_found)
+        .method_not_allowed_fallback(salesforce_method_not_allowed);
+    let actions = actions.into_parts().0.route_layer(bounded());
+    // The admin token is checked first, so a caller without it cannot take a permit.
+    let control = control
+        .into_parts()
         .0
-        .merge(admin)
+        .route_layer(bounded())
+        .route_layer(admin());
+    let watch = watch.into_parts().0.route_layer(admin());
+    public
+        .into_parts()
+        .0
+        .merge(actions)
+        .merge(control)
+        .merge(watch)
         .nest("/services", services)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

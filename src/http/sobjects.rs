@@ -132,13 +132,15 @@ struct TaskObject {
     what_id: Option<SalesforceId>,
 }
 
+/// The record's fields come first, so that its own `attributes` and `Id` win over fields
+/// of the same names in the org data (serialising into a map keeps the last value).
 #[derive(Serialize)]
 struct OrgRecordObject<'a> {
+    #[serde(flatten)]
+    fields: &'a BTreeMap<String, Value>,
     attributes: Attributes,
     #[serde(rename = "Id")]
     id: SalesforceId,
-    #[serde(flatten)]
-    fields: &'a BTreeMap<String, Value>,
 }
 
 /// The sObject `object`/`id`, if the emulator has it: a message or Task it created, or a
@@ -170,9 +172,9 @@ pub async fn sobject(
             .filter(|r| r.object_type.eq_ignore_ascii_case(object))
             .map(|r| {
                 to_value(OrgRecordObject {
+                    fields: r.fields,
                     attributes: Attributes::new(version, r.object_type, id),
                     id,
-                    fields: r.fields,
                 })
             })
     };
@@ -248,5 +250,30 @@ fn task_object(version: &str, t: Task) -> TaskObject {
         call_type: t.call_type,
         who_id: t.who_id,
         what_id: t.what_id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_org_record_keeps_its_own_id_and_attributes_over_fields_of_those_names() {
+        let id = SalesforceId::parse("003Dn0000001JanIAE").unwrap();
+        let fields: BTreeMap<String, Value> = [
+            ("Id".to_owned(), Value::from("x")),
+            ("attributes".to_owned(), Value::from(7)),
+            ("FirstName".to_owned(), Value::from("Jane")),
+        ]
+        .into_iter()
+        .collect();
+        let object = to_value(OrgRecordObject {
+            fields: &fields,
+            attributes: Attributes::new("v60.0", "Contact", id),
+            id,
+        });
+        assert_eq!(object["Id"], "003Dn0000001JanIAE");
+        assert_eq!(object["attributes"]["type"], "Contact");
+        assert_eq!(object["FirstName"], "Jane");
     }
 }
