@@ -217,11 +217,14 @@ impl Batch {
         }
     }
 
+    /// Nothing to store: no records, and no answer to keep under an idempotency key (a bulk
+    /// call whose every input failed its checks stores only its answer).
     pub fn is_empty(&self) -> bool {
         self.messages.is_empty()
             && self.calls.is_empty()
             && self.tasks.is_empty()
             && self.voip_errors.is_empty()
+            && self.answer.is_none()
     }
 }
 
