@@ -78,10 +78,7 @@ impl Lifecycle {
         loop {
             let mut failed = false;
             loop {
-                match storage
-                    .run_due_steps(Timestamp::now(), BATCH, self.as_ref())
-                    .await
-                {
+                match storage.run_due_steps(Timestamp::now(), BATCH).await {
                     Ok(taken) if taken == BATCH as usize => continue,
                     Ok(_) => break,
                     Err(error) => {

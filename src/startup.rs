@@ -48,9 +48,16 @@ impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let options = StorageOptions {
             max_connections: config.db_max_connections,
-            ..StorageOptions::default()
+            acquire_timeout: Duration::from_millis(config.db_acquire_timeout_ms),
         };
-        let storage = storage::connect(&config.database_url, &options)
+        let voip: Arc<dyn VoipProvider> = match config.provider {
+            Provider::Simulated => Arc::new(Simulated {
+                latency: Duration::from_millis(config.provider_latency_ms),
+            }),
+        };
+        let step_delay = Duration::from_millis(config.step_delay_ms);
+        let lifecycle = Arc::new(Lifecycle::new(config.progression, step_delay, voip.clone()));
+        let storage = storage::connect(&config.database_url, &options, lifecycle.clone())
             .await
             .map_err(|source| StartupError::Storage {
                 url: redact_url(&config.database_url),
@@ -62,11 +69,6 @@ impl Application {
             &config.database_url,
         )
         .await?;
-        let voip: Arc<dyn VoipProvider> = match config.provider {
-            Provider::Simulated => Arc::new(Simulated {
-                latency: Duration::from_millis(config.provider_latency_ms),
-            }),
-        };
         let limits = Limits {
             max_body_bytes: config.max_body_bytes,
             max_bulk_inputs: config.max_bulk_inputs,
@@ -75,8 +77,6 @@ impl Application {
             request_timeout: Duration::from_secs(config.request_timeout_secs.max(1)),
             max_concurrent_requests: config.max_concurrent_requests.max(1),
         };
-        let step_delay = Duration::from_millis(config.step_delay_ms);
-        let lifecycle = Arc::new(Lifecycle::new(config.progression, step_delay, voip.clone()));
         let state = AppState::new(
             storage,
             voip,

@@ -85,6 +85,11 @@ impl AppState {
         self.inner.storage.as_ref()
     }
 
+    /// The storage, for work that outlives a request.
+    pub fn storage_handle(&self) -> Arc<dyn Storage> {
+        self.inner.storage.clone()
+    }
+
     pub fn lifecycle(&self) -> &Lifecycle {
         &self.inner.lifecycle
     }

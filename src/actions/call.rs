@@ -49,7 +49,7 @@ struct Plan<'o> {
 }
 
 /// Checks the inputs and has the provider place the call; storing it is the caller's next
-/// step (`actions::commit`, with every input of a bulk call together).
+/// step (`Storage::write`, with every input of a bulk call together).
 pub async fn dispatch(
     ctx: &ActionContext<'_>,
     input: &CallInput,

@@ -122,14 +122,6 @@ pub async fn dispatch_all<I: Dispatch>(
     (batch, outcomes)
 }
 
-/// Stores what dispatched inputs created, in one transaction, and lets their lifecycles
-/// start.
-pub async fn commit(ctx: &ActionContext<'_>, batch: &Batch) -> Result<(), StorageError> {
-    ctx.storage.write(batch, ctx.lifecycle).await?;
-    ctx.lifecycle.steps_scheduled();
-    Ok(())
-}
-
 /// The three actions, by the names Salesforce knows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionName {

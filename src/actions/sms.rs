@@ -58,7 +58,7 @@ struct Plan<'o> {
 }
 
 /// Checks the inputs and hands the message to the provider; storing it is the caller's
-/// next step (`actions::commit`, with every input of a bulk call together).
+/// next step (`Storage::write`, with every input of a bulk call together).
 pub async fn dispatch(
     ctx: &ActionContext<'_>,
     input: &SmsInput,

@@ -14,9 +14,8 @@ use super::idempotency::{self, Answer, Keyed};
 use crate::actions::call::CallInput;
 use crate::actions::sms::SmsInput;
 use crate::actions::user_status::{self, UserStatusInput};
-use crate::actions::{self, ActionContext, ActionError, ActionName, ApiException, Dispatch};
+use crate::actions::{ActionContext, ActionError, ActionName, ApiException, Dispatch};
 use crate::state::AppState;
-use crate::storage::KeyedAnswer;
 
 #[tracing::instrument(skip_all, fields(action = tracing::field::Empty))]
 pub async fn invoke(
@@ -93,22 +92,15 @@ impl Call<'_> {
         };
         let dispatched = match input.dispatch(self.ctx).await {
             Ok(dispatched) => dispatched,
-            Err(exception) => return self.keep(&keyed, exception_answer(exception)).await,
+            Err(exception) => return self.keep(keyed, exception_answer(exception)).await,
         };
         let answer = match &dispatched.outcome {
             Ok(output) => Answer::json(StatusCode::OK, output),
             Err(exception) => exception_answer(exception.clone()),
         };
-        let mut batch = dispatched.batch;
-        batch.answer = keyed.key().map(|key| KeyedAnswer {
-            key: key.to_owned(),
-            answer: answer.stored(),
-        });
-        match actions::commit(self.ctx, &batch).await {
+        match idempotency::commit(self.state, dispatched.batch, keyed, &answer).await {
             Ok(()) => answer.into_response(),
-            Err(error) => idempotency::release(self.state, &keyed, error)
-                .await
-                .into_response(),
+            Err(error) => error.into_response(),
         }
     }
 
@@ -122,22 +114,17 @@ impl Call<'_> {
             Ok(output) => Answer::json(StatusCode::OK, &output),
             Err(ActionError::Api(exception)) => exception_answer(exception),
             Err(ActionError::Storage(error)) => {
-                return idempotency::release(self.state, &keyed, error)
+                return idempotency::release(self.state, keyed, error)
                     .await
                     .into_response();
             }
         };
-        self.keep(&keyed, answer).await
+        self.keep(keyed, answer).await
     }
 
     /// Keeps an answer under the key (when there is one) and gives it.
-    async fn keep(&self, keyed: &Keyed, answer: Answer) -> Response {
-        if let Some(key) = keyed.key()
-            && let Err(error) = self.state.storage().answer_key(key, &answer.stored()).await
-        {
-            // The key's claim runs out, and a retry then runs the call again.
-            tracing::warn!(%error, "cannot keep the answer of an idempotency key");
-        }
+    async fn keep(&self, keyed: Keyed, answer: Answer) -> Response {
+        idempotency::keep(self.state, keyed, &answer).await;
         answer.into_response()
     }
 }

@@ -139,6 +139,11 @@ impl From<StorageError> for PlatformError {
                     "The database is unavailable; try again shortly.",
                 )
             }
+            StorageError::Stopped => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "The emulator is shutting down; try again shortly.",
+            ),
             other => {
                 tracing::error!(error = %other, "storage failure");
                 Self::new(

@@ -2,6 +2,7 @@
 //! the first call's answer, and nothing is sent or placed twice. The same key with another
 //! request is 422. Concurrent calls with one key run once: the others wait for its answer.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -12,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::error::PlatformError;
 use crate::domain::{SalesforceId, Timestamp};
 use crate::state::AppState;
-use crate::storage::{Claim, StorageError, StoredAnswer};
+use crate::storage::{Batch, Claim, KeyedAnswer, Storage, StorageError, StoredAnswer};
 
 pub const HEADER: &str = "idempotency-key";
 /// Set on an answer replayed from an earlier call with the same key.
@@ -64,7 +65,7 @@ pub enum Keyed {
     /// No key: just run.
     Unkeyed,
     /// The key is this call's: run, and keep the answer under it.
-    Claimed(String),
+    Claimed(ClaimedKey),
     /// An earlier call with this key answered: this is its answer again.
     Replay(StoredAnswer),
 }
@@ -72,9 +73,41 @@ pub enum Keyed {
 impl Keyed {
     pub fn key(&self) -> Option<&str> {
         match self {
-            Self::Claimed(key) => Some(key),
+            Self::Claimed(claimed) => Some(&claimed.key),
             _ => None,
         }
+    }
+
+    /// The call's answer is kept under the key: it holds it for good.
+    fn settle(self) {
+        if let Self::Claimed(mut claimed) = self {
+            claimed.storage = None;
+        }
+    }
+}
+
+/// A key this call holds until its answer is kept under it. A call cut off before that
+/// (its request timed out, or its client went away) gives the key up as it is dropped, so
+/// that a retry runs at once instead of waiting out the claim's lease.
+pub struct ClaimedKey {
+    key: String,
+    /// Set until the key is settled: where to give it up.
+    storage: Option<Arc<dyn Storage>>,
+}
+
+impl Drop for ClaimedKey {
+    fn drop(&mut self) {
+        let (Some(storage), Ok(runtime)) =
+            (self.storage.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let key = std::mem::take(&mut self.key);
+        runtime.spawn(async move {
+            if let Err(error) = storage.release_key(&key).await {
+                tracing::warn!(%error, "cannot release an idempotency key");
+            }
+        });
     }
 }
 
@@ -113,7 +146,12 @@ pub async fn claim(
             .claim_key(key, &fingerprint, Timestamp::now(), LEASE, expired_before)
             .await?
         {
-            Claim::Claimed => return Ok(Keyed::Claimed(key.to_owned())),
+            Claim::Claimed => {
+                return Ok(Keyed::Claimed(ClaimedKey {
+                    key: key.to_owned(),
+                    storage: Some(state.storage_handle()),
+                }));
+            }
             Claim::Answered(answer) => return Ok(Keyed::Replay(answer)),
             Claim::Mismatch => {
                 return Err(PlatformError::new(
@@ -136,13 +174,65 @@ pub async fn claim(
 
 /// Gives up a claimed key after the call failed without storing anything (the database
 /// was unavailable, say), so that a retry runs it.
-pub async fn release(state: &AppState, keyed: &Keyed, error: StorageError) -> PlatformError {
-    if let Some(key) = keyed.key()
-        && let Err(release_error) = state.storage().release_key(key).await
-    {
-        tracing::warn!(error = %release_error, "cannot release an idempotency key");
+pub async fn release(state: &AppState, keyed: Keyed, error: StorageError) -> PlatformError {
+    if let Some(key) = keyed.key() {
+        match state.storage().release_key(key).await {
+            Ok(()) => keyed.settle(),
+            // Dropping the claim tries once more, in the background.
+            Err(release_error) => {
+                tracing::warn!(error = %release_error, "cannot release an idempotency key");
+            }
+        }
     }
     error.into()
+}
+
+/// Keeps an answer under the key, when there is one: for answers that stored nothing with
+/// them (a refused input) or committed on their own (a status change).
+pub async fn keep(state: &AppState, keyed: Keyed, answer: &Answer) {
+    let Some(key) = keyed.key() else {
+        return;
+    };
+    match state.storage().answer_key(key, &answer.stored()).await {
+        Ok(()) => keyed.settle(),
+        // The key is given up as the claim drops, and a retry runs the call again.
+        Err(error) => tracing::warn!(%error, "cannot keep the answer of an idempotency key"),
+    }
+}
+
+/// Stores what a call created, with `answer` under its key in the same transaction, so a
+/// retry gets the answer exactly when the records exist; then lets their lifecycles start.
+///
+/// The write runs to its end even if the call is cut off meanwhile (its request timed out,
+/// or its client went away): the provider has accepted the messages and calls already, so
+/// they must be recorded, and the key must end up either answered or free.
+pub async fn commit(
+    state: &AppState,
+    mut batch: Batch,
+    keyed: Keyed,
+    answer: &Answer,
+) -> Result<(), PlatformError> {
+    batch.answer = keyed.key().map(|key| KeyedAnswer {
+        key: key.to_owned(),
+        answer: answer.stored(),
+    });
+    let state = state.clone();
+    let write = tokio::spawn(async move {
+        match state.storage().write(batch).await {
+            Ok(()) => {
+                state.lifecycle().steps_scheduled();
+                keyed.settle();
+                Ok(())
+            }
+            Err(error) => Err(release(&state, keyed, error).await),
+        }
+    });
+    match write.await {
+        Ok(written) => written,
+        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
+        // The runtime is shutting down.
+        Err(_) => Err(StorageError::Stopped.into()),
+    }
 }
 
 /// An earlier call's answer, marked as replayed.

@@ -19,11 +19,10 @@ use crate::actions::catalog::{self, Parameter};
 use crate::actions::sms::SmsInput;
 use crate::actions::user_status::{self, UserStatusInput};
 use crate::actions::{
-    self, ActionContext, ActionError, ActionName, ApiException, Dispatch, dispatch_all,
+    ActionContext, ActionError, ActionName, ApiException, Dispatch, dispatch_all,
 };
 use crate::domain::SalesforceId;
 use crate::state::AppState;
-use crate::storage::KeyedAnswer;
 
 /// `{"inputs": [...]}`: each input is parsed on its own, so one bad input fails alone.
 #[derive(Deserialize)]
@@ -154,18 +153,11 @@ impl Bulk<'_> {
     where
         I::Output: Serialize,
     {
-        let (mut batch, outcomes) = dispatch_all::<I>(self.ctx, parse_inputs(self.inputs)).await;
+        let (batch, outcomes) = dispatch_all::<I>(self.ctx, parse_inputs(self.inputs)).await;
         let answer = bulk_answer(self.name, outcomes);
-        batch.answer = self.keyed.key().map(|key| KeyedAnswer {
-            key: key.to_owned(),
-            answer: answer.stored(),
-        });
-        match actions::commit(self.ctx, &batch).await {
+        match idempotency::commit(self.state, batch, self.keyed, &answer).await {
             Ok(()) => answer.into_response(),
-            Err(error) => {
-                SalesforceError(idempotency::release(self.state, &self.keyed, error).await)
-                    .into_response()
-            }
+            Err(error) => SalesforceError(error).into_response(),
         }
     }
 
@@ -182,18 +174,14 @@ impl Bulk<'_> {
                 Err(ActionError::Api(exception)) => Err(exception),
                 Err(ActionError::Storage(error)) => {
                     return SalesforceError(
-                        idempotency::release(self.state, &self.keyed, error).await,
+                        idempotency::release(self.state, self.keyed, error).await,
                     )
                     .into_response();
                 }
             });
         }
         let answer = bulk_answer(self.name, outcomes);
-        if let Some(key) = self.keyed.key()
-            && let Err(error) = self.state.storage().answer_key(key, &answer.stored()).await
-        {
-            tracing::warn!(%error, "cannot keep the answer of an idempotency key");
-        }
+        idempotency::keep(self.state, self.keyed, &answer).await;
         answer.into_response()
     }
 }

@@ -68,9 +68,10 @@ pub trait Storage: ActivityStore + LifecycleStore + IdempotencyStore {
 #[async_trait]
 pub trait ActivityStore: Send + Sync + 'static {
     /// Stores what one request created, with the `*.created` events of its messages and
-    /// calls, all or nothing. The batch's steps that are already due (immediate
-    /// progression) are taken in the same transaction.
-    async fn write(&self, batch: &Batch, rules: &dyn StepRules) -> Result<(), StorageError>;
+    /// calls, all or nothing, and returns once it is committed. The batch's steps that are
+    /// already due (immediate progression) are taken in the same transaction. Concurrent
+    /// writes may share a transaction (group commit), never a batch split across two.
+    async fn write(&self, batch: Batch) -> Result<(), StorageError>;
 
     async fn sms_message(&self, id: SalesforceId) -> Result<Option<SmsMessage>, StorageError>;
     /// A message by the provider's id (`SM...`).
@@ -96,18 +97,14 @@ pub trait ActivityStore: Send + Sync + 'static {
     ) -> Result<Vec<VoipErrorLog>, StorageError>;
 }
 
-/// How messages and calls move on: the provider's steps, applied exactly once.
+/// How messages and calls move on: the provider's steps, applied exactly once, by the
+/// [`StepRules`] the storage was opened with.
 #[async_trait]
 pub trait LifecycleStore: Send + Sync + 'static {
     /// Applies up to `limit` steps due at `now`, oldest first. Each step is applied once,
     /// even with several instances sharing the database; a step that no longer applies (the
     /// record moved on, or is gone) is dropped. Returns how many steps were taken up.
-    async fn run_due_steps(
-        &self,
-        now: Timestamp,
-        limit: u32,
-        rules: &dyn StepRules,
-    ) -> Result<usize, StorageError>;
+    async fn run_due_steps(&self, now: Timestamp, limit: u32) -> Result<usize, StorageError>;
     /// When the earliest pending step is due.
     async fn next_step_due(&self) -> Result<Option<Timestamp>, StorageError>;
     /// Moves a message to `to` now, as its provider would report it.
@@ -116,7 +113,6 @@ pub trait LifecycleStore: Send + Sync + 'static {
         id: SalesforceId,
         to: SmsStatus,
         error: Option<ProviderError>,
-        rules: &dyn StepRules,
     ) -> Result<Moved<SmsMessage, SmsStatus>, StorageError>;
     /// Moves a call to `to` now, as its provider would report it.
     async fn move_call(
@@ -124,7 +120,6 @@ pub trait LifecycleStore: Send + Sync + 'static {
         id: SalesforceId,
         to: CallStatus,
         error: Option<ProviderError>,
-        rules: &dyn StepRules,
     ) -> Result<Moved<Call, CallStatus>, StorageError>;
 }
 
@@ -152,6 +147,7 @@ pub trait IdempotencyStore: Send + Sync + 'static {
 }
 
 /// What storage asks of the lifecycle while it moves a record, inside the transaction.
+/// Given to [`connect`].
 pub trait StepRules: Send + Sync {
     /// The provider named in VoIP error log entries of later failures.
     fn provider(&self) -> &str;
@@ -177,8 +173,9 @@ pub enum Moved<R, S> {
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// The database cannot be reached or is overloaded; worth retrying later.
+    /// Shared by every write of a failed group commit.
     #[error("the database is unavailable: {0}")]
-    Unavailable(#[source] sqlx::Error),
+    Unavailable(#[source] Arc<sqlx::Error>),
     /// A write collided with existing data.
     #[error("conflicting write: {0}")]
     Conflict(#[source] sqlx::Error),
@@ -189,6 +186,9 @@ pub enum StorageError {
     Internal(#[source] sqlx::Error),
     #[error("cannot open the database: {0}")]
     Config(String),
+    /// The storage stopped (the process is shutting down) before the write was done.
+    #[error("the storage has stopped")]
+    Stopped,
 }
 
 impl From<sqlx::Error> for StorageError {
@@ -196,11 +196,11 @@ impl From<sqlx::Error> for StorageError {
         use sqlx::Error as E;
         match &error {
             E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
-                Self::Unavailable(error)
+                Self::Unavailable(Arc::new(error))
             }
             E::Database(db) if db.is_unique_violation() => Self::Conflict(error),
             E::Database(db) if is_unavailable_code(db.code().as_deref()) => {
-                Self::Unavailable(error)
+                Self::Unavailable(Arc::new(error))
             }
             E::ColumnDecode { .. } | E::Decode(_) => Self::Corrupt(error.to_string()),
             _ => Self::Internal(error),
@@ -235,15 +235,16 @@ impl Default for StorageOptions {
 }
 
 /// Opens the database the URL names (`postgres://...` or `sqlite:...`) and brings its
-/// schema up to date.
+/// schema up to date. Messages and calls move on by `rules`.
 pub async fn connect(
     url: &str,
     options: &StorageOptions,
+    rules: Arc<dyn StepRules>,
 ) -> Result<Arc<dyn Storage>, StorageError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::connect(url, options).await?))
+        Ok(Arc::new(postgres::connect(url, options, rules).await?))
     } else if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::connect(url, options).await?))
+        Ok(Arc::new(sqlite::connect(url, options, rules).await?))
     } else {
         Err(StorageError::Config(format!(
             "unsupported database URL `{}`: use postgres://... or sqlite:...",

@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 use super::sql::{
     AbortOnDrop, Dialect, SqlStorage, call_columns, pending_step_columns, sms_columns,
 };
-use super::{StorageError, StorageOptions, StoredEvent};
+use super::{StepRules, StorageError, StorageOptions, StoredEvent};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -46,6 +46,7 @@ impl Dialect for Postgres {
 pub(super) async fn connect(
     url: &str,
     options: &StorageOptions,
+    rules: Arc<dyn StepRules>,
 ) -> Result<SqlStorage<Postgres>, StorageError> {
     let connect_options = PgConnectOptions::from_str(url)
         .map_err(|e| StorageError::Config(format!("bad PostgreSQL URL: {e}")))?
@@ -59,7 +60,7 @@ pub(super) async fn connect(
         .run(&pool)
         .await
         .map_err(|e| StorageError::Config(format!("migrating PostgreSQL: {e}")))?;
-    let mut storage = SqlStorage::new(pool.clone(), pool.clone());
+    let mut storage = SqlStorage::new(pool.clone(), pool.clone(), rules);
     // Listen before answering any request, so no event committed from now on is missed.
     let listener = listen(&pool).await?;
     let relay = tokio::spawn(relay_events(pool, listener, storage.events.clone()));

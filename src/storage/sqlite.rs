@@ -3,13 +3,14 @@
 //! process owns the file, so events are published in-process.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::sql::{Dialect, SqlStorage, call_columns, pending_step_columns, sms_columns};
-use super::{StorageError, StorageOptions};
+use super::{StepRules, StorageError, StorageOptions};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -37,6 +38,7 @@ impl Dialect for Sqlite {
 pub(super) async fn connect(
     url: &str,
     options: &StorageOptions,
+    rules: Arc<dyn StepRules>,
 ) -> Result<SqlStorage<Sqlite>, StorageError> {
     let connect_options = SqliteConnectOptions::from_str(url)
         .map_err(|e| StorageError::Config(format!("bad SQLite URL: {e}")))?
@@ -51,7 +53,7 @@ pub(super) async fn connect(
             .connect_with(connect_options)
             .await?;
         migrate(&pool).await?;
-        return Ok(SqlStorage::new(pool.clone(), pool));
+        return Ok(SqlStorage::new(pool.clone(), pool, rules));
     }
     // WAL lets readers run beside the writer; NORMAL sync keeps every commit across a
     // process crash (the WAL is written before commit returns) and syncs at checkpoints.
@@ -69,7 +71,7 @@ pub(super) async fn connect(
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect_options.read_only(true))
         .await?;
-    Ok(SqlStorage::new(reader, writer))
+    Ok(SqlStorage::new(reader, writer, rules))
 }
 
 async fn migrate(pool: &sqlx::SqlitePool) -> Result<(), StorageError> {

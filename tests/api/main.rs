@@ -11,6 +11,8 @@ mod lifecycle;
 mod long_poll;
 mod org;
 mod progression;
+mod resilience;
+mod robustness;
 mod salesforce_rest;
 mod sms;
 mod storage_contract;

@@ -132,7 +132,7 @@ fn filter() -> ListFilter {
 }
 
 async fn open(db: &TestDb) -> Arc<dyn Storage> {
-    storage::connect(&db.url, &StorageOptions::default())
+    storage::connect(&db.url, &StorageOptions::default(), Arc::new(NoSteps))
         .await
         .expect("the database opens")
 }
@@ -201,8 +201,8 @@ backend_tests! {
             steps: Vec::new(),
             answer: None,
         };
-        store.write(&batch, &NoSteps).await.unwrap();
-        store.write(&Batch::default(), &NoSteps).await.unwrap();
+        store.write(batch.clone()).await.unwrap();
+        store.write(Batch::default()).await.unwrap();
 
         assert_eq!(store.sms_message(to_jane.id).await.unwrap(), Some(to_jane.clone()));
         let sid = to_jane.provider_id.clone().unwrap();
@@ -236,7 +236,7 @@ backend_tests! {
         let fresh = message("+14155550199", ADA, None, SmsStatus::Queued, 6_000);
         let duplicate = lone.clone();
         let batch = Batch { messages: vec![fresh.clone(), duplicate], ..Batch::default() };
-        match store.write(&batch, &NoSteps).await {
+        match store.write(batch.clone()).await {
             Err(StorageError::Conflict(_)) => {}
             other => panic!("a duplicate Id is a conflict, got {other:?}"),
         }
@@ -260,7 +260,7 @@ backend_tests! {
         let mut live = store.subscribe();
         let sent = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
         let placed = call("+14155550125", GRACE, 1_000);
-        store.write(&Batch { messages: vec![sent.clone()], calls: vec![placed.clone()], ..Batch::default() }, &NoSteps).await.unwrap();
+        store.write(Batch { messages: vec![sent.clone()], calls: vec![placed.clone()], ..Batch::default() }).await.unwrap();
         let events = next_events(&mut live, 2).await;
         assert_eq!(events[0].kind, "sms.created");
         assert_eq!(events[1].kind, "call.created");
@@ -281,6 +281,54 @@ backend_tests! {
 
         store.prune_events(Timestamp::from_millis(Timestamp::now().millis() + 1)).await.unwrap();
         assert!(store.events_after(0, 100).await.unwrap().is_empty());
+    }
+
+    async fn concurrent_writes_commit_together_and_a_bad_one_fails_alone(backend) {
+        let db = TestDb::new(backend).await;
+        let store = open(&db).await;
+        let taken = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
+        store.write(Batch { messages: vec![taken.clone()], ..Batch::default() }).await.unwrap();
+
+        // Many writers at once, so that the committer takes several in one transaction; one
+        // of them reuses a stored Id.
+        let batches: Vec<Batch> = (0..120)
+            .map(|i| {
+                let fresh = message("+14155550124", GRACE, Some(JANE), SmsStatus::Queued, 2_000 + i);
+                let mut messages = vec![fresh];
+                if i == 60 {
+                    messages.push(taken.clone());
+                }
+                let tasks = vec![task(GRACE, Some(JANE), 2_000 + i)];
+                Batch { messages, tasks, calls: vec![call("+14155550125", GRACE, 2_000 + i)], ..Batch::default() }
+            })
+            .collect();
+        let writes = batches.iter().cloned().map(|batch| {
+            let store = store.clone();
+            tokio::spawn(async move { store.write(batch).await })
+        });
+        let outcomes = futures_util::future::join_all(writes).await;
+        for (i, (outcome, batch)) in outcomes.into_iter().zip(&batches).enumerate() {
+            let outcome = outcome.expect("the writer ran");
+            let stored = store.sms_message(batch.messages[0].id).await.unwrap();
+            if i == 60 {
+                assert!(matches!(outcome, Err(StorageError::Conflict(_))), "{outcome:?}");
+                assert_eq!(stored, None, "nothing of the failed batch is stored");
+                assert_eq!(store.call(batch.calls[0].id).await.unwrap(), None);
+                assert_eq!(store.task(batch.tasks[0].id).await.unwrap(), None);
+            } else {
+                outcome.unwrap_or_else(|e| panic!("write {i}: {e}"));
+                assert_eq!(stored.as_ref(), Some(&batch.messages[0]), "write {i}");
+                assert_eq!(store.call(batch.calls[0].id).await.unwrap().as_ref(), Some(&batch.calls[0]));
+                assert_eq!(store.task(batch.tasks[0].id).await.unwrap().as_ref(), Some(&batch.tasks[0]));
+            }
+        }
+        let all = ListFilter { limit: 1000, ..filter() };
+        assert_eq!(store.list_sms_messages(&all).await.unwrap().len(), 120);
+        assert_eq!(store.list_calls(&all).await.unwrap().len(), 119);
+        // One `*.created` event per stored record, each once, in commit order.
+        let events = store.events_after(0, 1000).await.unwrap();
+        assert_eq!(events.len(), 1 + 2 * 119);
+        assert!(events.windows(2).all(|pair| pair[0].seq < pair[1].seq));
     }
 
     async fn status_changes_are_logged_once_and_a_no_op_logs_nothing(backend) {
@@ -330,7 +378,13 @@ backend_tests! {
 
 #[tokio::test]
 async fn an_unknown_database_scheme_is_refused() {
-    match storage::connect("mysql://localhost/x", &StorageOptions::default()).await {
+    match storage::connect(
+        "mysql://localhost/x",
+        &StorageOptions::default(),
+        Arc::new(NoSteps),
+    )
+    .await
+    {
         Err(StorageError::Config(message)) => assert!(message.contains("postgres://"), "{message}"),
         other => panic!("expected a configuration error, got {:?}", other.err()),
     }

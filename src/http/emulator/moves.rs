@@ -86,11 +86,7 @@ pub async fn move_message(
         Path(raw) => SalesforceId::parse(&raw).ok(),
     }
     .ok_or_else(PlatformError::not_found)?;
-    match state
-        .storage()
-        .move_sms(id, to, error, state.lifecycle())
-        .await?
-    {
+    match state.storage().move_sms(id, to, error).await? {
         Moved::Done(message) => {
             state.lifecycle().steps_scheduled();
             Ok(Json(MessageItem::from(&message)).into_response())
@@ -118,11 +114,7 @@ pub async fn move_call(
         Path(raw) => SalesforceId::parse(&raw).ok(),
     }
     .ok_or_else(PlatformError::not_found)?;
-    match state
-        .storage()
-        .move_call(id, to, error, state.lifecycle())
-        .await?
-    {
+    match state.storage().move_call(id, to, error).await? {
         Moved::Done(call) => {
             state.lifecycle().steps_scheduled();
             Ok(Json(CallItem::from(&call)).into_response())

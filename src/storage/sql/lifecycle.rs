@@ -3,14 +3,14 @@
 use async_trait::async_trait;
 use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
 
-use super::{Dialect, SqlStorage, insert_events, insert_step, insert_voip_error};
+use super::{Dialect, SqlStorage, insert_events, insert_steps, insert_voip_errors};
 use crate::domain::lifecycle::ProviderError;
 use crate::domain::objects::{CALL, ObjectType, SMS_MESSAGE, VOIP_ERROR_LOG};
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 use crate::events::NewEvent;
 use crate::storage::{
     Call, LifecycleStore, Moved, PendingStep, RecordKind, SmsMessage, StatusHistory, StatusStep,
-    StepRules, StorageError, VoipErrorLog,
+    StepRules, StorageError, StoredEvent, VoipErrorLog,
 };
 
 const UPDATE_SMS: &str = "UPDATE sms_messages SET status = $2, updated_at = $3, status_history = $4, \
@@ -204,11 +204,8 @@ where
         let failure = error.take().or_else(|| R::default_error(to));
         record.set(to, now, failure.as_ref());
         if let Some(failure) = &failure {
-            insert_voip_error(
-                &mut *conn,
-                &record.log_entry(rules.provider(), failure, now),
-            )
-            .await?;
+            let entry = record.log_entry(rules.provider(), failure, now);
+            insert_voip_errors(&mut *conn, &[&entry]).await?;
         }
         events.push(record.changed_event());
         let Some(next) = record.next_step(rules, now) else {
@@ -233,7 +230,7 @@ where
         .execute(&mut *conn)
         .await?;
     if let Some(next) = later {
-        insert_step(&mut *conn, &next).await?;
+        insert_steps(&mut *conn, &[&next]).await?;
     }
     Ok(Moved::Done(record))
 }
@@ -255,18 +252,15 @@ where
     for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
     for<'q> &'q StatusHistory: Encode<'q, DB> + Type<DB>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
+    for<'r> StoredEvent: FromRow<'r, DB::Row>,
     for<'r> (Option<i64>,): FromRow<'r, DB::Row>,
     for<'r> StepRow: FromRow<'r, DB::Row>,
     for<'r> SmsMessage: FromRow<'r, DB::Row>,
     for<'r> Call: FromRow<'r, DB::Row>,
 {
     #[tracing::instrument(skip_all)]
-    async fn run_due_steps(
-        &self,
-        now: Timestamp,
-        limit: u32,
-        rules: &dyn StepRules,
-    ) -> Result<usize, StorageError> {
+    async fn run_due_steps(&self, now: Timestamp, limit: u32) -> Result<usize, StorageError> {
+        let rules = self.rules.as_ref();
         let mut tx = self.writer.begin().await?;
         let claimed: Vec<StepRow> = sqlx::query_as(DB::CLAIM_DUE_STEPS)
             .bind(now)
@@ -337,9 +331,8 @@ where
         id: SalesforceId,
         to: SmsStatus,
         error: Option<ProviderError>,
-        rules: &dyn StepRules,
     ) -> Result<Moved<SmsMessage, SmsStatus>, StorageError> {
-        self.move_now::<SmsMessage>(id, to, error, rules).await
+        self.move_now::<SmsMessage>(id, to, error).await
     }
 
     #[tracing::instrument(skip_all, fields(%id, %to))]
@@ -348,9 +341,8 @@ where
         id: SalesforceId,
         to: CallStatus,
         error: Option<ProviderError>,
-        rules: &dyn StepRules,
     ) -> Result<Moved<Call, CallStatus>, StorageError> {
-        self.move_now::<Call>(id, to, error, rules).await
+        self.move_now::<Call>(id, to, error).await
     }
 }
 
@@ -369,6 +361,7 @@ where
     for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
     for<'q> &'q StatusHistory: Encode<'q, DB> + Type<DB>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
+    for<'r> StoredEvent: FromRow<'r, DB::Row>,
 {
     /// A move of its own transaction (the manual route).
     async fn move_now<R>(
@@ -376,7 +369,6 @@ where
         id: SalesforceId,
         to: R::Status,
         error: Option<ProviderError>,
-        rules: &dyn StepRules,
     ) -> Result<Moved<R, R::Status>, StorageError>
     where
         R: Movable + Send + Unpin + for<'r> FromRow<'r, DB::Row>,
@@ -385,6 +377,7 @@ where
         let now = Timestamp::now();
         let mut tx = self.writer.begin().await?;
         let mut events = Vec::new();
+        let rules = self.rules.as_ref();
         let moved = advance::<DB, R>(&mut tx, id, to, error, now, rules, &mut events).await?;
         let stored = insert_events(&mut *tx, &events, now).await?;
         tx.commit().await?;

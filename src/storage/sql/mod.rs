@@ -3,19 +3,21 @@
 //! differs is in [`Dialect`], and the backend modules only open the database.
 
 mod activity;
+mod commit;
 mod idempotency;
 mod lifecycle;
 mod storage;
 
 use std::sync::Arc;
 
-use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, QueryBuilder, Type};
+use sqlx::{Database, Encode, Pool, QueryBuilder, Type};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use super::{ListFilter, PendingStep, StoredEvent, VoipErrorLog};
+use self::commit::Commits;
+use self::commit::{insert_events, insert_steps, insert_voip_errors};
+use super::{ListFilter, StepRules, StoredEvent};
 use crate::domain::{E164, SalesforceId, Timestamp};
-use crate::events::NewEvent;
 
 /// What PostgreSQL and SQLite do differently.
 pub(super) trait Dialect: Database {
@@ -47,6 +49,10 @@ pub(super) struct SqlStorage<DB: Database> {
     pub(super) writer: Pool<DB>,
     /// Committed events, for this instance's subscribers.
     pub(super) events: broadcast::Sender<Arc<StoredEvent>>,
+    /// How records move on after a write or a move.
+    pub(super) rules: Arc<dyn StepRules>,
+    /// The group committer of `write`.
+    commits: Commits,
     /// Background work tied to this storage (PostgreSQL's event relay); stopped on drop.
     pub(super) background: Option<AbortOnDrop>,
 }
@@ -55,27 +61,20 @@ pub(super) struct SqlStorage<DB: Database> {
 /// database.
 pub(super) const EVENT_BUFFER: usize = 4096;
 
-impl<DB: Database> SqlStorage<DB> {
-    pub(super) fn new(reader: Pool<DB>, writer: Pool<DB>) -> Self {
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
-        Self {
-            reader,
-            writer,
-            events,
-            background: None,
-        }
+impl<DB: Dialect> SqlStorage<DB> {
+    /// After a commit, hands its events to this instance's subscribers.
+    fn publish_committed(&self, events: Vec<StoredEvent>) {
+        publish::<DB>(&self.events, events);
     }
 }
 
-impl<DB: Dialect> SqlStorage<DB> {
-    /// After a commit, hands its events to this instance's subscribers, unless the database
-    /// relays them (PostgreSQL's NOTIFY reaches this instance too).
-    fn publish_committed(&self, events: Vec<StoredEvent>) {
-        if DB::NOTIFY_EVENTS.is_none() {
-            for event in events {
-                // No subscriber is not an error.
-                let _ = self.events.send(Arc::new(event));
-            }
+/// Hands committed events to this instance's subscribers, unless the database relays them
+/// (PostgreSQL's NOTIFY reaches this instance too).
+fn publish<DB: Dialect>(to: &broadcast::Sender<Arc<StoredEvent>>, events: Vec<StoredEvent>) {
+    if DB::NOTIFY_EVENTS.is_none() {
+        for event in events {
+            // No subscriber is not an error.
+            let _ = to.send(Arc::new(event));
         }
     }
 }
@@ -138,9 +137,6 @@ pub(crate) use {
 const UPSERT_ORG: &str = "INSERT INTO org_data (id, document, version, updated_at) VALUES (1, $1, 1, $2) \
      ON CONFLICT (id) DO UPDATE SET document = excluded.document, version = org_data.version + 1, \
      updated_at = excluded.updated_at RETURNING version";
-const INSERT_EVENT: &str =
-    "INSERT INTO events (kind, payload, created_at) VALUES ($1, $2, $3) RETURNING seq";
-
 /// Which filters apply to a list, and the columns they test.
 pub(super) struct FilterColumns {
     to: Option<&'static str>,
@@ -238,119 +234,4 @@ where
         .push(" ORDER BY seq DESC LIMIT ")
         .push_bind(i64::from(filter.limit));
     query
-}
-
-/// Stores events inside a transaction and, where the database relays them, notifies the
-/// other instances on commit. Returns them as stored, for in-process publishing.
-pub(super) async fn insert_events<DB>(
-    conn: &mut DB::Connection,
-    events: &[NewEvent],
-    at: Timestamp,
-) -> Result<Vec<StoredEvent>, sqlx::Error>
-where
-    DB: Dialect,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
-    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
-    for<'r> (i64,): FromRow<'r, DB::Row>,
-{
-    let mut stored = Vec::with_capacity(events.len());
-    for event in events {
-        let (seq,): (i64,) = sqlx::query_as(INSERT_EVENT)
-            .bind(event.kind.as_str())
-            .bind(event.payload.clone())
-            .bind(at)
-            .fetch_one(&mut *conn)
-            .await?;
-        stored.push(StoredEvent {
-            seq,
-            kind: event.kind.as_str().to_owned(),
-            payload: event.payload.clone(),
-            created_at: at,
-        });
-    }
-    if let (Some(notify), false) = (DB::NOTIFY_EVENTS, stored.is_empty()) {
-        // A NOTIFY payload holds at most 8000 bytes: send the seqs in chunks.
-        for chunk in stored.chunks(300) {
-            let seqs = chunk
-                .iter()
-                .map(|e| e.seq.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
-            sqlx::query(notify).bind(seqs).execute(&mut *conn).await?;
-        }
-    }
-    Ok(stored)
-}
-
-const INSERT_STEP: &str = "INSERT INTO pending_steps (kind, record_id, status, error_code, error_message, due_at) \
-     VALUES ($1, $2, $3, $4, $5, $6)";
-
-/// Schedules a record's next step.
-pub(super) async fn insert_step<DB>(
-    conn: &mut DB::Connection,
-    step: &PendingStep,
-) -> Result<(), sqlx::Error>
-where
-    DB: Dialect,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i32>: Encode<'q, DB> + Type<DB>,
-    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
-    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
-{
-    sqlx::query(INSERT_STEP)
-        .bind(step.kind.as_str())
-        .bind(step.record_id)
-        .bind(step.status.clone())
-        .bind(step.error_code)
-        .bind(step.error_message.clone())
-        .bind(step.due_at)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-const INSERT_VOIP_ERROR: &str = concat!(
-    "INSERT INTO voip_errors (",
-    voip_error_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-);
-
-/// Logs a provider's refusal or later failure.
-pub(super) async fn insert_voip_error<DB>(
-    conn: &mut DB::Connection,
-    entry: &VoipErrorLog,
-) -> Result<(), sqlx::Error>
-where
-    DB: Dialect,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-    for<'q> i32: Encode<'q, DB> + Type<DB>,
-    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
-    for<'q> E164: Encode<'q, DB> + Type<DB>,
-    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
-{
-    sqlx::query(INSERT_VOIP_ERROR)
-        .bind(entry.id)
-        .bind(entry.created_at)
-        .bind(entry.record_type.clone())
-        .bind(entry.record_id)
-        .bind(entry.provider.clone())
-        .bind(entry.provider_id.clone())
-        .bind(entry.error_code)
-        .bind(entry.error_message.clone())
-        .bind(entry.from_phone)
-        .bind(entry.to_phone)
-        .bind(entry.user_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
