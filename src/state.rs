@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, SemaphorePermit, watch};
 
 use crate::actions::ActionContext;
 use crate::config::Secret;
@@ -33,7 +33,15 @@ struct Inner {
     stopping: watch::Sender<bool>,
     /// Permits for action and control requests in flight.
     in_flight: Arc<Semaphore>,
+    /// Permits for the inputs of bulk calls being dispatched and stored, one per input.
+    bulk_inputs: Semaphore,
 }
+
+/// How many full bulk calls are dispatched and stored at once; more wait their turn. Each
+/// input holds its records, event and output until its call is stored, so this bounds the
+/// memory that many concurrent bulk calls take, while enough of them run to fill the group
+/// commits.
+const BULK_CALLS_AT_ONCE: usize = 8;
 
 /// Bounds on what one request may ask for, and how long-lived responses behave.
 #[derive(Debug, Clone, Copy)]
@@ -70,6 +78,7 @@ impl AppState {
             admin_token,
             stopping: watch::Sender::new(false),
             in_flight: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
+            bulk_inputs: Semaphore::new(BULK_CALLS_AT_ONCE * limits.max_bulk_inputs.max(1)),
         };
         Self {
             inner: Arc::new(inner),
@@ -124,6 +133,14 @@ impl AppState {
     /// A permit for one more action or control request, if the bound allows it.
     pub fn try_start_request(&self) -> Option<OwnedSemaphorePermit> {
         self.inner.in_flight.clone().try_acquire_owned().ok()
+    }
+
+    /// Waits until `inputs` more bulk inputs may be dispatched (at most `max_bulk_inputs`
+    /// wait at once for one call, so a call is never refused for its size here).
+    pub async fn admit_bulk_inputs(&self, inputs: usize) -> Option<SemaphorePermit<'_>> {
+        let inputs = u32::try_from(inputs.min(self.inner.limits.max_bulk_inputs.max(1))).ok()?;
+        // The semaphore is never closed.
+        self.inner.bulk_inputs.acquire_many(inputs).await.ok()
     }
 
     /// Turns true when shutdown begins.

@@ -122,6 +122,7 @@ pub async fn invoke(
         Keyed::Replay(answer) => return Ok(idempotency::replay(answer)),
         keyed => keyed,
     };
+    let _admitted = state.admit_bulk_inputs(request.inputs.len()).await;
     let bulk = Bulk {
         state: &state,
         ctx: &ctx,

@@ -22,7 +22,14 @@ const CHANNEL: &str = "fastcall_events";
 
 impl Dialect for Postgres {
     const SELECT_USER_STATE_FOR_UPDATE: &'static str = "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1 FOR UPDATE";
-    const NOTIFY_EVENTS: Option<&'static str> = Some("SELECT pg_notify('fastcall_events', $1)");
+    // One round trip stores the events and announces them on `CHANNEL`. A NOTIFY payload
+    // holds at most 8000 bytes: `EVENTS_PER_INSERT` seqs fit.
+    const INSERT_EVENTS: (&'static str, &'static str) = (
+        "WITH inserted AS (INSERT INTO events (kind, payload, created_at) ",
+        " RETURNING seq), announced AS (SELECT pg_notify('fastcall_events', string_agg(CAST(seq AS TEXT), ',')) \
+         FROM inserted) SELECT inserted.seq FROM inserted, announced",
+    );
+    const RELAYS_EVENTS: bool = true;
     const LOCK_SMS: &'static str = concat!(
         "SELECT ",
         sms_columns!(),
@@ -41,6 +48,8 @@ impl Dialect for Postgres {
         " FROM pending_steps WHERE due_at <= $1 ORDER BY due_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED"
     );
     const LOCK_KEY: &'static str = "SELECT fingerprint, status, body, created_at, locked_until FROM idempotency_keys WHERE key = $1 FOR UPDATE";
+    // One group commits while the next one inserts: the commit's WAL flush is the wait.
+    const GROUP_COMMITS: usize = 3;
 }
 
 pub(super) async fn connect(

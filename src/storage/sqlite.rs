@@ -18,7 +18,11 @@ impl Dialect for Sqlite {
     // The single writer connection serialises every read-modify-write: no row locks needed.
     const SELECT_USER_STATE_FOR_UPDATE: &'static str =
         "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1";
-    const NOTIFY_EVENTS: Option<&'static str> = None;
+    const INSERT_EVENTS: (&'static str, &'static str) = (
+        "INSERT INTO events (kind, payload, created_at) ",
+        " RETURNING seq",
+    );
+    const RELAYS_EVENTS: bool = false;
     const LOCK_SMS: &'static str = concat!(
         "SELECT ",
         sms_columns!(),
@@ -33,6 +37,8 @@ impl Dialect for Sqlite {
         " FROM pending_steps WHERE due_at <= $1 ORDER BY due_at, seq LIMIT $2"
     );
     const LOCK_KEY: &'static str = "SELECT fingerprint, status, body, created_at, locked_until FROM idempotency_keys WHERE key = $1";
+    // One writer.
+    const GROUP_COMMITS: usize = 1;
 }
 
 pub(super) async fn connect(

@@ -3,7 +3,9 @@
 //! `write` queues its batch and waits for the outcome of the transaction that took it. One
 //! committer task per storage takes whatever is queued (at most [`MAX_GROUP`] batches),
 //! stores it all with multi-row inserts in one transaction, and answers every waiting
-//! writer once that transaction has committed. So a write still returns only when its
+//! writer once that transaction has committed. Up to [`Dialect::GROUP_COMMITS`]
+//! transactions run at once (PostgreSQL overlaps one group's commit with the next group's
+//! inserts; SQLite has one writer); while they all run, writes queue up for the next group. So a write still returns only when its
 //! records are committed, and a request's records are still all stored or none: a batch
 //! is never split across transactions. What changes is the cost: one transaction, a few
 //! statements and one commit for a whole group instead of for each request.
@@ -16,13 +18,12 @@ use std::sync::Arc;
 
 use sqlx::query_builder::Separated;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, QueryBuilder, Type};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
 
 use super::idempotency::ANSWER_KEY;
 use super::lifecycle::advance;
 use super::{
-    Dialect, SqlStorage, call_columns, event_columns, publish, sms_columns, task_columns,
-    voip_error_columns,
+    Dialect, SqlStorage, call_columns, publish, sms_columns, task_columns, voip_error_columns,
 };
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 use crate::events::NewEvent;
@@ -38,6 +39,9 @@ const MAX_GROUP: usize = 256;
 /// Rows per multi-row `INSERT`: 17 columns of 500 rows stay well under the bind limits of
 /// both databases (PostgreSQL 65535, SQLite 32766).
 const ROWS_PER_INSERT: usize = 500;
+/// Events per `INSERT`: PostgreSQL announces their seqs in one NOTIFY payload, which holds
+/// at most 8000 bytes.
+const EVENTS_PER_INSERT: usize = 300;
 
 /// A write waiting for its transaction.
 pub(super) struct Job {
@@ -104,7 +108,7 @@ where
             events: events.clone(),
             rules: rules.clone(),
         };
-        tokio::spawn(committer.run(jobs));
+        tokio::spawn(Arc::new(committer).run(jobs));
         Self {
             reader,
             writer,
@@ -138,10 +142,22 @@ where
     for<'r> Call: FromRow<'r, DB::Row>,
     for<'r> StoredEvent: FromRow<'r, DB::Row>,
 {
-    async fn run(self, mut jobs: mpsc::Receiver<Job>) {
-        let mut group = Vec::with_capacity(MAX_GROUP);
-        while jobs.recv_many(&mut group, MAX_GROUP).await > 0 {
-            self.commit_group(&mut group).await;
+    async fn run(self: Arc<Self>, mut jobs: mpsc::Receiver<Job>) {
+        let transactions = Arc::new(Semaphore::new(DB::GROUP_COMMITS));
+        loop {
+            // Waits for a free transaction first, so that writes gather meanwhile.
+            let Ok(permit) = transactions.clone().acquire_owned().await else {
+                return;
+            };
+            let mut group = Vec::with_capacity(MAX_GROUP);
+            if jobs.recv_many(&mut group, MAX_GROUP).await == 0 {
+                return;
+            }
+            let committer = self.clone();
+            tokio::spawn(async move {
+                committer.commit_group(&mut group).await;
+                drop(permit);
+            });
         }
     }
 
@@ -405,8 +421,8 @@ where
     .await
 }
 
-/// Stores events inside a transaction and, where the database relays them, notifies the
-/// other instances on commit. Returns them as stored, in commit order, for in-process
+/// Stores events inside a transaction and, where the database relays them, announces them
+/// to every instance on commit. Returns them as stored, in commit order, for in-process
 /// publishing.
 pub(super) async fn insert_events<DB>(
     conn: &mut DB::Connection,
@@ -420,36 +436,32 @@ where
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> &'static str: Encode<'q, DB> + Type<DB>,
     for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
-    for<'r> StoredEvent: FromRow<'r, DB::Row>,
+    for<'r> (i64,): FromRow<'r, DB::Row>,
 {
     let mut stored = Vec::with_capacity(events.len());
-    for chunk in events.chunks(ROWS_PER_INSERT) {
-        let mut insert = QueryBuilder::<DB>::new("INSERT INTO events (kind, payload, created_at) ");
+    for chunk in events.chunks(EVENTS_PER_INSERT) {
+        let (head, tail) = DB::INSERT_EVENTS;
+        let mut insert = QueryBuilder::<DB>::new(head);
         insert.push_values(chunk, |mut row, event| {
             row.push_bind(event.kind.as_str())
                 .push_bind(&event.payload)
                 .push_bind(at);
         });
-        insert.push(concat!(" RETURNING ", event_columns!()));
+        insert.push(tail);
+        let mut seqs: Vec<(i64,)> = insert.build_query_as().fetch_all(&mut *conn).await?;
+        // Both databases number the rows of one INSERT in the order of its VALUES, but do
+        // not promise to return them in that order.
+        seqs.sort_unstable();
         stored.extend(
-            insert
-                .build_query_as::<StoredEvent>()
-                .fetch_all(&mut *conn)
-                .await?,
+            seqs.into_iter()
+                .zip(chunk)
+                .map(|((seq,), event)| StoredEvent {
+                    seq,
+                    kind: event.kind.as_str().to_owned(),
+                    payload: event.payload.clone(),
+                    created_at: at,
+                }),
         );
-    }
-    // The database does not promise `RETURNING` rows in insertion order.
-    stored.sort_unstable_by_key(|event| event.seq);
-    if let Some(notify) = DB::NOTIFY_EVENTS {
-        // A NOTIFY payload holds at most 8000 bytes: send the seqs in chunks.
-        for chunk in stored.chunks(300) {
-            let seqs = chunk
-                .iter()
-                .map(|e| e.seq.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
-            sqlx::query(notify).bind(seqs).execute(&mut *conn).await?;
-        }
     }
     Ok(stored)
 }

@@ -24,10 +24,15 @@ pub(super) trait Dialect: Database {
     /// Reads a user's state inside a status change, locking the row until commit where
     /// the database has row locks (SQLite serialises writers on its one writer connection).
     const SELECT_USER_STATE_FOR_UPDATE: &'static str;
-    /// Tells other instances which events a transaction committed (`$1`: their seqs, comma
-    /// separated). `None` where no other instance shares the database: events are then
-    /// published in-process after the commit.
-    const NOTIFY_EVENTS: Option<&'static str>;
+    /// What goes before and after the `VALUES` of new events: an `INSERT INTO events (kind,
+    /// payload, created_at)` that returns their seqs and, where
+    /// several instances share the database, announces their seqs to every instance on
+    /// commit, in the same statement.
+    const INSERT_EVENTS: (&'static str, &'static str);
+    /// Whether the database relays committed events to every instance, this one included.
+    /// Where it does not (one process owns the database), events are published in-process
+    /// after the commit.
+    const RELAYS_EVENTS: bool;
     /// Reads a message (`$1`: its Id) and locks it until commit.
     const LOCK_SMS: &'static str;
     /// Reads a call (`$1`: its Id) and locks it until commit.
@@ -40,6 +45,8 @@ pub(super) trait Dialect: Database {
     const CLAIM_DUE_STEPS: &'static str;
     /// Reads an idempotency key (`$1`) and locks it until commit.
     const LOCK_KEY: &'static str;
+    /// How many group commits may run at once.
+    const GROUP_COMMITS: usize;
 }
 
 /// Reads go to `reader`, writes to `writer`: the same pool on PostgreSQL, a one-connection
@@ -71,7 +78,7 @@ impl<DB: Dialect> SqlStorage<DB> {
 /// Hands committed events to this instance's subscribers, unless the database relays them
 /// (PostgreSQL's NOTIFY reaches this instance too).
 fn publish<DB: Dialect>(to: &broadcast::Sender<Arc<StoredEvent>>, events: Vec<StoredEvent>) {
-    if DB::NOTIFY_EVENTS.is_none() {
+    if !DB::RELAYS_EVENTS {
         for event in events {
             // No subscriber is not an error.
             let _ = to.send(Arc::new(event));

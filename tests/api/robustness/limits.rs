@@ -256,6 +256,24 @@ backend_tests! {
         assert!(items(&app, "status-log").await.is_empty());
     }
 
+    async fn bulk_calls_beyond_those_dispatched_at_once_wait_their_turn(backend) {
+        // Eight full bulk calls are dispatched at once; the rest wait, and none is refused.
+        let app = Arc::new(spawn_app_with(backend, |config| config.max_bulk_inputs = 3).await);
+        let calls = (0..24).map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let body = inputs(&[sms(&format!("{i}a")), sms(&format!("{i}b")), sms(&format!("{i}c"))]);
+                send(&app, Method::POST, APEX_SMS, &[], Some(&body)).await
+            })
+        });
+        for reply in futures_util::future::join_all(calls).await {
+            let reply = reply.expect("the call ran");
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+            assert!(reply.body.as_array().unwrap().iter().all(|r| r["isSuccess"] == true), "{}", reply.text);
+        }
+        assert_eq!(items(&app, "messages?limit=1000").await.len(), 72);
+    }
+
     async fn a_client_that_stops_sending_headers_is_cut_off(backend) {
         let app = spawn_app_with(backend, |config| config.header_read_timeout_secs = 1).await;
         let starts: [(&str, &[u8], bool); 2] = [
