@@ -5,10 +5,12 @@
 //! stores it all with multi-row inserts in one transaction, and answers every waiting
 //! writer once that transaction has committed. Up to [`Dialect::GROUP_COMMITS`]
 //! transactions run at once (PostgreSQL overlaps one group's commit with the next group's
-//! inserts; SQLite has one writer); while they all run, writes queue up for the next group. So a write still returns only when its
-//! records are committed, and a request's records are still all stored or none: a batch
-//! is never split across transactions. What changes is the cost: one transaction, a few
-//! statements and one commit for a whole group instead of for each request.
+//! inserts; SQLite has one writer); while they all run, writes queue up for the next group.
+//!
+//! So a write still returns only when its records are committed, and a request's records
+//! are still all stored or none: a batch is never split across transactions. What changes
+//! is the cost: one transaction, a few statements and one commit for a whole group instead
+//! of for each request.
 //!
 //! When a group's transaction fails because of what one batch holds (a duplicate Id, say),
 //! every batch of the group is committed again alone, so a bad batch fails alone. When the
@@ -92,7 +94,6 @@ where
     for<'r> (i64,): FromRow<'r, DB::Row>,
     for<'r> SmsMessage: FromRow<'r, DB::Row>,
     for<'r> Call: FromRow<'r, DB::Row>,
-    for<'r> StoredEvent: FromRow<'r, DB::Row>,
 {
     /// Reads go to `reader`, writes to `writer` (the same pool on PostgreSQL). Starts the
     /// committer, which stops once the storage is dropped and its queue is drained.
@@ -140,7 +141,6 @@ where
     for<'r> (i64,): FromRow<'r, DB::Row>,
     for<'r> SmsMessage: FromRow<'r, DB::Row>,
     for<'r> Call: FromRow<'r, DB::Row>,
-    for<'r> StoredEvent: FromRow<'r, DB::Row>,
 {
     async fn run(self: Arc<Self>, mut jobs: mpsc::Receiver<Job>) {
         let transactions = Arc::new(Semaphore::new(DB::GROUP_COMMITS));
@@ -155,7 +155,7 @@ where
             }
             let committer = self.clone();
             tokio::spawn(async move {
-                committer.commit_group(&mut group).await;
+                committer.commit_group(group).await;
                 drop(permit);
             });
         }
@@ -163,29 +163,26 @@ where
 
     /// Commits the group in one transaction and answers its writers; on failure, as the
     /// module explains.
-    async fn commit_group(&self, group: &mut Vec<Job>) {
+    async fn commit_group(&self, group: Vec<Job>) {
         let batches: Vec<&Batch> = group.iter().map(|job| &job.batch).collect();
         let outcome = self.commit(&batches).await;
         drop(batches);
         match outcome {
-            Ok(()) => {
-                for job in group.drain(..) {
-                    // A writer that stopped waiting is no error: its batch is committed.
-                    let _ = job.done.send(Ok(()));
-                }
-            }
-            Err(StorageError::Unavailable(error)) => {
-                for job in group.drain(..) {
-                    let _ = job.done.send(Err(StorageError::Unavailable(error.clone())));
-                }
-            }
+            // A writer that stopped waiting is no error: its batch is committed.
+            Ok(()) => group.into_iter().for_each(|job| {
+                let _ = job.done.send(Ok(()));
+            }),
+            Err(StorageError::Unavailable(error)) => group.into_iter().for_each(|job| {
+                let _ = job.done.send(Err(StorageError::Unavailable(error.clone())));
+            }),
             Err(error) if group.len() == 1 => {
-                let job = group.remove(0);
-                let _ = job.done.send(Err(error));
+                if let Some(job) = group.into_iter().next() {
+                    let _ = job.done.send(Err(error));
+                }
             }
             Err(error) => {
                 tracing::debug!(%error, writes = group.len(), "a group commit failed: committing each write alone");
-                for job in group.drain(..) {
+                for job in group {
                     let outcome = self.commit(&[&job.batch]).await;
                     let _ = job.done.send(outcome);
                 }

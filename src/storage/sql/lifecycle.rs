@@ -10,7 +10,7 @@ use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 use crate::events::NewEvent;
 use crate::storage::{
     Call, LifecycleStore, Moved, PendingStep, RecordKind, SmsMessage, StatusHistory, StatusStep,
-    StepRules, StorageError, StoredEvent, VoipErrorLog,
+    StepRules, StorageError, VoipErrorLog,
 };
 
 const UPDATE_SMS: &str = "UPDATE sms_messages SET status = $2, updated_at = $3, status_history = $4, \
@@ -252,7 +252,6 @@ where
     for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
     for<'q> &'q StatusHistory: Encode<'q, DB> + Type<DB>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
-    for<'r> StoredEvent: FromRow<'r, DB::Row>,
     for<'r> (Option<i64>,): FromRow<'r, DB::Row>,
     for<'r> StepRow: FromRow<'r, DB::Row>,
     for<'r> SmsMessage: FromRow<'r, DB::Row>,
@@ -361,7 +360,6 @@ where
     for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
     for<'q> &'q StatusHistory: Encode<'q, DB> + Type<DB>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
-    for<'r> StoredEvent: FromRow<'r, DB::Row>,
 {
     /// A move of its own transaction (the manual route).
     async fn move_now<R>(
