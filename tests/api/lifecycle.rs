@@ -167,117 +167,13 @@ backend_tests! {
 
 /// The compiled binary, run as a user would: SQLite only, in a temporary directory.
 mod binary {
-    use std::path::{Path, PathBuf};
-    use std::process::{Child, Command, ExitStatus, Stdio};
-    use std::time::{Duration, Instant};
+    use std::process::Stdio;
+    use std::time::Duration;
 
     use reqwest::StatusCode;
     use serde_json::{Value, json};
 
-    const BINARY: &str = env!("CARGO_BIN_EXE_fastcall-emulator");
-
-    fn free_port() -> u16 {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        listener.local_addr().unwrap().port()
-    }
-
-    /// The binary's command with none of the host's settings: no DATABASE_URL, FASTCALL_*
-    /// or RUST_LOG can leak in.
-    fn command() -> Command {
-        let mut command = Command::new(BINARY);
-        command.env_clear();
-        command
-    }
-
-    /// Waits for the process to exit, killing it after `limit`.
-    fn wait_for_exit(child: &mut Child, limit: Duration) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = child.try_wait().expect("the process can be waited for") {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the emulator did not exit within {limit:?}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// A running emulator process, logging to a file.
-    struct Emulator {
-        child: Child,
-        base_url: String,
-        log: PathBuf,
-    }
-
-    impl Emulator {
-        /// Starts the binary on a free port over `database` and waits until `/livez` answers.
-        async fn start(dir: &Path, database: &Path, log_name: &str) -> Emulator {
-            let port = free_port();
-            let log = dir.join(log_name);
-            let child = command()
-                .arg("--addr")
-                .arg(format!("127.0.0.1:{port}"))
-                .arg("--database-url")
-                .arg(format!("sqlite:{}", database.display()))
-                .current_dir(dir)
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&log).unwrap())
-                .spawn()
-                .expect("the binary starts");
-            let mut emulator = Emulator {
-                child,
-                base_url: format!("http://127.0.0.1:{port}"),
-                log,
-            };
-            emulator.wait_until_live().await;
-            emulator
-        }
-
-        /// A separate process has no harness to bind first for it: poll, bounded.
-        async fn wait_until_live(&mut self) {
-            let client = reqwest::Client::new();
-            for _ in 0..300 {
-                if let Some(status) = self.child.try_wait().unwrap() {
-                    panic!("the emulator exited with {status}: {}", self.stderr());
-                }
-                let live = client.get(format!("{}/livez", self.base_url)).send().await;
-                if live.is_ok_and(|r| r.status() == StatusCode::OK) {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            let _ = self.child.kill();
-            panic!("the emulator did not come up: {}", self.stderr());
-        }
-
-        fn stderr(&self) -> String {
-            std::fs::read_to_string(&self.log).unwrap_or_default()
-        }
-
-        /// SIGTERM, then the exit status.
-        fn terminate(mut self) -> (ExitStatus, String) {
-            let pid = self.child.id().to_string();
-            let kill = Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .expect("kill runs");
-            assert!(kill.success());
-            let status = wait_for_exit(&mut self.child, Duration::from_secs(30));
-            (status, self.stderr())
-        }
-    }
-
-    impl Drop for Emulator {
-        fn drop(&mut self) {
-            if let Ok(None) = self.child.try_wait() {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-            }
-        }
-    }
+    use crate::process::{Emulator, command, free_port, wait_for_exit};
 
     async fn send_sms(base_url: &str, body: &Value) -> (StatusCode, Value) {
         let response = reqwest::Client::new()
@@ -319,7 +215,8 @@ mod binary {
     #[tokio::test]
     async fn binary_serves_logs_a_curl_line_and_exits_0_on_sigterm() {
         let dir = tempfile::tempdir().unwrap();
-        let emulator = Emulator::start(dir.path(), &dir.path().join("x.db"), "run.log").await;
+        let database = format!("sqlite:{}", dir.path().join("x.db").display());
+        let emulator = Emulator::start_local(dir.path(), "run.log", &database, &[]).await;
         let (status, sent) = send_sms(
             &emulator.base_url,
             &json!({"toPhone": "+14155550123", "bodyText": "Hi"}),
@@ -329,7 +226,7 @@ mod binary {
         assert_eq!(sent["status"], "Queued");
 
         // The logged command works as pasted.
-        let (url, payload) = curl_line(&emulator.stderr());
+        let (url, payload) = curl_line(&emulator.stderr_as_written());
         assert_eq!(
             url,
             format!("{}/actions/SubscriberSMSInvocable", emulator.base_url)
@@ -354,8 +251,8 @@ mod binary {
     #[tokio::test]
     async fn restarting_the_binary_on_the_same_sqlite_file_keeps_messages() {
         let dir = tempfile::tempdir().unwrap();
-        let database = dir.path().join("x.db");
-        let emulator = Emulator::start(dir.path(), &database, "first.log").await;
+        let database = format!("sqlite:{}", dir.path().join("x.db").display());
+        let emulator = Emulator::start_local(dir.path(), "first.log", &database, &[]).await;
         let (status, sent) = send_sms(
             &emulator.base_url,
             &json!({"toPhone": "+14155550123", "bodyText": "Keep"}),
@@ -372,7 +269,7 @@ mod binary {
         let (status, log) = emulator.terminate();
         assert_eq!(status.code(), Some(0), "{log}");
 
-        let emulator = Emulator::start(dir.path(), &database, "second.log").await;
+        let emulator = Emulator::start_local(dir.path(), "second.log", &database, &[]).await;
         let response = reqwest::get(format!("{}{path}", emulator.base_url))
             .await
             .unwrap();

@@ -10,6 +10,7 @@ mod inspection;
 mod lifecycle;
 mod long_poll;
 mod org;
+mod process;
 mod progression;
 mod resilience;
 mod robustness;

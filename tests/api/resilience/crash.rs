@@ -2,8 +2,7 @@
 //! times over, on SQLite and PostgreSQL: after each restart every answered action is stored
 //! exactly as answered, nothing is half-stored, and each record raised its event once.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -15,8 +14,8 @@ use super::integrity::assert_whole;
 use super::*;
 use crate::backend_tests;
 use crate::helpers::*;
+use crate::process::Emulator;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_fastcall-emulator");
 const ROUNDS: usize = 3;
 const CLIENTS: usize = 6;
 /// Answers received in a round before the process is killed, with requests still in flight.
@@ -24,75 +23,11 @@ const ANSWERS_BEFORE_KILL: usize = 50;
 const RECORDS: [&str; 3] = [JANE_CONTACT, BOB_LEAD, ACME_ACCOUNT];
 const USERS: [&str; 3] = [ADA, GRACE, KATHERINE];
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().unwrap().port()
-}
-
-/// The binary, run with none of the host's settings, in manual progression (records stay
-/// as they were answered).
-struct Emulator {
-    child: Child,
-    api: Api,
-    log: PathBuf,
-}
-
-impl Emulator {
-    async fn start(dir: &Path, database_url: &str, name: &str) -> Self {
-        let port = free_port();
-        let log = dir.join(format!("{name}.log"));
-        let addr = format!("127.0.0.1:{port}");
-        let child = Command::new(BINARY)
-            .env_clear()
-            .args(["--addr", &addr, "--database-url", database_url])
-            .args(["--progression", "manual", "--log", "warn"])
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("a log file"))
-            .spawn()
-            .expect("the binary starts");
-        let mut emulator = Self {
-            child,
-            api: Api::new(format!("http://{addr}")),
-            log,
-        };
-        emulator.wait_until_ready().await;
-        emulator
-    }
-
-    /// A separate process has no harness to bind first for it: poll, bounded.
-    async fn wait_until_ready(&mut self) {
-        for _ in 0..600 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("the emulator exited with {status}: {}", self.log());
-            }
-            let ready = self.api.client.get(self.api.url("/readyz")).send().await;
-            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the emulator did not become ready: {}", self.log());
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGKILL: no graceful stop, no flush.
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL is sent");
-        self.child.wait().expect("the killed process is reaped");
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// The binary in manual progression (records stay as they were answered).
+async fn start(dir: &Path, database_url: &str, name: &str) -> Emulator {
+    let log = format!("{name}.log");
+    let quiet = ["--progression", "manual", "--log", "warn"];
+    Emulator::start_local(dir, &log, database_url, &quiet).await
 }
 
 /// One request a client sends.
@@ -264,7 +199,7 @@ async fn crash_round(emulator: Emulator, round: usize) -> Vec<Ack> {
     let answered = Arc::new(AtomicUsize::new(0));
     let clients: Vec<_> = (0..CLIENTS)
         .map(|c| {
-            let base = emulator.api.base.clone();
+            let base = emulator.base_url.clone();
             tokio::spawn(client_stream(base, round, c, answered.clone()))
         })
         .collect();
@@ -274,7 +209,7 @@ async fn crash_round(emulator: Emulator, round: usize) -> Vec<Ack> {
         assert!(
             Instant::now() < deadline && clients.iter().any(|c| !c.is_finished()),
             "round {round}: {so_far} answers, then nothing: {}",
-            emulator.log()
+            emulator.stderr()
         );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -293,14 +228,14 @@ backend_tests! {
         let dir = tempfile::tempdir().unwrap();
         let mut acks = Vec::new();
         for round in 0..ROUNDS {
-            let emulator = Emulator::start(dir.path(), &db.url, &format!("round{round}")).await;
+            let emulator = start(dir.path(), &db.url, &format!("round{round}")).await;
             if round > 0 {
-                verify(&emulator.api, &mut acks, round).await;
+                verify(&Api::new(emulator.base_url.clone()), &mut acks, round).await;
             }
             acks.extend(crash_round(emulator, round).await);
         }
-        let emulator = Emulator::start(dir.path(), &db.url, "after").await;
-        verify(&emulator.api, &mut acks, ROUNDS).await;
+        let emulator = start(dir.path(), &db.url, "after").await;
+        verify(&Api::new(emulator.base_url.clone()), &mut acks, ROUNDS).await;
     }
 }
 

@@ -9,8 +9,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::process::{Emulator, free_port, other_local_address};
 use super::*;
+use crate::process::{Emulator, free_port, other_local_address};
 
 const WARNING: &str = "listening beyond this machine without API keys";
 
@@ -36,6 +36,7 @@ async fn secrets_never_reach_the_log_even_at_trace_level() {
     let addr = format!("127.0.0.1:{}", free_port());
     let emulator = Emulator::start(
         dir.path(),
+        "emulator.log",
         &["--addr", &addr, "--org", &org],
         &[("RUST_LOG", "trace"), ("FASTCALL_ADMIN_TOKEN", ADMIN_TOKEN)],
         format!("http://{addr}"),
@@ -187,6 +188,7 @@ async fn by_default_the_binary_listens_on_loopback_only() {
     let dir = tempfile::tempdir().unwrap();
     let emulator = Emulator::start(
         dir.path(),
+        "emulator.log",
         &[],
         &[],
         format!("http://127.0.0.1:{default_port}"),
@@ -219,6 +221,7 @@ async fn listening_on_all_interfaces_without_api_keys_logs_a_warning() {
     let addr = format!("0.0.0.0:{port}");
     let emulator = Emulator::start(
         dir.path(),
+        "emulator.log",
         &["--addr", &addr],
         &[],
         format!("http://127.0.0.1:{port}"),
@@ -250,6 +253,7 @@ async fn listening_on_all_interfaces_with_api_keys_logs_no_warning() {
     let addr = format!("0.0.0.0:{port}");
     let emulator = Emulator::start(
         dir.path(),
+        "emulator.log",
         &["--addr", &addr, "--org", &org],
         &[],
         format!("http://127.0.0.1:{port}"),

@@ -15,7 +15,6 @@ mod binary;
 mod idempotency;
 mod idempotency_keys;
 mod limits;
-mod process;
 
 pub(super) const SMS: &str = "/actions/SubscriberSMSInvocable";
 pub(super) const CALL: &str = "/actions/SubscriberCallInvocable";

@@ -1,4 +1,5 @@
-//! Running the compiled binary as a separate process, with none of the host's settings.
+//! Running the compiled binary as a separate process, with none of the host's settings:
+//! what only a real process shows (its log, its exit, `kill -9`, the address it binds).
 
 use std::net::{IpAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -9,22 +10,30 @@ use reqwest::{Method, StatusCode};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_fastcall-emulator");
 
-pub(super) fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     listener.local_addr().unwrap().port()
 }
 
 /// This machine's address on its way out, if it has one besides loopback (a UDP "connect"
 /// only picks a route; it sends nothing).
-pub(super) fn other_local_address() -> Option<IpAddr> {
+pub fn other_local_address() -> Option<IpAddr> {
     let socket = UdpSocket::bind("0.0.0.0:0").ok()?;
     socket.connect("192.0.2.1:9").ok()?;
     let ip = socket.local_addr().ok()?.ip();
     (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }
 
+/// The binary's command with none of the host's settings: no DATABASE_URL, FASTCALL_* or
+/// RUST_LOG can leak in.
+pub fn command() -> Command {
+    let mut command = Command::new(BINARY);
+    command.env_clear();
+    command
+}
+
 /// Waits for the process to exit, killing it after `limit`.
-fn wait_for_exit(child: &mut Child, limit: Duration) -> ExitStatus {
+pub fn wait_for_exit(child: &mut Child, limit: Duration) -> ExitStatus {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().expect("the process can be waited for") {
@@ -40,31 +49,30 @@ fn wait_for_exit(child: &mut Child, limit: Duration) -> ExitStatus {
 }
 
 /// A running emulator process, logging to a file.
-pub(super) struct Emulator {
+pub struct Emulator {
     pub base_url: String,
     child: Child,
     log: PathBuf,
 }
 
 impl Emulator {
-    /// Starts the binary with none of the host's settings, over a SQLite file in `dir`,
-    /// with `args` and `envs`, and waits until `base_url` answers `/livez`.
+    /// Starts the binary with none of the host's settings, only `args` and `envs`, in `dir`
+    /// (where its default SQLite file goes), logging to `dir/<log_name>`, and waits until
+    /// `base_url` answers `/readyz`.
     pub async fn start(
         dir: &Path,
+        log_name: &str,
         args: &[&str],
         envs: &[(&str, &str)],
         base_url: String,
     ) -> Emulator {
-        let log = dir.join("emulator.log");
-        let database = format!("sqlite:{}", dir.join("emulator.db").display());
-        let child = Command::new(BINARY)
-            .env_clear()
+        let log = dir.join(log_name);
+        let child = command()
             .envs(envs.iter().copied())
-            .args(["--database-url", &database])
             .args(args)
             .current_dir(dir)
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::File::create(&log).expect("a log file"))
             .spawn()
             .expect("the binary starts");
         let mut emulator = Emulator {
@@ -72,30 +80,47 @@ impl Emulator {
             base_url,
             log,
         };
-        emulator.wait_until_live().await;
+        emulator.wait_until_ready().await;
         emulator
     }
 
+    /// Starts the binary on a free port of 127.0.0.1 over `database_url`, with `args`.
+    pub async fn start_local(
+        dir: &Path,
+        log_name: &str,
+        database_url: &str,
+        args: &[&str],
+    ) -> Emulator {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let args = [&["--addr", &addr, "--database-url", database_url], args].concat();
+        Self::start(dir, log_name, &args, &[], format!("http://{addr}")).await
+    }
+
     /// A separate process has no harness to bind first for it: poll, bounded.
-    async fn wait_until_live(&mut self) {
+    async fn wait_until_ready(&mut self) {
         let client = reqwest::Client::new();
-        for _ in 0..300 {
+        for _ in 0..600 {
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!("the emulator exited with {status}: {}", self.stderr());
             }
-            let live = client.get(format!("{}/livez", self.base_url)).send().await;
-            if live.is_ok_and(|r| r.status() == StatusCode::OK) {
+            let ready = client.get(format!("{}/readyz", self.base_url)).send().await;
+            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let _ = self.child.kill();
-        panic!("the emulator did not come up: {}", self.stderr());
+        panic!("the emulator did not become ready: {}", self.stderr());
     }
 
     /// The log so far, without terminal colours.
     pub fn stderr(&self) -> String {
-        strip_ansi(&std::fs::read_to_string(&self.log).unwrap_or_default())
+        strip_ansi(&self.stderr_as_written())
+    }
+
+    /// The log so far, byte for byte.
+    pub fn stderr_as_written(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// SIGTERM, then the exit status and the whole log.
@@ -108,6 +133,12 @@ impl Emulator {
         assert!(kill.success());
         let status = wait_for_exit(&mut self.child, Duration::from_secs(30));
         (status, self.stderr())
+    }
+
+    /// SIGKILL: no graceful stop, no flush.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL is sent");
+        self.child.wait().expect("the killed process is reaped");
     }
 
     pub async fn request(
