@@ -17,17 +17,41 @@ use super::{StepRules, StorageError, StorageOptions, StoredEvent};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+/// The most events one catch-up of the relay reads.
+const CATCH_UP: i64 = 10_000;
+
 /// The channel committed events are announced on (payload: their seqs).
 const CHANNEL: &str = "fastcall_events";
+
+/// The advisory lock that numbers events in commit order (`INSERT_EVENTS`): "fastcall"
+/// in ASCII, as a `bigint`.
+macro_rules! events_lock {
+    () => {
+        "7377304608330312812"
+    };
+}
 
 impl Dialect for Postgres {
     const SELECT_USER_STATE_FOR_UPDATE: &'static str = "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1 FOR UPDATE";
     // One round trip stores the events and announces them on `CHANNEL`. A NOTIFY payload
     // holds at most 8000 bytes: `EVENTS_PER_INSERT` seqs fit.
+    //
+    // Seqs must grow in commit order, or a reader could see seq 10 committed while seq 9
+    // is still to come, and skip it for good (a replay after `Last-Event-ID: 10`, a
+    // catch-up). So the insert first takes `EVENTS_LOCK` (a one-time filter, evaluated
+    // before any row is numbered) and holds it to the end of the transaction, of which it
+    // is always the last statement: events are numbered and committed one transaction at a
+    // time, while everything else the transactions write still goes on side by side.
     const INSERT_EVENTS: (&'static str, &'static str) = (
-        "WITH inserted AS (INSERT INTO events (kind, payload, created_at) ",
-        " RETURNING seq), announced AS (SELECT pg_notify('fastcall_events', string_agg(CAST(seq AS TEXT), ',')) \
-         FROM inserted) SELECT inserted.seq FROM inserted, announced",
+        "WITH inserted AS (INSERT INTO events (kind, payload, created_at) SELECT * FROM (",
+        concat!(
+            ") AS new (kind, payload, created_at) \
+             WHERE (SELECT pg_advisory_xact_lock(",
+            events_lock!(),
+            ")) IS NOT NULL RETURNING seq), \
+             announced AS (SELECT pg_notify('fastcall_events', string_agg(CAST(seq AS TEXT), ',')) \
+             FROM inserted) SELECT inserted.seq FROM inserted, announced"
+        ),
     );
     const RELAYS_EVENTS: bool = true;
     const LOCK_SMS: &'static str = concat!(
@@ -83,8 +107,10 @@ async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
     Ok(listener)
 }
 
-/// Hands every committed event, from any instance, to this instance's subscribers.
-/// After a lost connection it listens again and catches up from the events table.
+/// Hands every committed event, from any instance, to this instance's subscribers, in
+/// seq order (which is commit order: `INSERT_EVENTS`). When an announced event cannot be
+/// read, or the connection was lost, it catches up from the events table, retrying until
+/// it can: a subscriber may get an event late, never lose it.
 async fn relay_events(
     pool: PgPool,
     mut listener: PgListener,
@@ -101,7 +127,27 @@ async fn relay_events(
             0
         }
     };
+    let mut behind = false;
     loop {
+        if behind {
+            let sql = "SELECT seq, kind, payload, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
+            match sqlx::query_as::<_, StoredEvent>(sql)
+                .bind(latest)
+                .bind(CATCH_UP)
+                .fetch_all(&pool)
+                .await
+            {
+                Ok(events) => {
+                    behind = events.len() as i64 == CATCH_UP;
+                    relayed.send(&sender, events, &mut latest);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot catch up on events yet");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+            continue;
+        }
         match listener.try_recv().await {
             Ok(Some(notification)) => {
                 let seqs: Vec<i64> = notification
@@ -116,7 +162,10 @@ async fn relay_events(
                     .await
                 {
                     Ok(events) => relayed.send(&sender, events, &mut latest),
-                    Err(error) => tracing::warn!(%error, "cannot read announced events"),
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read announced events; catching up");
+                        behind = true;
+                    }
                 }
             }
             // The connection was lost: listen again, then fetch what was committed meanwhile.
@@ -131,15 +180,7 @@ async fn relay_events(
                         }
                     }
                 };
-                let sql = "SELECT seq, kind, payload, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT 10000";
-                match sqlx::query_as::<_, StoredEvent>(sql)
-                    .bind(latest)
-                    .fetch_all(&pool)
-                    .await
-                {
-                    Ok(events) => relayed.send(&sender, events, &mut latest),
-                    Err(error) => tracing::warn!(%error, "cannot catch up on events"),
-                }
+                behind = true;
             }
         }
     }

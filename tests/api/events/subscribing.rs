@@ -140,6 +140,47 @@ backend_tests! {
         assert_eq!(stream.expect(CALL).await.payload()["id"], marker["id"]);
     }
 
+    // Writes committed side by side (group commits, status changes) still reach a live
+    // subscriber in id order, so a client that reconnects after the last id it got misses
+    // nothing; a replay gives the very same events.
+    async fn concurrent_writes_arrive_in_id_order_and_replay_alike(backend) {
+        const WRITES: usize = 40;
+        let app = std::sync::Arc::new(spawn_app(backend).await);
+        let mut live = EventStream::open(&app, EVENTS).await;
+        let writers: Vec<_> = (0..WRITES)
+            .map(|n| {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    // Whether the write raised an event: setting the status Ada has
+                    // already raises none.
+                    if n % 4 == 0 {
+                        let status = [ON_BREAK_STATUS, AVAILABLE_STATUS][n / 4 % 2];
+                        set_ada_status(&app, status).await["changed"] == true
+                    } else {
+                        sms_ok(&app, JANE_PHONE, &format!("side by side {n}")).await;
+                        true
+                    }
+                })
+            })
+            .collect();
+        let mut raised = 0;
+        for writer in writers {
+            raised += usize::from(writer.await.expect("every write answers"));
+        }
+        let mut seen: Vec<SseEvent> = Vec::with_capacity(raised);
+        for _ in 0..raised {
+            let event = live.next_event().await;
+            if let Some(previous) = seen.last() {
+                assert!(event.seq() > previous.seq(), "{event:?} after {previous:?}");
+            }
+            seen.push(event);
+        }
+        let mut replay = EventStream::after(&app, seen[0].seq() - 1).await;
+        for event in &seen {
+            assert_eq!(replay.next_event().await, *event);
+        }
+    }
+
     async fn idle_stream_gets_keep_alive_comments(backend) {
         let app = spawn_app_with(backend, |config| config.event_keep_alive_secs = 1).await;
         let mut stream = EventStream::open(&app, EVENTS).await;
