@@ -1,5 +1,5 @@
 //! Delivery and call lifecycles: how messages and calls move on after the provider
-//! accepted them, following the path the provider reports (`VoipProvider::sms_path`).
+//! accepted them, following the path the provider reports (`VoipProvider::sms_path`, `call_path`).
 //!
 //! Each record has at most one pending step, stored with it, so a step survives a restart
 //! and is applied exactly once whichever instance runs it. Applying a step schedules the
@@ -122,18 +122,16 @@ fn millis_until(due: Timestamp) -> Duration {
     Duration::from_millis(u64::try_from(due.millis() - Timestamp::now().millis()).unwrap_or(0))
 }
 
-/// The step after `current` on a provider's path: the first one for a record that has not
-/// started on it, none past its end or when the move is not one a provider could report.
-fn next_on_path<S: Copy + PartialEq>(
-    path: &'static [Step<S>],
+/// The first step left of a provider's path, unless a provider could not report it after
+/// `current` (a record moved by hand past it, or to a final status).
+fn next_on_path<S: Copy>(
+    remaining: &'static [Step<S>],
     current: S,
     can_become: impl Fn(S, S) -> bool,
 ) -> Option<&'static Step<S>> {
-    let next = match path.iter().position(|step| step.status == current) {
-        Some(i) => path.get(i + 1),
-        None => path.first(),
-    }?;
-    can_become(current, next.status).then_some(next)
+    remaining
+        .first()
+        .filter(|next| can_become(current, next.status))
 }
 
 impl StepRules for Lifecycle {
@@ -145,7 +143,7 @@ impl StepRules for Lifecycle {
         if self.progression == Progression::Manual {
             return None;
         }
-        let path = self.voip.sms_path(message.to_phone);
+        let path = self.voip.sms_path(message.to_phone, message.status);
         let step = next_on_path(path, message.status, SmsStatus::can_become)?;
         Some(self.pending(
             RecordKind::Message,
@@ -160,7 +158,7 @@ impl StepRules for Lifecycle {
         if self.progression == Progression::Manual {
             return None;
         }
-        let path = self.voip.call_path(call.to_phone);
+        let path = self.voip.call_path(call.to_phone, call.status);
         let step = next_on_path(path, call.status, CallStatus::can_become)?;
         Some(self.pending(
             RecordKind::Call,
@@ -169,22 +167,5 @@ impl StepRules for Lifecycle {
             step.error,
             now,
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PATH: &[Step<SmsStatus>] = &[Step::to(SmsStatus::Sent), Step::to(SmsStatus::Delivered)];
-
-    #[test]
-    fn the_next_step_follows_the_path() {
-        let next = |current| next_on_path(PATH, current, SmsStatus::can_become).map(|s| s.status);
-        assert_eq!(next(SmsStatus::Queued), Some(SmsStatus::Sent));
-        assert_eq!(next(SmsStatus::Sent), Some(SmsStatus::Delivered));
-        assert_eq!(next(SmsStatus::Delivered), None);
-        // Moved off the path by hand to a final status: nothing follows.
-        assert_eq!(next(SmsStatus::Failed), None);
     }
 }

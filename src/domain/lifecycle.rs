@@ -34,6 +34,27 @@ impl<S> Step<S> {
     }
 }
 
+/// What is left of a provider's `path` for a record at `current`: all of it before the
+/// record has started on it (`current` is the status the provider accepted it with), what
+/// follows `current` on it, and, for a record moved by hand to a status `path` does not pass
+/// through, what follows `current` on `regular`, the path of a request that goes well (a
+/// call to a busy number moved to In Progress goes on to Completed). Nothing past the end.
+pub fn remaining<S: Copy + PartialEq>(
+    path: &'static [Step<S>],
+    regular: &'static [Step<S>],
+    current: S,
+    accepted: S,
+) -> &'static [Step<S>] {
+    if current == accepted {
+        return path;
+    }
+    let after = |path: &'static [Step<S>]| {
+        let i = path.iter().position(|step| step.status == current)?;
+        Some(&path[i + 1..])
+    };
+    after(path).or_else(|| after(regular)).unwrap_or(&[])
+}
+
 impl SmsStatus {
     /// How far along the way to the handset: a provider only reports moves forward.
     fn stage(self) -> u8 {
@@ -106,6 +127,27 @@ impl CallStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PATH: &[Step<SmsStatus>] = &[Step::to(SmsStatus::Sent), Step::to(SmsStatus::Delivered)];
+    const FAILING: &[Step<SmsStatus>] = &[Step::failing(SmsStatus::Failed, 30008, "Unknown")];
+
+    #[test]
+    fn what_remains_of_a_path_follows_the_status() {
+        let left = |path, current| {
+            remaining(path, PATH, current, SmsStatus::Queued)
+                .iter()
+                .map(|s| s.status)
+                .collect::<Vec<_>>()
+        };
+        use SmsStatus::*;
+        assert_eq!(left(PATH, Queued), [Sent, Delivered]);
+        assert_eq!(left(PATH, Sent), [Delivered]);
+        assert_eq!(left(PATH, Delivered), []);
+        assert_eq!(left(PATH, Undelivered), []);
+        // Moved off a failing path by hand: on along the regular one.
+        assert_eq!(left(FAILING, Queued), [Failed]);
+        assert_eq!(left(FAILING, Sent), [Delivered]);
+    }
 
     #[test]
     fn messages_only_move_forward_and_stop_at_a_final_status() {

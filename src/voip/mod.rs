@@ -23,12 +23,12 @@ pub trait VoipProvider: Send + Sync + 'static {
         request: &CallRequest<'_>,
     ) -> Result<Accepted<CallStatus>, VoipError>;
 
-    /// The statuses an accepted message to `to` goes on to reach, in order, as the provider
-    /// will report them.
-    fn sms_path(&self, to: E164) -> &'static [Step<SmsStatus>];
+    /// The statuses an accepted message to `to`, now `current`, goes on to reach, in order,
+    /// as the provider will report them (`lifecycle::remaining`).
+    fn sms_path(&self, to: E164, current: SmsStatus) -> &'static [Step<SmsStatus>];
 
-    /// The statuses an accepted call to `to` goes on to reach, in order.
-    fn call_path(&self, to: E164) -> &'static [Step<CallStatus>];
+    /// The statuses an accepted call to `to`, now `current`, goes on to reach, in order.
+    fn call_path(&self, to: E164, current: CallStatus) -> &'static [Step<CallStatus>];
 }
 
 #[derive(Debug, Clone, Copy)]

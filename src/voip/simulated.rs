@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{Accepted, CallRequest, SmsRequest, VoipError, VoipProvider};
-use crate::domain::lifecycle::Step;
+use crate::domain::lifecycle::{Step, remaining};
 use crate::domain::{CallStatus, E164, SmsStatus};
 
 #[derive(Debug, Default, Clone)]
@@ -128,20 +128,22 @@ impl VoipProvider for Simulated {
         })
     }
 
-    fn sms_path(&self, to: E164) -> &'static [Step<SmsStatus>] {
-        match to.as_str() {
+    fn sms_path(&self, to: E164, current: SmsStatus) -> &'static [Step<SmsStatus>] {
+        let path = match to.as_str() {
             "+15005550010" => UNDELIVERED,
             _ => DELIVERED,
-        }
+        };
+        remaining(path, DELIVERED, current, SmsStatus::Queued)
     }
 
-    fn call_path(&self, to: E164) -> &'static [Step<CallStatus>] {
-        match to.as_str() {
+    fn call_path(&self, to: E164, current: CallStatus) -> &'static [Step<CallStatus>] {
+        let path = match to.as_str() {
             "+15005550020" => BUSY,
             "+15005550021" => NO_ANSWER,
             "+15005550022" => CALL_FAILED,
             _ => COMPLETED,
-        }
+        };
+        remaining(path, COMPLETED, current, CallStatus::Queued)
     }
 }
 
@@ -217,9 +219,9 @@ mod tests {
 
     #[test]
     fn paths_follow_twilio_statuses_and_end_in_a_final_one() {
-        let delivered = Simulated::default().sms_path(number("+14155550123"));
+        let delivered = Simulated::default().sms_path(number("+14155550123"), SmsStatus::Queued);
         assert_eq!(delivered.last().unwrap().status, SmsStatus::Delivered);
-        let undelivered = Simulated::default().sms_path(number("+15005550010"));
+        let undelivered = Simulated::default().sms_path(number("+15005550010"), SmsStatus::Queued);
         assert_eq!(undelivered.last().unwrap().error.unwrap().0, 30003);
         for (to, last) in [
             ("+14155550123", CallStatus::Completed),
@@ -227,7 +229,7 @@ mod tests {
             ("+15005550021", CallStatus::NoAnswer),
             ("+15005550022", CallStatus::Failed),
         ] {
-            let path = Simulated::default().call_path(number(to));
+            let path = Simulated::default().call_path(number(to), CallStatus::Queued);
             assert_eq!(path.last().unwrap().status, last, "{to}");
             let mut status = CallStatus::Queued;
             for step in path {
@@ -239,6 +241,37 @@ mod tests {
                 status = step.status;
             }
         }
+    }
+
+    #[test]
+    fn records_moved_by_hand_go_on_from_where_they_were_put() {
+        let statuses =
+            |path: &[Step<CallStatus>]| path.iter().map(|s| s.status).collect::<Vec<_>>();
+        let simulated = Simulated::default();
+        let busy = number("+15005550020");
+        // Along its own path.
+        assert_eq!(
+            statuses(simulated.call_path(busy, CallStatus::Ringing)),
+            [CallStatus::Busy]
+        );
+        // Answered by hand: a busy number's call then completes, as any answered call does.
+        assert_eq!(
+            statuses(simulated.call_path(busy, CallStatus::InProgress)),
+            [CallStatus::Completed]
+        );
+        // Past the end, or off every path: nothing more.
+        assert!(simulated.call_path(busy, CallStatus::Busy).is_empty());
+        assert!(simulated.call_path(busy, CallStatus::Canceled).is_empty());
+        let undelivered = number("+15005550010");
+        assert!(
+            simulated
+                .sms_path(undelivered, SmsStatus::Delivered)
+                .is_empty()
+        );
+        assert_eq!(
+            simulated.sms_path(undelivered, SmsStatus::Sent)[0].status,
+            SmsStatus::Undelivered
+        );
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@ use fastcall_emulator::lifecycle::Progression;
 use reqwest::StatusCode;
 use serde_json::json;
 
+use super::paths::BUSY_PHONE;
 use super::stream::{assert_one_event_per_step, by_record, stored_status_events};
 use super::*;
 use crate::backend_tests;
@@ -173,5 +174,19 @@ backend_tests! {
             let dates = history_dates(item);
             assert!(dates[2] - dates[1] >= 1_000, "the next step comes a step delay after the move: {item}");
         }
+    }
+
+    async fn a_timed_record_moved_off_its_numbers_path_goes_on_as_a_regular_one(backend) {
+        let app = spawn_app_with(backend, |config| {
+            config.progression = Progression::Timed;
+            config.step_delay_ms = 1_000;
+        })
+        .await;
+        // A busy number's call is never answered, unless it is answered by hand.
+        let call = place_call_to(&app, BUSY_PHONE).await;
+        move_ok(&app, Kind::Call, &id_of(&call), "In Progress").await;
+        let call = wait_for(&app, Kind::Call, BUSY_PHONE, "Completed").await;
+        assert_eq!(history_statuses(&call), ["Queued", "In Progress", "Completed"], "{call}");
+        assert_eq!(call["errorCode"], Value::Null, "{call}");
     }
 }
