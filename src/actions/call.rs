@@ -161,11 +161,7 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<CallOut
                 user_id: call.user_id,
                 at: now,
             };
-            let entry = refused.log_entry();
-            call.error_code = Some(entry.error_code);
-            call.error_message = Some(entry.error_message.clone());
-            batch.voip_errors.push(entry);
-            Err(refused.exception())
+            Err(refused.record(&mut batch, &mut call.error_code, &mut call.error_message))
         }
     };
     call.status_history = StatusHistory::starting(call.status.as_str(), now, call.error_code);

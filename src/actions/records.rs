@@ -4,7 +4,7 @@
 use super::{ApiException, ErrorCode};
 use crate::domain::objects::{self, ObjectType, TASK, VOIP_ERROR_LOG};
 use crate::domain::{E164, SalesforceId, Timestamp};
-use crate::storage::{Task, VoipErrorLog};
+use crate::storage::{Batch, Task, VoipErrorLog};
 use crate::voip::VoipError;
 
 /// `(WhoId, WhatId)` for a Task about `related`: people (Contacts, Leads) are "who",
@@ -56,7 +56,22 @@ pub(super) struct Refused<'a> {
 }
 
 impl Refused<'_> {
-    pub(super) fn log_entry(&self) -> VoipErrorLog {
+    /// Keeps what the refusal leaves: its VoIP error log entry in `batch`, the provider's
+    /// error on the Failed record (`error_code`, `error_message`). The error 100 to answer.
+    pub(super) fn record(
+        self,
+        batch: &mut Batch,
+        error_code: &mut Option<i32>,
+        error_message: &mut Option<String>,
+    ) -> ApiException {
+        let entry = self.log_entry();
+        *error_code = Some(entry.error_code);
+        *error_message = Some(entry.error_message.clone());
+        batch.voip_errors.push(entry);
+        self.exception()
+    }
+
+    fn log_entry(&self) -> VoipErrorLog {
         let VoipError::Refused { code, message } = self.error;
         VoipErrorLog {
             id: SalesforceId::generate(VOIP_ERROR_LOG.key_prefix),
@@ -74,7 +89,7 @@ impl Refused<'_> {
     }
 
     /// Error 100, carrying the provider's own code and pointing at the records.
-    pub(super) fn exception(&self) -> ApiException {
+    fn exception(&self) -> ApiException {
         let VoipError::Refused { code, message } = self.error;
         ApiException::new(
             ErrorCode::Provider,

@@ -39,6 +39,16 @@ pub(super) fn acting_user<'o>(
             "The running user",
         ),
     };
+    fastcall_user(org, id, source)
+}
+
+/// The user `id` names (`source` says where the Id came from), which must be a Fastcall
+/// user of the org.
+pub(super) fn fastcall_user<'o>(
+    org: &'o Org,
+    id: SalesforceId,
+    source: &str,
+) -> Result<&'o User, ApiException> {
     let user = org
         .user(id)
         .ok_or_else(|| ApiException::invalid(format!("{source} {id} is not a user of the org.")))?;

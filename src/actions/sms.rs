@@ -224,11 +224,11 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<SmsOutp
                 user_id: message.user_id,
                 at: now,
             };
-            let entry = refused.log_entry();
-            message.error_code = Some(entry.error_code);
-            message.error_message = Some(entry.error_message.clone());
-            batch.voip_errors.push(entry);
-            Err(refused.exception())
+            Err(refused.record(
+                &mut batch,
+                &mut message.error_code,
+                &mut message.error_message,
+            ))
         }
     };
     message.status_history =

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::resolve::{given, parse_id};
+use super::resolve::{fastcall_user, given, parse_id};
 use super::{ActionContext, ActionError, ApiException};
 use crate::domain::SalesforceId;
 use crate::domain::objects::{STATUS_LOG, StatusType};
@@ -58,16 +58,7 @@ fn plan<'o>(
 ) -> Result<(&'o User, UserStatusValue), ApiException> {
     let raw_user =
         given(&input.user_id).ok_or_else(|| ApiException::invalid("userId is required."))?;
-    let user_id = parse_id("userId", raw_user)?;
-    let user = org.user(user_id).ok_or_else(|| {
-        ApiException::invalid(format!("userId {user_id} is not a user of the org."))
-    })?;
-    if !user.fastcall_user {
-        return Err(ApiException::invalid(format!(
-            "User {user_id} ({}) is not a Fastcall user.",
-            user.name
-        )));
-    }
+    let user = fastcall_user(org, parse_id("userId", raw_user)?, "userId")?;
     let status = given(&input.user_status_id)
         .map(|raw| parse_id("userStatusId", raw))
         .transpose()?
