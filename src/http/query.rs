@@ -68,6 +68,7 @@ pub fn list_query(
         match name.as_str() {
             "to" if accepts.phones => filter.to = Some(phone(name, value, org)?),
             "from" if accepts.phones => filter.from = Some(phone(name, value, org)?),
+            "id" => filter.id = Some(id(name, value)?),
             "userId" => filter.user_id = Some(id(name, value)?),
             "relatedRecordId" if accepts.related => {
                 filter.related_record_id = Some(id(name, value)?)
@@ -93,7 +94,7 @@ pub fn list_query(
             "limit" => filter.limit = limit(value)?,
             "wait" => wait = Some(wait_for(value)?),
             other => {
-                let mut known = vec!["userId", "since", "limit", "wait"];
+                let mut known = vec!["id", "userId", "since", "limit", "wait"];
                 if accepts.phones {
                     known.extend(["to", "from"]);
                 }

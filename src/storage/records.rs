@@ -289,6 +289,8 @@ pub struct StoredEvent {
 /// Filters of the inspection lists; each list applies those that fit its items.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListFilter {
+    /// One item, by its record Id: with `status` and `wait`, "wait until this one is ...".
+    pub id: Option<SalesforceId>,
     pub to: Option<E164>,
     pub from: Option<E164>,
     pub user_id: Option<SalesforceId>,

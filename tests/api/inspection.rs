@@ -360,6 +360,8 @@ backend_tests! {
             ("/_emulator/messages", "userId=nope", "userId"),
             ("/_emulator/messages", "userId=005Dn0000001AdaIAX", "userId"),
             ("/_emulator/messages", "relatedRecordId=123", "relatedRecordId"),
+            ("/_emulator/messages", "id=SMa51836536e3c412585559e78e03a9356", "id"),
+            ("/_emulator/status-log", "id=a0L", "id"),
             ("/_emulator/messages", "to=not-a-number", "to"),
             ("/_emulator/messages", "from=555", "from"),
             ("/_emulator/messages", "since=yesterday", "since"),

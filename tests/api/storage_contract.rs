@@ -226,6 +226,10 @@ backend_tests! {
         assert_eq!(ids(store.list_sms_messages(&status).await.unwrap()), [failed.id]);
         let since = ListFilter { since: Some(Timestamp::from_millis(2_000)), limit: 1, ..filter() };
         assert_eq!(ids(store.list_sms_messages(&since).await.unwrap()), [lone.id]);
+        let one = ListFilter { id: Some(to_jane.id), ..filter() };
+        assert_eq!(ids(store.list_sms_messages(&one).await.unwrap()), [to_jane.id]);
+        let one_failed = ListFilter { id: Some(to_jane.id), status: Some("Failed".into()), ..filter() };
+        assert_eq!(ids(store.list_sms_messages(&one_failed).await.unwrap()), []);
         let calls = store.list_calls(&ListFilter { status: Some("Queued".into()), ..filter() }).await.unwrap();
         assert_eq!(calls, std::slice::from_ref(&placed));
         let tasks = store.list_tasks(&ListFilter { related_record_id: Some(id(ACME)), ..filter() }).await.unwrap();

@@ -206,6 +206,9 @@ where
     for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
 {
     let mut query = QueryBuilder::new(format!("SELECT {columns} FROM {table} WHERE 1 = 1"));
+    if let Some(id) = filter.id {
+        query.push(" AND id = ").push_bind(id);
+    }
     if let (Some(to), Some(column)) = (filter.to, on.to) {
         query.push(format_args!(" AND {column} = ")).push_bind(to);
     }

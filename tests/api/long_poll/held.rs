@@ -41,6 +41,26 @@ backend_tests! {
         assert_eq!(statuses(&items[0]), ["Queued", "Ringing", "Busy"]);
     }
 
+    async fn held_request_for_one_message_by_id_waits_for_that_one_alone(backend) {
+        let app = spawn_app(backend).await;
+        let sms = json!({"toPhone": JANE_PHONE, "bodyText": "Your code is 1234"});
+        let mine = act(&app, SMS_ACTION, sms.clone()).await;
+        let id = id_of(&mine);
+        let path = format!("/_emulator/messages?id={id}&status=Delivered&wait={WAIT}");
+        let mut held = hold(&app, &path);
+        held.assert_held("a Queued message").await;
+        // Another message to the same number, delivered first: not the one waited for.
+        let other = act(&app, SMS_ACTION, sms).await;
+        move_to(&app, "messages", &id_of(&other), json!({"status": "Delivered"})).await;
+        held.assert_held("another message delivered").await;
+        move_to(&app, "messages", &id, json!({"status": "Sent"})).await;
+        held.assert_held("a move to Sent").await;
+
+        let moved = move_to(&app, "messages", &id, json!({"status": "Delivered"})).await;
+        let items = held.matched().await;
+        assert_eq!(items, std::slice::from_ref(&moved), "{path}");
+    }
+
     async fn held_tasks_request_answers_only_the_task_matching_every_filter(backend) {
         let app = spawn_app(backend).await;
         let earlier = act(&app, SMS_ACTION, json!({"toPhone": JANE_PHONE, "bodyText": "Hi", "recordId": JANE_CONTACT})).await;
