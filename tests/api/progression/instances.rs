@@ -147,3 +147,39 @@ async fn two_timed_instances_take_each_step_of_every_record_exactly_once() {
         }
     }
 }
+
+/// A request held on one instance is answered, as soon as it happens, by a move made
+/// through the other: the wake-up travels through the database (LISTEN/NOTIFY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_held_on_one_instance_is_answered_by_a_move_on_the_other() {
+    if !postgres_available("a_request_held_on_one_instance_is_answered_by_a_move_on_the_other") {
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let first = TestApp::start(&db, |_| {}).await;
+    let second = TestApp::start(&db, |_| {}).await;
+    let id = id_of(&send_sms_to(&first, JANE_PHONE).await);
+    let path = format!("/_emulator/messages?id={id}&status=Delivered&wait={WAIT_SECS}");
+    let held = async {
+        let started = std::time::Instant::now();
+        let answer = first.get(&path).await;
+        (answer, started.elapsed())
+    };
+    let mover = async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        move_ok(&second, Kind::Message, &id, "Delivered").await
+    };
+    let (((status, body), waited), moved) = tokio::join!(held, mover);
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    assert_eq!(body["items"], json!([moved]), "{path}");
+    assert!(
+        waited >= std::time::Duration::from_millis(500),
+        "held until the move: {waited:?}"
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(3),
+        "answered as soon as the move was made: {waited:?}"
+    );
+    first.stop().await;
+    second.stop().await;
+}

@@ -108,47 +108,49 @@ backend_tests! {
         }
     }
 
-    async fn refused_records_take_no_steps(backend) {
-        let app = spawn_progressing(backend, Progression::Timed).await;
-        let refused = [
-            (Kind::Message, INVALID_PHONE, 21211),
-            (Kind::Message, NOT_SMS_PHONE, 21614),
-            (Kind::Call, INVALID_PHONE, 21211),
-        ];
-        for (kind, to, code) in refused {
-            let (status, body) = match kind {
-                Kind::Message => app.send_sms(&json!({"toPhone": to, "bodyText": "no"})).await,
-                Kind::Call => {
-                    let input = json!({"toPhone": to, "ivrId": MENU_IVR});
-                    app.post("/actions/SubscriberCallInvocable", &input).await
-                }
-            };
-            assert_eq!(status, StatusCode::BAD_GATEWAY, "{kind:?} {to}: {body}");
-            assert_eq!(body["errorCode"], 100, "{body}");
-            assert!(body["message"].as_str().unwrap().contains(&code.to_string()), "{body}");
-        }
-        // A record sent after the refused ones, waited for until it took both its steps:
-        // the refused ones had as long to move.
-        send_sms_to(&app, JANE_PHONE).await;
-        let witness = wait_for(&app, Kind::Message, JANE_PHONE, "Delivered").await;
+    async fn refused_records_take_no_steps_timed_or_immediate(backend) {
+        for progression in [Progression::Timed, Progression::Immediate] {
+            let app = spawn_progressing(backend, progression).await;
+            let refused = [
+                (Kind::Message, INVALID_PHONE, 21211),
+                (Kind::Message, NOT_SMS_PHONE, 21614),
+                (Kind::Call, INVALID_PHONE, 21211),
+            ];
+            for (kind, to, code) in refused {
+                let (status, body) = match kind {
+                    Kind::Message => app.send_sms(&json!({"toPhone": to, "bodyText": "no"})).await,
+                    Kind::Call => {
+                        let input = json!({"toPhone": to, "ivrId": MENU_IVR});
+                        app.post("/actions/SubscriberCallInvocable", &input).await
+                    }
+                };
+                assert_eq!(status, StatusCode::BAD_GATEWAY, "{kind:?} {to}: {body}");
+                assert_eq!(body["errorCode"], 100, "{body}");
+                assert!(body["message"].as_str().unwrap().contains(&code.to_string()), "{body}");
+            }
+            // A record sent after the refused ones, waited for until it took both its steps:
+            // the refused ones had as long to move.
+            send_sms_to(&app, JANE_PHONE).await;
+            let witness = wait_for(&app, Kind::Message, JANE_PHONE, "Delivered").await;
 
-        let events = stored_status_events(&app).await;
-        assert!(events.iter().all(|e| e.payload["id"] == witness["id"]), "{events:?}");
-        assert_eq!(events.len(), 2, "{events:?}");
-        for (kind, to, code) in refused {
-            let items = list(&app, &format!("{}?to={}", kind.list(), encode(to))).await;
-            assert_eq!(items.len(), 1, "{kind:?} {to}: {items:?}");
-            let item = &items[0];
-            assert_eq!(item["status"], "Failed", "{item}");
-            assert_eq!(item["errorCode"], code, "{item}");
-            assert_eq!(history_statuses(item), ["Failed"], "{item}");
-            assert_eq!(item["statusHistory"][0]["errorCode"], code, "{item}");
-            let stored = sobject(&app, kind, &id_of(item)).await;
-            assert_eq!(stored["FastCall__Status__c"], "Failed", "{stored}");
-            // The refusal's own entry, and no other.
-            let entries = voip_errors_of(&app, &id_of(item)).await;
-            assert_eq!(entries.len(), 1, "{entries:?}");
-            assert_eq!(entries[0]["errorCode"], code, "{entries:?}");
+            let events = stored_status_events(&app).await;
+            assert!(events.iter().all(|e| e.payload["id"] == witness["id"]), "{events:?}");
+            assert_eq!(events.len(), 2, "{events:?}");
+            for (kind, to, code) in refused {
+                let items = list(&app, &format!("{}?to={}", kind.list(), encode(to))).await;
+                assert_eq!(items.len(), 1, "{kind:?} {to}: {items:?}");
+                let item = &items[0];
+                assert_eq!(item["status"], "Failed", "{item}");
+                assert_eq!(item["errorCode"], code, "{item}");
+                assert_eq!(history_statuses(item), ["Failed"], "{item}");
+                assert_eq!(item["statusHistory"][0]["errorCode"], code, "{item}");
+                let stored = sobject(&app, kind, &id_of(item)).await;
+                assert_eq!(stored["FastCall__Status__c"], "Failed", "{stored}");
+                // The refusal's own entry, and no other.
+                let entries = voip_errors_of(&app, &id_of(item)).await;
+                assert_eq!(entries.len(), 1, "{entries:?}");
+                assert_eq!(entries[0]["errorCode"], code, "{entries:?}");
+            }
         }
     }
 
