@@ -11,6 +11,7 @@ pub mod healthcheck;
 pub mod http;
 pub mod lifecycle;
 pub mod org;
+pub mod ready;
 pub mod server;
 pub mod startup;
 pub mod state;

@@ -4,7 +4,7 @@ use clap::Parser;
 
 use fastcall_emulator::config::Config;
 use fastcall_emulator::startup::Application;
-use fastcall_emulator::{healthcheck, telemetry};
+use fastcall_emulator::{healthcheck, ready, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -29,10 +29,7 @@ async fn main() -> ExitCode {
     if !addr.ip().is_loopback() && !app.state().org().has_api_keys() {
         tracing::warn!(%addr, "listening beyond this machine without API keys: anyone who can reach it can send");
     }
-    tracing::info!(
-        "fastcall-emulator ready on http://{addr}; send an SMS with:\n\n  curl -s http://{addr}/actions/SubscriberSMSInvocable \
-         -H 'Content-Type: application/json' -d '{{\"toPhone\": \"+14155550123\", \"bodyText\": \"Hello from fastcall-emulator\"}}'\n"
-    );
+    tracing::info!("{}", ready::ready_message(addr, &app.state().org()));
     match app.run_until(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

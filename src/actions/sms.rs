@@ -148,6 +148,14 @@ fn plan<'o>(
     })
 }
 
+/// Whether `user_id` could send a plain SMS with no `fromPhone`: SMS is enabled, the user
+/// is a Fastcall user of the org, and a caller ID resolves for them.
+pub fn can_send(org: &Org, user_id: SalesforceId) -> bool {
+    org.settings().sms_enabled
+        && acting_user(org, Some(user_id), None)
+            .is_ok_and(|user| caller_id::resolve(org, user, None, Use::Sms { mms: false }).is_ok())
+}
+
 /// Fills `{!User.Field}` from the acting user and `{!Object.Field}` from the related record.
 fn render(body: &str, user: &User, record: Option<&RecordRef<'_>>) -> String {
     template::render(body, |object, field| {

@@ -15,6 +15,9 @@ use crate::storage::StorageError;
 
 pub const EXCEPTION_TYPE: &str = "FastCall.SubscriberAPI.APIException";
 
+/// What Salesforce answers to every refused session, whatever was wrong with it.
+pub const SESSION_INVALID: &str = "Session expired or invalid";
+
 /// The HTTP status of a direct call that failed with `code`.
 pub fn exception_status(code: ErrorCode) -> StatusCode {
     match code {
@@ -174,7 +177,14 @@ impl<E: Into<PlatformError>> From<E> for SalesforceError {
 
 impl IntoResponse for SalesforceError {
     fn into_response(self) -> Response {
-        (self.0.status, Json([self.0.body()])).into_response()
+        let mut error = self.0;
+        // Salesforce tells a refused caller only that its session is invalid, whatever the
+        // reason; the reason goes to the log.
+        if error.status == StatusCode::UNAUTHORIZED && error.message != SESSION_INVALID {
+            tracing::info!(reason = %error.message, "refused an invalid session");
+            error.message = SESSION_INVALID.into();
+        }
+        (error.status, Json([error.body()])).into_response()
     }
 }
 
@@ -185,5 +195,43 @@ impl IntoResponse for ActionError {
             ActionError::Api(exception) => ExceptionResponse::from(exception).into_response(),
             ActionError::Storage(error) => PlatformError::from(error).into_response(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(response: Response) -> (StatusCode, serde_json::Value) {
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("a body");
+        (status, serde_json::from_slice(&body).expect("JSON"))
+    }
+
+    #[tokio::test]
+    async fn every_401_in_the_salesforce_envelope_says_session_expired_or_invalid() {
+        let refused =
+            PlatformError::unauthorized("X-Fastcall-User-Id is not a valid Salesforce user Id");
+        let expected = serde_json::json!([
+            { "errorCode": "INVALID_SESSION_ID", "message": SESSION_INVALID }
+        ]);
+        let answered = answer(SalesforceError(refused.clone()).into_response()).await;
+        assert_eq!(answered, (StatusCode::UNAUTHORIZED, expected));
+        // A bare platform error (direct and admin routes) keeps its reason.
+        let (_, bare) = answer(refused.into_response()).await;
+        assert_eq!(
+            bare["message"],
+            "X-Fastcall-User-Id is not a valid Salesforce user Id"
+        );
+    }
+
+    #[tokio::test]
+    async fn other_salesforce_errors_keep_their_message() {
+        let (status, body) =
+            answer(SalesforceError(PlatformError::not_found()).into_response()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body[0]["message"], "The requested resource does not exist");
     }
 }

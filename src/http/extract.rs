@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use super::error::PlatformError;
+use super::error::{PlatformError, SESSION_INVALID};
 use crate::domain::SalesforceId;
 use crate::org::Org;
 use crate::state::AppState;
@@ -195,13 +195,14 @@ pub const USER_HEADER: &str = "x-fastcall-user-id";
 pub const API_KEY_HEADER: &str = "x-api-key";
 
 /// With API keys in the org, the key's user; without, `X-Fastcall-User-Id` or the org's
-/// default user.
+/// default user. A refusal names its reason; the Salesforce-shaped routes answer only
+/// [`SESSION_INVALID`] (see `SalesforceError`), as Salesforce does.
 fn identify(headers: &HeaderMap, org: &Org) -> Result<Option<SalesforceId>, PlatformError> {
     if org.has_api_keys() {
         let user = presented_key(headers).and_then(|key| org.user_for_api_key(key));
         return user
             .map(Some)
-            .ok_or_else(|| PlatformError::unauthorized("Session expired or invalid"));
+            .ok_or_else(|| PlatformError::unauthorized(SESSION_INVALID));
     }
     match headers.get(USER_HEADER) {
         None => Ok(org.settings().default_user_id),

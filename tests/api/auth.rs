@@ -279,12 +279,25 @@ backend_tests! {
         let app = spawn_app(backend).await;
         for value in ["not-an-id", "005Dn00", "005Dn0000002GrcIAX", "Grace Hopper"] {
             let headers = [("X-Fastcall-User-Id", value)];
+            // The direct route says what was wrong (README: "a malformed one is 401")...
             let direct = direct_sms(&app, &headers, &sms()).await;
-            assert_eq!(direct.0, StatusCode::UNAUTHORIZED, "{value}: {}", direct.1);
-            assert_unauthorized_object(&direct);
-            let bulk = apex_sms(&app, &headers, &sms()).await;
-            assert_eq!(bulk.0, StatusCode::UNAUTHORIZED, "{value}: {}", bulk.1);
-            assert_eq!(bulk.1[0]["errorCode"], "INVALID_SESSION_ID", "{value}: {}", bulk.1);
+            assert_eq!(
+                direct,
+                (
+                    StatusCode::UNAUTHORIZED,
+                    json!({
+                        "errorCode": "INVALID_SESSION_ID",
+                        "message": "X-Fastcall-User-Id is not a valid Salesforce user Id",
+                    })
+                ),
+                "{value}"
+            );
+            // ...every /services route answers Salesforce's fixed envelope.
+            for (method, path, body) in services_routes() {
+                let response = send(&app, method.clone(), &path, &headers, body.as_ref()).await;
+                assert_eq!(response.0, StatusCode::UNAUTHORIZED, "{value} {method} {path}: {}", response.1);
+                assert_unauthorized_array(&response);
+            }
         }
         assert!(app.get("/_emulator/messages").await.1["items"].as_array().unwrap().is_empty());
     }

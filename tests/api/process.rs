@@ -96,6 +96,20 @@ impl Emulator {
         Self::start(dir, log_name, &args, &[], format!("http://{addr}")).await
     }
 
+    /// Starts the binary on a free port of 127.0.0.1 over `database_url`, given as
+    /// `DATABASE_URL` in its environment rather than as the flag, with `args`.
+    pub async fn start_local_via_env(
+        dir: &Path,
+        log_name: &str,
+        database_url: &str,
+        args: &[&str],
+    ) -> Emulator {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let args = [&["--addr", addr.as_str()], args].concat();
+        let envs = [("DATABASE_URL", database_url)];
+        Self::start(dir, log_name, &args, &envs, format!("http://{addr}")).await
+    }
+
     /// A separate process has no harness to bind first for it: poll, bounded.
     async fn wait_until_ready(&mut self) {
         let client = reqwest::Client::new();
@@ -124,10 +138,19 @@ impl Emulator {
     }
 
     /// SIGTERM, then the exit status and the whole log.
-    pub fn terminate(mut self) -> (ExitStatus, String) {
+    pub fn terminate(self) -> (ExitStatus, String) {
+        self.stop_with("TERM")
+    }
+
+    /// SIGINT, as Ctrl-C in a terminal sends it, then the exit status and the whole log.
+    pub fn interrupt(self) -> (ExitStatus, String) {
+        self.stop_with("INT")
+    }
+
+    fn stop_with(mut self, signal: &str) -> (ExitStatus, String) {
         let pid = self.child.id().to_string();
         let kill = Command::new("kill")
-            .args(["-TERM", &pid])
+            .args([&format!("-{signal}"), &pid])
             .status()
             .expect("kill runs");
         assert!(kill.success());

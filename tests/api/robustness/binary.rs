@@ -1,6 +1,6 @@
-//! The compiled binary: secrets never reach its log, even at trace level; it listens on
-//! 127.0.0.1 unless told otherwise, and warns when told to listen beyond the machine
-//! without API keys.
+//! The compiled binary: secrets never reach its log, even at trace level; with no flags it
+//! listens on 127.0.0.1:8080 only, over ./fastcall-emulator.db, and warns when told to listen
+//! beyond the machine without API keys.
 
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -177,11 +177,16 @@ async fn secrets_never_reach_the_log_even_at_trace_level() {
 }
 
 #[tokio::test]
-async fn by_default_the_binary_listens_on_loopback_only() {
+async fn with_no_flags_the_binary_listens_on_loopback_only_over_its_own_sqlite_file() {
     let default_port = 8080;
     let free = |ip: IpAddr| TcpListener::bind(SocketAddr::new(ip, default_port)).is_ok();
     let other = other_local_address();
     if !free(IpAddr::from([127, 0, 0, 1])) || other.is_some_and(|ip| !free(ip)) {
+        // As with PostgreSQL (helpers.rs), CI must run what a developer's machine may skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "port {default_port}, the default, is taken: CI must leave it free for this test"
+        );
         eprintln!("skipped: port {default_port}, the default, is taken on this machine");
         return;
     }
@@ -200,6 +205,13 @@ async fn by_default_the_binary_listens_on_loopback_only() {
         "{log}"
     );
     assert!(!log.contains(WARNING), "{log}");
+    // And it serves from a SQLite file in its working directory.
+    let database = dir.path().join("fastcall-emulator.db");
+    assert!(
+        database.is_file(),
+        "no {} after a run with no flags",
+        database.display()
+    );
     match other {
         Some(ip) => {
             let via_other = TcpStream::connect_timeout(

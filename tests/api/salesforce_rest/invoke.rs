@@ -267,6 +267,29 @@ backend_tests! {
         assert_eq!(errors[0]["errorCode"], 21211);
     }
 
+    async fn bulk_in_an_sms_disabled_org_fails_every_input_with_105(backend) {
+        let disabled = fastcall_emulator::org::DEMO_ORG_YAML.replace("smsEnabled: true", "smsEnabled: false");
+        assert_ne!(disabled, fastcall_emulator::org::DEMO_ORG_YAML, "the demo org sets smsEnabled");
+        let app = spawn_app_with_org(backend, &disabled).await;
+        // A valid input, one with every other problem, one for a template and record: all 105.
+        let inputs = json!([
+            sms_input(JANE_PHONE, "valid"),
+            { "toPhone": "hello", "userId": "not-an-id", "mediaURL": "ftp://x", "fromPhone": "nope" },
+            { "toPhone": JANE_PHONE, "templateId": APPOINTMENT_TEMPLATE, "recordId": JANE_CONTACT },
+        ]);
+        for name in [SMS, NAMESPACED_SMS] {
+            let response = app.invoke(name, inputs.clone()).await;
+            let results = results(&response, StatusCode::BAD_REQUEST, 3);
+            for result in &results {
+                let message = assert_failed(result, name, 105);
+                assert_eq!(message, "SMS is not enabled for this org (settings.smsEnabled).", "{result}");
+            }
+        }
+        for list in ["messages", "tasks", "voip-errors"] {
+            assert!(stored(&app, list).await.is_empty(), "{list}");
+        }
+    }
+
     async fn a_bulk_calls_records_are_all_visible_afterwards(backend) {
         let app = spawn_app(backend).await;
         let related = [JANE_CONTACT, BOB_LEAD, ACME_ACCOUNT, JANE_CONTACT];

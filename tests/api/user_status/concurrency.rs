@@ -186,22 +186,29 @@ backend_tests! {
         assert_chain(&app, KATHERINE, KATHERINE_INITIAL, &katherine).await;
         assert_chain(&app, GRACE, GRACE_INITIAL, &grace).await;
     }
+}
 
-    async fn concurrent_changes_through_two_instances_form_one_chain(backend) {
-        // SQLite serves one instance at a time (documented); two share only PostgreSQL.
-        if backend == Backend::Sqlite {
-            return;
-        }
-        let db = TestDb::new(backend).await;
-        let first = TestApp::start(&db, |_| {}).await;
-        let second = TestApp::start(&db, |_| {}).await;
-        let urls = [first.base_url.clone(), second.base_url.clone()];
-        let responses = fire(&first.client, &urls, ADA, REQUESTS).await;
-        assert_chain(&first, ADA, ADA_INITIAL, &responses).await;
-        let query = format!("?userId={ADA}&limit=1000");
-        assert_eq!(status_log(&second, &query).await, status_log(&first, &query).await);
-        assert_eq!(user_state(&second, ADA).await, user_state(&first, ADA).await);
-        first.stop().await;
-        second.stop().await;
+/// SQLite serves one instance at a time (documented); two share only PostgreSQL.
+#[tokio::test]
+async fn concurrent_changes_through_two_postgres_instances_form_one_chain() {
+    if !postgres_available("concurrent_changes_through_two_postgres_instances_form_one_chain") {
+        return;
     }
+    let db = TestDb::new(Backend::Postgres).await;
+    let first = TestApp::start(&db, |_| {}).await;
+    let second = TestApp::start(&db, |_| {}).await;
+    let urls = [first.base_url.clone(), second.base_url.clone()];
+    let responses = fire(&first.client, &urls, ADA, REQUESTS).await;
+    assert_chain(&first, ADA, ADA_INITIAL, &responses).await;
+    let query = format!("?userId={ADA}&limit=1000");
+    assert_eq!(
+        status_log(&second, &query).await,
+        status_log(&first, &query).await
+    );
+    assert_eq!(
+        user_state(&second, ADA).await,
+        user_state(&first, ADA).await
+    );
+    first.stop().await;
+    second.stop().await;
 }
