@@ -38,10 +38,11 @@ impl Dialect for Postgres {
     //
     // Seqs must grow in commit order, or a reader could see seq 10 committed while seq 9
     // is still to come, and skip it for good (a replay after `Last-Event-ID: 10`, a
-    // catch-up). So the insert first takes the `events_lock!` advisory lock (a one-time filter, evaluated
-    // before any row is numbered) and holds it to the end of the transaction, of which it
-    // is always the last statement: events are numbered and committed one transaction at a
-    // time, while everything else the transactions write still goes on side by side.
+    // catch-up). So the insert first takes the `events_lock!` advisory lock (a one-time
+    // filter, evaluated before any row is numbered) and holds it to the end of the
+    // transaction, of which it is always the last statement: events are numbered and
+    // committed one transaction at a time, while everything else the transactions write
+    // still goes on side by side.
     const INSERT_EVENTS: (&'static str, &'static str) = (
         "WITH inserted AS (INSERT INTO events (kind, payload, created_at) SELECT * FROM (",
         concat!(
