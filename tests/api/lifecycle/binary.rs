@@ -169,6 +169,28 @@ backend_tests! {
         assert_eq!(status.code(), Some(0), "{log}");
         assert!(!dir.path().join(DEFAULT_DATABASE_FILE).exists(), "the database given was not used");
     }
+
+    async fn a_timed_step_pending_when_the_binary_is_killed_is_taken_after_the_restart(backend) {
+        let db = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let args = ["--progression", "timed", "--step-delay-ms", "1000"];
+        let emulator = start(backend, dir.path(), "first.log", &db, &args).await;
+        let (status, sent) = send_sms(&emulator.base_url, &json!({"toPhone": "+14155550123", "bodyText": "Pending"})).await;
+        assert_eq!(status, StatusCode::OK, "{sent}");
+        // Killed before the first step (a second away) was due: no chance to finish anything.
+        emulator.kill();
+
+        let emulator = start(backend, dir.path(), "second.log", &db, &args).await;
+        let id = sent["id"].as_str().unwrap();
+        let path = format!("/_emulator/messages?id={id}&status=Delivered&wait=10");
+        let listed: Value = reqwest::get(format!("{}{path}", emulator.base_url)).await.unwrap().json().await.unwrap();
+        let items = listed["items"].as_array().expect("items");
+        assert_eq!(items.len(), 1, "the message was delivered after the restart: {listed}");
+        let statuses: Vec<&str> = items[0]["statusHistory"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["Queued", "Sent", "Delivered"], "{listed}");
+        let (status, log) = emulator.terminate();
+        assert_eq!(status.code(), Some(0), "{log}");
+    }
 }
 
 /// Linus is no Fastcall user and comes first; Grace has no number to send from; only Ada can
