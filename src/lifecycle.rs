@@ -73,8 +73,13 @@ impl Lifecycle {
         self.scheduled.notify_one();
     }
 
-    /// Applies steps as they fall due, until the task is dropped.
+    /// Applies steps as they fall due, until the task is dropped. In `manual` mode nothing
+    /// moves by itself, so there is nothing to run (and no database to look at each second):
+    /// steps an earlier timed run left pending wait for a timed or immediate run.
     pub async fn run(self: Arc<Self>, storage: Arc<dyn Storage>) {
+        if self.progression == Progression::Manual {
+            return;
+        }
         loop {
             let mut failed = false;
             loop {

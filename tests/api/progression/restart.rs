@@ -58,4 +58,26 @@ backend_tests! {
             assert_one_event_per_step(&of_record, path.kind, item);
         }
     }
+
+    async fn a_manual_run_leaves_the_steps_of_a_timed_run_pending(backend) {
+        let db = TestDb::new(backend).await;
+        let timed = |config: &mut fastcall_emulator::config::Config| {
+            config.progression = Progression::Timed;
+            config.step_delay_ms = 1_000;
+        };
+        let app = TestApp::start(&db, timed).await;
+        let sms = send_sms_to(&app, JANE_PHONE).await;
+        app.stop().await;
+
+        // Manual (the test default): nothing moves by itself, even past the step's due time.
+        let app = TestApp::start(&db, |_| {}).await;
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let item = record(&app, Kind::Message, &id_of(&sms)).await;
+        assert_eq!(history_statuses(&item), ["Queued"], "{item}");
+        app.stop().await;
+
+        let app = TestApp::start(&db, timed).await;
+        let message = wait_for(&app, Kind::Message, JANE_PHONE, "Delivered").await;
+        assert_eq!(history_statuses(&message), ["Queued", "Sent", "Delivered"], "{message}");
+    }
 }
