@@ -91,9 +91,8 @@ impl Emulator {
         database_url: &str,
         args: &[&str],
     ) -> Emulator {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let args = [&["--addr", &addr, "--database-url", database_url], args].concat();
-        Self::start(dir, log_name, &args, &[], format!("http://{addr}")).await
+        let args = [&["--database-url", database_url], args].concat();
+        Self::start_on_free_port(dir, log_name, &args, &[]).await
     }
 
     /// Starts the binary on a free port of 127.0.0.1 over `database_url`, given as
@@ -104,10 +103,18 @@ impl Emulator {
         database_url: &str,
         args: &[&str],
     ) -> Emulator {
+        Self::start_on_free_port(dir, log_name, args, &[("DATABASE_URL", database_url)]).await
+    }
+
+    async fn start_on_free_port(
+        dir: &Path,
+        log_name: &str,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Emulator {
         let addr = format!("127.0.0.1:{}", free_port());
         let args = [&["--addr", addr.as_str()], args].concat();
-        let envs = [("DATABASE_URL", database_url)];
-        Self::start(dir, log_name, &args, &envs, format!("http://{addr}")).await
+        Self::start(dir, log_name, &args, envs, format!("http://{addr}")).await
     }
 
     /// A separate process has no harness to bind first for it: poll, bounded.
