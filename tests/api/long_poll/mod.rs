@@ -113,15 +113,20 @@ pub(super) async fn move_to(app: &TestApp, kind: &str, id: &str, body: Value) ->
 pub(super) struct Held {
     path: String,
     started: Instant,
-    handle: JoinHandle<(StatusCode, Value)>,
+    /// The last moment it was seen still held: what answers it came after.
+    watched: Instant,
+    /// The answer, and when it came.
+    handle: JoinHandle<(StatusCode, Value, Instant)>,
 }
 
-/// What a background request answered, and how long after it was sent.
+/// What a background request answered, how long after it was sent, and how long after it
+/// was last seen held.
 pub(super) struct Answer {
     path: String,
     status: StatusCode,
     body: Value,
     elapsed: Duration,
+    since_watched: Duration,
 }
 
 pub(super) fn hold(app: &TestApp, path: &str) -> Held {
@@ -134,13 +139,15 @@ pub(super) fn hold(app: &TestApp, path: &str) -> Held {
         let response = client.get(url).send().await.expect("answered");
         let status = response.status();
         let text = response.text().await.expect("a body");
+        let answered = Instant::now();
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("{what}: a JSON body, got {status}: {text:?}"));
-        (status, body)
+        (status, body, answered)
     });
     Held {
         path,
         started,
+        watched: started,
         handle,
     }
 }
@@ -153,24 +160,26 @@ impl Held {
     }
 
     async fn answer(self) -> Answer {
-        let (status, body) = self.handle.await.expect("the request task");
+        let (status, body, answered) = self.handle.await.expect("the request task");
         Answer {
             path: self.path,
             status,
             body,
-            elapsed: self.started.elapsed(),
+            elapsed: answered - self.started,
+            since_watched: answered.saturating_duration_since(self.watched),
         }
     }
 
-    /// The items it answered well before its wait of `WAIT` expired.
+    /// The items it answered as soon as they matched: within `AT_ONCE` of the last time it
+    /// was seen held (the matching change, and any timed steps before it, come in between).
     async fn matched(self) -> Vec<Value> {
         let answer = self.answer().await;
         let Answer { path, body, .. } = &answer;
         assert_eq!(answer.status, StatusCode::OK, "{path}: {body}");
         assert!(
-            answer.elapsed < Duration::from_secs_f64(WAIT / 2.0),
-            "{path}: answered only after {:?}: {body}",
-            answer.elapsed
+            answer.since_watched < AT_ONCE,
+            "{path}: answered {:?} after it was last seen held: {body}",
+            answer.since_watched
         );
         body["items"].as_array().expect("items").clone()
     }
@@ -194,13 +203,15 @@ impl Held {
 pub(super) async fn assert_all_held(held: &mut [Held], event: &str) {
     tokio::time::sleep(OBSERVE).await;
     for request in held {
+        let seen = Instant::now();
         if request.handle.is_finished() {
-            let (status, body) = (&mut request.handle).await.expect("the request task");
+            let (status, body, _) = (&mut request.handle).await.expect("the request task");
             panic!(
                 "{}: answered after {event}, which does not match: {status} {body}",
                 request.path
             );
         }
+        request.watched = seen;
     }
 }
 
