@@ -142,6 +142,14 @@ impl From<StorageError> for PlatformError {
                     "The database is unavailable; try again shortly.",
                 )
             }
+            StorageError::CannotWrite(_) => {
+                tracing::warn!(%error, "the database cannot write");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "SERVICE_UNAVAILABLE",
+                    "The database cannot store this now (its disk may be full); nothing was kept. Try again shortly.",
+                )
+            }
             StorageError::Stopped => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "SERVICE_UNAVAILABLE",

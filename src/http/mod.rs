@@ -22,6 +22,7 @@ pub use routes::Endpoint;
 
 use crate::actions::ActionName;
 use crate::state::AppState;
+use crate::storage::StorageError;
 use emulator::{lists, moves};
 use error::{PlatformError, SalesforceError};
 use routes::Routes;
@@ -167,18 +168,17 @@ async fn livez() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready when the database answers.
+/// Ready when the database answers and, after a write failed, stores a write again.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.storage().ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Err(error) => {
-            tracing::warn!(%error, "not ready");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "reason": "database unreachable" })),
-            )
-        }
-    }
+    let reason = match state.storage().ready().await {
+        Ok(()) => return (StatusCode::OK, Json(json!({ "status": "ready" }))),
+        Err(StorageError::CannotWrite(_)) => "database cannot store writes",
+        Err(_) => "database unreachable",
+    };
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "unavailable", "reason": reason })),
+    )
 }
 
 async fn not_found() -> PlatformError {

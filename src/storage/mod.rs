@@ -2,6 +2,7 @@
 //! PostgreSQL (`postgres.rs`) and the embedded SQLite default (`sqlite.rs`).
 
 mod codec;
+mod health;
 mod postgres;
 mod records;
 mod sql;
@@ -29,6 +30,13 @@ use crate::org::OrgDocument;
 pub trait Storage: ActivityStore + LifecycleStore + IdempotencyStore {
     /// Succeeds when the database answers.
     async fn ping(&self) -> Result<(), StorageError>;
+    /// Succeeds when the smallest write commits: a full disk fails it.
+    async fn probe_write(&self) -> Result<(), StorageError>;
+    /// Succeeds when requests can be served: [`connect`]'s storage also fails it while
+    /// writes fail (`health.rs`); the bare SQL storage only pings.
+    async fn ready(&self) -> Result<(), StorageError> {
+        self.ping().await
+    }
 
     /// The stored org data, `None` when none was ever stored.
     async fn load_org(&self) -> Result<Option<OrgDocument>, StorageError>;
@@ -176,6 +184,10 @@ pub enum StorageError {
     /// Shared by every write of a failed group commit.
     #[error("the database is unavailable: {0}")]
     Unavailable(#[source] Arc<sqlx::Error>),
+    /// The database answers but cannot store more: its disk is full or failing. Reads
+    /// still work; writes are worth retrying once space is freed.
+    #[error("the database cannot write: {0}")]
+    CannotWrite(#[source] Arc<sqlx::Error>),
     /// A write collided with existing data.
     #[error("conflicting write: {0}")]
     Conflict(#[source] sqlx::Error),
@@ -199,22 +211,43 @@ impl From<sqlx::Error> for StorageError {
                 Self::Unavailable(Arc::new(error))
             }
             E::Database(db) if db.is_unique_violation() => Self::Conflict(error),
-            E::Database(db) if is_unavailable_code(db.code().as_deref()) => {
-                Self::Unavailable(Arc::new(error))
-            }
+            E::Database(db) => match transient(db.as_ref()) {
+                Some(Transient::Unavailable) => Self::Unavailable(Arc::new(error)),
+                Some(Transient::CannotWrite) => Self::CannotWrite(Arc::new(error)),
+                None => Self::Internal(error),
+            },
             E::ColumnDecode { .. } | E::Decode(_) => Self::Corrupt(error.to_string()),
             _ => Self::Internal(error),
         }
     }
 }
 
-/// PostgreSQL's "cannot connect now" / admin shutdown / too many connections, and SQLite's
-/// busy and locked codes: transient, so 503 rather than 500.
-fn is_unavailable_code(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some("57P01" | "57P02" | "57P03" | "53300" | "5" | "6")
-    )
+enum Transient {
+    Unavailable,
+    CannotWrite,
+}
+
+/// Database errors worth a retry (503, not 500): PostgreSQL's "cannot connect now", admin
+/// shutdown, too many connections and out of memory, SQLite's busy and locked; a full or
+/// failing disk (PostgreSQL's `disk_full` and `io_error`, SQLite's FULL and IOERR).
+fn transient(error: &dyn sqlx::error::DatabaseError) -> Option<Transient> {
+    let code = error.code()?;
+    if error
+        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        // Extended result codes keep the primary code in their low byte.
+        return match code.parse::<i32>().ok()? & 0xff {
+            5 | 6 => Some(Transient::Unavailable),
+            10 | 13 => Some(Transient::CannotWrite),
+            _ => None,
+        };
+    }
+    match code.as_ref() {
+        "57P01" | "57P02" | "57P03" | "53300" | "53200" => Some(Transient::Unavailable),
+        "53100" | "58030" => Some(Transient::CannotWrite),
+        _ => None,
+    }
 }
 
 /// How to open the database.
@@ -241,16 +274,18 @@ pub async fn connect(
     options: &StorageOptions,
     rules: Arc<dyn StepRules>,
 ) -> Result<Arc<dyn Storage>, StorageError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::connect(url, options, rules).await?))
-    } else if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::connect(url, options, rules).await?))
-    } else {
-        Err(StorageError::Config(format!(
-            "unsupported database URL `{}`: use postgres://... or sqlite:...",
-            redact_url(url)
-        )))
-    }
+    let storage: Arc<dyn Storage> =
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Arc::new(postgres::connect(url, options, rules).await?)
+        } else if url.starts_with("sqlite:") {
+            Arc::new(sqlite::connect(url, options, rules).await?)
+        } else {
+            return Err(StorageError::Config(format!(
+                "unsupported database URL `{}`: use postgres://... or sqlite:...",
+                redact_url(url)
+            )));
+        };
+    Ok(Arc::new(health::Guarded::new(storage)))
 }
 
 /// The URL without its password, for messages and logs.

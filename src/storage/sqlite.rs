@@ -6,8 +6,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, Sqlite};
 
 use super::sql::{Dialect, SqlStorage, call_columns, pending_step_columns, sms_columns};
 use super::{StepRules, StorageError, StorageOptions};
@@ -53,9 +53,7 @@ pub(super) async fn connect(
         .busy_timeout(Duration::from_secs(5));
     // An in-memory database lives in one connection: it cannot be split into pools.
     if is_in_memory(url) {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(options.acquire_timeout)
+        let pool = writer_options(options)
             .connect_with(connect_options)
             .await?;
         migrate(&pool).await?;
@@ -66,9 +64,7 @@ pub(super) async fn connect(
     let connect_options = connect_options
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal);
-    let writer = SqlitePoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(options.acquire_timeout)
+    let writer = writer_options(options)
         .connect_with(connect_options.clone())
         .await?;
     migrate(&writer).await?;
@@ -78,6 +74,25 @@ pub(super) async fn connect(
         .connect_with(connect_options.read_only(true))
         .await?;
     Ok(SqlStorage::new(reader, writer, rules))
+}
+
+/// The one writer connection. A transaction whose COMMIT failed (a full disk, an I/O
+/// error) may already have been rolled back by SQLite itself; sqlx's ROLLBACK then fails,
+/// it goes on counting the transaction as open, and nests every later transaction in a
+/// savepoint of it: those answer as committed, yet are lost (the full-disk test in
+/// `tests/api/resilience/disk_full.rs` saw hundreds go). So a connection that comes back
+/// with a transaction still counted open is closed, and the pool opens a clean one.
+fn writer_options(options: &StorageOptions) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(options.acquire_timeout)
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                // The ping waits behind a rollback queued when the transaction was dropped.
+                conn.ping().await?;
+                Ok(!conn.is_in_transaction())
+            })
+        })
 }
 
 async fn migrate(pool: &sqlx::SqlitePool) -> Result<(), StorageError> {

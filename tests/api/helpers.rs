@@ -110,24 +110,38 @@ impl TestDb {
                     postgres: None,
                 }
             }
-            Backend::Postgres => {
-                let admin_url = std::env::var(POSTGRES_URL_VAR).expect("the PostgreSQL URL");
-                let name = format!("fc_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = sqlx::PgConnection::connect(&admin_url)
-                    .await
-                    .expect("PostgreSQL is reachable");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .expect("a test database");
-                let mut url = url::Url::parse(&admin_url).expect("a PostgreSQL URL");
-                url.set_path(&name);
-                Self {
-                    url: url.to_string(),
-                    _dir: None,
-                    postgres: Some((admin_url, name)),
-                }
-            }
+            Backend::Postgres => Self::postgres(None).await,
+        }
+    }
+
+    /// A PostgreSQL database of the test's own; with `tablespace`, its tables live in that
+    /// directory (which the PostgreSQL server's user owns).
+    pub async fn postgres(tablespace: Option<&std::path::Path>) -> Self {
+        init_logging();
+        let admin_url = std::env::var(POSTGRES_URL_VAR).expect("the PostgreSQL URL");
+        let name = format!("fc_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .expect("PostgreSQL is reachable");
+        let mut create = format!("CREATE DATABASE {name}");
+        if let Some(location) = tablespace {
+            let sql = format!("CREATE TABLESPACE {name} LOCATION '{}'", location.display());
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut admin)
+                .await
+                .expect("a test tablespace");
+            create.push_str(&format!(" TABLESPACE {name}"));
+        }
+        sqlx::query(sqlx::AssertSqlSafe(create))
+            .execute(&mut admin)
+            .await
+            .expect("a test database");
+        let mut url = url::Url::parse(&admin_url).expect("a PostgreSQL URL");
+        url.set_path(&name);
+        Self {
+            url: url.to_string(),
+            _dir: None,
+            postgres: Some((admin_url, name)),
         }
     }
 }
@@ -145,10 +159,15 @@ impl Drop for TestDb {
                 .unwrap();
             runtime.block_on(async {
                 if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut admin)
-                        .await;
+                    // The tablespace of the same name, where a test made one.
+                    for sql in [
+                        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                        format!("DROP TABLESPACE IF EXISTS {name}"),
+                    ] {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .execute(&mut admin)
+                            .await;
+                    }
                 }
             });
         })

@@ -14,7 +14,8 @@
 //!
 //! When a group's transaction fails because of what one batch holds (a duplicate Id, say),
 //! every batch of the group is committed again alone, so a bad batch fails alone. When the
-//! database is unavailable, every writer of the group gets that error at once.
+//! database is unavailable or cannot write (a full disk), every writer of the group gets
+//! that error at once.
 
 use std::sync::Arc;
 
@@ -172,9 +173,14 @@ where
             Ok(()) => group.into_iter().for_each(|job| {
                 let _ = job.done.send(Ok(()));
             }),
-            Err(StorageError::Unavailable(error)) => group.into_iter().for_each(|job| {
-                let _ = job.done.send(Err(StorageError::Unavailable(error.clone())));
-            }),
+            // The database is down or its disk full: committing each write alone would
+            // fail each alike, only slower.
+            Err(StorageError::Unavailable(cause)) => {
+                fail_all(group, || StorageError::Unavailable(cause.clone()));
+            }
+            Err(StorageError::CannotWrite(cause)) => {
+                fail_all(group, || StorageError::CannotWrite(cause.clone()));
+            }
             Err(error) if group.len() == 1 => {
                 if let Some(job) = group.into_iter().next() {
                     let _ = job.done.send(Err(error));
@@ -325,6 +331,13 @@ where
             }
         }
         Ok(())
+    }
+}
+
+/// Answers every writer of a group with the same error.
+fn fail_all(group: Vec<Job>, error: impl Fn() -> StorageError) {
+    for job in group {
+        let _ = job.done.send(Err(error()));
     }
 }
 

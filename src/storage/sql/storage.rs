@@ -86,6 +86,18 @@ where
     }
 
     #[tracing::instrument(skip_all)]
+    async fn probe_write(&self) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO write_probe (id, probed_at) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
+        )
+        .bind(Timestamp::now())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn load_org(&self) -> Result<Option<OrgDocument>, StorageError> {
         let row: Option<(String,)> = sqlx::query_as("SELECT document FROM org_data WHERE id = 1")
             .fetch_optional(&self.reader)

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 mod crash;
+mod disk_full;
 mod hostile;
 mod hostile_urls;
 mod integrity;
