@@ -21,6 +21,7 @@ pub const DEFAULT_STEP_DELAY_MS: u64 = 1000;
 pub const DEFAULT_IDEMPOTENCY_TTL_SECS: u64 = 24 * 60 * 60;
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_BODY_READ_TIMEOUT_SECS: u64 = 5;
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 512;
 pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 3000;
 
@@ -48,8 +49,25 @@ pub struct Config {
     pub org: Option<PathBuf>,
 
     /// Token that every /_emulator/* request must send as `Authorization: Bearer <token>`.
-    #[arg(long, env = "FASTCALL_ADMIN_TOKEN", hide_env_values = true)]
+    /// Prefer --admin-token-file or the variable: a flag's value shows in `ps`.
+    #[arg(
+        long,
+        env = "FASTCALL_ADMIN_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "admin_token_file"
+    )]
     pub admin_token: Option<Secret>,
+
+    /// File holding the admin token (a trailing newline is ignored), for secrets mounted as
+    /// files (Docker, Kubernetes).
+    #[arg(long, env = "FASTCALL_ADMIN_TOKEN_FILE", value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
+
+    /// Serve /_emulator/* without an admin token on an address beyond loopback even when the
+    /// org has API keys (anyone who reaches the port could then replace the keys). Without
+    /// it, the emulator refuses to start, and to take API keys, in that setup.
+    #[arg(long, env = "FASTCALL_ALLOW_OPEN_ADMIN")]
+    pub allow_open_admin: bool,
 
     /// The VoIP provider that sends messages and places calls.
     #[arg(long, env = "FASTCALL_PROVIDER", value_enum, default_value_t = Provider::Simulated)]
@@ -100,6 +118,12 @@ pub struct Config {
     #[arg(long, env = "FASTCALL_HEADER_READ_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT_SECS)]
     pub header_read_timeout_secs: u64,
 
+    /// Seconds a client may take to send an action or control request's body, counted apart
+    /// from --request-timeout-secs; slower gets 408. The body is read before the request
+    /// takes one of --max-concurrent-requests.
+    #[arg(long, env = "FASTCALL_BODY_READ_TIMEOUT_SECS", default_value_t = DEFAULT_BODY_READ_TIMEOUT_SECS)]
+    pub body_read_timeout_secs: u64,
+
     /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "FASTCALL_SHUTDOWN_GRACE_SECS", default_value_t = DEFAULT_SHUTDOWN_GRACE_SECS)]
     pub shutdown_grace_secs: u64,
@@ -145,6 +169,18 @@ impl Secret {
         &self.0
     }
 
+    /// The token in `path`, without the line break that ends it.
+    pub fn read_from(path: &std::path::Path) -> std::io::Result<Self> {
+        let text = std::fs::read_to_string(path)?;
+        let token = text.trim_end_matches(['\n', '\r']);
+        token.parse().map_err(|reason: &str| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the token {reason}"),
+            )
+        })
+    }
+
     /// Compares in constant time for equal lengths.
     pub fn matches(&self, presented: &str) -> bool {
         use subtle::ConstantTimeEq;
@@ -158,11 +194,16 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A token is sent as `Bearer <token>`: visible characters only, so none can be lost to
+/// the whitespace HTTP trims.
 impl FromStr for Secret {
     type Err = &'static str;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.trim().is_empty() {
+        if s.is_empty() {
             return Err("must not be empty");
+        }
+        if !s.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("must be visible ASCII characters, without spaces");
         }
         Ok(Self(s.to_owned()))
     }
@@ -176,6 +217,8 @@ impl Default for Config {
             database_url: DEFAULT_DATABASE_URL.into(),
             org: None,
             admin_token: None,
+            admin_token_file: None,
+            allow_open_admin: false,
             provider: Provider::Simulated,
             provider_latency_ms: 0,
             progression: Progression::Timed,
@@ -187,6 +230,7 @@ impl Default for Config {
             request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             header_read_timeout_secs: DEFAULT_HEADER_READ_TIMEOUT_SECS,
+            body_read_timeout_secs: DEFAULT_BODY_READ_TIMEOUT_SECS,
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
             idempotency_ttl_secs: DEFAULT_IDEMPOTENCY_TTL_SECS,
             event_keep_alive_secs: DEFAULT_EVENT_KEEP_ALIVE_SECS,

@@ -10,14 +10,14 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 
-use crate::config::{Config, Provider};
+use crate::config::{Config, Provider, Secret};
 use crate::domain::Timestamp;
 use crate::events::EventKind;
 use crate::http;
 use crate::lifecycle::Lifecycle;
 use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat};
 use crate::server::{self, ServeOptions};
-use crate::state::{AppState, Limits};
+use crate::state::{Admin, AppState, Limits};
 use crate::storage::{self, Storage, StorageError, StorageOptions, redact_url};
 use crate::voip::{Simulated, VoipProvider};
 
@@ -32,8 +32,39 @@ pub enum StartupError {
     InvalidOrgFile { path: PathBuf, source: InvalidOrg },
     #[error("the org data stored in the database no longer validates: {0}")]
     InvalidStoredOrg(InvalidOrg),
+    #[error("cannot read the admin token file {}: {source}", path.display())]
+    AdminTokenFile { path: PathBuf, source: io::Error },
+    #[error(
+        "the org has API keys, and {addr} is reachable beyond this machine without an admin \
+         token: anyone could replace the keys. Set FASTCALL_ADMIN_TOKEN_FILE or \
+         FASTCALL_ADMIN_TOKEN (or --admin-token-file), listen on 127.0.0.1, or pass \
+         --allow-open-admin if that is really meant"
+    )]
+    OpenAdmin { addr: SocketAddr },
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: io::Error },
+}
+
+/// The admin token, from the flag or variable or from its file, and whether its absence
+/// must keep API keys out.
+fn admin(config: &Config) -> Result<Admin, StartupError> {
+    let token = match &config.admin_token_file {
+        Some(path) => {
+            Some(
+                Secret::read_from(path).map_err(|source| StartupError::AdminTokenFile {
+                    path: path.clone(),
+                    source,
+                })?,
+            )
+        }
+        None => config.admin_token.clone(),
+    };
+    let keys_need_token =
+        token.is_none() && !config.addr.ip().is_loopback() && !config.allow_open_admin;
+    Ok(Admin {
+        token,
+        keys_need_token,
+    })
 }
 
 /// A built application: the database is open and migrated, the org loaded, the port bound.
@@ -75,16 +106,14 @@ impl Application {
             event_keep_alive: Duration::from_secs(config.event_keep_alive_secs.max(1)),
             idempotency_ttl: Duration::from_secs(config.idempotency_ttl_secs),
             request_timeout: Duration::from_secs(config.request_timeout_secs.max(1)),
+            body_read_timeout: Duration::from_secs(config.body_read_timeout_secs.max(1)),
             max_concurrent_requests: config.max_concurrent_requests.max(1),
         };
-        let state = AppState::new(
-            storage,
-            voip,
-            lifecycle,
-            org,
-            limits,
-            config.admin_token.clone(),
-        );
+        let admin = admin(config)?;
+        if admin.keys_need_token && org.has_api_keys() {
+            return Err(StartupError::OpenAdmin { addr: config.addr });
+        }
+        let state = AppState::new(storage, voip, lifecycle, org, limits, admin);
         let listener =
             TcpListener::bind(config.addr)
                 .await

@@ -28,7 +28,7 @@ struct Inner {
     /// Serialises org replacements so the stored org and the one in memory agree.
     org_writes: Mutex<()>,
     limits: Limits,
-    admin_token: Option<Secret>,
+    admin: Admin,
     /// Turns true when the server starts shutting down, ending long-lived streams.
     stopping: watch::Sender<bool>,
     /// Permits for action and control requests in flight.
@@ -43,6 +43,17 @@ struct Inner {
 /// commits.
 const BULK_CALLS_AT_ONCE: usize = 8;
 
+/// Who may use the `/_emulator/*` routes.
+#[derive(Debug, Clone, Default)]
+pub struct Admin {
+    /// The bearer token those routes need, when set.
+    pub token: Option<Secret>,
+    /// The server listens beyond loopback without a token, and was not told that this is
+    /// fine with API keys: anyone who reaches the port could replace the keys, so an org
+    /// with keys is refused.
+    pub keys_need_token: bool,
+}
+
 /// Bounds on what one request may ask for, and how long-lived responses behave.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -53,8 +64,10 @@ pub struct Limits {
     pub event_keep_alive: Duration,
     /// How long an idempotency key's answer is kept.
     pub idempotency_ttl: Duration,
-    /// How long an action or control request may take.
+    /// How long an action or control request may take, once its body is read.
     pub request_timeout: Duration,
+    /// How long a client may take to send an action or control request's body.
+    pub body_read_timeout: Duration,
     /// How many action and control requests run at once.
     pub max_concurrent_requests: usize,
 }
@@ -66,7 +79,7 @@ impl AppState {
         lifecycle: Arc<Lifecycle>,
         org: Org,
         limits: Limits,
-        admin_token: Option<Secret>,
+        admin: Admin,
     ) -> Self {
         let inner = Inner {
             storage,
@@ -75,7 +88,7 @@ impl AppState {
             org: ArcSwap::from_pointee(org),
             org_writes: Mutex::new(()),
             limits,
-            admin_token,
+            admin,
             stopping: watch::Sender::new(false),
             in_flight: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
             bulk_inputs: Semaphore::new(BULK_CALLS_AT_ONCE * limits.max_bulk_inputs.max(1)),
@@ -113,7 +126,12 @@ impl AppState {
     }
 
     pub fn admin_token(&self) -> Option<&Secret> {
-        self.inner.admin_token.as_ref()
+        self.inner.admin.token.as_ref()
+    }
+
+    /// Whether an org with API keys must be refused (see [`Admin::keys_need_token`]).
+    pub fn keys_need_admin_token(&self) -> bool {
+        self.inner.admin.keys_need_token
     }
 
     pub fn action_context<'a>(

@@ -2,6 +2,7 @@
 //! field, and the caller's identity.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -21,6 +22,8 @@ pub struct Body(pub Bytes);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyError {
     TooLarge,
+    /// The client did not send the whole body within `--body-read-timeout-secs`.
+    TimedOut(Duration),
     Unreadable(String),
     Malformed(String),
 }
@@ -29,7 +32,17 @@ impl BodyError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The `errorCode` of the platform's error shape.
+    pub fn error_code(&self) -> &'static str {
+        match self {
+            Self::TooLarge => "REQUEST_TOO_LARGE",
+            Self::TimedOut(_) => "REQUEST_TIMEOUT",
+            _ => "JSON_PARSER_ERROR",
         }
     }
 
@@ -38,6 +51,10 @@ impl BodyError {
             Self::TooLarge => {
                 "The request body is larger than the limit (see --max-body-bytes).".into()
             }
+            Self::TimedOut(limit) => format!(
+                "The request body did not arrive within {} s (--body-read-timeout-secs).",
+                limit.as_secs_f64()
+            ),
             Self::Unreadable(reason) => format!("The request body could not be read: {reason}"),
             Self::Malformed(reason) => {
                 format!("The request body is not valid JSON for this call: {reason}")
@@ -49,14 +66,22 @@ impl BodyError {
 /// Where a route does not map body errors to its own shape: a platform error.
 impl axum::response::IntoResponse for BodyError {
     fn into_response(self) -> axum::response::Response {
-        PlatformError::new(self.status(), "JSON_PARSER_ERROR", self.message()).into_response()
+        PlatformError::new(self.status(), self.error_code(), self.message()).into_response()
     }
 }
+
+/// The body as the admission guard read it (`guard.rs`), for the route to answer in its
+/// own shape when it could not be had.
+#[derive(Clone)]
+pub struct Buffered(pub Result<Bytes, BodyError>);
 
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = BodyError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(mut req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(Buffered(buffered)) = req.extensions_mut().remove::<Buffered>() {
+            return buffered.map(Self);
+        }
         match Bytes::from_request(req, state).await {
             Ok(bytes) => Ok(Self(bytes)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -172,6 +197,7 @@ fn describe_json_error(error: serde_path_to_error::Error<serde_json::Error>) -> 
 }
 
 /// Who is calling, read against the org current when the request arrived.
+#[derive(Clone)]
 pub struct Caller {
     pub org: Arc<Org>,
     /// The running user, when the request names one (or the org has a default).
@@ -185,8 +211,19 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // The admission guard identified the caller before reading the body.
+        match parts.extensions.remove::<Caller>() {
+            Some(caller) => Ok(caller),
+            None => Self::identify(state, &parts.headers),
+        }
+    }
+}
+
+impl Caller {
+    /// The caller the headers name, in the org served now.
+    pub fn identify(state: &AppState, headers: &HeaderMap) -> Result<Self, PlatformError> {
         let org = state.org();
-        let invoker = identify(&parts.headers, &org)?;
+        let invoker = identify(headers, &org)?;
         Ok(Self { org, invoker })
     }
 }
@@ -217,15 +254,20 @@ fn identify(headers: &HeaderMap, org: &Org) -> Result<Option<SalesforceId>, Plat
     }
 }
 
-/// The key from `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+/// The key from `Authorization: Bearer <key>` or `X-API-Key: <key>`, exactly as sent: a
+/// key padded with spaces is not the key.
 fn presented_key(headers: &HeaderMap) -> Option<&str> {
-    bearer_token(headers).or_else(|| headers.get(API_KEY_HEADER)?.to_str().ok().map(str::trim))
+    bearer_token(headers).or_else(|| headers.get(API_KEY_HEADER)?.to_str().ok())
 }
 
+/// The token of `Authorization: Bearer <token>` (RFC 6750: the scheme in any case, then
+/// spaces, then the token, which holds none).
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("Bearer").then(|| token.trim())
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim_start_matches(' ');
+    let whole = !token.is_empty() && !token.contains(char::is_whitespace);
+    (scheme.eq_ignore_ascii_case("Bearer") && whole).then_some(token)
 }
 
 #[cfg(test)]
@@ -288,8 +330,18 @@ mod tests {
     #[test]
     fn bearer_scheme_is_case_insensitive() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, "bearer  k-1 ".parse().unwrap());
+        headers.insert(header::AUTHORIZATION, "bearer  k-1".parse().unwrap());
         assert_eq!(bearer_token(&headers), Some("k-1"));
+        for padded in [
+            "Bearer k-1 ",
+            "Bearer k-1\t",
+            "Bearer k 1",
+            "Bearer ",
+            " Bearer k-1",
+        ] {
+            headers.insert(header::AUTHORIZATION, padded.parse().unwrap());
+            assert_eq!(bearer_token(&headers), None, "{padded:?}");
+        }
         headers.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
         assert_eq!(bearer_token(&headers), None);
     }

@@ -1,40 +1,81 @@
-//! Bounds on action and control requests: how many run at once (more get 503 at once, rather
-//! than queueing without end) and how long each may take (then 503). Long polls and the event
-//! stream are bounded by their own limits instead.
+//! Admission of action and control requests, cheapest check first, so that a stranger
+//! cannot hold what keyed callers need:
+//!
+//! 1. who is calling, from the headers alone (actions): a wrong key is 401 before anything
+//!    else is spent on the request;
+//! 2. the body, read whole within `--body-read-timeout-secs` and `--max-body-bytes` (a
+//!    client that trickles it in gets 408), before the request takes a slot;
+//! 3. a slot among `--max-concurrent-requests` (none free: 503 at once, rather than queueing
+//!    without end), held while the request is handled within `--request-timeout-secs`
+//!    (then 503).
+//!
+//! Long polls and the event stream are bounded by their own limits instead.
 
+use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 
 use super::error::{PlatformError, SalesforceError};
+use super::extract::{BodyError, Buffered, Caller};
 use crate::state::AppState;
 
-/// For the direct and admin routes: errors as a bare object.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match bounded(&state, request, next).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
-    }
+/// Direct action routes: the caller is identified first; errors as a bare object.
+pub async fn guard_actions(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    admit(&state, request, next, Identify::Caller)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
-/// For the Salesforce-shaped routes: errors in the array envelope.
+/// Admin routes that change things (the admin token was checked before): errors as a
+/// bare object.
+pub async fn guard_control(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    admit(&state, request, next, Identify::Nobody)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The Salesforce-shaped routes: the caller is identified first; errors in the array
+/// envelope.
 pub async fn guard_salesforce(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
-    match bounded(&state, request, next).await {
-        Ok(response) => response,
-        Err(error) => SalesforceError(error).into_response(),
-    }
+    admit(&state, request, next, Identify::Caller)
+        .await
+        .unwrap_or_else(|error| SalesforceError(error).into_response())
 }
 
-async fn bounded(
+#[derive(Clone, Copy)]
+enum Identify {
+    /// The route acts for a caller: identify it (and refuse a wrong key) first.
+    Caller,
+    /// Admin routes: the admin token, checked by their own layer, says who may call.
+    Nobody,
+}
+
+async fn admit(
     state: &AppState,
-    request: Request,
+    mut request: Request,
     next: Next,
+    identify: Identify,
 ) -> Result<Response, PlatformError> {
+    if let Identify::Caller = identify {
+        let caller = Caller::identify(state, request.headers())?;
+        request.extensions_mut().insert(caller);
+    }
+    let request = buffer_body(state, request).await;
     let Some(_permit) = state.try_start_request() else {
         return Err(PlatformError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -56,4 +97,57 @@ async fn bounded(
                 ),
             )
         })
+}
+
+/// Reads the whole body within the time and size limits and hands it, or why it could not
+/// be had, to the route's `Body` extractor, which answers in the route's own shape.
+async fn buffer_body(state: &AppState, request: Request) -> Request {
+    let limits = state.limits();
+    let (mut parts, body) = request.into_parts();
+    let read = read_body(&parts.headers, body, limits.max_body_bytes);
+    let buffered = match tokio::time::timeout(limits.body_read_timeout, read).await {
+        Ok(read) => read,
+        Err(_) => Err(BodyError::TimedOut(limits.body_read_timeout)),
+    };
+    let body = match &buffered {
+        Ok(bytes) => axum::body::Body::from(bytes.clone()),
+        Err(_) => axum::body::Body::empty(),
+    };
+    parts.extensions.insert(Buffered(buffered));
+    Request::from_parts(parts, body)
+}
+
+async fn read_body(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut chunks = body.into_data_stream();
+    // Most bodies come in one chunk: kept as it is, not copied.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| BodyError::Unreadable(e.to_string()))?;
+        let so_far = first.as_ref().map_or(0, Bytes::len) + joined.len();
+        if so_far + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        match first.take() {
+            None if joined.is_empty() => first = Some(chunk),
+            None => joined.extend_from_slice(&chunk),
+            Some(earlier) => {
+                joined.reserve(earlier.len() + chunk.len());
+                joined.extend_from_slice(&earlier);
+                joined.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| Bytes::from(joined)))
 }

@@ -132,7 +132,6 @@ pub fn router(state: AppState) -> Router {
         watch,
         public,
     } = routes();
-    let bounded = || middleware::from_fn_with_state(state.clone(), guard::guard);
     let admin = || middleware::from_fn_with_state(state.clone(), emulator::require_admin);
     let services = services
         .into_parts()
@@ -143,12 +142,21 @@ pub fn router(state: AppState) -> Router {
         ))
         .fallback(salesforce_not_found)
         .method_not_allowed_fallback(salesforce_method_not_allowed);
-    let actions = actions.into_parts().0.route_layer(bounded());
+    let actions = actions
+        .into_parts()
+        .0
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard_actions,
+        ));
     // The admin token is checked first, so a caller without it cannot take a permit.
     let control = control
         .into_parts()
         .0
-        .route_layer(bounded())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard_control,
+        ))
         .route_layer(admin());
     let watch = watch.into_parts().0.route_layer(admin());
     public

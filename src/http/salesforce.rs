@@ -212,12 +212,7 @@ fn bulk_answer<O: Serialize>(action_name: &str, outcomes: Vec<Result<O, ApiExcep
 }
 
 fn json_parser_error(error: BodyError) -> SalesforceError {
-    let code = if error == BodyError::TooLarge {
-        "REQUEST_TOO_LARGE"
-    } else {
-        "JSON_PARSER_ERROR"
-    };
-    PlatformError::new(error.status(), code, error.message()).into()
+    PlatformError::new(error.status(), error.error_code(), error.message()).into()
 }
 
 #[derive(Serialize)]

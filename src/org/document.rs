@@ -28,8 +28,52 @@ pub struct OrgDocument {
     pub ivrs: Vec<Ivr>,
     #[serde(default)]
     pub records: Vec<Record>,
-    #[serde(default)]
+    /// Never exported: see [`OrgDocument::exported`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub api_keys: Vec<ApiKey>,
+}
+
+impl OrgDocument {
+    /// The org as `GET /_emulator/org` shows it: each API key replaced by a fingerprint that
+    /// tells the keys apart without giving them away.
+    pub fn exported(&self) -> ExportedOrg {
+        let mut document = self.clone();
+        let api_keys = std::mem::take(&mut document.api_keys)
+            .iter()
+            .map(KeyFingerprint::of)
+            .collect();
+        ExportedOrg { document, api_keys }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedOrg {
+    #[serde(flatten)]
+    document: OrgDocument,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    api_keys: Vec<KeyFingerprint>,
+}
+
+/// `{"keyFingerprint": "sha256:1f2e3d4c", "userId": "005..."}`: the first 8 hex digits of the
+/// key's SHA-256, as `sha256sum` prints them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyFingerprint {
+    key_fingerprint: String,
+    user_id: SalesforceId,
+}
+
+impl KeyFingerprint {
+    fn of(api_key: &ApiKey) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(api_key.key.as_bytes());
+        let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+        Self {
+            key_fingerprint: format!("sha256:{hex}"),
+            user_id: api_key.user_id,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

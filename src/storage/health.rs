@@ -72,19 +72,16 @@ impl Guarded {
 
     /// Learns from a call's outcome.
     fn observe<T>(&self, access: Access, outcome: &Result<T, StorageError>) {
+        let failing = &self.health.writes_failing;
         match (outcome, access) {
             (Err(StorageError::Unavailable(cause)), _) => self.trip(cause.clone()),
-            (Err(StorageError::CannotWrite(_)), _) => {
-                if !self.health.writes_failing.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(
-                        "the database cannot store writes (is its disk full?): not ready until one commits"
-                    );
-                }
+            (Err(StorageError::CannotWrite(_)), _) if !failing.swap(true, Ordering::Relaxed) => {
+                tracing::warn!(
+                    "the database cannot store writes (is its disk full?): not ready until one commits"
+                );
             }
-            (Ok(_), Access::Commits) => {
-                if self.health.writes_failing.swap(false, Ordering::Relaxed) {
-                    tracing::info!("the database stores writes again");
-                }
+            (Ok(_), Access::Commits) if failing.swap(false, Ordering::Relaxed) => {
+                tracing::info!("the database stores writes again");
             }
             _ => {}
         }

@@ -47,9 +47,9 @@ fn wants_yaml(headers: &HeaderMap, header_name: header::HeaderName) -> bool {
 
 /// The org data: JSON, or YAML when the Accept header asks for it.
 pub async fn get_org(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let org = state.org();
+    let exported = state.org().document().exported();
     if wants_yaml(&headers, header::ACCEPT) {
-        match serde_norway::to_string(org.document()) {
+        match serde_norway::to_string(&exported) {
             Ok(yaml) => (
                 [(header::CONTENT_TYPE, HeaderValue::from_static(YAML))],
                 yaml,
@@ -66,7 +66,7 @@ pub async fn get_org(State(state): State<AppState>, headers: HeaderMap) -> Respo
             }
         }
     } else {
-        Json(org.document()).into_response()
+        Json(exported).into_response()
     }
 }
 
@@ -120,8 +120,18 @@ pub async fn put_org(
         Ok(org) => org,
         Err(error) => return invalid_org(error),
     };
+    if org.has_api_keys() && state.keys_need_admin_token() {
+        return PlatformError::new(
+            StatusCode::FORBIDDEN,
+            "ADMIN_TOKEN_REQUIRED",
+            "This emulator listens beyond loopback without an admin token, so anyone could \
+             replace API keys: set FASTCALL_ADMIN_TOKEN_FILE or FASTCALL_ADMIN_TOKEN (or start it \
+             with --allow-open-admin) to use them.",
+        )
+        .into_response();
+    }
     match state.replace_org(org).await {
-        Ok(org) => Json(org.document()).into_response(),
+        Ok(org) => Json(org.document().exported()).into_response(),
         Err(error) => PlatformError::from(error).into_response(),
     }
 }

@@ -26,6 +26,10 @@ struct Outage {
 
 impl Outage {
     async fn start() -> Self {
+        Self::with_acquire_timeout(1000).await
+    }
+
+    async fn with_acquire_timeout(acquire_timeout_ms: u64) -> Self {
         let db = TestDb::new(Backend::Postgres).await;
         let mut url = url::Url::parse(&db.url).expect("a PostgreSQL URL");
         let host = url.host_str().expect("a host").to_owned();
@@ -35,7 +39,7 @@ impl Outage {
         let database_url = url.to_string();
         let app = TestApp::start(&db, move |config| {
             config.database_url = database_url;
-            config.db_acquire_timeout_ms = 1000;
+            config.db_acquire_timeout_ms = acquire_timeout_ms;
             config.request_timeout_secs = REQUEST_TIMEOUT_SECS;
         })
         .await;
@@ -345,4 +349,54 @@ async fn stored(api: &Api) -> Stored {
         tasks: api.items("/_emulator/tasks").await,
         status_log: api.items("/_emulator/status-log").await,
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_postgres_is_known_down_requests_fail_at_once_until_it_answers_again() {
+    if !postgres_available("once_postgres_is_known_down_requests_fail_at_once") {
+        return;
+    }
+    // A long acquire timeout, so that a request that waited for it cannot pass for fast.
+    let acquire = Duration::from_secs(4);
+    let outage = Outage::with_acquire_timeout(acquire.as_millis() as u64).await;
+    outage.proxy.hang();
+    let (status, _) = outage.app.send_sms(&actions("finds it down")[0].1).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+
+    let sms = || {
+        let body = &actions("while known down")[0].1;
+        outage
+            .api
+            .client
+            .post(outage.api.url("/actions/SubscriberSMSInvocable"))
+            .json(body)
+    };
+    for what in ["an action", "another", "a third"] {
+        let started = Instant::now();
+        let (status, _) = json_answer(sms().send().await.expect("answered")).await;
+        let took = started.elapsed();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{what}");
+        assert!(
+            took < acquire / 2,
+            "{what} waited {took:?}, as if the outage were news"
+        );
+    }
+    let started = Instant::now();
+    let (status, _) = outage.api.get("/readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() < acquire / 2,
+        "/readyz waited {:?}",
+        started.elapsed()
+    );
+
+    outage.proxy.restore();
+    let restored = Instant::now();
+    outage.wait_until_ready().await;
+    eprintln!(
+        "ready again {:?} after the database was",
+        restored.elapsed()
+    );
+    let (status, sent) = outage.app.send_sms(&actions("after it answers")[0].1).await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
 }

@@ -15,6 +15,8 @@ mod binary;
 mod idempotency;
 mod idempotency_keys;
 mod limits;
+mod secrets;
+mod slow_clients;
 
 pub(super) const SMS: &str = "/actions/SubscriberSMSInvocable";
 pub(super) const CALL: &str = "/actions/SubscriberCallInvocable";
