@@ -51,7 +51,6 @@ impl OrgDocument {
 pub struct ExportedOrg {
     #[serde(flatten)]
     document: OrgDocument,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     api_keys: Vec<KeyFingerprint>,
 }
 
