@@ -76,6 +76,7 @@ impl Application {
             idempotency_ttl: Duration::from_secs(config.idempotency_ttl_secs),
             request_timeout: Duration::from_secs(config.request_timeout_secs.max(1)),
             max_concurrent_requests: config.max_concurrent_requests.max(1),
+            provider_concurrency: config.provider_concurrency.max(1),
         };
         let state = AppState::new(
             storage,
