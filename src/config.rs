@@ -24,6 +24,7 @@ pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_BODY_READ_TIMEOUT_SECS: u64 = 5;
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 512;
 pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 3000;
+pub const DEFAULT_PROVIDER_CONCURRENCY: usize = 16;
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -148,6 +149,14 @@ pub struct Config {
     /// Log filter, in tracing's EnvFilter syntax (`info`, `fastcall_emulator=debug`, ...).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log: String,
+
+    /// Most provider hand-offs one bulk call has in flight at once; its outputs keep the
+    /// inputs' order. The default keeps a 200-input bulk call well inside the request
+    /// timeout at a few hundred milliseconds per hand-off, while staying well under the
+    /// concurrent requests Twilio accepts from one account by default (beyond them it
+    /// answers 429, error 20429).
+    #[arg(long, env = "FASTCALL_PROVIDER_CONCURRENCY", default_value_t = DEFAULT_PROVIDER_CONCURRENCY)]
+    pub provider_concurrency: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -237,6 +246,7 @@ impl Default for Config {
             event_retention_secs: DEFAULT_EVENT_RETENTION_SECS,
             healthcheck: false,
             log: "info".into(),
+            provider_concurrency: DEFAULT_PROVIDER_CONCURRENCY,
         }
     }
 }

@@ -108,6 +108,7 @@ impl Application {
             request_timeout: Duration::from_secs(config.request_timeout_secs.max(1)),
             body_read_timeout: Duration::from_secs(config.body_read_timeout_secs.max(1)),
             max_concurrent_requests: config.max_concurrent_requests.max(1),
+            provider_concurrency: config.provider_concurrency.max(1),
         };
         let admin = admin(config)?;
         if admin.keys_need_token && org.has_api_keys() {

@@ -70,6 +70,8 @@ pub struct Limits {
     pub body_read_timeout: Duration,
     /// How many action and control requests run at once.
     pub max_concurrent_requests: usize,
+    /// How many provider hand-offs one bulk call has in flight at once.
+    pub provider_concurrency: usize,
 }
 
 impl AppState {
@@ -145,6 +147,7 @@ impl AppState {
             storage: self.inner.storage.as_ref(),
             voip: self.inner.voip.as_ref(),
             lifecycle: &self.inner.lifecycle,
+            provider_concurrency: self.inner.limits.provider_concurrency,
         }
     }
 

@@ -2,12 +2,16 @@
 //! the first call's answer, and nothing is sent or placed twice. The same key with another
 //! request is 422. Concurrent calls with one key run once: the others wait for its answer.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::error::PlatformError;
@@ -249,16 +253,151 @@ pub fn replay(answer: StoredAnswer) -> Response {
     response
 }
 
+/// What identifies a request under its key: its route, who is calling, and its body in
+/// canonical form, so that a retry whose JSON differs only in key order or whitespace is the
+/// same request.
 fn fingerprint(route: &str, invoker: Option<SalesforceId>, body: &[u8]) -> String {
     let mut digest = Sha256::new();
     digest.update(route.as_bytes());
     digest.update([0]);
     digest.update(invoker.as_ref().map_or("", SalesforceId::as_str).as_bytes());
     digest.update([0]);
-    digest.update(body);
+    digest.update(canonical(body));
     digest
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The body re-serialised with every object's keys sorted (serde_json's map is ordered by
+/// key) and no whitespace; arrays keep their order, as inputs are answered in order. A body
+/// that is not JSON, or has an object with a key twice, is taken byte for byte: the actions
+/// refuse a repeated field, so such a body must not share a fingerprint with one without it.
+fn canonical(body: &[u8]) -> Cow<'_, [u8]> {
+    serde_json::from_slice::<Canonical>(body)
+        .ok()
+        .and_then(|Canonical(value)| serde_json::to_vec(&value).ok())
+        .map_or(Cow::Borrowed(body), Cow::Owned)
+}
+
+/// A JSON value parsed like `serde_json::Value`, except that a key repeated within one
+/// object is an error instead of the last one winning.
+struct Canonical(Value);
+
+impl<'de> Deserialize<'de> for Canonical {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(CanonicalVisitor)
+            .map(Canonical)
+    }
+}
+
+struct CanonicalVisitor;
+
+impl<'de> Visitor<'de> for CanonicalVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Canonical(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some((key, Canonical(value))) = map.next_entry::<String, Canonical>()? {
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format!("the key `{key}` is repeated")));
+            }
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &str, b: &str) -> bool {
+        fingerprint("/r", None, a.as_bytes()) == fingerprint("/r", None, b.as_bytes())
+    }
+
+    #[test]
+    fn key_order_and_whitespace_do_not_change_the_fingerprint() {
+        let first = r#"{"inputs":[{"toPhone":"+14155550123","bodyText":"Hi"},{"bodyText":"Yo","toPhone":"+1"}]}"#;
+        let retry = "{ \"inputs\" : [\n  { \"bodyText\": \"Hi\", \"toPhone\": \"+14155550123\" },\n  {\"toPhone\":\"+1\",\"bodyText\":\"Yo\"}\n] }\n";
+        assert!(same(first, retry));
+        assert!(
+            same(r#"{"a":"\u0041"}"#, r#"{"a":"A"}"#),
+            "the same string, escaped"
+        );
+    }
+
+    #[test]
+    fn a_real_difference_changes_the_fingerprint() {
+        let cases = [
+            ("another value", r#"{"a":"x"}"#, r#"{"a":"y"}"#),
+            (
+                "inputs in another order",
+                r#"[{"a":1},{"a":2}]"#,
+                r#"[{"a":2},{"a":1}]"#,
+            ),
+            ("a key more", r#"{"a":1}"#, r#"{"a":1,"b":null}"#),
+            (
+                "whitespace inside a string",
+                r#"{"a":"x y"}"#,
+                r#"{"a":"x  y"}"#,
+            ),
+            ("a number for a string", r#"{"a":"1"}"#, r#"{"a":1}"#),
+            ("a key given twice", r#"{"a":"x","a":"y"}"#, r#"{"a":"y"}"#),
+            ("not JSON", "{\"a\":1", "{\"a\": 1"),
+        ];
+        for (case, a, b) in cases {
+            assert!(!same(a, b), "{case}: {a} and {b}");
+        }
+    }
+
+    #[test]
+    fn the_route_and_the_caller_are_part_of_the_fingerprint() {
+        let ada = SalesforceId::parse("005Dn0000001AdaIAE").ok();
+        let body = b"{}";
+        assert_ne!(fingerprint("/a", None, body), fingerprint("/b", None, body));
+        assert_ne!(fingerprint("/a", None, body), fingerprint("/a", ada, body));
+    }
 }

@@ -1,23 +1,23 @@
 //! What the actions did: messages, calls, Tasks, VoIP errors, the status log, and users'
 //! current statuses. Lists answer `{"items": [...]}`, newest first.
 
-use std::time::Duration;
+mod wake;
 
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use tokio::sync::broadcast;
 use tokio::time::Instant;
 
+use self::wake::List;
 use crate::actions::user_status;
 use crate::domain::objects::StatusType;
 use crate::domain::{CallStatus, SalesforceId, SmsStatus};
 use crate::http::error::PlatformError;
-use crate::http::query::{Accepts, QueryPairs, list_query};
+use crate::http::query::{Accepts, ListQuery, QueryPairs, list_query};
 use crate::state::AppState;
-use crate::storage::StorageError;
+use crate::storage::{StorageError, StoredEvent};
 use crate::views::{
     CallItem, Items, MessageItem, StatusLogItem, TaskItem, UserStateItem, VoipErrorItem,
 };
@@ -31,41 +31,33 @@ const TASK_STATUSES: &[&str] = &[
     "Deferred",
 ];
 
-/// Runs a list's query; with `wait`, and nothing matching yet, runs it again whenever
-/// something happens (every change raises an event) until a match exists or the wait is
-/// over. Nothing polls the database while nothing happens.
+/// Runs a list's query; with `wait`, and nothing matching yet, runs it again whenever an
+/// event that can give it a match arrives (every change raises one: `wake`) until a match
+/// exists or the wait is over. Nothing polls the database while nothing happens.
 async fn matching<'a, T, F>(
     state: &'a AppState,
-    wait: Option<Duration>,
-    query: impl Fn() -> F,
+    list: List,
+    query: &ListQuery,
+    run: impl Fn() -> F,
 ) -> Result<Vec<T>, StorageError>
 where
     F: Future<Output = Result<Vec<T>, StorageError>> + 'a,
 {
-    let Some(wait) = wait else {
-        return query().await;
+    let Some(wait) = query.wait else {
+        return run().await;
     };
     let deadline = Instant::now() + wait;
     // Subscribe before the first query, so a change in between is not missed.
-    let mut changes = state.storage().subscribe();
+    let changes = state.storage().subscribe();
     let mut stopping = state.stopping();
-    loop {
-        let found = query().await?;
-        if !found.is_empty() {
-            return Ok(found);
-        }
+    let over = async move {
         tokio::select! {
-            changed = changes.recv() => {
-                if matches!(changed, Err(broadcast::error::RecvError::Closed)) {
-                    return Ok(found);
-                }
-                // One query for a burst of changes.
-                while changes.try_recv().is_ok() {}
-            }
-            () = tokio::time::sleep_until(deadline) => return Ok(found),
-            _ = stopping.wait_for(|stopping| *stopping) => return Ok(found),
+            () = tokio::time::sleep_until(deadline) => {}
+            _ = stopping.wait_for(|stopping| *stopping) => {}
         }
-    }
+    };
+    let wakes = |event: &StoredEvent| list.may_match(&query.filter, event);
+    wake::until_found(changes, wakes, over, run).await
 }
 
 /// Serialises records through their view.
@@ -98,7 +90,7 @@ pub async fn messages(
         statuses: Some(SmsStatus::NAMES),
     };
     let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, query.wait, || {
+    let records = matching(&state, List::Messages, &query, || {
         state.storage().list_sms_messages(&query.filter)
     })
     .await?;
@@ -129,7 +121,7 @@ pub async fn calls(
         statuses: Some(CallStatus::NAMES),
     };
     let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, query.wait, || {
+    let records = matching(&state, List::Calls, &query, || {
         state.storage().list_calls(&query.filter)
     })
     .await?;
@@ -160,7 +152,7 @@ pub async fn tasks(
         statuses: Some(TASK_STATUSES),
     };
     let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, query.wait, || {
+    let records = matching(&state, List::Tasks, &query, || {
         state.storage().list_tasks(&query.filter)
     })
     .await?;
@@ -185,7 +177,7 @@ pub async fn voip_errors(
         statuses: None,
     };
     let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, query.wait, || {
+    let records = matching(&state, List::VoipErrors, &query, || {
         state.storage().list_voip_errors(&query.filter)
     })
     .await?;
@@ -211,7 +203,7 @@ pub async fn status_log(
         statuses: Some(StatusType::NAMES),
     };
     let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, query.wait, || {
+    let records = matching(&state, List::StatusLog, &query, || {
         state.storage().list_status_log(&query.filter)
     })
     .await?;

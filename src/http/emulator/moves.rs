@@ -49,8 +49,14 @@ impl MoveRequest {
     }
 }
 
+/// A body over the limit was never parsed: it gets the code the other routes give it.
 fn invalid_body(error: BodyError) -> PlatformError {
-    PlatformError::new(error.status(), "JSON_PARSER_ERROR", error.message())
+    let code = if error == BodyError::TooLarge {
+        "REQUEST_TOO_LARGE"
+    } else {
+        "JSON_PARSER_ERROR"
+    };
+    PlatformError::new(error.status(), code, error.message())
 }
 
 fn unknown_status(status: &str, names: &[&str]) -> PlatformError {

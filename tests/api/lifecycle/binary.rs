@@ -300,6 +300,10 @@ fn help_lists_every_flag_and_environment_variable() {
         ),
         ("--healthcheck", None),
         ("--log", Some("RUST_LOG")),
+        (
+            "--provider-concurrency",
+            Some("FASTCALL_PROVIDER_CONCURRENCY"),
+        ),
     ];
 
     // The list is the whole definition: a setting added there must be added here too.

@@ -42,6 +42,23 @@ backend_tests! {
         }
     }
 
+    async fn a_move_request_over_the_body_limit_is_413_request_too_large_and_changes_nothing(backend) {
+        let app = spawn_app_with(backend, |config| {
+            config.progression = Progression::Manual;
+            config.max_body_bytes = 256;
+        })
+        .await;
+        let body = json!({"status": "Undelivered", "errorCode": 30005, "errorMessage": "x".repeat(512)});
+        for (kind, id) in one_of_each(&app).await {
+            let before = record(&app, kind, &id).await;
+            let (status, answer) = move_record(&app, kind, &id, &body).await;
+            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{kind:?}: {answer}");
+            assert_eq!(answer["errorCode"], "REQUEST_TOO_LARGE", "{kind:?}: {answer}");
+            assert!(answer["message"].as_str().unwrap().contains("--max-body-bytes"), "{kind:?}: {answer}");
+            assert_eq!(record(&app, kind, &id).await, before, "{kind:?}");
+        }
+    }
+
     async fn a_status_unknown_to_the_kind_is_400(backend) {
         let app = spawn_progressing(backend, Progression::Manual).await;
         let [(_, sms), (_, call)] = one_of_each(&app).await;

@@ -33,6 +33,33 @@ backend_tests! {
         assert_eq!(bodies, [json!("bulk first"), json!("first")]);
     }
 
+    async fn a_retry_with_its_keys_reordered_and_other_whitespace_is_replayed(backend) {
+        let app = spawn_app(backend).await;
+        let first = format!(r#"{{"toPhone":"{JANE_PHONE}","bodyText":"Hi there","recordId":"{JANE_CONTACT}"}}"#);
+        let retry = format!("{{\n  \"recordId\" : \"{JANE_CONTACT}\",\n  \"bodyText\": \"Hi there\",\t\"toPhone\": \"{JANE_PHONE}\"\n}}\n");
+        let ran = post_raw_keyed(&app, SMS, b"k-canonical", first).await;
+        ran.assert_ran(StatusCode::OK);
+        post_raw_keyed(&app, SMS, b"k-canonical", retry).await.assert_replay_of(&ran);
+
+        let first = format!(
+            r#"{{"inputs":[{{"toPhone":"{JANE_PHONE}","bodyText":"one"}},{{"toPhone":"{BOB_PHONE}","bodyText":"two"}}]}}"#
+        );
+        let retry = format!(
+            "{{ \"inputs\": [\n {{ \"bodyText\": \"one\", \"toPhone\": \"{JANE_PHONE}\" }},\n {{ \"bodyText\": \"two\", \"toPhone\": \"{BOB_PHONE}\" }}\n] }}"
+        );
+        let ran = post_raw_keyed(&app, APEX_SMS, b"k-canonical-bulk", first).await;
+        ran.assert_ran(StatusCode::OK);
+        post_raw_keyed(&app, APEX_SMS, b"k-canonical-bulk", retry).await.assert_replay_of(&ran);
+
+        // The inputs in another order are another request: they are answered in order.
+        let swapped = format!(
+            r#"{{"inputs":[{{"toPhone":"{BOB_PHONE}","bodyText":"two"}},{{"toPhone":"{JANE_PHONE}","bodyText":"one"}}]}}"#
+        );
+        let other = post_raw_keyed(&app, APEX_SMS, b"k-canonical-bulk", swapped).await;
+        assert_salesforce_error(&other, StatusCode::UNPROCESSABLE_ENTITY, REUSED);
+        assert_eq!(items(&app, "messages").await.len(), 3);
+    }
+
     async fn the_same_key_on_another_action_route_is_422_and_runs_nothing(backend) {
         let app = spawn_app(backend).await;
         let first = post_keyed(&app, SMS, "k-route", &[], &sms("x")).await;

@@ -116,6 +116,40 @@ backend_tests! {
         assert_eq!(body["items"].as_array().unwrap().len(), 200);
     }
 
+    async fn two_hundred_inputs_at_200_ms_per_hand_off_all_succeed_within_the_request_timeout(backend) {
+        // One after another they would take 40 s against the default 30 s request timeout.
+        let app = spawn_app_with(backend, |config| config.provider_latency_ms = 200).await;
+        let inputs: Vec<Value> = (0..200).map(|i| sms_input(JANE_PHONE, &format!("message {i}"))).collect();
+        let response = app.invoke(SMS, json!(inputs)).await;
+        let results = results(&response, StatusCode::OK, 200);
+        let messages = stored(&app, "messages?limit=1000").await;
+        assert_eq!(messages.len(), 200);
+        for (i, result) in results.iter().enumerate() {
+            let output = assert_succeeded(result, SMS);
+            let message = messages.iter().find(|m| m["id"] == output["id"]).expect("the message is stored");
+            assert_eq!(message["body"], format!("message {i}"), "result {i} is its input's");
+        }
+    }
+
+    async fn results_keep_input_order_when_inputs_that_fail_at_once_outrun_slow_hand_offs(backend) {
+        let app = spawn_app_with(backend, |config| config.provider_latency_ms = 200).await;
+        let inputs: Vec<Value> = (0..40)
+            .map(|i| if i % 2 == 0 { sms_input(JANE_PHONE, &format!("message {i}")) } else { json!({ "toPhone": JANE_PHONE }) })
+            .collect();
+        let response = app.invoke(SMS, json!(inputs)).await;
+        let results = results(&response, StatusCode::BAD_REQUEST, 40);
+        let messages = stored(&app, "messages").await;
+        for (i, result) in results.iter().enumerate() {
+            if i % 2 == 1 {
+                assert_failed(result, SMS, 101);
+                continue;
+            }
+            let output = assert_succeeded(result, SMS);
+            let message = messages.iter().find(|m| m["id"] == output["id"]).expect("the message is stored");
+            assert_eq!(message["body"], format!("message {i}"), "result {i} is its input's");
+        }
+    }
+
     async fn two_hundred_and_one_inputs_is_400_invalid_input(backend) {
         let app = spawn_app(backend).await;
         let inputs: Vec<Value> = (0..201).map(|i| sms_input(JANE_PHONE, &format!("message {i}"))).collect();

@@ -1,0 +1,343 @@
+//! `List::may_match` on events as the storage raises them, and `until_found` on a channel
+//! of its own: which events make a held poll query again.
+
+use std::cell::Cell;
+use std::future::{pending, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::Poll;
+
+use tokio::sync::broadcast;
+
+use super::*;
+use crate::domain::objects::{CALL, SMS_MESSAGE, STATUS_LOG, StatusType};
+use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
+use crate::events::NewEvent;
+use crate::storage::{Call, SmsMessage, StatusHistory, StatusLogEntry};
+
+const ADA: &str = "005Dn0000001AdaIAE";
+const GRACE: &str = "005Dn0000002GrcIAE";
+const JANE_CONTACT: &str = "003Dn0000001JanIAE";
+const BOB_LEAD: &str = "00QDn0000001BobMAE";
+const ADA_PHONE: &str = "+14155550100";
+const JANE_PHONE: &str = "+14155550123";
+const BOB_PHONE: &str = "+14155550125";
+const KATHERINE: &str = "005Dn0000003KatIAE";
+const NOBODY_PHONE: &str = "+14155550199";
+
+fn id(raw: &str) -> SalesforceId {
+    SalesforceId::parse(raw).unwrap()
+}
+
+fn phone(raw: &str) -> E164 {
+    E164::from_canonical(raw).unwrap()
+}
+
+fn stored(event: NewEvent) -> StoredEvent {
+    StoredEvent {
+        seq: 1,
+        kind: event.kind.as_str().to_owned(),
+        payload: event.payload,
+        created_at: Timestamp::now(),
+    }
+}
+
+/// A Queued message from Ada to Jane, about Jane.
+fn message() -> SmsMessage {
+    let now = Timestamp::now();
+    SmsMessage {
+        id: SalesforceId::generate(SMS_MESSAGE.key_prefix),
+        provider_id: Some("SM0123456789abcdef0123456789abcdef".into()),
+        created_at: now,
+        updated_at: now,
+        owner_id: id(ADA),
+        user_id: id(ADA),
+        phone_number_id: id("a0PDn0000001AdaMAE"),
+        from_phone: phone(ADA_PHONE),
+        to_phone: phone(JANE_PHONE),
+        body: "Sent or Delivered? +14155550125".into(),
+        media_url: None,
+        related_record_id: Some(id(JANE_CONTACT)),
+        task_id: None,
+        status: SmsStatus::Queued,
+        status_history: StatusHistory::default(),
+        error_code: None,
+        error_message: None,
+    }
+}
+
+/// A Ringing call from Ada to Jane, about Jane.
+fn call() -> Call {
+    let m = message();
+    Call {
+        id: SalesforceId::generate(CALL.key_prefix),
+        provider_id: Some("CA0123456789abcdef0123456789abcdef".into()),
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        owner_id: m.owner_id,
+        user_id: m.user_id,
+        phone_number_id: m.phone_number_id,
+        from_phone: m.from_phone,
+        to_phone: m.to_phone,
+        ivr_id: id("a0IDn0000001MnuMAE"),
+        related_record_id: m.related_record_id,
+        task_id: None,
+        status: CallStatus::Ringing,
+        status_history: StatusHistory::default(),
+        error_code: None,
+        error_message: None,
+    }
+}
+
+/// Grace became Available.
+fn status_change() -> StatusLogEntry {
+    StatusLogEntry {
+        id: SalesforceId::generate(STATUS_LOG.key_prefix),
+        user_id: id(GRACE),
+        from_user_status_id: None,
+        from_status_type: StatusType::Offline,
+        to_user_status_id: None,
+        to_status_type: StatusType::Available,
+        changed_at: Timestamp::now(),
+        changed_by: Some(id(ADA)),
+    }
+}
+
+fn one_of_each_kind() -> [StoredEvent; 6] {
+    [
+        stored(NewEvent::sms_created(&message())),
+        stored(NewEvent::sms_status_changed(&message())),
+        stored(NewEvent::call_created(&call())),
+        stored(NewEvent::call_status_changed(&call())),
+        stored(NewEvent::user_status_changed(&status_change())),
+        stored(NewEvent::org_replaced(2)),
+    ]
+}
+
+#[test]
+fn an_unfiltered_poll_is_woken_only_by_the_events_that_come_with_its_lists_writes() {
+    // One column per event of `one_of_each_kind`.
+    let cases = [
+        (List::Messages, [true, true, false, false, false, false]),
+        (List::Calls, [false, false, true, true, false, false]),
+        (List::Tasks, [true, false, true, false, false, false]),
+        (List::VoipErrors, [true, true, true, true, false, false]),
+        (List::StatusLog, [false, false, false, false, true, false]),
+    ];
+    let anything = ListFilter::default();
+    for (list, expected) in cases {
+        let woken = one_of_each_kind().map(|event| list.may_match(&anything, &event));
+        assert_eq!(woken, expected, "{list:?}");
+    }
+}
+
+#[test]
+fn a_filtered_poll_is_woken_by_an_event_whose_record_matches_every_filter() {
+    let message = message();
+    let call = call();
+    let every_filter = |id, status: &str| ListFilter {
+        id: Some(id),
+        to: Some(phone(JANE_PHONE)),
+        from: Some(phone(ADA_PHONE)),
+        user_id: Some(self::id(ADA)),
+        related_record_id: Some(self::id(JANE_CONTACT)),
+        status: Some(status.into()),
+        since: Some(Timestamp::from_millis(0)),
+        limit: 1,
+    };
+    let sms = stored(NewEvent::sms_created(&message));
+    assert!(List::Messages.may_match(&every_filter(message.id, "Queued"), &sms));
+    let placed = stored(NewEvent::call_created(&call));
+    assert!(List::Calls.may_match(&every_filter(call.id, "Ringing"), &placed));
+    let change = status_change();
+    let filter = ListFilter {
+        id: Some(change.id),
+        user_id: Some(id(GRACE)),
+        status: Some("Available".into()),
+        ..ListFilter::default()
+    };
+    let logged = stored(NewEvent::user_status_changed(&change));
+    assert!(List::StatusLog.may_match(&filter, &logged));
+}
+
+#[test]
+fn a_filtered_poll_is_not_woken_by_an_event_whose_record_misses_a_filter() {
+    let sms = stored(NewEvent::sms_created(&message()));
+    let placed = stored(NewEvent::call_created(&call()));
+    let other_message = SalesforceId::generate(SMS_MESSAGE.key_prefix);
+    let cases = [
+        (
+            "another id",
+            ListFilter {
+                id: Some(other_message),
+                ..ListFilter::default()
+            },
+        ),
+        (
+            "another to",
+            ListFilter {
+                to: Some(phone(BOB_PHONE)),
+                ..ListFilter::default()
+            },
+        ),
+        (
+            "another from",
+            ListFilter {
+                from: Some(phone(NOBODY_PHONE)),
+                ..ListFilter::default()
+            },
+        ),
+        (
+            "another user",
+            ListFilter {
+                user_id: Some(id(GRACE)),
+                ..ListFilter::default()
+            },
+        ),
+        (
+            "another record",
+            ListFilter {
+                related_record_id: Some(id(BOB_LEAD)),
+                ..ListFilter::default()
+            },
+        ),
+        (
+            "another status",
+            ListFilter {
+                status: Some("Delivered".into()),
+                ..ListFilter::default()
+            },
+        ),
+        // Found in the body, which is no filtered field: "Sent" is not the whole string.
+        (
+            "a status in the body",
+            ListFilter {
+                status: Some("Sent".into()),
+                ..ListFilter::default()
+            },
+        ),
+    ];
+    for (case, filter) in &cases {
+        assert!(!List::Messages.may_match(filter, &sms), "messages, {case}");
+        assert!(!List::Calls.may_match(filter, &placed), "calls, {case}");
+    }
+    let logged = stored(NewEvent::user_status_changed(&status_change()));
+    let cases = [
+        (
+            "another user",
+            ListFilter {
+                user_id: Some(id(KATHERINE)),
+                ..ListFilter::default()
+            },
+        ),
+        (
+            "another status",
+            ListFilter {
+                status: Some("Busy".into()),
+                ..ListFilter::default()
+            },
+        ),
+    ];
+    for (case, filter) in &cases {
+        assert!(
+            !List::StatusLog.may_match(filter, &logged),
+            "status log, {case}"
+        );
+    }
+}
+
+/// Polls a held request once: its queries answer at once, so it has then done all it can
+/// with the events sent so far.
+async fn poll_once<T>(held: Pin<&mut impl Future<Output = T>>) -> Poll<T> {
+    let mut held = held;
+    poll_fn(|cx| Poll::Ready(held.as_mut().poll(cx))).await
+}
+
+/// A poll's query, counting its runs: it finds nothing until its `finds_from`th run.
+fn counted(
+    runs: &Cell<u32>,
+    finds_from: u32,
+) -> impl Fn() -> std::future::Ready<Result<Vec<u32>, StorageError>> {
+    move || {
+        runs.set(runs.get() + 1);
+        let run = runs.get();
+        std::future::ready(Ok(if run >= finds_from {
+            vec![run]
+        } else {
+            Vec::new()
+        }))
+    }
+}
+
+#[tokio::test]
+async fn a_held_poll_runs_its_query_again_only_after_an_event_that_can_match() {
+    let message = message();
+    let filter = ListFilter {
+        id: Some(message.id),
+        ..ListFilter::default()
+    };
+    let (sender, changes) = broadcast::channel(64);
+    let runs = Cell::new(0);
+    let wakes = |event: &StoredEvent| List::Messages.may_match(&filter, event);
+    let mut held = pin!(until_found(changes, wakes, pending(), counted(&runs, 2)));
+
+    let unrelated = [
+        NewEvent::sms_created(&self::message()),
+        NewEvent::call_created(&call()),
+        NewEvent::user_status_changed(&status_change()),
+        NewEvent::org_replaced(2),
+    ];
+    for event in unrelated.into_iter().cycle().take(40) {
+        sender.send(Arc::new(stored(event))).unwrap();
+    }
+    // The poll takes every event queued, and waits for more.
+    assert!(poll_once(held.as_mut()).await.is_pending());
+    assert_eq!(runs.get(), 1, "only the first query ran");
+
+    sender
+        .send(Arc::new(stored(NewEvent::sms_status_changed(&message))))
+        .unwrap();
+    let found = poll_once(held.as_mut()).await;
+    assert!(
+        matches!(found, Poll::Ready(Ok(ref v)) if v == &[2]),
+        "{found:?}"
+    );
+    assert_eq!(runs.get(), 2);
+}
+
+#[tokio::test]
+async fn a_held_poll_that_missed_events_runs_its_query_again() {
+    let filter = ListFilter {
+        id: Some(message().id),
+        ..ListFilter::default()
+    };
+    let (sender, changes) = broadcast::channel(2);
+    for _ in 0..5 {
+        sender
+            .send(Arc::new(stored(NewEvent::org_replaced(2))))
+            .unwrap();
+    }
+    let runs = Cell::new(0);
+    let wakes = |event: &StoredEvent| List::Messages.may_match(&filter, event);
+    let held = pin!(until_found(changes, wakes, pending(), counted(&runs, 2)));
+    let found = poll_once(held).await;
+    let answered = matches!(found, Poll::Ready(Ok(ref v)) if v == &[2]);
+    assert!(answered, "the missed events may have matched: {found:?}");
+}
+
+#[tokio::test]
+async fn a_held_poll_answers_empty_when_its_wait_is_over_or_the_events_end() {
+    let runs = Cell::new(0);
+    let (_sender, changes) = broadcast::channel(2);
+    let over = until_found(changes, |_: &StoredEvent| true, async {}, counted(&runs, 9)).await;
+    assert!(over.unwrap().is_empty());
+    let (sender, changes) = broadcast::channel(2);
+    drop(sender);
+    let ended = until_found(
+        changes,
+        |_: &StoredEvent| true,
+        pending(),
+        counted(&runs, 9),
+    )
+    .await;
+    assert!(ended.unwrap().is_empty());
+}
