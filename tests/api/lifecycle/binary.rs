@@ -304,6 +304,12 @@ fn help_lists_every_flag_and_environment_variable() {
             "--provider-concurrency",
             Some("FASTCALL_PROVIDER_CONCURRENCY"),
         ),
+        ("--admin-token-file", Some("FASTCALL_ADMIN_TOKEN_FILE")),
+        ("--allow-open-admin", Some("FASTCALL_ALLOW_OPEN_ADMIN")),
+        (
+            "--body-read-timeout-secs",
+            Some("FASTCALL_BODY_READ_TIMEOUT_SECS"),
+        ),
     ];
 
     // The list is the whole definition: a setting added there must be added here too.

@@ -258,16 +258,19 @@ async fn listening_on_all_interfaces_without_api_keys_logs_a_warning() {
 }
 
 #[tokio::test]
-async fn listening_on_all_interfaces_with_api_keys_logs_no_warning() {
+async fn listening_on_all_interfaces_with_api_keys_and_an_admin_token_logs_no_warning() {
     let dir = tempfile::tempdir().unwrap();
     let org = write_org(dir.path());
+    let token = dir.path().join("admin-token");
+    std::fs::write(&token, "an-admin-token\n").unwrap();
+    let token = token.display().to_string();
     let port = free_port();
     let addr = format!("0.0.0.0:{port}");
     let emulator = Emulator::start(
         dir.path(),
         "emulator.log",
         &["--addr", &addr, "--org", &org],
-        &[],
+        &[("FASTCALL_ADMIN_TOKEN_FILE", &token)],
         format!("http://127.0.0.1:{port}"),
     )
     .await;
@@ -288,4 +291,31 @@ async fn listening_on_all_interfaces_with_api_keys_logs_no_warning() {
         "{log}"
     );
     assert!(!log.contains(WARNING), "{log}");
+    assert!(!log.contains("an-admin-token"), "{log}");
+}
+
+#[test]
+fn listening_on_all_interfaces_with_api_keys_but_no_admin_token_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = write_org(dir.path());
+    let database = format!("sqlite:{}", dir.path().join("db.sqlite").display());
+    let output = crate::process::command()
+        .args([
+            "--addr",
+            "0.0.0.0:0",
+            "--org",
+            &org,
+            "--database-url",
+            &database,
+        ])
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success(), "{output:?}");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(said.contains("FASTCALL_ADMIN_TOKEN_FILE"), "{said}");
+    assert!(said.contains("--allow-open-admin"), "{said}");
 }
