@@ -3,7 +3,7 @@
 //! it missed; keep-alive comments hold idle connections open; a stream ends when the
 //! server shuts down.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -18,10 +18,11 @@ use crate::events::EventKind;
 use crate::http::error::PlatformError;
 use crate::http::query::QueryPairs;
 use crate::state::AppState;
-use crate::storage::StoredEvent;
+use crate::storage::{StorageError, StoredEvent};
 
-/// The most events one catch-up reads from the database.
-const CATCH_UP: u32 = 10_000;
+/// How many events one read of a catch-up takes: however far behind a subscriber starts,
+/// or falls, it holds at most this many at once, and reads the next page when they are sent.
+const PAGE: u32 = 256;
 
 pub async fn stream(
     State(state): State<AppState>,
@@ -51,22 +52,22 @@ pub async fn stream(
             }
         }
     }
-    // Subscribe before reading the backlog, so nothing committed in between is missed.
-    let live = state.storage().subscribe();
-    let backlog = match after {
-        Some(after) => state.storage().events_after(after, CATCH_UP).await?,
-        None => Vec::new(),
-    };
-    let feed = Feed {
-        floor: after.unwrap_or(0),
-        replayed: backlog.iter().map(|e| e.seq).collect(),
-        last: backlog.last().map_or(after.unwrap_or(0), |e| e.seq),
-        backlog: backlog.into_iter().map(Arc::new).collect(),
-        live,
+    // Subscribe before reading the first page, so nothing committed in between is missed.
+    let mut feed = Feed {
+        live: state.storage().subscribe(),
+        backlog: VecDeque::new(),
+        catching_up: after.is_some(),
+        last: after.unwrap_or(0),
+        read_up_to: after.unwrap_or(0),
         kinds,
         stopping: state.stopping(),
         state: state.clone(),
     };
+    // The first page is read before answering, so that a database that cannot be read is a
+    // 503, not an empty stream.
+    if feed.catching_up {
+        feed.read_page().await?;
+    }
     let keep_alive = KeepAlive::new().interval(state.limits().event_keep_alive);
     Ok(Sse::new(futures_util::stream::unfold(feed, Feed::next)).keep_alive(keep_alive))
 }
@@ -92,17 +93,27 @@ fn parse_kinds(value: &str) -> Result<Vec<EventKind>, PlatformError> {
 }
 
 /// One subscriber's position in the events.
+///
+/// Events are committed in seq order (`INSERT_EVENTS`, SQLite's one writer), so a page read
+/// from the database holds every event up to its last one, and a page that comes back short
+/// leaves nothing stored after it that is not on its way live. A live event at or below
+/// `read_up_to` was sent by a page already (it arrived live after the page read it), or
+/// precedes the client's `Last-Event-ID`: it is skipped, and no set of sent seqs is kept.
+/// Live events are not compared with `last`: SQLite publishes after the commit, so two
+/// commits close together may reach subscribers in swapped order, and the later-arriving
+/// one must still be sent.
 struct Feed {
     state: AppState,
     live: broadcast::Receiver<Arc<StoredEvent>>,
-    /// Events read from the database, to send before live ones.
+    /// Events read from the database, to send before live ones: at most a page.
     backlog: VecDeque<Arc<StoredEvent>>,
-    /// The client said it has everything up to here (`Last-Event-ID`, `after`).
-    floor: i64,
-    /// Seqs of the last catch-up, which may come again live.
-    replayed: HashSet<i64>,
-    /// The highest seq sent.
+    /// The database may hold events after `last` that will not arrive live: the client
+    /// asked for a replay, or this subscriber fell behind the live events.
+    catching_up: bool,
+    /// The highest seq sent or passed over (`types`): the next page starts after it.
     last: i64,
+    /// The highest seq read from the database, or the client's `Last-Event-ID`.
+    read_up_to: i64,
     kinds: Option<Vec<EventKind>>,
     stopping: watch::Receiver<bool>,
 }
@@ -110,10 +121,7 @@ struct Feed {
 impl Feed {
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
         loop {
-            let event = match self.backlog.pop_front() {
-                Some(event) => event,
-                None => self.receive().await?,
-            };
+            let event = self.next_event().await?;
             self.last = self.last.max(event.seq);
             if self.wants(&event) {
                 let sse = Event::default()
@@ -125,40 +133,45 @@ impl Feed {
         }
     }
 
-    /// The next live event not sent yet; `None` ends the stream (shutdown, or the database
-    /// is unreachable while catching up).
-    async fn receive(&mut self) -> Option<Arc<StoredEvent>> {
+    /// The next event after `last`: from the page read, the next page, or live. `None` ends
+    /// the stream (shutdown, or the database is unreachable while catching up).
+    async fn next_event(&mut self) -> Option<Arc<StoredEvent>> {
         loop {
+            if let Some(event) = self.backlog.pop_front() {
+                return Some(event);
+            }
+            if self.catching_up {
+                self.read_page().await.ok()?;
+                continue;
+            }
             let received = tokio::select! {
                 received = self.live.recv() => received,
                 _ = self.stopping.wait_for(|stopping| *stopping) => return None,
             };
             match received {
-                // Relayed events can arrive a moment after a catch-up that already held them.
-                Ok(event) if event.seq <= self.floor || self.replayed.contains(&event.seq) => {
-                    continue;
-                }
+                Ok(event) if event.seq <= self.read_up_to => {}
                 Ok(event) => return Some(event),
                 Err(RecvError::Lagged(missed)) => {
                     tracing::debug!(
                         missed,
                         "event subscriber fell behind; catching up from the database"
                     );
-                    let backlog = self
-                        .state
-                        .storage()
-                        .events_after(self.last, CATCH_UP)
-                        .await
-                        .ok()?;
-                    self.replayed = backlog.iter().map(|e| e.seq).collect();
-                    self.backlog = backlog.into_iter().map(Arc::new).collect();
-                    if let Some(event) = self.backlog.pop_front() {
-                        return Some(event);
-                    }
+                    self.catching_up = true;
                 }
                 Err(RecvError::Closed) => return None,
             }
         }
+    }
+
+    /// Reads the stored events after `last`, a page at most; a short page ends the catch-up.
+    async fn read_page(&mut self) -> Result<(), StorageError> {
+        let page = self.state.storage().events_after(self.last, PAGE).await?;
+        self.catching_up = page.len() == PAGE as usize;
+        if let Some(end) = page.last() {
+            self.read_up_to = self.read_up_to.max(end.seq);
+        }
+        self.backlog.extend(page.into_iter().map(Arc::new));
+        Ok(())
     }
 
     fn wants(&self, event: &StoredEvent) -> bool {

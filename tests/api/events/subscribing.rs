@@ -140,6 +140,55 @@ backend_tests! {
         assert_eq!(stream.expect(CALL).await.payload()["id"], marker["id"]);
     }
 
+    // A replay is read from the database a page (256 events) at a time: one far longer
+    // arrives whole and in order, with the live events that came meanwhile after it.
+    async fn a_replay_of_several_pages_is_complete_and_in_order_while_live_events_arrive(backend) {
+        const BULK: usize = 200;
+        const BULKS: usize = 3;
+        const LIVE: usize = 20;
+        let app = std::sync::Arc::new(spawn_app(backend).await);
+        let mut stored_ids = Vec::new();
+        for round in 0..BULKS {
+            let inputs: Vec<Value> = (0..BULK)
+                .map(|n| json!({"toPhone": JANE_PHONE, "bodyText": format!("bulk {round}.{n}")}))
+                .collect();
+            let (status, results) = app.invoke("SubscriberSMSInvocable", json!(inputs)).await;
+            assert_eq!(status, StatusCode::OK, "{results}");
+            let results = results.as_array().expect("results");
+            stored_ids.extend(results.iter().map(|r| r["outputValues"]["id"].clone()));
+        }
+        let sender = {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for n in 0..LIVE {
+                    ids.push(sms_ok(&app, JANE_PHONE, &format!("live {n}")).await["id"].clone());
+                }
+                ids
+            })
+        };
+        let mut stream = EventStream::after(&app, 0).await;
+        // The demo org stored at start comes first.
+        let org = stream.expect(ORG).await;
+        let mut seqs = vec![org.seq()];
+        let mut sent_ids = Vec::new();
+        for _ in 0..BULK * BULKS + LIVE {
+            let event = stream.expect(SMS).await;
+            assert!(event.seq() > *seqs.last().unwrap(), "{event:?} after {}", seqs.last().unwrap());
+            seqs.push(event.seq());
+            sent_ids.push(event.payload()["id"].clone());
+        }
+        stored_ids.extend(sender.await.expect("the sender finishes"));
+        let mut stored_ids_in_any_order = stored_ids.clone();
+        stored_ids_in_any_order.sort_by_key(ToString::to_string);
+        let mut sent_ids_sorted = sent_ids.clone();
+        sent_ids_sorted.sort_by_key(ToString::to_string);
+        assert_eq!(sent_ids_sorted, stored_ids_in_any_order, "every message once");
+        assert_eq!(sent_ids[BULK * BULKS..], stored_ids[BULK * BULKS..], "the live ones last, in order");
+        let marker = call_ok(&app).await;
+        assert_eq!(stream.expect(CALL).await.payload()["id"], marker["id"], "nothing else came");
+    }
+
     // Writes committed side by side (group commits, status changes) still reach a live
     // subscriber in id order, so a client that reconnects after the last id it got misses
     // nothing; a replay gives the very same events.
