@@ -63,10 +63,18 @@ impl BodyError {
     }
 }
 
+/// In the platform's error shape: `REQUEST_TOO_LARGE`, `REQUEST_TIMEOUT` or
+/// `JSON_PARSER_ERROR`.
+impl From<BodyError> for PlatformError {
+    fn from(error: BodyError) -> Self {
+        PlatformError::new(error.status(), error.error_code(), error.message())
+    }
+}
+
 /// Where a route does not map body errors to its own shape: a platform error.
 impl axum::response::IntoResponse for BodyError {
     fn into_response(self) -> axum::response::Response {
-        PlatformError::new(self.status(), self.error_code(), self.message()).into_response()
+        PlatformError::from(self).into_response()
     }
 }
 

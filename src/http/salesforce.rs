@@ -105,8 +105,8 @@ pub async fn invoke(
     let caller = caller?;
     let action = ActionName::parse(&action_name).ok_or_else(PlatformError::not_found)?;
     tracing::Span::current().record("action", action.as_str());
-    let Body(body) = body.map_err(json_parser_error)?;
-    let request: InvokeRequest = parse_json(&body).map_err(json_parser_error)?;
+    let Body(body) = body.map_err(body_error)?;
+    let request: InvokeRequest = parse_json(&body).map_err(body_error)?;
     let limit = state.limits().max_bulk_inputs;
     tracing::Span::current().record("inputs", request.inputs.len());
     if request.inputs.is_empty() || request.inputs.len() > limit {
@@ -211,8 +211,9 @@ fn bulk_answer<O: Serialize>(action_name: &str, outcomes: Vec<Result<O, ApiExcep
     Answer::json(status, &results)
 }
 
-fn json_parser_error(error: BodyError) -> SalesforceError {
-    PlatformError::new(error.status(), error.error_code(), error.message()).into()
+/// A body that could not be had or parsed, in the array envelope.
+fn body_error(error: BodyError) -> SalesforceError {
+    PlatformError::from(error).into()
 }
 
 #[derive(Serialize)]

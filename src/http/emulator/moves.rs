@@ -27,8 +27,8 @@ struct MoveRequest {
 
 impl MoveRequest {
     fn parse(body: Result<Body, BodyError>) -> Result<Self, PlatformError> {
-        let Body(bytes) = body.map_err(invalid_body)?;
-        parse_json(&bytes).map_err(invalid_body)
+        let Body(bytes) = body.map_err(PlatformError::from)?;
+        parse_json(&bytes).map_err(PlatformError::from)
     }
 
     /// The provider's error; a failure status without one gets its usual code.
@@ -47,16 +47,6 @@ impl MoveRequest {
             (None, None) => Ok(None),
         }
     }
-}
-
-/// A body over the limit was never parsed: it gets the code the other routes give it.
-fn invalid_body(error: BodyError) -> PlatformError {
-    let code = if error == BodyError::TooLarge {
-        "REQUEST_TOO_LARGE"
-    } else {
-        "JSON_PARSER_ERROR"
-    };
-    PlatformError::new(error.status(), code, error.message())
 }
 
 fn unknown_status(status: &str, names: &[&str]) -> PlatformError {
