@@ -12,6 +12,7 @@ pub mod http;
 pub mod lifecycle;
 pub mod org;
 pub mod ready;
+pub mod records;
 pub mod server;
 pub mod startup;
 pub mod state;

@@ -14,9 +14,9 @@ use std::time::Duration;
 use clap::ValueEnum;
 use tokio::sync::Notify;
 
-use crate::domain::lifecycle::Step;
-use crate::domain::{CallStatus, SalesforceId, SmsStatus, Timestamp};
-use crate::storage::{Call, PendingStep, RecordKind, SmsMessage, StepRules, Storage};
+use crate::domain::{CallStatus, ProviderError, SalesforceId, SmsStatus, Step, Timestamp};
+use crate::records::{Call, NextStatus, PendingStep, SmsMessage};
+use crate::storage::{StepRules, Storage};
 use crate::voip::VoipProvider;
 
 /// How records move along their paths.
@@ -84,8 +84,18 @@ impl Lifecycle {
             let mut failed = false;
             loop {
                 match storage.run_due_steps(Timestamp::now(), BATCH).await {
-                    Ok(taken) if taken == BATCH as usize => continue,
-                    Ok(_) => break,
+                    Ok(run) => {
+                        for step in &run.unreadable {
+                            tracing::error!(
+                                seq = step.seq,
+                                reason = %step.reason,
+                                "a stored lifecycle step cannot be read; dropped it"
+                            );
+                        }
+                        if run.taken < BATCH as usize {
+                            break;
+                        }
+                    }
                     Err(error) => {
                         tracing::warn!(%error, "cannot apply due lifecycle steps; retrying");
                         failed = true;
@@ -104,20 +114,20 @@ impl Lifecycle {
         }
     }
 
-    fn pending(
+    fn pending<S: Copy>(
         &self,
-        kind: RecordKind,
         record_id: SalesforceId,
-        status: &str,
-        error: Option<(i32, &'static str)>,
+        step: &Step<S>,
+        to: impl Fn(S) -> NextStatus,
         now: Timestamp,
     ) -> PendingStep {
         PendingStep {
-            kind,
             record_id,
-            status: status.to_owned(),
-            error_code: error.map(|(code, _)| code),
-            error_message: error.map(|(_, message)| message.to_owned()),
+            to: to(step.status),
+            error: step.error.map(|(code, message)| ProviderError {
+                code,
+                message: message.to_owned(),
+            }),
             due_at: Timestamp::from_millis(now.millis() + self.step_delay.as_millis() as i64),
         }
     }
@@ -150,13 +160,7 @@ impl StepRules for Lifecycle {
         }
         let path = self.voip.sms_path(message.to_phone, message.status);
         let step = next_on_path(path, message.status, SmsStatus::can_become)?;
-        Some(self.pending(
-            RecordKind::Message,
-            message.id,
-            step.status.as_str(),
-            step.error,
-            now,
-        ))
+        Some(self.pending(message.id, step, NextStatus::Message, now))
     }
 
     fn next_call_step(&self, call: &Call, now: Timestamp) -> Option<PendingStep> {
@@ -165,12 +169,6 @@ impl StepRules for Lifecycle {
         }
         let path = self.voip.call_path(call.to_phone, call.status);
         let step = next_on_path(path, call.status, CallStatus::can_become)?;
-        Some(self.pending(
-            RecordKind::Call,
-            call.id,
-            step.status.as_str(),
-            step.error,
-            now,
-        ))
+        Some(self.pending(call.id, step, NextStatus::Call, now))
     }
 }

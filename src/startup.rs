@@ -12,10 +12,11 @@ use tokio::sync::broadcast;
 
 use crate::config::{Config, Provider, Secret};
 use crate::domain::Timestamp;
-use crate::events::EventKind;
+use crate::events;
 use crate::http;
 use crate::lifecycle::Lifecycle;
 use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat};
+use crate::records::EventKind;
 use crate::server::{self, ServeOptions};
 use crate::state::{Admin, AppState, Limits};
 use crate::storage::{self, Storage, StorageError, StorageOptions, redact_url};
@@ -88,12 +89,17 @@ impl Application {
         };
         let step_delay = Duration::from_millis(config.step_delay_ms);
         let lifecycle = Arc::new(Lifecycle::new(config.progression, step_delay, voip.clone()));
-        let storage = storage::connect(&config.database_url, &options, lifecycle.clone())
-            .await
-            .map_err(|source| StartupError::Storage {
-                url: redact_url(&config.database_url),
-                source,
-            })?;
+        let storage = storage::connect(
+            &config.database_url,
+            &options,
+            lifecycle.clone(),
+            events::payload,
+        )
+        .await
+        .map_err(|source| StartupError::Storage {
+            url: redact_url(&config.database_url),
+            source,
+        })?;
         let org = initial_org(
             storage.as_ref(),
             config.org.as_deref(),
@@ -145,10 +151,7 @@ impl Application {
 
     /// Serves until `shutdown` completes, then stops accepting, ends event streams and
     /// gives in-flight requests the grace period to finish.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> io::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let background = [
             tokio::spawn(follow_org_replacements(self.state.clone())),
             tokio::spawn(prune(self.state.clone(), self.event_retention)),
@@ -166,7 +169,6 @@ impl Application {
         for task in background {
             task.abort();
         }
-        Ok(())
     }
 }
 
@@ -175,7 +177,7 @@ async fn follow_org_replacements(state: AppState) {
     let mut events = state.storage().subscribe();
     loop {
         let replaced = match events.recv().await {
-            Ok(event) => event.kind == EventKind::OrgReplaced.as_str(),
+            Ok(event) => event.kind == EventKind::OrgReplaced,
             // Missed events may have held a replacement.
             Err(broadcast::error::RecvError::Lagged(_)) => true,
             Err(broadcast::error::RecvError::Closed) => return,

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use crate::domain::objects::StatusType;
+use crate::domain::objects::{CallType, StatusType, TaskPriority, TaskStatus, TaskSubtype};
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
-use crate::storage::{Call, SmsMessage, StatusHistory, StatusLogEntry, Task, VoipErrorLog};
+use crate::records::{Call, SmsMessage, StatusHistory, StatusLogEntry, Task, VoipErrorLog};
 
 /// Every message and call the emulator makes is outbound.
 pub const OUTBOUND: &str = "Outbound";
@@ -109,7 +109,7 @@ pub struct MessageItem<'a> {
     error_code: Option<i32>,
     error_message: Option<&'a str>,
     /// Every status the message had, oldest first, with when and the provider's error.
-    status_history: &'a StatusHistory,
+    status_history: &'a StatusHistory<SmsStatus>,
 }
 
 impl<'a> From<&'a SmsMessage> for MessageItem<'a> {
@@ -121,8 +121,8 @@ impl<'a> From<&'a SmsMessage> for MessageItem<'a> {
             to_phone: m.to_phone,
             media_url: m.media_url.as_deref(),
             user_id: m.user_id,
-            error_code: m.error_code,
-            error_message: m.error_message.as_deref(),
+            error_code: m.error.as_ref().map(|e| e.code),
+            error_message: m.error.as_ref().map(|e| e.message.as_str()),
             status_history: &m.status_history,
         }
     }
@@ -140,7 +140,7 @@ pub struct CallItem<'a> {
     error_code: Option<i32>,
     error_message: Option<&'a str>,
     /// Every status the call had, oldest first, with when and the provider's error.
-    status_history: &'a StatusHistory,
+    status_history: &'a StatusHistory<CallStatus>,
 }
 
 impl<'a> From<&'a Call> for CallItem<'a> {
@@ -150,8 +150,8 @@ impl<'a> From<&'a Call> for CallItem<'a> {
             from_phone: c.from_phone,
             to_phone: c.to_phone,
             user_id: c.user_id,
-            error_code: c.error_code,
-            error_message: c.error_message.as_deref(),
+            error_code: c.error.as_ref().map(|e| e.code),
+            error_message: c.error.as_ref().map(|e| e.message.as_str()),
             status_history: &c.status_history,
         }
     }
@@ -165,10 +165,10 @@ pub struct TaskItem<'a> {
     owner_id: SalesforceId,
     subject: &'a str,
     description: Option<&'a str>,
-    status: &'a str,
-    priority: &'a str,
-    task_subtype: &'a str,
-    call_type: Option<&'a str>,
+    status: TaskStatus,
+    priority: TaskPriority,
+    task_subtype: TaskSubtype,
+    call_type: Option<CallType>,
     who_id: Option<SalesforceId>,
     what_id: Option<SalesforceId>,
     sms_message_id: Option<SalesforceId>,
@@ -183,10 +183,10 @@ impl<'a> From<&'a Task> for TaskItem<'a> {
             owner_id: t.owner_id,
             subject: &t.subject,
             description: t.description.as_deref(),
-            status: &t.status,
-            priority: &t.priority,
-            task_subtype: &t.task_subtype,
-            call_type: t.call_type.as_deref(),
+            status: t.status,
+            priority: t.priority,
+            task_subtype: t.task_subtype,
+            call_type: t.call_type,
             who_id: t.who_id,
             what_id: t.what_id,
             sms_message_id: t.sms_message_id,
@@ -216,12 +216,12 @@ impl<'a> From<&'a VoipErrorLog> for VoipErrorItem<'a> {
         Self {
             id: e.id,
             created_date: e.created_at,
-            record_type: &e.record_type,
+            record_type: e.record_type.api_name,
             record_id: e.record_id,
             provider: &e.provider,
             provider_id: e.provider_id.as_deref(),
-            error_code: e.error_code,
-            error_message: &e.error_message,
+            error_code: e.error.code,
+            error_message: &e.error.message,
             from_phone: e.from_phone,
             to_phone: e.to_phone,
             user_id: e.user_id,

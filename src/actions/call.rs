@@ -3,13 +3,15 @@
 use serde::Deserialize;
 
 use super::caller_id::{self, Use};
-use super::records::{self, Refused};
+use super::logged::{self, ProviderRefusal};
 use super::resolve::{acting_user, destination, given, parse_id, related_record};
 use super::{ActionContext, ApiException, Dispatch, Dispatched, ErrorCode};
 use crate::domain::objects::CALL;
+use crate::domain::objects::{CallType, TaskSubtype};
 use crate::domain::{CallStatus, E164, SalesforceId, Timestamp};
 use crate::org::{Ivr, Org, User};
-use crate::storage::{Batch, Call, StatusHistory, StepRules};
+use crate::records::{Call, StatusHistory};
+use crate::storage::{Batch, StepRules};
 use crate::views::CallOutput;
 use crate::voip::CallRequest;
 
@@ -124,8 +126,7 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<CallOut
         task_id: None,
         status: CallStatus::Failed,
         status_history: StatusHistory::default(),
-        error_code: None,
-        error_message: None,
+        error: None,
     };
     let mut batch = Batch::default();
     let outcome = match outcome {
@@ -133,7 +134,7 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<CallOut
             call.provider_id = Some(accepted.provider_id);
             call.status = accepted.status;
             batch.steps.extend(ctx.lifecycle.next_call_step(&call, now));
-            let mut task = records::task(
+            let mut task = logged::task(
                 now,
                 call.user_id,
                 format!("Call to {}", call.to_phone),
@@ -143,28 +144,30 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<CallOut
                 "Outbound call from {}, connected to the IVR {}.",
                 call.from_phone, plan.ivr.name
             ));
-            task.task_subtype = "Call".into();
-            task.call_type = Some("Outbound".into());
+            task.task_subtype = TaskSubtype::Call;
+            task.call_type = Some(CallType::Outbound);
             task.call_id = Some(call.id);
             call.task_id = Some(task.id);
             batch.tasks.push(task);
             Ok(CallOutput::from(&call))
         }
         Err(error) => {
-            let refused = Refused {
+            let refusal = ProviderRefusal {
                 object: CALL,
                 record_id: call.id,
                 provider: ctx.voip.name(),
-                error: &error,
+                error,
                 from: call.from_phone,
                 to: call.to_phone,
                 user_id: call.user_id,
                 at: now,
             };
-            Err(refused.record(&mut batch, &mut call.error_code, &mut call.error_message))
+            let (error, exception) = refusal.record(&mut batch);
+            call.error = Some(error);
+            Err(exception)
         }
     };
-    call.status_history = StatusHistory::starting(call.status.as_str(), now, call.error_code);
+    call.status_history = StatusHistory::starting(call.status, now, call.error.as_ref());
     batch.calls.push(call);
     Dispatched { batch, outcome }
 }

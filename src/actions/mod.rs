@@ -5,7 +5,7 @@
 pub mod call;
 mod caller_id;
 pub mod catalog;
-mod records;
+mod logged;
 mod resolve;
 pub mod sms;
 pub mod user_status;

@@ -5,13 +5,14 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::caller_id::{self, Use};
-use super::records::{self, Refused};
+use super::logged::{self, ProviderRefusal};
 use super::resolve::{acting_user, destination, given, parse_id, related_record};
 use super::{ActionContext, ApiException, Dispatch, Dispatched, ErrorCode};
 use crate::domain::objects::SMS_MESSAGE;
 use crate::domain::{E164, MediaUrl, SalesforceId, SmsStatus, Timestamp, template};
 use crate::org::{Org, RecordRef, User};
-use crate::storage::{Batch, SmsMessage, StatusHistory, StepRules};
+use crate::records::{SmsMessage, StatusHistory};
+use crate::storage::{Batch, StepRules};
 use crate::views::SmsOutput;
 use crate::voip::SmsRequest;
 
@@ -196,8 +197,7 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<SmsOutp
         task_id: None,
         status: SmsStatus::Failed,
         status_history: StatusHistory::default(),
-        error_code: None,
-        error_message: None,
+        error: None,
     };
     let mut batch = Batch::default();
     let outcome = match outcome {
@@ -208,7 +208,7 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<SmsOutp
                 .steps
                 .extend(ctx.lifecycle.next_sms_step(&message, now));
             if let Some(related) = plan.related {
-                let mut task = records::task(
+                let mut task = logged::task(
                     now,
                     message.user_id,
                     format!("SMS to {}", message.to_phone),
@@ -222,25 +222,22 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<SmsOutp
             Ok(SmsOutput::from(&message))
         }
         Err(error) => {
-            let refused = Refused {
+            let refusal = ProviderRefusal {
                 object: SMS_MESSAGE,
                 record_id: message.id,
                 provider: ctx.voip.name(),
-                error: &error,
+                error,
                 from: message.from_phone,
                 to: message.to_phone,
                 user_id: message.user_id,
                 at: now,
             };
-            Err(refused.record(
-                &mut batch,
-                &mut message.error_code,
-                &mut message.error_message,
-            ))
+            let (error, exception) = refusal.record(&mut batch);
+            message.error = Some(error);
+            Err(exception)
         }
     };
-    message.status_history =
-        StatusHistory::starting(message.status.as_str(), now, message.error_code);
+    message.status_history = StatusHistory::starting(message.status, now, message.error.as_ref());
     batch.messages.push(message);
     Dispatched { batch, outcome }
 }

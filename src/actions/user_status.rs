@@ -7,7 +7,8 @@ use super::{ActionContext, ActionError, ApiException};
 use crate::domain::SalesforceId;
 use crate::domain::objects::{STATUS_LOG, StatusType};
 use crate::org::{Org, User};
-use crate::storage::{StatusChange, Storage, StorageError, UserState, UserStatusValue};
+use crate::records::{UserState, UserStatusValue};
+use crate::storage::{StatusChange, Storage, StorageError};
 use crate::views::UserStatusOutput;
 
 /// The action's inputs, as the caller sent them.

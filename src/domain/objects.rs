@@ -49,6 +49,30 @@ pub const STATUS_LOG: ObjectType = ObjectType {
     key_prefix: "a0L",
 };
 
+/// The objects above, which stored records name by API name.
+const KNOWN: [ObjectType; 9] = [
+    USER,
+    GROUP,
+    TASK,
+    CONTACT,
+    LEAD,
+    SMS_MESSAGE,
+    CALL,
+    VOIP_ERROR_LOG,
+    STATUS_LOG,
+];
+
+impl ObjectType {
+    pub const fn as_str(self) -> &'static str {
+        self.api_name
+    }
+
+    /// One of the objects above, by its API name.
+    pub fn parse(api_name: &str) -> Option<Self> {
+        KNOWN.into_iter().find(|o| o.api_name == api_name)
+    }
+}
+
 /// Standard objects that org records may belong to, by key prefix.
 const STANDARD_RECORD_OBJECTS: [(&str, &str); 5] = [
     ("001", "Account"),
@@ -81,7 +105,7 @@ pub enum StatusType {
 impl StatusType {
     pub const NAMES: &'static [&'static str] = &["Available", "Offline"];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Available => "Available",
             Self::Offline => "Offline",
@@ -104,4 +128,44 @@ pub enum IvrType {
     Voicemail,
     TimeBasedRouting,
     PlayDirectory,
+}
+
+picklist! {
+    /// `Task.Status`: Salesforce's standard values (the emulator's Tasks are Completed).
+    TaskStatus {
+        NotStarted => "Not Started",
+        InProgress => "In Progress",
+        Completed => "Completed",
+        WaitingOnSomeoneElse => "Waiting on someone else",
+        Deferred => "Deferred",
+    }
+}
+
+picklist! {
+    /// `Task.Priority`.
+    TaskPriority {
+        High => "High",
+        Normal => "Normal",
+        Low => "Low",
+    }
+}
+
+picklist! {
+    /// `Task.TaskSubtype`: what kind of activity the Task records.
+    TaskSubtype {
+        Task => "Task",
+        Email => "Email",
+        ListEmail => "ListEmail",
+        Cadence => "Cadence",
+        Call => "Call",
+    }
+}
+
+picklist! {
+    /// `Task.CallType`.
+    CallType {
+        Inbound => "Inbound",
+        Outbound => "Outbound",
+        Internal => "Internal",
+    }
 }

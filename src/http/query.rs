@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use super::error::PlatformError;
 use crate::domain::{E164, SalesforceId, Timestamp};
 use crate::org::Org;
-use crate::storage::ListFilter;
+use crate::storage::{ListFilter, StatusFilter};
 
 pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
@@ -39,8 +39,16 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 pub struct Accepts {
     pub phones: bool,
     pub related: bool,
-    /// The status values the list's items can have (case-insensitive); `None`: no status filter.
-    pub statuses: Option<&'static [&'static str]>,
+    /// The statuses the list's items can have; `None`: no status filter.
+    pub statuses: Option<Statuses>,
+}
+
+/// The statuses a list's items can have: their names, and the filter a name (of any case)
+/// stands for.
+#[derive(Debug, Clone, Copy)]
+pub struct Statuses {
+    pub names: &'static [&'static str],
+    pub parse: fn(&str) -> Option<StatusFilter>,
 }
 
 /// The longest a list request may wait for a match.
@@ -73,18 +81,14 @@ pub fn list_query(
             "relatedRecordId" if accepts.related => {
                 filter.related_record_id = Some(id(name, value)?)
             }
-            "status" if accepts.statuses.is_some() => {
-                let allowed = accepts.statuses.unwrap_or_default();
-                let status = allowed
-                    .iter()
-                    .find(|s| s.eq_ignore_ascii_case(value.trim()))
-                    .ok_or_else(|| {
-                        invalid(format!(
-                            "status `{value}` is not one of {}",
-                            allowed.join(", ")
-                        ))
-                    })?;
-                filter.status = Some((*status).to_owned());
+            "status" if let Some(statuses) = accepts.statuses => {
+                let status = (statuses.parse)(value).ok_or_else(|| {
+                    invalid(format!(
+                        "status `{value}` is not one of {}",
+                        statuses.names.join(", ")
+                    ))
+                })?;
+                filter.status = Some(status);
             }
             "since" => {
                 filter.since = Some(

@@ -7,10 +7,13 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::objects::{CALL, SMS_MESSAGE, TASK};
+use crate::domain::objects::{
+    CALL, CallType, SMS_MESSAGE, TASK, TaskPriority, TaskStatus, TaskSubtype,
+};
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 use crate::org::Org;
-use crate::storage::{Call, SmsMessage, Storage, StorageError, Task};
+use crate::records::{Call, SmsMessage, Task};
+use crate::storage::{Storage, StorageError};
 use crate::views::OUTBOUND;
 
 #[derive(Serialize)]
@@ -123,10 +126,10 @@ struct TaskObject {
     activity_date: String,
     subject: String,
     description: Option<String>,
-    status: String,
-    priority: String,
-    task_subtype: String,
-    call_type: Option<String>,
+    status: TaskStatus,
+    priority: TaskPriority,
+    task_subtype: TaskSubtype,
+    call_type: Option<CallType>,
     is_closed: bool,
     who_id: Option<SalesforceId>,
     what_id: Option<SalesforceId>,
@@ -204,8 +207,8 @@ fn sms_object(version: &str, m: SmsMessage) -> SmsMessageObject {
         task_id: m.task_id,
         user_id: m.user_id,
         provider_id: m.provider_id,
-        error_code: m.error_code,
-        error_message: m.error_message,
+        error_code: m.error.as_ref().map(|e| e.code),
+        error_message: m.error.map(|e| e.message),
     }
 }
 
@@ -228,8 +231,8 @@ fn call_object(version: &str, c: Call) -> CallObject {
         user_id: c.user_id,
         provider_id: c.provider_id,
         start_time: c.created_at,
-        error_code: c.error_code,
-        error_message: c.error_message,
+        error_code: c.error.as_ref().map(|e| e.code),
+        error_message: c.error.map(|e| e.message),
     }
 }
 
@@ -243,7 +246,7 @@ fn task_object(version: &str, t: Task) -> TaskObject {
         activity_date: t.created_at.date(),
         subject: t.subject,
         description: t.description,
-        is_closed: t.status == "Completed",
+        is_closed: t.status == TaskStatus::Completed,
         status: t.status,
         priority: t.priority,
         task_subtype: t.task_subtype,

@@ -5,9 +5,14 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
-use super::StatusHistory;
-use crate::domain::objects::StatusType;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::domain::objects::{
+    CallType, ObjectType, StatusType, TaskPriority, TaskStatus, TaskSubtype,
+};
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
+use crate::records::{EventKind, StatusHistory};
 
 /// Stores a value as text, reading it back through a parser that rejects what the
 /// emulator could not have written.
@@ -56,6 +61,16 @@ text_column!(E164, E164::from_canonical, "an E.164 number");
 text_column!(SmsStatus, SmsStatus::parse, "an SMS status");
 text_column!(CallStatus, CallStatus::parse, "a call status");
 text_column!(StatusType, StatusType::parse, "a status type");
+text_column!(TaskStatus, TaskStatus::parse, "a Task status");
+text_column!(TaskPriority, TaskPriority::parse, "a Task priority");
+text_column!(TaskSubtype, TaskSubtype::parse, "a Task subtype");
+text_column!(CallType, CallType::parse, "a call type");
+text_column!(EventKind, EventKind::parse, "an event kind");
+text_column!(
+    ObjectType,
+    |s| ObjectType::parse(s),
+    "an object the emulator knows"
+);
 
 /// Instants are stored as milliseconds since the Unix epoch.
 impl<DB: Database> Type<DB> for Timestamp
@@ -89,7 +104,7 @@ where
 }
 
 /// A status history is stored as its JSON text.
-impl<DB: Database> Type<DB> for StatusHistory
+impl<DB: Database, S> Type<DB> for StatusHistory<S>
 where
     str: Type<DB>,
 {
@@ -101,7 +116,7 @@ where
     }
 }
 
-impl<'q, DB: Database> Encode<'q, DB> for StatusHistory
+impl<'q, DB: Database, S: Serialize> Encode<'q, DB> for StatusHistory<S>
 where
     String: Encode<'q, DB>,
 {
@@ -110,7 +125,7 @@ where
     }
 }
 
-impl<'r, DB: Database> Decode<'r, DB> for StatusHistory
+impl<'r, DB: Database, S: DeserializeOwned> Decode<'r, DB> for StatusHistory<S>
 where
     &'r str: Decode<'r, DB>,
 {

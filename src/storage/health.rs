@@ -18,13 +18,14 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 use super::{
-    ActivityStore, Batch, Call, Claim, IdempotencyStore, LifecycleStore, ListFilter, Moved,
-    SmsMessage, StatusChange, StatusChangeOutcome, StatusLogEntry, Storage, StorageError,
-    StoredAnswer, StoredEvent, Task, UserState, VoipErrorLog,
+    ActivityStore, Batch, Claim, IdempotencyStore, LifecycleStore, ListFilter, Moved, StatusChange,
+    StatusChangeOutcome, StepsRun, Storage, StorageError, StoredAnswer,
 };
-use crate::domain::lifecycle::ProviderError;
-use crate::domain::{CallStatus, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{CallStatus, ProviderError, SalesforceId, SmsStatus, Timestamp};
 use crate::org::OrgDocument;
+use crate::records::{
+    Call, SmsMessage, StatusLogEntry, StoredEvent, Task, UserState, VoipErrorLog,
+};
 
 /// How often the probe looks for a database that went away.
 const PROBE_INTERVAL: Duration = Duration::from_millis(100);
@@ -185,7 +186,7 @@ guarded! {
 
 guarded! {
     impl LifecycleStore {
-        Other async fn run_due_steps(&self, now: Timestamp, limit: u32) -> Result<usize, StorageError>;
+        Other async fn run_due_steps(&self, now: Timestamp, limit: u32) -> Result<StepsRun, StorageError>;
         Other async fn next_step_due(&self) -> Result<Option<Timestamp>, StorageError>;
         Other async fn move_sms(&self, id: SalesforceId, to: SmsStatus, error: Option<ProviderError>) -> Result<Moved<SmsMessage, SmsStatus>, StorageError>;
         Other async fn move_call(&self, id: SalesforceId, to: CallStatus, error: Option<ProviderError>) -> Result<Moved<Call, CallStatus>, StorageError>;

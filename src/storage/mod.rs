@@ -1,11 +1,15 @@
-//! Persistence: one `Storage` trait, implemented once over SQL (`sql.rs`) for both
-//! PostgreSQL (`postgres.rs`) and the embedded SQLite default (`sqlite.rs`).
+//! Persistence: one `Storage` trait, implemented once over SQL (`sql/`), which is compiled
+//! for PostgreSQL (`postgres.rs`) and for the embedded SQLite default (`sqlite.rs`).
+//!
+//! Storage knows the records (`crate::records`) and the org document, nothing above them:
+//! the lifecycle's rules ([`StepRules`]) and the events' JSON payloads ([`EncodeEvent`]) are
+//! handed to [`connect`].
 
 mod codec;
+mod dialect;
+mod error;
 mod health;
 mod postgres;
-mod records;
-mod sql;
 mod sqlite;
 
 use std::sync::Arc;
@@ -14,15 +18,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-pub use records::{
-    Batch, Call, Claim, KeyedAnswer, ListFilter, PendingStep, RecordKind, SmsMessage, StatusChange,
-    StatusChangeOutcome, StatusHistory, StatusLogEntry, StatusStep, StoredAnswer, StoredEvent,
-    Task, UserState, UserStatusValue, VoipErrorLog,
-};
+pub use error::StorageError;
 
-use crate::domain::lifecycle::ProviderError;
-use crate::domain::{CallStatus, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::objects::{StatusType, TaskStatus};
+use crate::domain::{CallStatus, E164, ProviderError, SalesforceId, SmsStatus, Timestamp};
 use crate::org::OrgDocument;
+use crate::records::{
+    Call, Change, PendingStep, SmsMessage, StatusLogEntry, StoredEvent, Task, UserState,
+    UserStatusValue, VoipErrorLog,
+};
 
 /// Everything the emulator keeps: the org data, user statuses and the events they raise.
 /// The records the actions create are read and written through [`ActivityStore`].
@@ -111,8 +115,9 @@ pub trait ActivityStore: Send + Sync + 'static {
 pub trait LifecycleStore: Send + Sync + 'static {
     /// Applies up to `limit` steps due at `now`, oldest first. Each step is applied once,
     /// even with several instances sharing the database; a step that no longer applies (the
-    /// record moved on, or is gone) is dropped. Returns how many steps were taken up.
-    async fn run_due_steps(&self, now: Timestamp, limit: u32) -> Result<usize, StorageError>;
+    /// record moved on, or is gone) is dropped, and so is a step whose row cannot be read,
+    /// which the result reports.
+    async fn run_due_steps(&self, now: Timestamp, limit: u32) -> Result<StepsRun, StorageError>;
     /// When the earliest pending step is due.
     async fn next_step_due(&self) -> Result<Option<Timestamp>, StorageError>;
     /// Moves a message to `to` now, as its provider would report it.
@@ -172,81 +177,151 @@ pub enum Moved<R, S> {
     Done(R),
     NotFound,
     /// No provider could report that move from the record's current status.
-    Refused {
+    NotAllowed {
         current: S,
     },
 }
 
-/// What can go wrong with the database, in terms callers can act on.
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    /// The database cannot be reached or is overloaded; worth retrying later.
-    /// Shared by every write of a failed group commit.
-    #[error("the database is unavailable: {0}")]
-    Unavailable(#[source] Arc<sqlx::Error>),
-    /// The database answers but cannot store more: its disk is full or failing. Reads
-    /// still work; writes are worth retrying once space is freed.
-    #[error("the database cannot write: {0}")]
-    CannotWrite(#[source] Arc<sqlx::Error>),
-    /// A write collided with existing data.
-    #[error("conflicting write: {0}")]
-    Conflict(#[source] sqlx::Error),
-    /// Stored data that the emulator cannot read back.
-    #[error("stored data is unreadable: {0}")]
-    Corrupt(String),
-    #[error("database error: {0}")]
-    Internal(#[source] sqlx::Error),
-    #[error("cannot open the database: {0}")]
-    Config(String),
-    /// The storage stopped (the process is shutting down) before the write was done.
-    #[error("the storage has stopped")]
-    Stopped,
+/// Turns a change into its event's JSON payload. The payloads are the public JSON shapes,
+/// which live above storage: `connect`'s caller hands this in.
+pub type EncodeEvent = fn(&Change<'_>) -> String;
+
+/// Everything one request creates, committed together or not at all. Storing a message or
+/// a call also raises its `*.created` event, in the same transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub messages: Vec<SmsMessage>,
+    pub calls: Vec<Call>,
+    pub tasks: Vec<Task>,
+    pub voip_errors: Vec<VoipErrorLog>,
+    /// The first step of each accepted message or call, when the provider will report one.
+    pub steps: Vec<PendingStep>,
+    /// The answer to store under the request's idempotency key, with the records, so that a
+    /// retry gets it exactly when the records exist.
+    pub answer: Option<KeyedAnswer>,
 }
 
-impl From<sqlx::Error> for StorageError {
-    fn from(error: sqlx::Error) -> Self {
-        use sqlx::Error as E;
-        match &error {
-            E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
-                Self::Unavailable(Arc::new(error))
-            }
-            E::Database(db) if db.is_unique_violation() => Self::Conflict(error),
-            E::Database(db) => match transient(db.as_ref()) {
-                Some(Transient::Unavailable) => Self::Unavailable(Arc::new(error)),
-                Some(Transient::CannotWrite) => Self::CannotWrite(Arc::new(error)),
-                None => Self::Internal(error),
-            },
-            E::ColumnDecode { .. } | E::Decode(_) => Self::Corrupt(error.to_string()),
-            _ => Self::Internal(error),
+impl Batch {
+    /// Moves another batch's records into this one.
+    pub fn append(&mut self, mut other: Batch) {
+        self.messages.append(&mut other.messages);
+        self.calls.append(&mut other.calls);
+        self.tasks.append(&mut other.tasks);
+        self.voip_errors.append(&mut other.voip_errors);
+        self.steps.append(&mut other.steps);
+        if other.answer.is_some() {
+            self.answer = other.answer;
         }
     }
-}
 
-enum Transient {
-    Unavailable,
-    CannotWrite,
-}
-
-/// Database errors worth a retry (503, not 500): PostgreSQL's "cannot connect now", admin
-/// shutdown, too many connections and out of memory, SQLite's busy and locked; a full or
-/// failing disk (PostgreSQL's `disk_full` and `io_error`, SQLite's FULL and IOERR).
-fn transient(error: &dyn sqlx::error::DatabaseError) -> Option<Transient> {
-    let code = error.code()?;
-    if error
-        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-        .is_some()
-    {
-        // Extended result codes keep the primary code in their low byte.
-        return match code.parse::<i32>().ok()? & 0xff {
-            5 | 6 => Some(Transient::Unavailable),
-            10 | 13 => Some(Transient::CannotWrite),
-            _ => None,
-        };
+    /// Nothing to store: no records, and no answer to keep under an idempotency key (a bulk
+    /// call whose every input failed its checks stores only its answer).
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+            && self.calls.is_empty()
+            && self.tasks.is_empty()
+            && self.voip_errors.is_empty()
+            && self.answer.is_none()
     }
-    match code.as_ref() {
-        "57P01" | "57P02" | "57P03" | "53300" | "53200" => Some(Transient::Unavailable),
-        "53100" | "58030" => Some(Transient::CannotWrite),
-        _ => None,
+}
+
+/// An HTTP answer kept for an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub status: u16,
+    /// The JSON body.
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedAnswer {
+    pub key: String,
+    pub answer: StoredAnswer,
+}
+
+/// What claiming an idempotency key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is this request's: run it, then store its answer.
+    Claimed,
+    /// The key's first request answered this.
+    Answered(StoredAnswer),
+    /// The key was first used for a different request.
+    Mismatch,
+    /// The key's first request is still running.
+    Running,
+}
+
+/// A request to set a user's status.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    pub user_id: SalesforceId,
+    /// The status the org data gives the user, used when it was never changed.
+    pub initial: UserStatusValue,
+    pub to: UserStatusValue,
+    pub changed_by: Option<SalesforceId>,
+    /// The Id the log entry gets if the status really changes.
+    pub log_id: SalesforceId,
+}
+
+/// What setting a status did: nothing (the user already had it), or one logged change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChangeOutcome {
+    pub previous: UserState,
+    /// The log entry of a real change; `None` when nothing changed.
+    pub logged: Option<StatusLogEntry>,
+}
+
+/// What `run_due_steps` did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepsRun {
+    /// How many steps were taken up (applied, or dropped as no longer applying).
+    pub taken: usize,
+    /// Steps whose stored row cannot be read: each is dropped, and reported here so that
+    /// the runner logs it.
+    pub unreadable: Vec<UnreadableStep>,
+}
+
+/// A pending step whose stored row the emulator cannot read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableStep {
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Filters of the inspection lists; each list applies those that fit its items.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListFilter {
+    /// One item, by its record Id: with `status` and `wait`, "wait until this one is ...".
+    pub id: Option<SalesforceId>,
+    pub to: Option<E164>,
+    pub from: Option<E164>,
+    pub user_id: Option<SalesforceId>,
+    pub related_record_id: Option<SalesforceId>,
+    pub status: Option<StatusFilter>,
+    pub since: Option<Timestamp>,
+    pub limit: u32,
+}
+
+/// A list's status filter: a status of the list's items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Message(SmsStatus),
+    Call(CallStatus),
+    Task(TaskStatus),
+    /// The status type a status-log entry changed to.
+    User(StatusType),
+}
+
+impl StatusFilter {
+    /// The status's name, as stored and as event payloads show it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Message(status) => status.as_str(),
+            Self::Call(status) => status.as_str(),
+            Self::Task(status) => status.as_str(),
+            Self::User(status) => status.as_str(),
+        }
     }
 }
 
@@ -268,17 +343,19 @@ impl Default for StorageOptions {
 }
 
 /// Opens the database the URL names (`postgres://...` or `sqlite:...`) and brings its
-/// schema up to date. Messages and calls move on by `rules`.
+/// schema up to date. Messages and calls move on by `rules`; events carry the payloads
+/// `encode` makes.
 pub async fn connect(
     url: &str,
     options: &StorageOptions,
     rules: Arc<dyn StepRules>,
+    encode: EncodeEvent,
 ) -> Result<Arc<dyn Storage>, StorageError> {
     let storage: Arc<dyn Storage> =
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Arc::new(postgres::connect(url, options, rules).await?)
+            Arc::new(postgres::connect(url, options, rules, encode).await?)
         } else if url.starts_with("sqlite:") {
-            Arc::new(sqlite::connect(url, options, rules).await?)
+            Arc::new(sqlite::connect(url, options, rules, encode).await?)
         } else {
             return Err(StorageError::Config(format!(
                 "unsupported database URL `{}`: use postgres://... or sqlite:...",

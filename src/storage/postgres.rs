@@ -10,10 +10,21 @@ use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use tokio::sync::broadcast;
 
-use super::sql::{
-    AbortOnDrop, Dialect, SqlStorage, call_columns, pending_step_columns, sms_columns,
-};
-use super::{StepRules, StorageError, StorageOptions, StoredEvent};
+use super::dialect::Dialect;
+use super::{EncodeEvent, StepRules, StorageError, StorageOptions};
+use crate::records::StoredEvent;
+
+// The SQL shared with SQLite, compiled again for PostgreSQL (`sql/mod.rs` says why).
+#[path = "sql/mod.rs"]
+#[allow(clippy::duplicate_mod, reason = "compiled once per backend, on purpose")]
+mod sql;
+
+use sql::AbortOnDrop;
+pub(super) use sql::SqlStorage;
+
+/// The database `sql/` is compiled for here.
+type Db = Postgres;
+type DbRow = sqlx::postgres::PgRow;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -32,7 +43,8 @@ macro_rules! events_lock {
 }
 
 impl Dialect for Postgres {
-    const SELECT_USER_STATE_FOR_UPDATE: &'static str = "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1 FOR UPDATE";
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const FOR_UPDATE_SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
     // One round trip stores the events and announces them on `CHANNEL`. A NOTIFY payload
     // holds at most 8000 bytes: `EVENTS_PER_INSERT` seqs fit.
     //
@@ -55,24 +67,6 @@ impl Dialect for Postgres {
         ),
     );
     const RELAYS_EVENTS: bool = true;
-    const LOCK_SMS: &'static str = concat!(
-        "SELECT ",
-        sms_columns!(),
-        " FROM sms_messages WHERE id = $1 FOR UPDATE"
-    );
-    const LOCK_CALL: &'static str = concat!(
-        "SELECT ",
-        call_columns!(),
-        " FROM calls WHERE id = $1 FOR UPDATE"
-    );
-    const LOCK_STEPS_OF_RECORD: &'static str =
-        "SELECT seq FROM pending_steps WHERE record_id = $1 FOR UPDATE";
-    const CLAIM_DUE_STEPS: &'static str = concat!(
-        "SELECT ",
-        pending_step_columns!(),
-        " FROM pending_steps WHERE due_at <= $1 ORDER BY due_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED"
-    );
-    const LOCK_KEY: &'static str = "SELECT fingerprint, status, body, created_at, locked_until FROM idempotency_keys WHERE key = $1 FOR UPDATE";
     // One group commits while the next one inserts: the commit's WAL flush is the wait.
     const GROUP_COMMITS: usize = 3;
 }
@@ -81,7 +75,8 @@ pub(super) async fn connect(
     url: &str,
     options: &StorageOptions,
     rules: Arc<dyn StepRules>,
-) -> Result<SqlStorage<Postgres>, StorageError> {
+    encode: EncodeEvent,
+) -> Result<SqlStorage, StorageError> {
     let connect_options = PgConnectOptions::from_str(url)
         .map_err(|e| StorageError::Config(format!("bad PostgreSQL URL: {e}")))?
         .application_name("fastcall-emulator");
@@ -94,11 +89,11 @@ pub(super) async fn connect(
         .run(&pool)
         .await
         .map_err(|e| StorageError::Config(format!("migrating PostgreSQL: {e}")))?;
-    let mut storage = SqlStorage::new(pool.clone(), pool.clone(), rules);
+    let mut storage = SqlStorage::new(pool.clone(), pool.clone(), rules, encode);
     // Listen before answering any request, so no event committed from now on is missed.
     let listener = listen(&pool).await?;
     let relay = tokio::spawn(relay_events(pool, listener, storage.events.clone()));
-    storage.background = Some(AbortOnDrop(relay));
+    storage._background = Some(AbortOnDrop(relay));
     Ok(storage)
 }
 
@@ -151,11 +146,19 @@ async fn relay_events(
         }
         match listener.try_recv().await {
             Ok(Some(notification)) => {
-                let seqs: Vec<i64> = notification
+                let Ok(seqs) = notification
                     .payload()
                     .split(',')
-                    .filter_map(|s| s.parse().ok())
-                    .collect();
+                    .map(str::parse)
+                    .collect::<Result<Vec<i64>, _>>()
+                else {
+                    tracing::warn!(
+                        payload = notification.payload(),
+                        "an event announcement is not a list of seqs; catching up"
+                    );
+                    behind = true;
+                    continue;
+                };
                 let sql = "SELECT seq, kind, payload, created_at FROM events WHERE seq = ANY($1) ORDER BY seq";
                 match sqlx::query_as::<_, StoredEvent>(sql)
                     .bind(&seqs)

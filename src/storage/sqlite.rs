@@ -9,34 +9,30 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, Sqlite};
 
-use super::sql::{Dialect, SqlStorage, call_columns, pending_step_columns, sms_columns};
-use super::{StepRules, StorageError, StorageOptions};
+use super::dialect::Dialect;
+use super::{EncodeEvent, StepRules, StorageError, StorageOptions};
+
+// The SQL shared with PostgreSQL, compiled for SQLite.
+#[path = "sql/mod.rs"]
+mod sql;
+
+pub(super) use sql::SqlStorage;
+
+/// The database `sql/` is compiled for here.
+type Db = Sqlite;
+type DbRow = sqlx::sqlite::SqliteRow;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 impl Dialect for Sqlite {
     // The single writer connection serialises every read-modify-write: no row locks needed.
-    const SELECT_USER_STATE_FOR_UPDATE: &'static str =
-        "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1";
+    const FOR_UPDATE: &'static str = "";
+    const FOR_UPDATE_SKIP_LOCKED: &'static str = "";
     const INSERT_EVENTS: (&'static str, &'static str) = (
         "INSERT INTO events (kind, payload, created_at) ",
         " RETURNING seq",
     );
     const RELAYS_EVENTS: bool = false;
-    const LOCK_SMS: &'static str = concat!(
-        "SELECT ",
-        sms_columns!(),
-        " FROM sms_messages WHERE id = $1"
-    );
-    const LOCK_CALL: &'static str =
-        concat!("SELECT ", call_columns!(), " FROM calls WHERE id = $1");
-    const LOCK_STEPS_OF_RECORD: &'static str = "SELECT seq FROM pending_steps WHERE record_id = $1";
-    const CLAIM_DUE_STEPS: &'static str = concat!(
-        "SELECT ",
-        pending_step_columns!(),
-        " FROM pending_steps WHERE due_at <= $1 ORDER BY due_at, seq LIMIT $2"
-    );
-    const LOCK_KEY: &'static str = "SELECT fingerprint, status, body, created_at, locked_until FROM idempotency_keys WHERE key = $1";
     // One writer.
     const GROUP_COMMITS: usize = 1;
 }
@@ -45,7 +41,8 @@ pub(super) async fn connect(
     url: &str,
     options: &StorageOptions,
     rules: Arc<dyn StepRules>,
-) -> Result<SqlStorage<Sqlite>, StorageError> {
+    encode: EncodeEvent,
+) -> Result<SqlStorage, StorageError> {
     let connect_options = SqliteConnectOptions::from_str(url)
         .map_err(|e| StorageError::Config(format!("bad SQLite URL: {e}")))?
         .create_if_missing(true)
@@ -57,7 +54,7 @@ pub(super) async fn connect(
             .connect_with(connect_options)
             .await?;
         migrate(&pool).await?;
-        return Ok(SqlStorage::new(pool.clone(), pool, rules));
+        return Ok(SqlStorage::new(pool.clone(), pool, rules, encode));
     }
     // WAL lets readers run beside the writer; NORMAL sync keeps every commit across a
     // process crash (the WAL is written before commit returns) and syncs at checkpoints.
@@ -73,7 +70,7 @@ pub(super) async fn connect(
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect_options.read_only(true))
         .await?;
-    Ok(SqlStorage::new(reader, writer, rules))
+    Ok(SqlStorage::new(reader, writer, rules, encode))
 }
 
 /// The one writer connection. A transaction whose COMMIT failed (a full disk, an I/O

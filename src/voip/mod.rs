@@ -6,8 +6,7 @@ use async_trait::async_trait;
 
 pub use simulated::Simulated;
 
-use crate::domain::lifecycle::Step;
-use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus};
+use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Step};
 
 /// A provider hand-off. Implementations answer as soon as the provider has accepted or
 /// refused the request; delivery happens later.
@@ -24,7 +23,7 @@ pub trait VoipProvider: Send + Sync + 'static {
     ) -> Result<Accepted<CallStatus>, VoipError>;
 
     /// The statuses an accepted message to `to`, now `current`, goes on to reach, in order,
-    /// as the provider will report them (`lifecycle::remaining`).
+    /// as the provider will report them (`domain::status::remaining`).
     fn sms_path(&self, to: E164, current: SmsStatus) -> &'static [Step<SmsStatus>];
 
     /// The statuses an accepted call to `to`, now `current`, goes on to reach, in order.

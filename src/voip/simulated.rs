@@ -6,7 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{Accepted, CallRequest, SmsRequest, VoipError, VoipProvider};
-use crate::domain::lifecycle::{Step, remaining};
+use crate::domain::Step;
+use crate::domain::status::remaining;
 use crate::domain::{CallStatus, E164, SmsStatus};
 
 #[derive(Debug, Default, Clone)]

@@ -98,6 +98,28 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// Runs `sql` on the database behind the emulator's back: to plant what it could not
+    /// have written.
+    pub async fn execute(&self, sql: &str) {
+        if self.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("SQLite");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut conn)
+                .await
+                .expect(sql);
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("PostgreSQL");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut conn)
+                .await
+                .expect(sql);
+        }
+    }
+
     pub async fn new(backend: Backend) -> Self {
         init_logging();
         match backend {
@@ -180,7 +202,7 @@ pub struct TestApp {
     pub base_url: String,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<std::io::Result<()>>>,
+    server: Option<JoinHandle<()>>,
     /// Kept alive as long as the app when the app owns it.
     db: Option<TestDb>,
 }
@@ -249,10 +271,7 @@ impl TestApp {
             let _ = stop.send(());
         }
         if let Some(server) = self.server.take() {
-            server
-                .await
-                .expect("the server task")
-                .expect("the server stops cleanly");
+            server.await.expect("the server stops cleanly");
         }
     }
 

@@ -4,12 +4,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fastcall_emulator::domain::objects::StatusType;
-use fastcall_emulator::domain::{CallStatus, Country, E164, SalesforceId, SmsStatus, Timestamp};
+use fastcall_emulator::domain::objects::{
+    SMS_MESSAGE, StatusType, TaskPriority, TaskStatus, TaskSubtype,
+};
+use fastcall_emulator::domain::{
+    CallStatus, Country, E164, ProviderError, SalesforceId, SmsStatus, Timestamp,
+};
+use fastcall_emulator::events;
 use fastcall_emulator::org::{Org, OrgDocument};
+use fastcall_emulator::records::{
+    Call, EventKind, PendingStep, SmsMessage, StatusHistory, StoredEvent, Task, UserStatusValue,
+    VoipErrorLog,
+};
 use fastcall_emulator::storage::{
-    self, Batch, Call, ListFilter, PendingStep, SmsMessage, StatusChange, StatusHistory, StepRules,
-    Storage, StorageError, StorageOptions, StoredEvent, Task, UserStatusValue, VoipErrorLog,
+    self, Batch, ListFilter, StatusChange, StatusFilter, StepRules, Storage, StorageError,
+    StorageOptions,
 };
 use tokio::sync::broadcast;
 
@@ -47,9 +56,8 @@ fn message(to: &str, user: &str, related: Option<&str>, status: SmsStatus, at: i
         related_record_id: related.map(id),
         task_id: None,
         status,
-        status_history: StatusHistory::starting(status.as_str(), Timestamp::from_millis(at), None),
-        error_code: None,
-        error_message: None,
+        status_history: StatusHistory::starting(status, Timestamp::from_millis(at), None),
+        error: None,
     }
 }
 
@@ -68,9 +76,12 @@ fn call(to: &str, user: &str, at: i64) -> Call {
         related_record_id: None,
         task_id: None,
         status: CallStatus::Queued,
-        status_history: StatusHistory::starting("Queued", Timestamp::from_millis(at), None),
-        error_code: None,
-        error_message: None,
+        status_history: StatusHistory::starting(
+            CallStatus::Queued,
+            Timestamp::from_millis(at),
+            None,
+        ),
+        error: None,
     }
 }
 
@@ -82,9 +93,9 @@ fn task(owner: &str, related: Option<&str>, at: i64) -> Task {
         owner_id: id(owner),
         subject: "SMS to +14155550123".into(),
         description: Some("body".into()),
-        status: "Completed".into(),
-        priority: "Normal".into(),
-        task_subtype: "Task".into(),
+        status: TaskStatus::Completed,
+        priority: TaskPriority::Normal,
+        task_subtype: TaskSubtype::Task,
         call_type: None,
         who_id: related.filter(|r| r.key_prefix() == "003"),
         what_id: related.filter(|r| r.key_prefix() != "003"),
@@ -97,12 +108,14 @@ fn refusal_of(m: &SmsMessage) -> VoipErrorLog {
     VoipErrorLog {
         id: SalesforceId::generate("a0E"),
         created_at: m.created_at,
-        record_type: "FastCall__SMS_Message__c".into(),
+        record_type: SMS_MESSAGE,
         record_id: m.id,
         provider: "simulated".into(),
         provider_id: None,
-        error_code: 21211,
-        error_message: "This phone number is invalid.".into(),
+        error: ProviderError {
+            code: 21211,
+            message: "This phone number is invalid.".into(),
+        },
         from_phone: m.from_phone,
         to_phone: m.to_phone,
         user_id: m.user_id,
@@ -132,9 +145,14 @@ fn filter() -> ListFilter {
 }
 
 async fn open(db: &TestDb) -> Arc<dyn Storage> {
-    storage::connect(&db.url, &StorageOptions::default(), Arc::new(NoSteps))
-        .await
-        .expect("the database opens")
+    storage::connect(
+        &db.url,
+        &StorageOptions::default(),
+        Arc::new(NoSteps),
+        events::payload,
+    )
+    .await
+    .expect("the database opens")
 }
 
 /// The next `count` live events (PostgreSQL relays them asynchronously).
@@ -189,7 +207,7 @@ backend_tests! {
         to_jane.task_id = Some(jane_task.id);
         let acme_task = task(GRACE, Some(ACME), 2_000);
         let mut failed = message("+15005550001", ADA, None, SmsStatus::Failed, 3_000);
-        failed.error_code = Some(21211);
+        failed.error = Some(ProviderError { code: 21211, message: "This phone number is invalid.".into() });
         let entry = refusal_of(&failed);
         let lone = message("+14155550123", GRACE, None, SmsStatus::Delivered, 4_000);
         let placed = call("+14155550125", GRACE, 5_000);
@@ -222,15 +240,15 @@ backend_tests! {
         assert_eq!(ids(store.list_sms_messages(&user_and_from).await.unwrap()), [lone.id]);
         let related = ListFilter { related_record_id: Some(id(JANE)), ..filter() };
         assert_eq!(ids(store.list_sms_messages(&related).await.unwrap()), [to_jane.id]);
-        let status = ListFilter { status: Some("Failed".into()), ..filter() };
+        let status = ListFilter { status: Some(StatusFilter::Message(SmsStatus::Failed)), ..filter() };
         assert_eq!(ids(store.list_sms_messages(&status).await.unwrap()), [failed.id]);
         let since = ListFilter { since: Some(Timestamp::from_millis(2_000)), limit: 1, ..filter() };
         assert_eq!(ids(store.list_sms_messages(&since).await.unwrap()), [lone.id]);
         let one = ListFilter { id: Some(to_jane.id), ..filter() };
         assert_eq!(ids(store.list_sms_messages(&one).await.unwrap()), [to_jane.id]);
-        let one_failed = ListFilter { id: Some(to_jane.id), status: Some("Failed".into()), ..filter() };
+        let one_failed = ListFilter { id: Some(to_jane.id), status: Some(StatusFilter::Message(SmsStatus::Failed)), ..filter() };
         assert_eq!(ids(store.list_sms_messages(&one_failed).await.unwrap()), []);
-        let calls = store.list_calls(&ListFilter { status: Some("Queued".into()), ..filter() }).await.unwrap();
+        let calls = store.list_calls(&ListFilter { status: Some(StatusFilter::Call(CallStatus::Queued)), ..filter() }).await.unwrap();
         assert_eq!(calls, std::slice::from_ref(&placed));
         let tasks = store.list_tasks(&ListFilter { related_record_id: Some(id(ACME)), ..filter() }).await.unwrap();
         assert_eq!(tasks, std::slice::from_ref(&acme_task));
@@ -266,8 +284,8 @@ backend_tests! {
         let placed = call("+14155550125", GRACE, 1_000);
         store.write(Batch { messages: vec![sent.clone()], calls: vec![placed.clone()], ..Batch::default() }).await.unwrap();
         let events = next_events(&mut live, 2).await;
-        assert_eq!(events[0].kind, "sms.created");
-        assert_eq!(events[1].kind, "call.created");
+        assert_eq!(events[0].kind, EventKind::SmsCreated);
+        assert_eq!(events[1].kind, EventKind::CallCreated);
         assert!(events[0].seq < events[1].seq);
         let payload: serde_json::Value = serde_json::from_str(&events[0].payload).unwrap();
         assert_eq!(payload["id"], sent.id.as_str());
@@ -276,7 +294,7 @@ backend_tests! {
         assert_eq!(payload["callId"], placed.provider_id.clone().unwrap());
 
         store.save_org(Org::demo().document()).await.unwrap();
-        assert_eq!(next_events(&mut live, 1).await[0].kind, "org.replaced");
+        assert_eq!(next_events(&mut live, 1).await[0].kind, EventKind::OrgReplaced);
 
         let stored = store.events_after(0, 100).await.unwrap();
         let kinds: Vec<_> = stored.iter().map(|e| e.kind.as_str()).collect();
@@ -366,7 +384,7 @@ backend_tests! {
         assert_eq!(store.status_log_entry(entry.id).await.unwrap(), Some(entry.clone()));
         assert_eq!(store.list_status_log(&filter()).await.unwrap(), std::slice::from_ref(&entry));
         let event = &next_events(&mut live, 1).await[0];
-        assert_eq!(event.kind, "user_status.changed");
+        assert_eq!(event.kind, EventKind::UserStatusChanged);
 
         // Setting it again changes nothing; the org's initial status no longer matters.
         let again = store.change_user_status(&change(offline, "a0LDn0000003AaaMAE")).await.unwrap();
@@ -378,6 +396,53 @@ backend_tests! {
         assert_eq!(store.user_state(id(ADA)).await.unwrap(), None);
         assert_eq!(store.list_status_log(&filter()).await.unwrap().len(), 1);
     }
+
+    async fn a_pending_step_that_cannot_be_read_is_reported_and_dropped_while_the_others_apply(backend) {
+        let db = TestDb::new(backend).await;
+        let store = open(&db).await;
+        let queued = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
+        store.write(Batch { messages: vec![queued.clone()], ..Batch::default() }).await.unwrap();
+        db.execute(&format!(
+            "INSERT INTO pending_steps (kind, record_id, status, error_code, error_message, due_at) \
+             VALUES ('sms', '{id}', 'Teleported', NULL, NULL, 1), ('fax', '{id}', 'Sent', NULL, NULL, 2), \
+             ('sms', '{id}', 'Sent', NULL, NULL, 3)",
+            id = queued.id
+        ))
+        .await;
+        let run = store.run_due_steps(Timestamp::now(), 10).await.unwrap();
+        assert_eq!(run.taken, 3);
+        let reasons: Vec<_> = run.unreadable.iter().map(|step| step.reason.as_str()).collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons[0].contains("`Teleported` is not a status of a `sms` record"), "{reasons:?}");
+        assert!(reasons[1].contains("`fax`"), "{reasons:?}");
+        let moved = store.sms_message(queued.id).await.unwrap().expect("the message");
+        assert_eq!(moved.status, SmsStatus::Sent, "the readable step applied");
+        assert_eq!(store.next_step_due().await.unwrap(), None, "nothing left pending");
+    }
+
+    async fn a_row_that_cannot_be_read_back_is_an_error_not_a_gap_in_a_list(backend) {
+        let db = TestDb::new(backend).await;
+        let store = open(&db).await;
+        let good = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
+        let bad = message("+14155550123", ADA, None, SmsStatus::Queued, 2_000);
+        let bad_task = task(ADA, None, 3_000);
+        let batch = Batch {
+            messages: vec![good.clone(), bad.clone()],
+            tasks: vec![bad_task.clone()],
+            ..Batch::default()
+        };
+        store.write(batch).await.unwrap();
+        db.execute(&format!("UPDATE sms_messages SET status = 'Teleported' WHERE id = '{}'", bad.id)).await;
+        db.execute(&format!("UPDATE tasks SET priority = 'Urgent!' WHERE id = '{}'", bad_task.id)).await;
+        db.execute("UPDATE events SET kind = 'sms.teleported'").await;
+        let corrupt = |outcome: &Result<_, StorageError>| matches!(outcome, Err(StorageError::Corrupt(_)));
+        assert!(corrupt(&store.sms_message(bad.id).await.map(|_| ())));
+        assert!(corrupt(&store.list_sms_messages(&filter()).await.map(|_| ())));
+        assert!(corrupt(&store.task(bad_task.id).await.map(|_| ())));
+        assert!(corrupt(&store.list_tasks(&filter()).await.map(|_| ())));
+        assert!(corrupt(&store.events_after(0, 10).await.map(|_| ())));
+        assert_eq!(store.sms_message(good.id).await.unwrap(), Some(good), "a readable row still reads");
+    }
 }
 
 #[tokio::test]
@@ -386,6 +451,7 @@ async fn an_unknown_database_scheme_is_refused() {
         "mysql://localhost/x",
         &StorageOptions::default(),
         Arc::new(NoSteps),
+        events::payload,
     )
     .await
     {

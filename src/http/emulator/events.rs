@@ -14,11 +14,12 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 
-use crate::events::EventKind;
 use crate::http::error::PlatformError;
 use crate::http::query::QueryPairs;
+use crate::records::EventKind;
+use crate::records::StoredEvent;
 use crate::state::AppState;
-use crate::storage::{StorageError, StoredEvent};
+use crate::storage::StorageError;
 
 /// How many events one read of a catch-up takes: however far behind a subscriber starts,
 /// or falls, it holds at most this many at once, and reads the next page when they are sent.
@@ -126,7 +127,7 @@ impl Feed {
             if self.wants(&event) {
                 let sse = Event::default()
                     .id(event.seq.to_string())
-                    .event(&event.kind)
+                    .event(event.kind.as_str())
                     .data(&event.payload);
                 return Some((Ok(sse), self));
             }
@@ -177,6 +178,6 @@ impl Feed {
     fn wants(&self, event: &StoredEvent) -> bool {
         self.kinds
             .as_ref()
-            .is_none_or(|kinds| kinds.iter().any(|k| k.as_str() == event.kind))
+            .is_none_or(|kinds| kinds.contains(&event.kind))
     }
 }

@@ -12,24 +12,16 @@ use tokio::time::Instant;
 
 use self::wake::List;
 use crate::actions::user_status;
-use crate::domain::objects::StatusType;
+use crate::domain::objects::{StatusType, TaskStatus};
 use crate::domain::{CallStatus, SalesforceId, SmsStatus};
 use crate::http::error::PlatformError;
-use crate::http::query::{Accepts, ListQuery, QueryPairs, list_query};
+use crate::http::query::{Accepts, ListQuery, QueryPairs, Statuses, list_query};
+use crate::records::StoredEvent;
 use crate::state::AppState;
-use crate::storage::{StorageError, StoredEvent};
+use crate::storage::{StatusFilter, StorageError};
 use crate::views::{
     CallItem, Items, MessageItem, StatusLogItem, TaskItem, UserStateItem, VoipErrorItem,
 };
-
-/// Salesforce's standard Task statuses (the emulator's Tasks are Completed).
-const TASK_STATUSES: &[&str] = &[
-    "Not Started",
-    "In Progress",
-    "Completed",
-    "Waiting on someone else",
-    "Deferred",
-];
 
 /// Runs a list's query; with `wait`, and nothing matching yet, runs it again whenever an
 /// event that can give it a match arrives (every change raises one: `wake`) until a match
@@ -87,7 +79,10 @@ pub async fn messages(
     let accepts = Accepts {
         phones: true,
         related: true,
-        statuses: Some(SmsStatus::NAMES),
+        statuses: Some(Statuses {
+            names: SmsStatus::NAMES,
+            parse: |s| SmsStatus::parse(s).map(StatusFilter::Message),
+        }),
     };
     let query = list_query(&query, &state.org(), accepts)?;
     let records = matching(&state, List::Messages, &query, || {
@@ -118,7 +113,10 @@ pub async fn calls(
     let accepts = Accepts {
         phones: true,
         related: true,
-        statuses: Some(CallStatus::NAMES),
+        statuses: Some(Statuses {
+            names: CallStatus::NAMES,
+            parse: |s| CallStatus::parse(s).map(StatusFilter::Call),
+        }),
     };
     let query = list_query(&query, &state.org(), accepts)?;
     let records = matching(&state, List::Calls, &query, || {
@@ -149,7 +147,10 @@ pub async fn tasks(
     let accepts = Accepts {
         phones: false,
         related: true,
-        statuses: Some(TASK_STATUSES),
+        statuses: Some(Statuses {
+            names: TaskStatus::NAMES,
+            parse: |s| TaskStatus::parse(s).map(StatusFilter::Task),
+        }),
     };
     let query = list_query(&query, &state.org(), accepts)?;
     let records = matching(&state, List::Tasks, &query, || {
@@ -200,7 +201,10 @@ pub async fn status_log(
     let accepts = Accepts {
         phones: false,
         related: false,
-        statuses: Some(StatusType::NAMES),
+        statuses: Some(Statuses {
+            names: StatusType::NAMES,
+            parse: |s| StatusType::parse(s).map(StatusFilter::User),
+        }),
     };
     let query = list_query(&query, &state.org(), accepts)?;
     let records = matching(&state, List::StatusLog, &query, || {

@@ -8,8 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::domain::lifecycle::ProviderError;
-use crate::domain::{CallStatus, SalesforceId, SmsStatus};
+use crate::domain::{CallStatus, ProviderError, SalesforceId, SmsStatus};
 use crate::http::error::PlatformError;
 use crate::http::extract::{Body, BodyError, parse_json};
 use crate::state::AppState;
@@ -88,7 +87,7 @@ pub async fn move_message(
             Ok(Json(MessageItem::from(&message)).into_response())
         }
         Moved::NotFound => Err(PlatformError::not_found()),
-        Moved::Refused { current } => Err(refused("message", current.as_str(), to.as_str())),
+        Moved::NotAllowed { current } => Err(refused("message", current.as_str(), to.as_str())),
     }
 }
 
@@ -116,6 +115,6 @@ pub async fn move_call(
             Ok(Json(CallItem::from(&call)).into_response())
         }
         Moved::NotFound => Err(PlatformError::not_found()),
-        Moved::Refused { current } => Err(refused("call", current.as_str(), to.as_str())),
+        Moved::NotAllowed { current } => Err(refused("call", current.as_str(), to.as_str())),
     }
 }

@@ -3,7 +3,7 @@
 //! `write` queues its batch and waits for the outcome of the transaction that took it. One
 //! committer task per storage takes whatever is queued (at most [`MAX_GROUP`] batches),
 //! stores it all with multi-row inserts in one transaction, and answers every waiting
-//! writer once that transaction has committed. Up to [`Dialect::GROUP_COMMITS`]
+//! writer once that transaction has committed. Up to `Dialect::GROUP_COMMITS`
 //! transactions run at once (PostgreSQL overlaps one group's commit with the next group's
 //! inserts; SQLite has one writer); while they all run, writes queue up for the next group.
 //!
@@ -19,21 +19,16 @@
 
 use std::sync::Arc;
 
-use sqlx::query_builder::Separated;
-use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, QueryBuilder, Type};
+use sqlx::{Pool, QueryBuilder};
 use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
 
 use super::idempotency::ANSWER_KEY;
-use super::lifecycle::advance;
-use super::{
-    Dialect, SqlStorage, call_columns, publish, sms_columns, task_columns, voip_error_columns,
-};
-use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
-use crate::events::NewEvent;
-use crate::storage::{
-    Batch, Call, PendingStep, RecordKind, SmsMessage, StatusHistory, StepRules, StorageError,
-    StoredEvent, Task, VoipErrorLog,
-};
+use super::moves::{Moves, take_step};
+use super::{Connection, Db, EVENT_BUFFER, SqlStorage, Table, publish};
+use crate::domain::Timestamp;
+use crate::records::{Call, Change, EventKind, PendingStep, SmsMessage, StoredEvent};
+use crate::storage::dialect::Dialect;
+use crate::storage::{Batch, EncodeEvent, StepRules, StorageError};
 
 /// How many writes may wait for the committer before writers wait to queue.
 const QUEUE: usize = 1024;
@@ -47,7 +42,7 @@ const ROWS_PER_INSERT: usize = 500;
 const EVENTS_PER_INSERT: usize = 300;
 
 /// A write waiting for its transaction.
-pub(super) struct Job {
+struct Job {
     batch: Batch,
     done: oneshot::Sender<Result<(), StorageError>>,
 }
@@ -68,47 +63,45 @@ impl Commits {
     }
 }
 
-/// Commits queued writes in groups, on the writer pool.
-struct Committer<DB: Database> {
-    pool: Pool<DB>,
-    events: broadcast::Sender<Arc<StoredEvent>>,
-    rules: Arc<dyn StepRules>,
+/// An event to store: its kind and its JSON payload.
+pub(super) struct NewEvent {
+    kind: EventKind,
+    payload: String,
 }
 
-impl<DB> SqlStorage<DB>
-where
-    DB: Dialect,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
-    for<'q> i32: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i32>: Encode<'q, DB> + Type<DB>,
-    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<SalesforceId>: Encode<'q, DB> + Type<DB>,
-    for<'q> E164: Encode<'q, DB> + Type<DB>,
-    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
-    for<'q> SmsStatus: Encode<'q, DB> + Type<DB>,
-    for<'q> CallStatus: Encode<'q, DB> + Type<DB>,
-    for<'q> &'q StatusHistory: Encode<'q, DB> + Type<DB>,
-    for<'r> (i64,): FromRow<'r, DB::Row>,
-    for<'r> SmsMessage: FromRow<'r, DB::Row>,
-    for<'r> Call: FromRow<'r, DB::Row>,
-{
+impl NewEvent {
+    pub(super) fn of(change: &Change<'_>, encode: EncodeEvent) -> Self {
+        Self {
+            kind: change.kind(),
+            payload: encode(change),
+        }
+    }
+}
+
+/// Commits queued writes in groups, on the writer pool.
+struct Committer {
+    pool: Pool<Db>,
+    events: broadcast::Sender<Arc<StoredEvent>>,
+    rules: Arc<dyn StepRules>,
+    encode: EncodeEvent,
+}
+
+impl SqlStorage {
     /// Reads go to `reader`, writes to `writer` (the same pool on PostgreSQL). Starts the
     /// committer, which stops once the storage is dropped and its queue is drained.
     pub(in crate::storage) fn new(
-        reader: Pool<DB>,
-        writer: Pool<DB>,
+        reader: Pool<Db>,
+        writer: Pool<Db>,
         rules: Arc<dyn StepRules>,
+        encode: EncodeEvent,
     ) -> Self {
-        let (events, _) = broadcast::channel(super::EVENT_BUFFER);
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
         let (queue, jobs) = mpsc::channel(QUEUE);
         let committer = Committer {
             pool: writer.clone(),
             events: events.clone(),
             rules: rules.clone(),
+            encode,
         };
         tokio::spawn(Arc::new(committer).run(jobs));
         Self {
@@ -116,35 +109,16 @@ where
             writer,
             events,
             rules,
+            encode,
             commits: Commits(queue),
-            background: None,
+            _background: None,
         }
     }
 }
 
-impl<DB> Committer<DB>
-where
-    DB: Dialect,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
-    for<'q> i32: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i32>: Encode<'q, DB> + Type<DB>,
-    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<SalesforceId>: Encode<'q, DB> + Type<DB>,
-    for<'q> E164: Encode<'q, DB> + Type<DB>,
-    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
-    for<'q> SmsStatus: Encode<'q, DB> + Type<DB>,
-    for<'q> CallStatus: Encode<'q, DB> + Type<DB>,
-    for<'q> &'q StatusHistory: Encode<'q, DB> + Type<DB>,
-    for<'r> (i64,): FromRow<'r, DB::Row>,
-    for<'r> SmsMessage: FromRow<'r, DB::Row>,
-    for<'r> Call: FromRow<'r, DB::Row>,
-{
+impl Committer {
     async fn run(self: Arc<Self>, mut jobs: mpsc::Receiver<Job>) {
-        let transactions = Arc::new(Semaphore::new(DB::GROUP_COMMITS));
+        let transactions = Arc::new(Semaphore::new(Db::GROUP_COMMITS));
         loop {
             // Waits for a free transaction first, so that writes gather meanwhile.
             let Ok(permit) = transactions.clone().acquire_owned().await else {
@@ -205,92 +179,47 @@ where
         let mut tx = self.pool.begin().await?;
         let messages: Vec<&SmsMessage> = batches.iter().flat_map(|b| &b.messages).collect();
         let calls: Vec<&Call> = batches.iter().flat_map(|b| &b.calls).collect();
+        insert_rows(&mut tx, &messages).await?;
+        insert_rows(&mut tx, &calls).await?;
         insert_rows(
             &mut tx,
-            concat!("INSERT INTO sms_messages (", sms_columns!(), ") "),
-            &messages,
-            |mut row, m| {
-                row.push_bind(m.id)
-                    .push_bind(&m.provider_id)
-                    .push_bind(m.created_at)
-                    .push_bind(m.updated_at)
-                    .push_bind(m.owner_id)
-                    .push_bind(m.user_id)
-                    .push_bind(m.phone_number_id)
-                    .push_bind(m.from_phone)
-                    .push_bind(m.to_phone)
-                    .push_bind(&m.body)
-                    .push_bind(&m.media_url)
-                    .push_bind(m.related_record_id)
-                    .push_bind(m.task_id)
-                    .push_bind(m.status)
-                    .push_bind(&m.status_history)
-                    .push_bind(m.error_code)
-                    .push_bind(&m.error_message);
-            },
+            &batches.iter().flat_map(|b| &b.tasks).collect::<Vec<_>>(),
         )
         .await?;
-        insert_rows(
-            &mut tx,
-            concat!("INSERT INTO calls (", call_columns!(), ") "),
-            &calls,
-            |mut row, c| {
-                row.push_bind(c.id)
-                    .push_bind(&c.provider_id)
-                    .push_bind(c.created_at)
-                    .push_bind(c.updated_at)
-                    .push_bind(c.owner_id)
-                    .push_bind(c.user_id)
-                    .push_bind(c.phone_number_id)
-                    .push_bind(c.from_phone)
-                    .push_bind(c.to_phone)
-                    .push_bind(c.ivr_id)
-                    .push_bind(c.related_record_id)
-                    .push_bind(c.task_id)
-                    .push_bind(c.status)
-                    .push_bind(&c.status_history)
-                    .push_bind(c.error_code)
-                    .push_bind(&c.error_message);
-            },
-        )
-        .await?;
-        let tasks: Vec<&Task> = batches.iter().flat_map(|b| &b.tasks).collect();
-        insert_rows(
-            &mut tx,
-            concat!("INSERT INTO tasks (", task_columns!(), ") "),
-            &tasks,
-            |mut row, t| {
-                row.push_bind(t.id)
-                    .push_bind(t.created_at)
-                    .push_bind(t.owner_id)
-                    .push_bind(&t.subject)
-                    .push_bind(&t.description)
-                    .push_bind(&t.status)
-                    .push_bind(&t.priority)
-                    .push_bind(&t.task_subtype)
-                    .push_bind(&t.call_type)
-                    .push_bind(t.who_id)
-                    .push_bind(t.what_id)
-                    .push_bind(t.sms_message_id)
-                    .push_bind(t.call_id);
-            },
-        )
-        .await?;
-        let voip_errors: Vec<&VoipErrorLog> = batches.iter().flat_map(|b| &b.voip_errors).collect();
-        insert_voip_errors(&mut tx, &voip_errors).await?;
+        let voip_errors: Vec<_> = batches.iter().flat_map(|b| &b.voip_errors).collect();
+        insert_rows(&mut tx, &voip_errors).await?;
 
-        let mut events: Vec<NewEvent> = messages
+        let encode = self.encode;
+        let events = messages
             .iter()
-            .map(|m| NewEvent::sms_created(m))
-            .chain(calls.iter().map(|c| NewEvent::call_created(c)))
+            .map(|m| NewEvent::of(&Change::SmsCreated(m), encode))
+            .chain(
+                calls
+                    .iter()
+                    .map(|c| NewEvent::of(&Change::CallCreated(c), encode)),
+            )
             .collect();
+        let mut moves = Moves {
+            now,
+            rules: self.rules.as_ref(),
+            encode,
+            events,
+        };
         let (due, later): (Vec<&PendingStep>, Vec<&PendingStep>) = batches
             .iter()
             .flat_map(|b| &b.steps)
             .partition(|step| step.due_at <= now);
-        insert_steps(&mut tx, &later).await?;
+        insert_rows(&mut tx, &later).await?;
+        // Immediate progression.
         for step in due {
-            self.take_step(&mut tx, step, now, &mut events).await?;
+            take_step(
+                &mut tx,
+                &mut moves,
+                step.record_id,
+                step.to,
+                step.error.clone(),
+            )
+            .await?;
         }
         for keyed in batches.iter().filter_map(|b| b.answer.as_ref()) {
             sqlx::query(ANSWER_KEY)
@@ -300,36 +229,9 @@ where
                 .execute(&mut *tx)
                 .await?;
         }
-        let stored = insert_events(&mut tx, &events, now).await?;
+        let stored = insert_events(&mut tx, &moves.events, now).await?;
         tx.commit().await?;
-        publish::<DB>(&self.events, stored);
-        Ok(())
-    }
-
-    /// Applies a step that is due already: immediate progression.
-    async fn take_step(
-        &self,
-        conn: &mut DB::Connection,
-        step: &PendingStep,
-        now: Timestamp,
-        events: &mut Vec<NewEvent>,
-    ) -> Result<(), sqlx::Error> {
-        let error = step.provider_error();
-        let rules = self.rules.as_ref();
-        match step.kind {
-            RecordKind::Message => {
-                if let Some(to) = SmsStatus::parse(&step.status) {
-                    advance::<DB, SmsMessage>(conn, step.record_id, to, error, now, rules, events)
-                        .await?;
-                }
-            }
-            RecordKind::Call => {
-                if let Some(to) = CallStatus::parse(&step.status) {
-                    advance::<DB, Call>(conn, step.record_id, to, error, now, rules, events)
-                        .await?;
-                }
-            }
-        }
+        publish(&self.events, stored);
         Ok(())
     }
 }
@@ -341,117 +243,32 @@ fn fail_all(group: Vec<Job>, error: impl Fn() -> StorageError) {
     }
 }
 
-/// `head VALUES (...), (...), ...` for all `rows`, in statements of at most
-/// [`ROWS_PER_INSERT`] rows.
-async fn insert_rows<DB, T>(
-    conn: &mut DB::Connection,
-    head: &'static str,
+/// `INSERT INTO <table> (<columns>) VALUES (...), (...), ...` for all `rows`, in
+/// statements of at most [`ROWS_PER_INSERT`] rows.
+pub(super) async fn insert_rows<T: Table>(
+    conn: &mut Connection,
     rows: &[&T],
-    mut bind: impl FnMut(Separated<'_, DB, &'static str>, &T),
-) -> Result<(), sqlx::Error>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-{
+) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut insert = QueryBuilder::<DB>::new(head);
-        insert.push_values(chunk, |row, item| bind(row, item));
+        let mut insert = QueryBuilder::<Db>::new(T::INSERT);
+        insert.push_values(chunk, |row, item| item.bind(row));
         insert.build().execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-/// Logs providers' refusals and later failures.
-pub(super) async fn insert_voip_errors<DB>(
-    conn: &mut DB::Connection,
-    entries: &[&VoipErrorLog],
-) -> Result<(), sqlx::Error>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-    for<'q> i32: Encode<'q, DB> + Type<DB>,
-    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
-    for<'q> E164: Encode<'q, DB> + Type<DB>,
-    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
-{
-    insert_rows(
-        conn,
-        concat!("INSERT INTO voip_errors (", voip_error_columns!(), ") "),
-        entries,
-        |mut row, e| {
-            row.push_bind(e.id)
-                .push_bind(e.created_at)
-                .push_bind(&e.record_type)
-                .push_bind(e.record_id)
-                .push_bind(&e.provider)
-                .push_bind(&e.provider_id)
-                .push_bind(e.error_code)
-                .push_bind(&e.error_message)
-                .push_bind(e.from_phone)
-                .push_bind(e.to_phone)
-                .push_bind(e.user_id);
-        },
-    )
-    .await
-}
-
-/// Schedules records' next steps.
-pub(super) async fn insert_steps<DB>(
-    conn: &mut DB::Connection,
-    steps: &[&PendingStep],
-) -> Result<(), sqlx::Error>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i32>: Encode<'q, DB> + Type<DB>,
-    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
-    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
-{
-    insert_rows(
-        conn,
-        "INSERT INTO pending_steps (kind, record_id, status, error_code, error_message, due_at) ",
-        steps,
-        |mut row, s| {
-            row.push_bind(s.kind.as_str())
-                .push_bind(s.record_id)
-                .push_bind(&s.status)
-                .push_bind(s.error_code)
-                .push_bind(&s.error_message)
-                .push_bind(s.due_at);
-        },
-    )
-    .await
-}
-
 /// Stores events inside a transaction and, where the database relays them, announces them
 /// to every instance on commit. Returns them as stored, in commit order, for in-process
 /// publishing.
-pub(super) async fn insert_events<DB>(
-    conn: &mut DB::Connection,
+pub(super) async fn insert_events(
+    conn: &mut Connection,
     events: &[NewEvent],
     at: Timestamp,
-) -> Result<Vec<StoredEvent>, sqlx::Error>
-where
-    DB: Dialect,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
-    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
-    for<'r> (i64,): FromRow<'r, DB::Row>,
-{
+) -> Result<Vec<StoredEvent>, sqlx::Error> {
     let mut stored = Vec::with_capacity(events.len());
     for chunk in events.chunks(EVENTS_PER_INSERT) {
-        let (head, tail) = DB::INSERT_EVENTS;
-        let mut insert = QueryBuilder::<DB>::new(head);
+        let (head, tail) = Db::INSERT_EVENTS;
+        let mut insert = QueryBuilder::<Db>::new(head);
         insert.push_values(chunk, |mut row, event| {
             row.push_bind(event.kind.as_str())
                 .push_bind(&event.payload)
@@ -467,7 +284,7 @@ where
                 .zip(chunk)
                 .map(|((seq,), event)| StoredEvent {
                     seq,
-                    kind: event.kind.as_str().to_owned(),
+                    kind: event.kind,
                     payload: event.payload.clone(),
                     created_at: at,
                 }),

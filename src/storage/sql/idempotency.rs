@@ -2,12 +2,11 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
-use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
-
-use super::{Dialect, SqlStorage};
+use super::{Db, SqlStorage, statement};
 use crate::domain::Timestamp;
+use crate::storage::dialect::Dialect;
 use crate::storage::{Claim, IdempotencyStore, StorageError, StoredAnswer};
+use async_trait::async_trait;
 
 const INSERT_KEY: &str = "INSERT INTO idempotency_keys (key, fingerprint, status, body, created_at, locked_until) \
      VALUES ($1, $2, NULL, NULL, $3, $4) ON CONFLICT (key) DO NOTHING RETURNING key";
@@ -18,7 +17,7 @@ pub(super) const ANSWER_KEY: &str =
 
 /// A key as stored.
 #[derive(sqlx::FromRow)]
-pub(super) struct KeyRow {
+struct KeyRow {
     fingerprint: String,
     status: Option<i32>,
     body: Option<String>,
@@ -27,17 +26,7 @@ pub(super) struct KeyRow {
 }
 
 #[async_trait]
-impl<DB> IdempotencyStore for SqlStorage<DB>
-where
-    DB: Dialect,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> i32: Encode<'q, DB> + Type<DB>,
-    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
-    for<'r> (String,): FromRow<'r, DB::Row>,
-    for<'r> KeyRow: FromRow<'r, DB::Row>,
-{
+impl IdempotencyStore for SqlStorage {
     #[tracing::instrument(skip_all)]
     async fn claim_key(
         &self,
@@ -50,8 +39,8 @@ where
         let locked_until = Timestamp::from_millis(now.millis() + lease.as_millis() as i64);
         let mut tx = self.writer.begin().await?;
         let inserted: Option<(String,)> = sqlx::query_as(INSERT_KEY)
-            .bind(key.to_owned())
-            .bind(fingerprint.to_owned())
+            .bind(key)
+            .bind(fingerprint)
             .bind(now)
             .bind(locked_until)
             .fetch_optional(&mut *tx)
@@ -60,8 +49,13 @@ where
             tx.commit().await?;
             return Ok(Claim::Claimed);
         }
-        let row: KeyRow = sqlx::query_as(DB::LOCK_KEY)
-            .bind(key.to_owned())
+        let lock_key = statement!(
+            "SELECT fingerprint, status, body, created_at, locked_until FROM idempotency_keys \
+             WHERE key = $1",
+            Db::FOR_UPDATE
+        );
+        let row: KeyRow = sqlx::query_as(lock_key)
+            .bind(key)
             .fetch_one(&mut *tx)
             .await?;
         let reclaim =
@@ -69,8 +63,8 @@ where
         let claim = if reclaim {
             // Forgotten, or its first request died before answering: the key starts afresh.
             sqlx::query(RECLAIM_KEY)
-                .bind(key.to_owned())
-                .bind(fingerprint.to_owned())
+                .bind(key)
+                .bind(fingerprint)
                 .bind(now)
                 .bind(locked_until)
                 .execute(&mut *tx)
@@ -94,9 +88,9 @@ where
     #[tracing::instrument(skip_all)]
     async fn answer_key(&self, key: &str, answer: &StoredAnswer) -> Result<(), StorageError> {
         sqlx::query(ANSWER_KEY)
-            .bind(key.to_owned())
+            .bind(key)
             .bind(i32::from(answer.status))
-            .bind(answer.body.clone())
+            .bind(&answer.body)
             .execute(&self.writer)
             .await?;
         Ok(())
@@ -105,7 +99,7 @@ where
     #[tracing::instrument(skip_all)]
     async fn release_key(&self, key: &str) -> Result<(), StorageError> {
         sqlx::query("DELETE FROM idempotency_keys WHERE key = $1 AND status IS NULL")
-            .bind(key.to_owned())
+            .bind(key)
             .execute(&self.writer)
             .await?;
         Ok(())

@@ -9,8 +9,9 @@ use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::domain::{E164, SalesforceId};
-use crate::events::EventKind;
-use crate::storage::{ListFilter, StorageError, StoredEvent};
+use crate::records::EventKind;
+use crate::records::StoredEvent;
+use crate::storage::{ListFilter, StatusFilter, StorageError};
 
 /// The list a poll waits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +49,7 @@ impl List {
     /// query. The payload is searched, never parsed. Tasks and VoIP error entries are not
     /// their event's payload, so for them only the event's kind counts.
     pub(super) fn may_match(self, filter: &ListFilter, event: &StoredEvent) -> bool {
-        if !self.kinds().iter().any(|kind| kind.as_str() == event.kind) {
+        if !self.kinds().contains(&event.kind) {
             return false;
         }
         match self {
@@ -69,7 +70,7 @@ fn filtered_values(filter: &ListFilter) -> impl Iterator<Item = &str> {
         filter.from.as_ref().map(E164::as_str),
         filter.user_id.as_ref().map(SalesforceId::as_str),
         filter.related_record_id.as_ref().map(SalesforceId::as_str),
-        filter.status.as_deref(),
+        filter.status.map(StatusFilter::as_str),
     ]
     .into_iter()
     .flatten()

@@ -11,8 +11,8 @@ use tokio::sync::broadcast;
 use super::*;
 use crate::domain::objects::{CALL, SMS_MESSAGE, STATUS_LOG, StatusType};
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
-use crate::events::NewEvent;
-use crate::storage::{Call, SmsMessage, StatusHistory, StatusLogEntry};
+use crate::events;
+use crate::records::{Call, Change, SmsMessage, StatusHistory, StatusLogEntry};
 
 const ADA: &str = "005Dn0000001AdaIAE";
 const GRACE: &str = "005Dn0000002GrcIAE";
@@ -32,11 +32,11 @@ fn phone(raw: &str) -> E164 {
     E164::from_canonical(raw).unwrap()
 }
 
-fn stored(event: NewEvent) -> StoredEvent {
+fn stored(change: Change<'_>) -> StoredEvent {
     StoredEvent {
         seq: 1,
-        kind: event.kind.as_str().to_owned(),
-        payload: event.payload,
+        kind: change.kind(),
+        payload: events::payload(&change),
         created_at: Timestamp::now(),
     }
 }
@@ -60,8 +60,7 @@ fn message() -> SmsMessage {
         task_id: None,
         status: SmsStatus::Queued,
         status_history: StatusHistory::default(),
-        error_code: None,
-        error_message: None,
+        error: None,
     }
 }
 
@@ -83,8 +82,7 @@ fn call() -> Call {
         task_id: None,
         status: CallStatus::Ringing,
         status_history: StatusHistory::default(),
-        error_code: None,
-        error_message: None,
+        error: None,
     }
 }
 
@@ -104,12 +102,12 @@ fn status_change() -> StatusLogEntry {
 
 fn one_of_each_kind() -> [StoredEvent; 6] {
     [
-        stored(NewEvent::sms_created(&message())),
-        stored(NewEvent::sms_status_changed(&message())),
-        stored(NewEvent::call_created(&call())),
-        stored(NewEvent::call_status_changed(&call())),
-        stored(NewEvent::user_status_changed(&status_change())),
-        stored(NewEvent::org_replaced(2)),
+        stored(Change::SmsCreated(&message())),
+        stored(Change::SmsStatusChanged(&message())),
+        stored(Change::CallCreated(&call())),
+        stored(Change::CallStatusChanged(&call())),
+        stored(Change::UserStatusChanged(&status_change())),
+        stored(Change::OrgReplaced { version: 2 }),
     ]
 }
 
@@ -134,35 +132,41 @@ fn an_unfiltered_poll_is_woken_only_by_the_events_that_come_with_its_lists_write
 fn a_filtered_poll_is_woken_by_an_event_whose_record_matches_every_filter() {
     let message = message();
     let call = call();
-    let every_filter = |id, status: &str| ListFilter {
+    let every_filter = |id, status: StatusFilter| ListFilter {
         id: Some(id),
         to: Some(phone(JANE_PHONE)),
         from: Some(phone(ADA_PHONE)),
         user_id: Some(self::id(ADA)),
         related_record_id: Some(self::id(JANE_CONTACT)),
-        status: Some(status.into()),
+        status: Some(status),
         since: Some(Timestamp::from_millis(0)),
         limit: 1,
     };
-    let sms = stored(NewEvent::sms_created(&message));
-    assert!(List::Messages.may_match(&every_filter(message.id, "Queued"), &sms));
-    let placed = stored(NewEvent::call_created(&call));
-    assert!(List::Calls.may_match(&every_filter(call.id, "Ringing"), &placed));
+    let sms = stored(Change::SmsCreated(&message));
+    assert!(List::Messages.may_match(
+        &every_filter(message.id, StatusFilter::Message(SmsStatus::Queued)),
+        &sms
+    ));
+    let placed = stored(Change::CallCreated(&call));
+    assert!(List::Calls.may_match(
+        &every_filter(call.id, StatusFilter::Call(CallStatus::Ringing)),
+        &placed
+    ));
     let change = status_change();
     let filter = ListFilter {
         id: Some(change.id),
         user_id: Some(id(GRACE)),
-        status: Some("Available".into()),
+        status: Some(StatusFilter::User(StatusType::Available)),
         ..ListFilter::default()
     };
-    let logged = stored(NewEvent::user_status_changed(&change));
+    let logged = stored(Change::UserStatusChanged(&change));
     assert!(List::StatusLog.may_match(&filter, &logged));
 }
 
 #[test]
 fn a_filtered_poll_is_not_woken_by_an_event_whose_record_misses_a_filter() {
-    let sms = stored(NewEvent::sms_created(&message()));
-    let placed = stored(NewEvent::call_created(&call()));
+    let sms = stored(Change::SmsCreated(&message()));
+    let placed = stored(Change::CallCreated(&call()));
     let other_message = SalesforceId::generate(SMS_MESSAGE.key_prefix);
     let cases = [
         (
@@ -203,7 +207,7 @@ fn a_filtered_poll_is_not_woken_by_an_event_whose_record_misses_a_filter() {
         (
             "another status",
             ListFilter {
-                status: Some("Delivered".into()),
+                status: Some(StatusFilter::Message(SmsStatus::Delivered)),
                 ..ListFilter::default()
             },
         ),
@@ -211,7 +215,7 @@ fn a_filtered_poll_is_not_woken_by_an_event_whose_record_misses_a_filter() {
         (
             "a status in the body",
             ListFilter {
-                status: Some("Sent".into()),
+                status: Some(StatusFilter::Message(SmsStatus::Sent)),
                 ..ListFilter::default()
             },
         ),
@@ -220,7 +224,7 @@ fn a_filtered_poll_is_not_woken_by_an_event_whose_record_misses_a_filter() {
         assert!(!List::Messages.may_match(filter, &sms), "messages, {case}");
         assert!(!List::Calls.may_match(filter, &placed), "calls, {case}");
     }
-    let logged = stored(NewEvent::user_status_changed(&status_change()));
+    let logged = stored(Change::UserStatusChanged(&status_change()));
     let cases = [
         (
             "another user",
@@ -232,7 +236,7 @@ fn a_filtered_poll_is_not_woken_by_an_event_whose_record_misses_a_filter() {
         (
             "another status",
             ListFilter {
-                status: Some("Busy".into()),
+                status: Some(StatusFilter::Call(CallStatus::Busy)),
                 ..ListFilter::default()
             },
         ),
@@ -281,10 +285,10 @@ async fn a_held_poll_runs_its_query_again_only_after_an_event_that_can_match() {
     let mut held = pin!(until_found(changes, wakes, pending(), counted(&runs, 2)));
 
     let unrelated = [
-        NewEvent::sms_created(&self::message()),
-        NewEvent::call_created(&call()),
-        NewEvent::user_status_changed(&status_change()),
-        NewEvent::org_replaced(2),
+        Change::SmsCreated(&self::message()),
+        Change::CallCreated(&call()),
+        Change::UserStatusChanged(&status_change()),
+        Change::OrgReplaced { version: 2 },
     ];
     for event in unrelated.into_iter().cycle().take(40) {
         sender.send(Arc::new(stored(event))).unwrap();
@@ -294,7 +298,7 @@ async fn a_held_poll_runs_its_query_again_only_after_an_event_that_can_match() {
     assert_eq!(runs.get(), 1, "only the first query ran");
 
     sender
-        .send(Arc::new(stored(NewEvent::sms_status_changed(&message))))
+        .send(Arc::new(stored(Change::SmsStatusChanged(&message))))
         .unwrap();
     let found = poll_once(held.as_mut()).await;
     assert!(
@@ -313,7 +317,7 @@ async fn a_held_poll_that_missed_events_runs_its_query_again() {
     let (sender, changes) = broadcast::channel(2);
     for _ in 0..5 {
         sender
-            .send(Arc::new(stored(NewEvent::org_replaced(2))))
+            .send(Arc::new(stored(Change::OrgReplaced { version: 2 })))
             .unwrap();
     }
     let runs = Cell::new(0);

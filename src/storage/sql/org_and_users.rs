@@ -1,23 +1,19 @@
-//! Org data, user statuses and events, over SQL.
+//! The `Storage` trait over SQL: the org data, user statuses and their log, and events.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sqlx::{Encode, Executor, FromRow, IntoArguments, Type};
+use sqlx::Executor;
 use tokio::sync::broadcast;
 
-use super::{
-    Dialect, STATUS_LOG_FILTERS, SqlStorage, UPSERT_ORG, event_columns, insert_events, list_query,
-    status_log_columns,
-};
+use super::commit::{NewEvent, insert_events, insert_rows};
+use super::{Db, STATUS_LOG_FILTERS, SqlStorage, statement};
 use crate::domain::objects::StatusType;
-use crate::domain::{E164, SalesforceId, Timestamp};
-use crate::events::NewEvent;
+use crate::domain::{SalesforceId, Timestamp};
 use crate::org::OrgDocument;
-use crate::storage::{
-    ActivityStore, IdempotencyStore, LifecycleStore, ListFilter, StatusChange, StatusChangeOutcome,
-    StatusLogEntry, Storage, StorageError, StoredEvent, UserState, UserStatusValue,
-};
+use crate::records::{Change, StatusLogEntry, StoredEvent, UserState, UserStatusValue};
+use crate::storage::dialect::Dialect;
+use crate::storage::{ListFilter, StatusChange, StatusChangeOutcome, Storage, StorageError};
 
 /// Everything `reset` forgets: all but the org data.
 const CLEAR_ACTIVITY: [&str; 9] = [
@@ -35,11 +31,9 @@ const CLEAR_ACTIVITY: [&str; 9] = [
 const SEED_USER_STATE: &str = "INSERT INTO user_states (user_id, user_status_id, status_type, changed_at) \
      VALUES ($1, $2, $3, NULL) ON CONFLICT (user_id) DO NOTHING";
 const UPDATE_USER_STATE: &str = "UPDATE user_states SET user_status_id = $2, status_type = $3, changed_at = $4 WHERE user_id = $1";
-const INSERT_STATUS_LOG: &str = concat!(
-    "INSERT INTO status_log (",
-    status_log_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-);
+const UPSERT_ORG: &str = "INSERT INTO org_data (id, document, version, updated_at) VALUES (1, $1, 1, $2) \
+     ON CONFLICT (id) DO UPDATE SET document = excluded.document, version = org_data.version + 1, \
+     updated_at = excluded.updated_at RETURNING version";
 
 type UserStateRow = (Option<SalesforceId>, StatusType, Option<Timestamp>);
 
@@ -58,27 +52,7 @@ fn org_json(document: &OrgDocument) -> Result<String, StorageError> {
 }
 
 #[async_trait]
-impl<DB> Storage for SqlStorage<DB>
-where
-    DB: Dialect,
-    Self: ActivityStore + LifecycleStore + IdempotencyStore,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-    for<'q> &'static str: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> SalesforceId: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<SalesforceId>: Encode<'q, DB> + Type<DB>,
-    for<'q> E164: Encode<'q, DB> + Type<DB>,
-    for<'q> Timestamp: Encode<'q, DB> + Type<DB>,
-    for<'q> StatusType: Encode<'q, DB> + Type<DB>,
-    for<'r> (i64,): FromRow<'r, DB::Row>,
-    for<'r> (String,): FromRow<'r, DB::Row>,
-    for<'r> UserStateRow: FromRow<'r, DB::Row>,
-    for<'r> StatusLogEntry: FromRow<'r, DB::Row>,
-    for<'r> StoredEvent: FromRow<'r, DB::Row>,
-{
+impl Storage for SqlStorage {
     #[tracing::instrument(skip_all)]
     async fn ping(&self) -> Result<(), StorageError> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
@@ -119,7 +93,8 @@ where
             .fetch_one(&mut *tx)
             .await?;
         tx.execute("DELETE FROM user_states").await?;
-        let stored = insert_events(&mut *tx, &[NewEvent::org_replaced(version)], now).await?;
+        let replaced = NewEvent::of(&Change::OrgReplaced { version }, self.encode);
+        let stored = insert_events(&mut tx, &[replaced], now).await?;
         tx.commit().await?;
         self.publish_committed(stored);
         Ok(())
@@ -139,7 +114,8 @@ where
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-            stored = insert_events(&mut *tx, &[NewEvent::org_replaced(version)], now).await?;
+            let replaced = NewEvent::of(&Change::OrgReplaced { version }, self.encode);
+            stored = insert_events(&mut tx, &[replaced], now).await?;
         }
         tx.commit().await?;
         self.publish_committed(stored);
@@ -170,7 +146,11 @@ where
             .bind(change.initial.status_type)
             .execute(&mut *tx)
             .await?;
-        let row: UserStateRow = sqlx::query_as(DB::SELECT_USER_STATE_FOR_UPDATE)
+        let lock_state = statement!(
+            "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1",
+            Db::FOR_UPDATE
+        );
+        let row: UserStateRow = sqlx::query_as(lock_state)
             .bind(change.user_id)
             .fetch_one(&mut *tx)
             .await?;
@@ -201,18 +181,9 @@ where
             changed_at: now,
             changed_by: change.changed_by,
         };
-        sqlx::query(INSERT_STATUS_LOG)
-            .bind(entry.id)
-            .bind(entry.user_id)
-            .bind(entry.from_user_status_id)
-            .bind(entry.from_status_type)
-            .bind(entry.to_user_status_id)
-            .bind(entry.to_status_type)
-            .bind(entry.changed_at)
-            .bind(entry.changed_by)
-            .execute(&mut *tx)
-            .await?;
-        let stored = insert_events(&mut *tx, &[NewEvent::user_status_changed(&entry)], now).await?;
+        insert_rows(&mut tx, &[&entry]).await?;
+        let changed = NewEvent::of(&Change::UserStatusChanged(&entry), self.encode);
+        let stored = insert_events(&mut tx, &[changed], now).await?;
         tx.commit().await?;
         self.publish_committed(stored);
         Ok(StatusChangeOutcome {
@@ -226,15 +197,7 @@ where
         &self,
         id: SalesforceId,
     ) -> Result<Option<StatusLogEntry>, StorageError> {
-        let sql = concat!(
-            "SELECT ",
-            status_log_columns!(),
-            " FROM status_log WHERE id = $1"
-        );
-        Ok(sqlx::query_as(sql)
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await?)
+        self.by_id(id).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -242,13 +205,7 @@ where
         &self,
         filter: &ListFilter,
     ) -> Result<Vec<StatusLogEntry>, StorageError> {
-        let mut query = list_query(
-            status_log_columns!(),
-            "status_log",
-            filter,
-            &STATUS_LOG_FILTERS,
-        );
-        Ok(query.build_query_as().fetch_all(&self.reader).await?)
+        self.list(filter, &STATUS_LOG_FILTERS).await
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
@@ -257,11 +214,7 @@ where
 
     #[tracing::instrument(skip_all, fields(after))]
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StorageError> {
-        let sql = concat!(
-            "SELECT ",
-            event_columns!(),
-            " FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"
-        );
+        let sql = "SELECT seq, kind, payload, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
         Ok(sqlx::query_as(sql)
             .bind(after)
             .bind(i64::from(limit))

@@ -1,0 +1,283 @@
+//! What the emulator keeps: messages, calls, Tasks, VoIP error log entries, user statuses
+//! and their log, the steps messages and calls are due to take, and the events all of them
+//! raise. Storage reads and writes these; lifecycle, events, views and actions build on them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::objects::{
+    CallType, ObjectType, StatusType, TaskPriority, TaskStatus, TaskSubtype,
+};
+use crate::domain::{CallStatus, E164, ProviderError, SalesforceId, SmsStatus, Timestamp};
+
+/// A `FastCall__SMS_Message__c` record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmsMessage {
+    pub id: SalesforceId,
+    /// The provider's message id (`SM...`); none when the provider refused it outright.
+    pub provider_id: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// The acting user, or the group whose number was the caller ID.
+    pub owner_id: SalesforceId,
+    /// The acting user.
+    pub user_id: SalesforceId,
+    pub phone_number_id: SalesforceId,
+    pub from_phone: E164,
+    pub to_phone: E164,
+    pub body: String,
+    pub media_url: Option<String>,
+    pub related_record_id: Option<SalesforceId>,
+    pub task_id: Option<SalesforceId>,
+    pub status: SmsStatus,
+    pub status_history: StatusHistory<SmsStatus>,
+    /// The provider's error of the latest failure.
+    pub error: Option<ProviderError>,
+}
+
+/// A `FastCall__Call__c` record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub id: SalesforceId,
+    /// The provider's call id (`CA...`); none when the provider refused it outright.
+    pub provider_id: Option<String>,
+    /// When the call was placed (the action's `startTime`).
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub owner_id: SalesforceId,
+    pub user_id: SalesforceId,
+    pub phone_number_id: SalesforceId,
+    pub from_phone: E164,
+    pub to_phone: E164,
+    pub ivr_id: SalesforceId,
+    pub related_record_id: Option<SalesforceId>,
+    pub task_id: Option<SalesforceId>,
+    pub status: CallStatus,
+    pub status_history: StatusHistory<CallStatus>,
+    /// The provider's error of the latest failure.
+    pub error: Option<ProviderError>,
+}
+
+/// Every status a message or call had, with when it got it and the provider's error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StatusHistory<S>(pub Vec<StatusStep<S>>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusStep<S> {
+    pub status: S,
+    pub date: Timestamp,
+    pub error_code: Option<i32>,
+}
+
+impl<S> Default for StatusHistory<S> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<S> StatusHistory<S> {
+    /// A history that starts with `status` at `date`.
+    pub fn starting(status: S, date: Timestamp, error: Option<&ProviderError>) -> Self {
+        Self(vec![StatusStep {
+            status,
+            date,
+            error_code: error.map(|e| e.code),
+        }])
+    }
+
+    /// Adds the status a record moved to.
+    pub fn push(&mut self, status: S, date: Timestamp, error: Option<&ProviderError>) {
+        self.0.push(StatusStep {
+            status,
+            date,
+            error_code: error.map(|e| e.code),
+        });
+    }
+}
+
+/// The status a message or call is due to reach next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStatus {
+    Message(SmsStatus),
+    Call(CallStatus),
+}
+
+impl NextStatus {
+    /// The status's name, as stored.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Message(status) => status.as_str(),
+            Self::Call(status) => status.as_str(),
+        }
+    }
+
+    /// Which kind of record moves, as stored beside the status: `sms` or `call`.
+    pub const fn record_kind(self) -> &'static str {
+        match self {
+            Self::Message(_) => "sms",
+            Self::Call(_) => "call",
+        }
+    }
+
+    /// The status stored as `status` for a record of `record_kind`.
+    pub fn parse(record_kind: &str, status: &str) -> Option<Self> {
+        match record_kind {
+            "sms" => SmsStatus::parse(status).map(Self::Message),
+            "call" => CallStatus::parse(status).map(Self::Call),
+            _ => None,
+        }
+    }
+}
+
+/// A status a message or call is due to reach, as its provider will report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingStep {
+    pub record_id: SalesforceId,
+    pub to: NextStatus,
+    /// The provider's error, for a failure.
+    pub error: Option<ProviderError>,
+    pub due_at: Timestamp,
+}
+
+/// A `Task` logged for an SMS or a call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub id: SalesforceId,
+    pub created_at: Timestamp,
+    pub owner_id: SalesforceId,
+    pub subject: String,
+    pub description: Option<String>,
+    pub status: TaskStatus,
+    pub priority: TaskPriority,
+    /// `Task` for messages, `Call` for calls.
+    pub task_subtype: TaskSubtype,
+    /// `Outbound` for calls.
+    pub call_type: Option<CallType>,
+    /// The Contact or Lead the Task is about.
+    pub who_id: Option<SalesforceId>,
+    /// Any other record the Task is about.
+    pub what_id: Option<SalesforceId>,
+    pub sms_message_id: Option<SalesforceId>,
+    pub call_id: Option<SalesforceId>,
+}
+
+/// A `FastCall__VoIP_Error_Log__c` entry: what the provider refused, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoipErrorLog {
+    pub id: SalesforceId,
+    pub created_at: Timestamp,
+    /// The object of the failed record (`FastCall__SMS_Message__c`, ...).
+    pub record_type: ObjectType,
+    pub record_id: SalesforceId,
+    pub provider: String,
+    pub provider_id: Option<String>,
+    pub error: ProviderError,
+    pub from_phone: E164,
+    pub to_phone: E164,
+    pub user_id: SalesforceId,
+}
+
+/// A user's Fastcall status: a status record, or only an availability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserStatusValue {
+    pub user_status_id: Option<SalesforceId>,
+    pub status_type: StatusType,
+}
+
+/// A user's current status and when it was last set through the action (`None`: as the
+/// org data gave it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserState {
+    pub status: UserStatusValue,
+    pub changed_at: Option<Timestamp>,
+}
+
+/// A `FastCall__User_Status_Log__c` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusLogEntry {
+    pub id: SalesforceId,
+    pub user_id: SalesforceId,
+    pub from_user_status_id: Option<SalesforceId>,
+    pub from_status_type: StatusType,
+    pub to_user_status_id: Option<SalesforceId>,
+    pub to_status_type: StatusType,
+    pub changed_at: Timestamp,
+    pub changed_by: Option<SalesforceId>,
+}
+
+/// What an event says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    SmsCreated,
+    SmsStatusChanged,
+    CallCreated,
+    CallStatusChanged,
+    UserStatusChanged,
+    /// The org data was replaced: every instance reloads it.
+    OrgReplaced,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 6] = [
+        Self::SmsCreated,
+        Self::SmsStatusChanged,
+        Self::CallCreated,
+        Self::CallStatusChanged,
+        Self::UserStatusChanged,
+        Self::OrgReplaced,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SmsCreated => "sms.created",
+            Self::SmsStatusChanged => "sms.status_changed",
+            Self::CallCreated => "call.created",
+            Self::CallStatusChanged => "call.status_changed",
+            Self::UserStatusChanged => "user_status.changed",
+            Self::OrgReplaced => "org.replaced",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name.trim())
+    }
+}
+
+/// A change that raises an event, in the transaction that makes it: the record as the
+/// change left it.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    SmsCreated(&'a SmsMessage),
+    SmsStatusChanged(&'a SmsMessage),
+    CallCreated(&'a Call),
+    CallStatusChanged(&'a Call),
+    UserStatusChanged(&'a StatusLogEntry),
+    /// `version` counts the replacements, so subscribers can tell a stale notice.
+    OrgReplaced {
+        version: i64,
+    },
+}
+
+impl Change<'_> {
+    pub const fn kind(&self) -> EventKind {
+        match self {
+            Self::SmsCreated(_) => EventKind::SmsCreated,
+            Self::SmsStatusChanged(_) => EventKind::SmsStatusChanged,
+            Self::CallCreated(_) => EventKind::CallCreated,
+            Self::CallStatusChanged(_) => EventKind::CallStatusChanged,
+            Self::UserStatusChanged(_) => EventKind::UserStatusChanged,
+            Self::OrgReplaced { .. } => EventKind::OrgReplaced,
+        }
+    }
+}
+
+/// An event as stored and streamed: its place in the order of all events, its kind and its
+/// JSON payload (the item the inspection API shows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub kind: EventKind,
+    pub payload: String,
+    pub created_at: Timestamp,
+}

@@ -1,0 +1,22 @@
+//! What PostgreSQL and SQLite do differently. The SQL in `sql/` is written once and compiled
+//! for each backend; the backend module names its database (`Db`) and implements this.
+
+pub(super) trait Dialect {
+    /// Ends a `SELECT` that locks the rows it reads until commit, where the database has row
+    /// locks. SQLite has none and needs none: its one writer connection serialises every
+    /// read-modify-write.
+    const FOR_UPDATE: &'static str;
+    /// Ends a `SELECT` that locks the rows it reads and skips those another transaction
+    /// holds, so that several instances share out the work.
+    const FOR_UPDATE_SKIP_LOCKED: &'static str;
+    /// What goes before and after the `VALUES` of new events: an `INSERT INTO events (kind,
+    /// payload, created_at)` that returns their seqs and, where several instances share the
+    /// database, announces their seqs to every instance on commit, in the same statement.
+    const INSERT_EVENTS: (&'static str, &'static str);
+    /// Whether the database relays committed events to every instance, this one included.
+    /// Where it does not (one process owns the database), events are published in-process
+    /// after the commit.
+    const RELAYS_EVENTS: bool;
+    /// How many group commits may run at once.
+    const GROUP_COMMITS: usize;
+}

@@ -1,0 +1,191 @@
+//! The records' tables: each record's columns, written once in the order inserts bind them,
+//! and how a row reads back into the record. A row that cannot be read is an error
+//! (`StorageError::Corrupt`), never a record with a value made up or left out.
+
+use sqlx::query_builder::Separated;
+use sqlx::{FromRow, Row};
+
+use super::{Db, DbRow};
+use crate::domain::ProviderError;
+use crate::records::{
+    Call, PendingStep, SmsMessage, StatusLogEntry, StoredEvent, Task, VoipErrorLog,
+};
+
+/// A record stored as one row of its own table.
+pub(in crate::storage) trait Table {
+    const NAME: &'static str;
+    /// The columns, in the order [`Table::bind`] binds them.
+    const COLUMNS: &'static str;
+    /// `INSERT INTO <table> (<columns>) `, for a `VALUES` list of bound rows.
+    const INSERT: &'static str;
+    /// `SELECT <columns> FROM <table> `, for a `WHERE` to follow.
+    const SELECT: &'static str;
+    /// Reads the record with the Id `$1`.
+    const BY_ID: &'static str;
+    /// Binds the record's values, one per column, as one row of a multi-row `INSERT`.
+    fn bind(&self, row: Separated<'_, Db, &'static str>);
+}
+
+/// A [`Table`] whose rows read back into the record.
+pub(in crate::storage) trait Readable:
+    Table + for<'r> FromRow<'r, DbRow> + Send + Unpin
+{
+}
+
+impl<T: Table + for<'r> FromRow<'r, DbRow> + Send + Unpin> Readable for T {}
+
+/// Implements [`Table`] from one list of `column: value` pairs, so that the column order is
+/// written once.
+macro_rules! table {
+    ($record:ty => $name:literal, |$r:ident| {
+        $first:ident: $first_value:expr $(, $column:ident: $value:expr)* $(,)?
+    }) => {
+        impl Table for $record {
+            const NAME: &'static str = $name;
+            const COLUMNS: &'static str =
+                concat!(stringify!($first) $(, ", ", stringify!($column))*);
+            const INSERT: &'static str = concat!(
+                "INSERT INTO ", $name, " (", stringify!($first) $(, ", ", stringify!($column))*, ") "
+            );
+            const SELECT: &'static str = concat!(
+                "SELECT ", stringify!($first) $(, ", ", stringify!($column))*, " FROM ", $name, " "
+            );
+            const BY_ID: &'static str = concat!(
+                "SELECT ", stringify!($first) $(, ", ", stringify!($column))*, " FROM ", $name,
+                " WHERE id = $1"
+            );
+
+            fn bind(&self, mut row: Separated<'_, Db, &'static str>) {
+                let $r = self;
+                row.push_bind($first_value)$(.push_bind($value))*;
+            }
+        }
+    };
+}
+
+/// A statement joined from `&str` parts, constants among them (`Db::FOR_UPDATE`), made
+/// once per call site.
+macro_rules! statement {
+    ($($part:expr),+ $(,)?) => {{
+        static SQL: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| [$($part),+].concat());
+        SQL.as_str()
+    }};
+}
+pub(in crate::storage) use statement;
+
+/// `SELECT <columns> FROM <table> <rest...>` for a [`Table`], made once per call site.
+/// Where it is used, `Table` and `statement!` must be in scope.
+macro_rules! select {
+    ($record:ty, $($rest:expr),+ $(,)?) => {
+        statement!(<$record as Table>::SELECT, $($rest),+)
+    };
+}
+pub(in crate::storage) use select;
+
+table!(SmsMessage => "sms_messages", |m| {
+    id: m.id, provider_id: &m.provider_id, created_at: m.created_at, updated_at: m.updated_at,
+    owner_id: m.owner_id, user_id: m.user_id, phone_number_id: m.phone_number_id,
+    from_phone: m.from_phone, to_phone: m.to_phone, body: &m.body, media_url: &m.media_url,
+    related_record_id: m.related_record_id, task_id: m.task_id, status: m.status,
+    status_history: &m.status_history, error_code: m.error.as_ref().map(|e| e.code),
+    error_message: m.error.as_ref().map(|e| e.message.as_str()),
+});
+
+table!(Call => "calls", |c| {
+    id: c.id, provider_id: &c.provider_id, created_at: c.created_at, updated_at: c.updated_at,
+    owner_id: c.owner_id, user_id: c.user_id, phone_number_id: c.phone_number_id,
+    from_phone: c.from_phone, to_phone: c.to_phone, ivr_id: c.ivr_id,
+    related_record_id: c.related_record_id, task_id: c.task_id, status: c.status,
+    status_history: &c.status_history, error_code: c.error.as_ref().map(|e| e.code),
+    error_message: c.error.as_ref().map(|e| e.message.as_str()),
+});
+
+table!(Task => "tasks", |t| {
+    id: t.id, created_at: t.created_at, owner_id: t.owner_id, subject: &t.subject,
+    description: &t.description, status: t.status, priority: t.priority,
+    task_subtype: t.task_subtype, call_type: t.call_type, who_id: t.who_id, what_id: t.what_id,
+    sms_message_id: t.sms_message_id, call_id: t.call_id,
+});
+
+table!(VoipErrorLog => "voip_errors", |e| {
+    id: e.id, created_at: e.created_at, record_type: e.record_type, record_id: e.record_id,
+    provider: &e.provider, provider_id: &e.provider_id, error_code: e.error.code,
+    error_message: &e.error.message, from_phone: e.from_phone, to_phone: e.to_phone,
+    user_id: e.user_id,
+});
+
+table!(StatusLogEntry => "status_log", |e| {
+    id: e.id, user_id: e.user_id, from_user_status_id: e.from_user_status_id,
+    from_status_type: e.from_status_type, to_user_status_id: e.to_user_status_id,
+    to_status_type: e.to_status_type, changed_at: e.changed_at, changed_by: e.changed_by,
+});
+
+// Steps are read back through `moves::StepRow`, which reports a row it cannot read.
+table!(PendingStep => "pending_steps", |s| {
+    kind: s.to.record_kind(), record_id: s.record_id, status: s.to.as_str(),
+    error_code: s.error.as_ref().map(|e| e.code),
+    error_message: s.error.as_ref().map(|e| e.message.as_str()), due_at: s.due_at,
+});
+
+/// Implements `FromRow`: each field from the column of its name, and the fields that span
+/// columns through their readers.
+macro_rules! from_row {
+    ($record:ident { $($column:ident),+ $(; $($field:ident: $read:expr),+)? }) => {
+        impl FromRow<'_, DbRow> for $record {
+            fn from_row(row: &DbRow) -> sqlx::Result<Self> {
+                Ok(Self {
+                    $($column: row.try_get(stringify!($column))?,)+
+                    $($($field: $read(row)?,)+)?
+                })
+            }
+        }
+    };
+}
+
+// Events are inserted by `commit::insert_events`, with the dialect's announcement.
+from_row! { StoredEvent { seq, kind, payload, created_at } }
+from_row! { SmsMessage {
+    id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id, from_phone,
+    to_phone, body, media_url, related_record_id, task_id, status, status_history;
+    error: provider_error
+} }
+from_row! { Call {
+    id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id, from_phone,
+    to_phone, ivr_id, related_record_id, task_id, status, status_history;
+    error: provider_error
+} }
+from_row! { Task {
+    id, created_at, owner_id, subject, description, status, priority, task_subtype, call_type,
+    who_id, what_id, sms_message_id, call_id
+} }
+from_row! { VoipErrorLog {
+    id, created_at, record_type, record_id, provider, provider_id, from_phone, to_phone, user_id;
+    error: logged_error
+} }
+from_row! { StatusLogEntry {
+    id, user_id, from_user_status_id, from_status_type, to_user_status_id, to_status_type,
+    changed_at, changed_by
+} }
+
+/// A VoIP error log entry's `error_code` and `error_message`.
+fn logged_error(row: &DbRow) -> sqlx::Result<ProviderError> {
+    Ok(ProviderError {
+        code: row.try_get("error_code")?,
+        message: row.try_get("error_message")?,
+    })
+}
+
+/// A message's or call's `error_code` and `error_message`: both or neither.
+fn provider_error(row: &DbRow) -> sqlx::Result<Option<ProviderError>> {
+    let code: Option<i32> = row.try_get("error_code")?;
+    let message: Option<String> = row.try_get("error_message")?;
+    match (code, message) {
+        (Some(code), Some(message)) => Ok(Some(ProviderError { code, message })),
+        (None, None) => Ok(None),
+        _ => Err(sqlx::Error::ColumnDecode {
+            index: "error_code".into(),
+            source: "a provider error needs both its code and its message".into(),
+        }),
+    }
+}
