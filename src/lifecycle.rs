@@ -114,14 +114,18 @@ impl Lifecycle {
         }
     }
 
+    /// `step`, to be taken after the step delay; none in manual mode.
     fn pending<S: Copy>(
         &self,
         record_id: SalesforceId,
         step: &Step<S>,
         to: impl Fn(S) -> NextStatus,
         now: Timestamp,
-    ) -> PendingStep {
-        PendingStep {
+    ) -> Option<PendingStep> {
+        if self.progression == Progression::Manual {
+            return None;
+        }
+        Some(PendingStep {
             record_id,
             to: to(step.status),
             error: step.error.map(|(code, message)| ProviderError {
@@ -129,7 +133,7 @@ impl Lifecycle {
                 message: message.to_owned(),
             }),
             due_at: Timestamp::from_millis(now.millis() + self.step_delay.as_millis() as i64),
-        }
+        })
     }
 }
 
@@ -155,20 +159,14 @@ impl StepRules for Lifecycle {
     }
 
     fn next_sms_step(&self, message: &SmsMessage, now: Timestamp) -> Option<PendingStep> {
-        if self.progression == Progression::Manual {
-            return None;
-        }
         let path = self.voip.sms_path(message.to_phone, message.status);
         let step = next_on_path(path, message.status, SmsStatus::can_become)?;
-        Some(self.pending(message.id, step, NextStatus::Message, now))
+        self.pending(message.id, step, NextStatus::Message, now)
     }
 
     fn next_call_step(&self, call: &Call, now: Timestamp) -> Option<PendingStep> {
-        if self.progression == Progression::Manual {
-            return None;
-        }
         let path = self.voip.call_path(call.to_phone, call.status);
         let step = next_on_path(path, call.status, CallStatus::can_become)?;
-        Some(self.pending(call.id, step, NextStatus::Call, now))
+        self.pending(call.id, step, NextStatus::Call, now)
     }
 }

@@ -4,12 +4,12 @@ use serde::Deserialize;
 
 use super::caller_id::{self, Use};
 use super::logged::{self, ProviderRefusal};
-use super::resolve::{acting_user, destination, given, parse_id, related_record};
+use super::resolve::{Route, acting_user, destination, given, parse_id, related_record};
 use super::{ActionContext, ApiException, Dispatch, Dispatched, ErrorCode};
 use crate::domain::objects::CALL;
 use crate::domain::objects::{CallType, TaskSubtype};
-use crate::domain::{CallStatus, E164, SalesforceId, Timestamp};
-use crate::org::{Ivr, Org, User};
+use crate::domain::{CallStatus, SalesforceId, Timestamp};
+use crate::org::{Ivr, Org};
 use crate::records::{Call, StatusHistory};
 use crate::storage::{Batch, StepRules};
 use crate::views::CallOutput;
@@ -34,30 +34,18 @@ impl Dispatch for CallInput {
         &'a self,
         ctx: &'a ActionContext<'a>,
     ) -> impl Future<Output = Result<Dispatched<CallOutput>, ApiException>> + Send + 'a {
-        dispatch(ctx, self)
+        async move {
+            let plan = plan(ctx.org, ctx.invoker, self)?;
+            Ok(hand_off(plan, ctx).await)
+        }
     }
 }
 
 /// A call that passed every check, ready for the provider.
 #[derive(Debug)]
 struct Plan<'o> {
-    user: &'o User,
-    owner: SalesforceId,
-    phone_number_id: SalesforceId,
-    from: E164,
-    to: E164,
+    route: Route<'o>,
     ivr: &'o Ivr,
-    related: Option<SalesforceId>,
-}
-
-/// Checks the inputs and has the provider place the call; storing it is the caller's next
-/// step (`Storage::write`, with every input of a bulk call together).
-pub async fn dispatch(
-    ctx: &ActionContext<'_>,
-    input: &CallInput,
-) -> Result<Dispatched<CallOutput>, ApiException> {
-    let plan = plan(ctx.org, ctx.invoker, input)?;
-    Ok(hand_off(plan, ctx).await)
 }
 
 /// Every check, in the order the errors are reported: the org's capability (105), the Ids
@@ -89,13 +77,13 @@ fn plan<'o>(
     )?;
     let caller = caller_id::resolve(org, user, given(&input.from_phone), Use::Voice)?;
     Ok(Plan {
-        user,
-        owner: caller.owner,
-        phone_number_id: caller.phone.id,
-        from: caller.number,
-        to,
+        route: Route {
+            user,
+            caller,
+            to,
+            related: record.map(|r| r.id),
+        },
         ivr,
-        related: record.map(|r| r.id),
     })
 }
 
@@ -104,8 +92,8 @@ fn plan<'o>(
 /// as Failed, with a VoIP error log entry and no Task.
 async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<CallOutput> {
     let request = CallRequest {
-        from: plan.from,
-        to: plan.to,
+        from: plan.route.caller.number,
+        to: plan.route.to,
         ivr_id: plan.ivr.id,
         ivr_name: &plan.ivr.name,
     };
@@ -116,13 +104,13 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<CallOut
         provider_id: None,
         created_at: now,
         updated_at: now,
-        owner_id: plan.owner,
-        user_id: plan.user.id,
-        phone_number_id: plan.phone_number_id,
-        from_phone: plan.from,
-        to_phone: plan.to,
+        owner_id: plan.route.caller.owner,
+        user_id: plan.route.user.id,
+        phone_number_id: plan.route.caller.phone.id,
+        from_phone: plan.route.caller.number,
+        to_phone: plan.route.to,
         ivr_id: plan.ivr.id,
-        related_record_id: plan.related,
+        related_record_id: plan.route.related,
         task_id: None,
         status: CallStatus::Failed,
         status_history: StatusHistory::default(),
@@ -138,7 +126,7 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<CallOut
                 now,
                 call.user_id,
                 format!("Call to {}", call.to_phone),
-                plan.related,
+                plan.route.related,
             );
             task.description = Some(format!(
                 "Outbound call from {}, connected to the IVR {}.",

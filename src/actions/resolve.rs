@@ -4,6 +4,7 @@
 use crate::domain::{E164, SalesforceId};
 use crate::org::{Org, RecordRef, User};
 
+use super::caller_id::CallerId;
 use super::{ApiException, ErrorCode};
 
 /// A trimmed, non-blank input value. Flow passes `""` for variables it has no value for,
@@ -117,4 +118,14 @@ pub(super) fn destination(
             "No destination: pass toPhone, or recordId and phoneNumberFieldName.".into(),
         )),
     }
+}
+
+/// Who sends or calls, from which number, to whom, and about what: what every message and
+/// call that passed its checks has.
+#[derive(Debug)]
+pub(super) struct Route<'o> {
+    pub user: &'o User,
+    pub caller: CallerId<'o>,
+    pub to: E164,
+    pub related: Option<SalesforceId>,
 }

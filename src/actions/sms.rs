@@ -6,10 +6,10 @@ use serde::Deserialize;
 
 use super::caller_id::{self, Use};
 use super::logged::{self, ProviderRefusal};
-use super::resolve::{acting_user, destination, given, parse_id, related_record};
+use super::resolve::{Route, acting_user, destination, given, parse_id, related_record};
 use super::{ActionContext, ApiException, Dispatch, Dispatched, ErrorCode};
 use crate::domain::objects::SMS_MESSAGE;
-use crate::domain::{E164, MediaUrl, SalesforceId, SmsStatus, Timestamp, template};
+use crate::domain::{MediaUrl, SalesforceId, SmsStatus, Timestamp, template};
 use crate::org::{Org, RecordRef, User};
 use crate::records::{SmsMessage, StatusHistory};
 use crate::storage::{Batch, StepRules};
@@ -41,31 +41,19 @@ impl Dispatch for SmsInput {
         &'a self,
         ctx: &'a ActionContext<'a>,
     ) -> impl Future<Output = Result<Dispatched<SmsOutput>, ApiException>> + Send + 'a {
-        dispatch(ctx, self)
+        async move {
+            let plan = plan(ctx.org, ctx.invoker, self)?;
+            Ok(hand_off(plan, ctx).await)
+        }
     }
 }
 
 /// A message that passed every check, ready for the provider.
 #[derive(Debug)]
 struct Plan<'o> {
-    user: &'o User,
-    owner: SalesforceId,
-    phone_number_id: SalesforceId,
-    from: E164,
-    to: E164,
+    route: Route<'o>,
     body: String,
     media_url: Option<MediaUrl>,
-    related: Option<SalesforceId>,
-}
-
-/// Checks the inputs and hands the message to the provider; storing it is the caller's
-/// next step (`Storage::write`, with every input of a bulk call together).
-pub async fn dispatch(
-    ctx: &ActionContext<'_>,
-    input: &SmsInput,
-) -> Result<Dispatched<SmsOutput>, ApiException> {
-    let plan = plan(ctx.org, ctx.invoker, input)?;
-    Ok(hand_off(plan, ctx).await)
 }
 
 /// Every check, in the order the errors are reported: the org's capability (105), the Ids
@@ -138,14 +126,14 @@ fn plan<'o>(
         },
     )?;
     Ok(Plan {
-        user,
-        owner: caller.owner,
-        phone_number_id: caller.phone.id,
-        from: caller.number,
-        to,
+        route: Route {
+            user,
+            caller,
+            to,
+            related: record.map(|r| r.id),
+        },
         body,
         media_url,
-        related: record.map(|r| r.id),
     })
 }
 
@@ -174,8 +162,8 @@ fn render(body: &str, user: &User, record: Option<&RecordRef<'_>>) -> String {
 /// refused message is kept as Failed, with a VoIP error log entry and no Task.
 async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<SmsOutput> {
     let request = SmsRequest {
-        from: plan.from,
-        to: plan.to,
+        from: plan.route.caller.number,
+        to: plan.route.to,
         body: &plan.body,
         media_url: plan.media_url.as_ref().map(MediaUrl::as_str),
     };
@@ -186,14 +174,14 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<SmsOutp
         provider_id: None,
         created_at: now,
         updated_at: now,
-        owner_id: plan.owner,
-        user_id: plan.user.id,
-        phone_number_id: plan.phone_number_id,
-        from_phone: plan.from,
-        to_phone: plan.to,
+        owner_id: plan.route.caller.owner,
+        user_id: plan.route.user.id,
+        phone_number_id: plan.route.caller.phone.id,
+        from_phone: plan.route.caller.number,
+        to_phone: plan.route.to,
         body: plan.body,
         media_url: plan.media_url.map(|u| u.as_str().to_owned()),
-        related_record_id: plan.related,
+        related_record_id: plan.route.related,
         task_id: None,
         status: SmsStatus::Failed,
         status_history: StatusHistory::default(),
@@ -207,7 +195,7 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<SmsOutp
             batch
                 .steps
                 .extend(ctx.lifecycle.next_sms_step(&message, now));
-            if let Some(related) = plan.related {
+            if let Some(related) = plan.route.related {
                 let mut task = logged::task(
                     now,
                     message.user_id,

@@ -9,45 +9,18 @@ pub struct ObjectType {
     pub key_prefix: &'static str,
 }
 
-pub const USER: ObjectType = ObjectType {
-    api_name: "User",
-    key_prefix: "005",
-};
-pub const GROUP: ObjectType = ObjectType {
-    api_name: "Group",
-    key_prefix: "00G",
-};
-pub const TASK: ObjectType = ObjectType {
-    api_name: "Task",
-    key_prefix: "00T",
-};
-pub const CONTACT: ObjectType = ObjectType {
-    api_name: "Contact",
-    key_prefix: "003",
-};
-pub const LEAD: ObjectType = ObjectType {
-    api_name: "Lead",
-    key_prefix: "00Q",
-};
+pub const USER: ObjectType = ObjectType::new("User", "005");
+pub const GROUP: ObjectType = ObjectType::new("Group", "00G");
+pub const TASK: ObjectType = ObjectType::new("Task", "00T");
+pub const CONTACT: ObjectType = ObjectType::new("Contact", "003");
+pub const LEAD: ObjectType = ObjectType::new("Lead", "00Q");
 
 // The emulator's own custom objects. A managed package fixes its prefixes; these are the
 // emulator's (the README lists them).
-pub const SMS_MESSAGE: ObjectType = ObjectType {
-    api_name: "FastCall__SMS_Message__c",
-    key_prefix: "a0S",
-};
-pub const CALL: ObjectType = ObjectType {
-    api_name: "FastCall__Call__c",
-    key_prefix: "a0C",
-};
-pub const VOIP_ERROR_LOG: ObjectType = ObjectType {
-    api_name: "FastCall__VoIP_Error_Log__c",
-    key_prefix: "a0E",
-};
-pub const STATUS_LOG: ObjectType = ObjectType {
-    api_name: "FastCall__User_Status_Log__c",
-    key_prefix: "a0L",
-};
+pub const SMS_MESSAGE: ObjectType = ObjectType::new("FastCall__SMS_Message__c", "a0S");
+pub const CALL: ObjectType = ObjectType::new("FastCall__Call__c", "a0C");
+pub const VOIP_ERROR_LOG: ObjectType = ObjectType::new("FastCall__VoIP_Error_Log__c", "a0E");
+pub const STATUS_LOG: ObjectType = ObjectType::new("FastCall__User_Status_Log__c", "a0L");
 
 /// The objects above, which stored records name by API name.
 const KNOWN: [ObjectType; 9] = [
@@ -63,6 +36,13 @@ const KNOWN: [ObjectType; 9] = [
 ];
 
 impl ObjectType {
+    const fn new(api_name: &'static str, key_prefix: &'static str) -> Self {
+        Self {
+            api_name,
+            key_prefix,
+        }
+    }
+
     pub const fn as_str(self) -> &'static str {
         self.api_name
     }

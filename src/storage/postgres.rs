@@ -16,7 +16,10 @@ use crate::records::StoredEvent;
 
 // The SQL shared with SQLite, compiled again for PostgreSQL (`sql/mod.rs` says why).
 #[path = "sql/mod.rs"]
-#[allow(clippy::duplicate_mod, reason = "compiled once per backend, on purpose")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "compiled once per backend, on purpose"
+)]
 mod sql;
 
 use sql::AbortOnDrop;
