@@ -30,14 +30,12 @@ pub struct CallInput {
 impl Dispatch for CallInput {
     type Output = CallOutput;
 
-    fn dispatch<'a>(
+    async fn dispatch<'a>(
         &'a self,
         ctx: &'a ActionContext<'a>,
-    ) -> impl Future<Output = Result<Dispatched<CallOutput>, ApiException>> + Send + 'a {
-        async move {
-            let plan = plan(ctx.org, ctx.invoker, self)?;
-            Ok(hand_off(plan, ctx).await)
-        }
+    ) -> Result<Dispatched<CallOutput>, ApiException> {
+        let plan = plan(ctx.org, ctx.invoker, self)?;
+        Ok(hand_off(plan, ctx).await)
     }
 }
 

@@ -37,14 +37,12 @@ pub struct SmsInput {
 impl Dispatch for SmsInput {
     type Output = SmsOutput;
 
-    fn dispatch<'a>(
+    async fn dispatch<'a>(
         &'a self,
         ctx: &'a ActionContext<'a>,
-    ) -> impl Future<Output = Result<Dispatched<SmsOutput>, ApiException>> + Send + 'a {
-        async move {
-            let plan = plan(ctx.org, ctx.invoker, self)?;
-            Ok(hand_off(plan, ctx).await)
-        }
+    ) -> Result<Dispatched<SmsOutput>, ApiException> {
+        let plan = plan(ctx.org, ctx.invoker, self)?;
+        Ok(hand_off(plan, ctx).await)
     }
 }
 

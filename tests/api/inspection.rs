@@ -432,4 +432,18 @@ backend_tests! {
         }
         assert_eq!(ids(&list(&app, "/_emulator/messages").await), [id_of(&output)]);
     }
+
+    async fn a_stored_row_the_emulator_cannot_read_is_a_500_not_a_gap_in_the_list(backend) {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::start(&db, |_| {}).await;
+        let output = sent(&app, json!({"toPhone": JANE_PHONE, "bodyText": "Hi"})).await;
+        let id = output["id"].as_str().expect("an id").to_owned();
+        db.execute(&format!("UPDATE sms_messages SET status = 'Teleported' WHERE id = '{id}'")).await;
+        for path in ["/_emulator/messages".to_owned(), format!("/_emulator/messages/{id}")] {
+            let (status, body) = app.get(&path).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}: {body}");
+            assert_eq!(body["errorCode"], "UNKNOWN_EXCEPTION", "{path}: {body}");
+        }
+        app.stop().await;
+    }
 }
