@@ -62,6 +62,21 @@ const fn required(p: Parameter) -> Parameter {
 
 use ParamType::{Boolean, Id, String};
 
+// The outputs every message and call has.
+const DIRECTION: Parameter = param("direction", "Direction", String, "Always Outbound.");
+const OWNER: Parameter = param(
+    "owner",
+    "Owner",
+    Id,
+    "The user, or the group whose number was the caller ID.",
+);
+const RELATED_RECORD_ID: Parameter = param(
+    "relatedRecordId",
+    "Related Record Id",
+    Id,
+    "The recordId passed in.",
+);
+
 const SMS: ActionSpec = ActionSpec {
     name: ActionName::Sms,
     label: "Send SMS/MMS",
@@ -123,26 +138,16 @@ const SMS: ActionSpec = ActionSpec {
             String,
             "When the message record was created.",
         ),
-        param("direction", "Direction", String, "Always Outbound."),
+        DIRECTION,
         param("id", "Id", Id, "The FastCall__SMS_Message__c record."),
-        param(
-            "owner",
-            "Owner",
-            Id,
-            "The user, or the group whose number was the caller ID.",
-        ),
+        OWNER,
         param(
             "phoneNumberId",
             "Phone Number Id",
             Id,
             "The phone number used as caller ID.",
         ),
-        param(
-            "relatedRecordId",
-            "Related Record Id",
-            Id,
-            "The recordId passed in.",
-        ),
+        RELATED_RECORD_ID,
         param("smsId", "SMS Id", String, "The provider's message id."),
         param(
             "status",
@@ -203,21 +208,11 @@ const CALL: ActionSpec = ActionSpec {
     ],
     outputs: &[
         param("callId", "Call Id", String, "The provider's call id."),
-        param("direction", "Direction", String, "Always Outbound."),
+        DIRECTION,
         param("id", "Id", Id, "The FastCall__Call__c record."),
         param("ivr", "IVR", Id, "The IVR the call connects to."),
-        param(
-            "owner",
-            "Owner",
-            Id,
-            "The user, or the group whose number was the caller ID.",
-        ),
-        param(
-            "relatedRecordId",
-            "Related Record Id",
-            Id,
-            "The recordId passed in.",
-        ),
+        OWNER,
+        RELATED_RECORD_ID,
         param(
             "startTime",
             "Start Time",

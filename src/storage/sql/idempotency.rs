@@ -38,13 +38,15 @@ impl IdempotencyStore for SqlStorage {
     ) -> Result<Claim, StorageError> {
         let locked_until = Timestamp::from_millis(now.millis() + lease.as_millis() as i64);
         let mut tx = self.writer.begin().await?;
-        let inserted: Option<(String,)> = sqlx::query_as(INSERT_KEY)
-            .bind(key)
-            .bind(fingerprint)
-            .bind(now)
-            .bind(locked_until)
-            .fetch_optional(&mut *tx)
-            .await?;
+        // Both statements take the claim as `$1` to `$4`.
+        let claiming = |sql| {
+            sqlx::query(sql)
+                .bind(key)
+                .bind(fingerprint)
+                .bind(now)
+                .bind(locked_until)
+        };
+        let inserted = claiming(INSERT_KEY).fetch_optional(&mut *tx).await?;
         if inserted.is_some() {
             tx.commit().await?;
             return Ok(Claim::Claimed);
@@ -62,13 +64,7 @@ impl IdempotencyStore for SqlStorage {
             row.created_at < expired_before || (row.status.is_none() && row.locked_until <= now);
         let claim = if reclaim {
             // Forgotten, or its first request died before answering: the key starts afresh.
-            sqlx::query(RECLAIM_KEY)
-                .bind(key)
-                .bind(fingerprint)
-                .bind(now)
-                .bind(locked_until)
-                .execute(&mut *tx)
-                .await?;
+            claiming(RECLAIM_KEY).execute(&mut *tx).await?;
             Claim::Claimed
         } else if row.fingerprint != fingerprint {
             Claim::Mismatch
