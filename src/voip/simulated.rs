@@ -27,9 +27,13 @@ impl Simulated {
 /// A destination Twilio refuses at once: the number, Twilio's error code and message.
 type Refusal = (&'static str, i32, &'static str);
 
+// Refused alike for messages and calls.
+const INVALID: Refusal = ("+15005550001", 21211, "This phone number is invalid.");
+const UNROUTABLE: Refusal = ("+15005550002", 21612, "Twilio cannot route to this number.");
+
 const SMS_REFUSALS: [Refusal; 5] = [
-    ("+15005550001", 21211, "This phone number is invalid."),
-    ("+15005550002", 21612, "Twilio cannot route to this number."),
+    INVALID,
+    UNROUTABLE,
     (
         "+15005550003",
         21408,
@@ -48,8 +52,8 @@ const SMS_REFUSALS: [Refusal; 5] = [
 ];
 
 const CALL_REFUSALS: [Refusal; 4] = [
-    ("+15005550001", 21211, "This phone number is invalid."),
-    ("+15005550002", 21612, "Twilio cannot route to this number."),
+    INVALID,
+    UNROUTABLE,
     (
         "+15005550003",
         21408,

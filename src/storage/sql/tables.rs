@@ -64,7 +64,8 @@ macro_rules! table {
 }
 
 /// A statement joined from `&str` parts, constants among them (`Db::FOR_UPDATE`), made
-/// once per call site.
+/// once per call site. In a generic function every instantiation shares it: its parts must
+/// not depend on the type parameters.
 macro_rules! statement {
     ($($part:expr),+ $(,)?) => {{
         static SQL: std::sync::LazyLock<String> =
