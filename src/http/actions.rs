@@ -8,9 +8,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::answer::Answer;
 use super::error::{ExceptionResponse, PlatformError};
 use super::extract::{Body, BodyError, Caller, parse_object};
-use super::idempotency::{self, Answer, Keyed};
+use super::idempotency::{self, Keyed};
 use crate::actions::call::CallInput;
 use crate::actions::sms::SmsInput;
 use crate::actions::user_status::{self, UserStatusInput};

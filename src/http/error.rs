@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::idempotency::Answer;
+use super::answer::Answer;
 use crate::actions::{ActionError, ApiException, ErrorCode};
 use crate::storage::StorageError;
 

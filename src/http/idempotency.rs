@@ -7,13 +7,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::answer::Answer;
 use super::error::PlatformError;
 use crate::domain::{SalesforceId, Timestamp};
 use crate::state::AppState;
@@ -29,40 +30,6 @@ const LEASE: Duration = Duration::from_secs(60);
 /// How long a concurrent call with the same key waits for the first one's answer.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(25);
-
-/// An answer as it goes on the wire: what an idempotency key keeps.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub body: String,
-}
-
-impl Answer {
-    pub fn json(status: StatusCode, body: &impl Serialize) -> Self {
-        // The answers are built from views and error objects, which always serialise.
-        Self {
-            status,
-            body: serde_json::to_string(body).expect("answers serialise to JSON"),
-        }
-    }
-
-    pub fn stored(&self) -> StoredAnswer {
-        StoredAnswer {
-            status: self.status.as_u16(),
-            body: self.body.clone(),
-        }
-    }
-}
-
-impl IntoResponse for Answer {
-    fn into_response(self) -> Response {
-        let content_type = [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )];
-        (self.status, content_type, self.body).into_response()
-    }
-}
 
 /// What a call's idempotency key says to do.
 pub enum Keyed {

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, extractors, error responses.
 
 mod actions;
+mod answer;
 pub mod contract;
 mod emulator;
 pub mod error;

@@ -10,9 +10,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::answer::Answer;
 use super::error::{PlatformError, SalesforceError};
 use super::extract::{Body, BodyError, Caller, parse_json, parse_object};
-use super::idempotency::{self, Answer, Keyed};
+use super::idempotency::{self, Keyed};
 use super::sobjects;
 use crate::actions::call::CallInput;
 use crate::actions::catalog::{self, Parameter};
