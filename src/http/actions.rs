@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::answer::Answer;
-use super::error::{ExceptionResponse, PlatformError};
+use super::error::{ExceptionResponse, PlatformCode, PlatformError};
 use super::extract::{Body, BodyError, Caller, parse_object};
 use super::idempotency::{self, Keyed};
 use crate::actions::call::CallInput;
@@ -36,7 +36,7 @@ pub async fn invoke(
     tracing::Span::current().record("action", action.as_str());
     let body = match body {
         Ok(Body(bytes)) => bytes,
-        Err(error) => return body_exception(&error).into_response(),
+        Err(error) => return ExceptionResponse::from(error).into_response(),
     };
     let ctx = state.action_context(&caller.org, caller.invoker);
     let call = Call {
@@ -65,8 +65,8 @@ struct Call<'a> {
 impl Call<'_> {
     /// The input, or the answer to a body that is not one; then the key's say.
     async fn begin<I: DeserializeOwned>(&self) -> Result<(I, Keyed), Response> {
-        let input =
-            parse_object(self.body).map_err(|error| body_exception(&error).into_response())?;
+        let input = parse_object(self.body)
+            .map_err(|error| ExceptionResponse::from(error).into_response())?;
         let keyed = idempotency::claim(
             self.state,
             self.headers,
@@ -138,21 +138,10 @@ fn exception_answer(exception: ApiException) -> Answer {
 /// gets it as every other 400, an APIException (104); a key in use or reused keeps its own
 /// status (409, 422) in the platform shape.
 fn key_refusal(error: PlatformError) -> Response {
-    if error.status == StatusCode::BAD_REQUEST {
-        ExceptionResponse {
-            status: error.status,
-            exception: ApiException::invalid(error.message),
+    match error.code {
+        PlatformCode::InvalidIdempotencyKey => {
+            ExceptionResponse::from(ApiException::invalid(error.message)).into_response()
         }
-        .into_response()
-    } else {
-        error.into_response()
-    }
-}
-
-/// A body problem, as the APIException (104) a direct caller expects.
-fn body_exception(error: &BodyError) -> ExceptionResponse {
-    ExceptionResponse {
-        status: error.status(),
-        exception: ApiException::invalid(error.message()),
+        _ => error.into_response(),
     }
 }

@@ -13,12 +13,12 @@
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
-use super::error::{PlatformError, SalesforceError};
+use super::error::{PlatformCode, PlatformError, SalesforceError};
 use super::extract::{BodyError, Buffered, Caller};
 use crate::state::AppState;
 
@@ -78,8 +78,7 @@ async fn admit(
     let request = buffer_body(state, request).await;
     let Some(_permit) = state.try_start_request() else {
         return Err(PlatformError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SERVER_BUSY",
+            PlatformCode::ServerBusy,
             "The emulator is handling as many requests as it may (--max-concurrent-requests); retry shortly.",
         ));
     };
@@ -89,8 +88,7 @@ async fn admit(
         .map_err(|_| {
             tracing::warn!(?limit, "a request ran out of time");
             PlatformError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "REQUEST_TIMEOUT",
+                PlatformCode::RequestTimedOut,
                 format!(
                     "The request took longer than {} s (--request-timeout-secs).",
                     limit.as_secs()

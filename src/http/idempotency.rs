@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::answer::Answer;
-use super::error::PlatformError;
+use super::error::{PlatformCode, PlatformError};
 use crate::domain::{SalesforceId, Timestamp};
 use crate::state::AppState;
 use crate::storage::{Batch, Claim, KeyedAnswer, Storage, StorageError, StoredAnswer};
@@ -101,8 +101,8 @@ pub async fn claim(
             !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic())
         })
         .ok_or_else(|| {
-            PlatformError::bad_request(
-                "INVALID_IDEMPOTENCY_KEY",
+            PlatformError::new(
+                PlatformCode::InvalidIdempotencyKey,
                 format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"),
             )
         })?;
@@ -126,16 +126,14 @@ pub async fn claim(
             Claim::Answered(answer) => return Ok(Keyed::Replay(answer)),
             Claim::Mismatch => {
                 return Err(PlatformError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "IDEMPOTENCY_KEY_REUSED",
+                    PlatformCode::IdempotencyKeyReused,
                     "This Idempotency-Key was used for a different request (route, caller or body)",
                 ));
             }
             Claim::Running if Instant::now() < deadline => tokio::time::sleep(POLL).await,
             Claim::Running => {
                 return Err(PlatformError::new(
-                    StatusCode::CONFLICT,
-                    "IDEMPOTENCY_KEY_IN_USE",
+                    PlatformCode::IdempotencyKeyInUse,
                     "The first request with this Idempotency-Key is still running; retry later",
                 ));
             }

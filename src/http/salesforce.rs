@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::answer::Answer;
-use super::error::{PlatformError, SalesforceError};
+use super::error::{PlatformCode, PlatformError, SalesforceError};
 use super::extract::{Body, BodyError, Caller, parse_json, parse_object};
 use super::idempotency::{self, Keyed};
 use super::sobjects;
@@ -115,7 +115,7 @@ pub async fn invoke(
             "inputs must hold between 1 and {limit} inputs; this request has {}",
             request.inputs.len()
         );
-        return Err(PlatformError::bad_request("INVALID_INPUT", message).into());
+        return Err(PlatformError::new(PlatformCode::InvalidInput, message).into());
     }
     let ctx = state.action_context(&caller.org, caller.invoker);
     let route = format!("/services/data/actions/custom/apex/{action}");

@@ -15,7 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 
 use crate::events::EventKind;
-use crate::http::error::PlatformError;
+use crate::http::error::{PlatformCode, PlatformError};
 use crate::http::query::QueryPairs;
 use crate::state::AppState;
 use crate::storage::{StorageError, StoredEvent};
@@ -73,7 +73,7 @@ pub async fn stream(
 }
 
 fn invalid(message: String) -> PlatformError {
-    PlatformError::bad_request("INVALID_FILTER", message)
+    PlatformError::new(PlatformCode::InvalidFilter, message)
 }
 
 fn parse_kinds(value: &str) -> Result<Vec<EventKind>, PlatformError> {

@@ -7,15 +7,15 @@ pub mod moves;
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::error::PlatformError;
+use super::error::{PlatformCode, PlatformError};
 use super::extract::{Body, BodyError, bearer_token};
 use super::query::QueryPairs;
-use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat, OrgProblem};
+use crate::org::{Org, OrgDocument, OrgFormat};
 use crate::state::AppState;
 
 /// With an admin token configured, every `/_emulator` route needs it as a bearer token.
@@ -57,45 +57,12 @@ pub async fn get_org(State(state): State<AppState>, headers: HeaderMap) -> Respo
                 .into_response(),
             Err(error) => {
                 tracing::error!(%error, "cannot write the org as YAML");
-                PlatformError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "UNKNOWN_EXCEPTION",
-                    "cannot write YAML",
-                )
-                .into_response()
+                PlatformError::new(PlatformCode::Internal, "cannot write YAML").into_response()
             }
         }
     } else {
         Json(exported).into_response()
     }
-}
-
-/// A refused org: every problem, each naming its entry and field.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct InvalidOrgBody {
-    error_code: &'static str,
-    message: String,
-    problems: Vec<ProblemBody>,
-}
-
-#[derive(Serialize)]
-struct ProblemBody {
-    path: String,
-    message: String,
-}
-
-fn invalid_org(error: InvalidOrg) -> Response {
-    let body = InvalidOrgBody {
-        error_code: "INVALID_ORG",
-        message: error.to_string(),
-        problems: error
-            .problems
-            .into_iter()
-            .map(|OrgProblem { path, message }| ProblemBody { path, message })
-            .collect(),
-    };
-    (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
 /// Replaces the org data with the body (JSON, or YAML by Content-Type), all or nothing.
@@ -107,7 +74,7 @@ pub async fn put_org(
     let body = match body {
         Ok(Body(bytes)) => bytes,
         Err(error) => {
-            return PlatformError::new(error.status(), "INVALID_ORG", error.message())
+            return PlatformError::new(PlatformCode::InvalidOrg(error.problem()), error.message())
                 .into_response();
         }
     };
@@ -118,12 +85,11 @@ pub async fn put_org(
     };
     let org = match OrgDocument::parse(&body, format).and_then(Org::new) {
         Ok(org) => org,
-        Err(error) => return invalid_org(error),
+        Err(error) => return error.into_response(),
     };
     if org.has_api_keys() && state.keys_need_admin_token() {
         return PlatformError::new(
-            StatusCode::FORBIDDEN,
-            "ADMIN_TOKEN_REQUIRED",
+            PlatformCode::AdminTokenRequired,
             "This emulator listens beyond loopback without an admin token, so anyone could \
              replace API keys: set FASTCALL_ADMIN_TOKEN_FILE or FASTCALL_ADMIN_TOKEN (or start it \
              with --allow-open-admin) to use them.",
@@ -153,8 +119,8 @@ pub async fn reset(
             ("org", "true") => clear_org = true,
             ("org", "false") => clear_org = false,
             _ => {
-                return Err(PlatformError::bad_request(
-                    "INVALID_FILTER",
+                return Err(PlatformError::new(
+                    PlatformCode::InvalidFilter,
                     "reset takes only org=true or org=false",
                 ));
             }

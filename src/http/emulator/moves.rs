@@ -4,13 +4,12 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::domain::lifecycle::ProviderError;
 use crate::domain::{CallStatus, SalesforceId, SmsStatus};
-use crate::http::error::PlatformError;
+use crate::http::error::{PlatformCode, PlatformError};
 use crate::http::extract::{Body, BodyError, parse_json};
 use crate::state::AppState;
 use crate::storage::Moved;
@@ -40,8 +39,8 @@ impl MoveRequest {
                     .clone()
                     .unwrap_or_else(|| format!("Provider error {code}")),
             })),
-            (None, Some(_)) => Err(PlatformError::bad_request(
-                "INVALID_FIELD",
+            (None, Some(_)) => Err(PlatformError::new(
+                PlatformCode::InvalidField,
                 "errorMessage needs the errorCode it explains",
             )),
             (None, None) => Ok(None),
@@ -50,8 +49,8 @@ impl MoveRequest {
 }
 
 fn unknown_status(status: &str, names: &[&str]) -> PlatformError {
-    PlatformError::bad_request(
-        "INVALID_FIELD",
+    PlatformError::new(
+        PlatformCode::InvalidField,
         format!("status `{status}` is not one of {}", names.join(", ")),
     )
 }
@@ -61,7 +60,7 @@ fn refused(object: &str, current: &str, to: &str) -> PlatformError {
         "The {object} is {current} and cannot become {to}: providers report moves forward only, \
          and none out of a final status"
     );
-    PlatformError::new(StatusCode::CONFLICT, "INVALID_TRANSITION", message)
+    PlatformError::new(PlatformCode::InvalidTransition, message)
 }
 
 pub async fn move_message(
