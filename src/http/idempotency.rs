@@ -16,9 +16,10 @@ use sha2::{Digest, Sha256};
 
 use super::answer::Answer;
 use super::error::{PlatformCode, PlatformError};
+use crate::actions::HeldKey;
 use crate::domain::{SalesforceId, Timestamp};
 use crate::state::AppState;
-use crate::storage::{Batch, Claim, KeyedAnswer, Storage, StorageError, StoredAnswer};
+use crate::storage::{Claim, KeyedAnswer, Storage, StoredAnswer};
 
 pub const HEADER: &str = "idempotency-key";
 /// Set on an answer replayed from an earlier call with the same key.
@@ -33,28 +34,10 @@ const POLL: Duration = Duration::from_millis(25);
 
 /// What a call's idempotency key says to do.
 pub enum Keyed {
-    /// No key: just run.
-    Unkeyed,
-    /// The key is this call's: run, and keep the answer under it.
-    Claimed(ClaimedKey),
+    /// Run the call; with a key, keep its answer under it.
+    Run(Option<ClaimedKey>),
     /// An earlier call with this key answered: this is its answer again.
     Replay(StoredAnswer),
-}
-
-impl Keyed {
-    pub fn key(&self) -> Option<&str> {
-        match self {
-            Self::Claimed(claimed) => Some(&claimed.key),
-            _ => None,
-        }
-    }
-
-    /// The call's answer is kept under the key: it holds it for good.
-    fn settle(self) {
-        if let Self::Claimed(mut claimed) = self {
-            claimed.storage = None;
-        }
-    }
 }
 
 /// A key this call holds until its answer is kept under it. A call cut off before that
@@ -64,6 +47,34 @@ pub struct ClaimedKey {
     key: String,
     /// Set until the key is settled: where to give it up.
     storage: Option<Arc<dyn Storage>>,
+}
+
+impl ClaimedKey {
+    /// The key with the call's answer, to be stored with its records (`actions::store`).
+    pub fn answering(self, answer: &Answer) -> AnsweredKey {
+        AnsweredKey {
+            claimed: self,
+            answer: answer.stored(),
+        }
+    }
+
+    /// The call's answer is kept under the key: it holds it for good.
+    fn settle(mut self) {
+        self.storage = None;
+    }
+
+    /// Gives the key up after the call failed without storing anything (the database was
+    /// unavailable, say), so that a retry runs it.
+    async fn release(mut self) {
+        let Some(storage) = self.storage.take() else {
+            return;
+        };
+        if let Err(error) = storage.release_key(&self.key).await {
+            // Dropping the claim tries once more, in the background.
+            tracing::warn!(%error, "cannot release an idempotency key");
+            self.storage = Some(storage);
+        }
+    }
 }
 
 impl Drop for ClaimedKey {
@@ -82,6 +93,30 @@ impl Drop for ClaimedKey {
     }
 }
 
+/// A claimed key and the answer to keep under it, in the transaction that stores the
+/// call's records.
+pub struct AnsweredKey {
+    claimed: ClaimedKey,
+    answer: StoredAnswer,
+}
+
+impl HeldKey for AnsweredKey {
+    fn answer(&self) -> KeyedAnswer {
+        KeyedAnswer {
+            key: self.claimed.key.clone(),
+            answer: self.answer.clone(),
+        }
+    }
+
+    fn settle(self) {
+        self.claimed.settle();
+    }
+
+    async fn release(self) {
+        self.claimed.release().await;
+    }
+}
+
 /// Claims the call's key, if it has one. The request is identified by its route, who is
 /// calling and its body, so that a key cannot replay someone else's or another route's answer.
 pub async fn claim(
@@ -92,7 +127,7 @@ pub async fn claim(
     body: &[u8],
 ) -> Result<Keyed, PlatformError> {
     let Some(value) = headers.get(HEADER) else {
-        return Ok(Keyed::Unkeyed);
+        return Ok(Keyed::Run(None));
     };
     let key = value
         .to_str()
@@ -118,10 +153,10 @@ pub async fn claim(
             .await?
         {
             Claim::Claimed => {
-                return Ok(Keyed::Claimed(ClaimedKey {
+                return Ok(Keyed::Run(Some(ClaimedKey {
                     key: key.to_owned(),
                     storage: Some(state.storage_handle()),
-                }));
+                })));
             }
             Claim::Answered(answer) => return Ok(Keyed::Replay(answer)),
             Claim::Mismatch => {
@@ -141,66 +176,26 @@ pub async fn claim(
     }
 }
 
-/// Gives up a claimed key after the call failed without storing anything (the database
-/// was unavailable, say), so that a retry runs it.
-pub async fn release(state: &AppState, keyed: Keyed, error: StorageError) -> PlatformError {
-    if let Some(key) = keyed.key() {
-        match state.storage().release_key(key).await {
-            Ok(()) => keyed.settle(),
-            // Dropping the claim tries once more, in the background.
-            Err(release_error) => {
-                tracing::warn!(error = %release_error, "cannot release an idempotency key");
-            }
-        }
-    }
-    error.into()
-}
-
 /// Keeps an answer under the key, when there is one: for answers that stored nothing with
 /// them (a refused input) or committed on their own (a status change).
-pub async fn keep(state: &AppState, keyed: Keyed, answer: &Answer) {
-    let Some(key) = keyed.key() else {
+pub async fn keep(key: Option<ClaimedKey>, answer: &Answer) {
+    let Some(claimed) = key else {
         return;
     };
-    match state.storage().answer_key(key, &answer.stored()).await {
-        Ok(()) => keyed.settle(),
+    let Some(storage) = &claimed.storage else {
+        return;
+    };
+    match storage.answer_key(&claimed.key, &answer.stored()).await {
+        Ok(()) => claimed.settle(),
         // The key is given up as the claim drops, and a retry runs the call again.
         Err(error) => tracing::warn!(%error, "cannot keep the answer of an idempotency key"),
     }
 }
 
-/// Stores what a call created, with `answer` under its key in the same transaction, so a
-/// retry gets the answer exactly when the records exist; then lets their lifecycles start.
-///
-/// The write runs to its end even if the call is cut off meanwhile (its request timed out,
-/// or its client went away): the provider has accepted the messages and calls already, so
-/// they must be recorded, and the key must end up either answered or free.
-pub async fn commit(
-    state: &AppState,
-    mut batch: Batch,
-    keyed: Keyed,
-    answer: &Answer,
-) -> Result<(), PlatformError> {
-    batch.answer = keyed.key().map(|key| KeyedAnswer {
-        key: key.to_owned(),
-        answer: answer.stored(),
-    });
-    let state = state.clone();
-    let write = tokio::spawn(async move {
-        match state.storage().write(batch).await {
-            Ok(()) => {
-                state.lifecycle().steps_scheduled();
-                keyed.settle();
-                Ok(())
-            }
-            Err(error) => Err(release(&state, keyed, error).await),
-        }
-    });
-    match write.await {
-        Ok(written) => written,
-        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
-        // The runtime is shutting down.
-        Err(_) => Err(StorageError::Stopped.into()),
+/// Gives up the key, when there is one, after the call failed without storing anything.
+pub async fn release(key: Option<ClaimedKey>) {
+    if let Some(claimed) = key {
+        claimed.release().await;
     }
 }
 
