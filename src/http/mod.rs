@@ -23,7 +23,7 @@ pub use routes::Endpoint;
 
 use crate::actions::ActionName;
 use crate::state::AppState;
-use crate::storage::StorageError;
+use crate::storage::{Call, SmsMessage, StatusLogEntry, StorageError, Task, VoipErrorLog};
 use emulator::{lists, moves};
 use error::{PlatformError, SalesforceError};
 use routes::Routes;
@@ -77,16 +77,16 @@ fn routes() -> RouteGroups {
         .post("/_emulator/calls/{id}/status", moves::move_call)
         .post("/_emulator/reset", emulator::reset);
     let watch = Routes::new("")
-        .get("/_emulator/messages", lists::messages)
+        .get("/_emulator/messages", lists::list::<SmsMessage>)
         .get("/_emulator/messages/{id}", lists::message)
-        .get("/_emulator/calls", lists::calls)
+        .get("/_emulator/calls", lists::list::<Call>)
         .get("/_emulator/calls/{id}", lists::call)
-        .get("/_emulator/tasks", lists::tasks)
-        .get("/_emulator/tasks/{id}", lists::task)
-        .get("/_emulator/voip-errors", lists::voip_errors)
-        .get("/_emulator/voip-errors/{id}", lists::voip_error)
-        .get("/_emulator/status-log", lists::status_log)
-        .get("/_emulator/status-log/{id}", lists::status_log_entry)
+        .get("/_emulator/tasks", lists::list::<Task>)
+        .get("/_emulator/tasks/{id}", lists::item::<Task>)
+        .get("/_emulator/voip-errors", lists::list::<VoipErrorLog>)
+        .get("/_emulator/voip-errors/{id}", lists::item::<VoipErrorLog>)
+        .get("/_emulator/status-log", lists::list::<StatusLogEntry>)
+        .get("/_emulator/status-log/{id}", lists::item::<StatusLogEntry>)
         .get("/_emulator/users/{id}", lists::user)
         .get("/_emulator/events", emulator::events::stream);
     let public = Routes::new("")

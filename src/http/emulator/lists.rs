@@ -4,20 +4,24 @@
 mod wake;
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use self::wake::List;
+pub use self::wake::List;
+use super::{PathId, RecordRef};
 use crate::actions::user_status;
 use crate::domain::objects::StatusType;
 use crate::domain::{CallStatus, SalesforceId, SmsStatus};
 use crate::http::error::PlatformError;
 use crate::http::query::{Accepts, ListQuery, QueryPairs, list_query};
 use crate::state::AppState;
-use crate::storage::{StorageError, StoredEvent};
+use crate::storage::{
+    Call, ListFilter, SmsMessage, StatusLogEntry, Storage, StorageError, StoredEvent, Task,
+    VoipErrorLog,
+};
 use crate::views::{
     CallItem, Items, MessageItem, StatusLogItem, TaskItem, UserStateItem, VoipErrorItem,
 };
@@ -30,6 +34,23 @@ const TASK_STATUSES: &[&str] = &[
     "Waiting on someone else",
     "Deferred",
 ];
+
+/// The filters each list takes.
+fn accepts(list: List) -> Accepts {
+    let (phones, related, statuses) = match list {
+        List::Messages => (true, true, Some(SmsStatus::NAMES)),
+        List::Calls => (true, true, Some(CallStatus::NAMES)),
+        List::Tasks => (false, true, Some(TASK_STATUSES)),
+        List::VoipErrors => (true, true, None),
+        // `status`: the availability changed to.
+        List::StatusLog => (false, false, Some(StatusType::NAMES)),
+    };
+    Accepts {
+        phones,
+        related,
+        statuses,
+    }
+}
 
 /// Runs a list's query; with `wait`, and nothing matching yet, runs it again whenever an
 /// event that can give it a match arrives (every change raises one: `wake`) until a match
@@ -60,172 +81,96 @@ where
     wake::until_found(changes, wakes, over, run).await
 }
 
-/// Serialises records through their view.
-fn items<'a, R, V>(records: &'a [R]) -> Response
-where
-    V: Serialize + From<&'a R>,
-{
-    Json(Items {
-        items: records.iter().map(V::from).collect::<Vec<V>>(),
-    })
-    .into_response()
+/// A storage call's answer, on its way: a list's query or lookup.
+type Found<'a, T> = BoxFuture<'a, Result<T, StorageError>>;
+
+/// A kind of record the inspection API lists, newest first, and shows by Id, through its
+/// view.
+pub trait Listed: Sized + Send + 'static {
+    /// The list, for the filters it takes and the events that wake its long polls.
+    const LIST: List;
+    type View<'a>: Serialize + From<&'a Self>;
+    /// The records that `filter` matches.
+    fn query<'a>(storage: &'a dyn Storage, filter: &'a ListFilter) -> Found<'a, Vec<Self>>;
+    fn find(storage: &dyn Storage, id: SalesforceId) -> Found<'_, Option<Self>>;
 }
 
-fn item<'a, R, V>(record: Option<&'a R>) -> Result<Response, PlatformError>
-where
-    V: Serialize + From<&'a R>,
-{
-    record
-        .map(|r| Json(V::from(r)).into_response())
-        .ok_or_else(PlatformError::not_found)
+/// Each kind of record: `Record: List, View, its list query, its lookup by Id` (the
+/// `Storage` methods).
+macro_rules! listed {
+    ($($record:ty: $list:expr, $view:ty, $query:ident, $find:ident;)+) => {$(
+        impl Listed for $record {
+            const LIST: List = $list;
+            type View<'a> = $view;
+            fn query<'a>(storage: &'a dyn Storage, filter: &'a ListFilter) -> Found<'a, Vec<Self>> {
+                storage.$query(filter)
+            }
+            fn find(storage: &dyn Storage, id: SalesforceId) -> Found<'_, Option<Self>> {
+                storage.$find(id)
+            }
+        }
+    )+};
 }
 
-pub async fn messages(
+listed! {
+    SmsMessage: List::Messages, MessageItem<'a>, list_sms_messages, sms_message;
+    Call: List::Calls, CallItem<'a>, list_calls, call;
+    Task: List::Tasks, TaskItem<'a>, list_tasks, task;
+    VoipErrorLog: List::VoipErrors, VoipErrorItem<'a>, list_voip_errors, voip_error;
+    StatusLogEntry: List::StatusLog, StatusLogItem, list_status_log, status_log_entry;
+}
+
+/// `GET /_emulator/messages` and the other lists: `{"items": [...]}`.
+pub async fn list<R: Listed>(
     State(state): State<AppState>,
-    query: QueryPairs,
+    pairs: QueryPairs,
 ) -> Result<Response, PlatformError> {
-    let accepts = Accepts {
-        phones: true,
-        related: true,
-        statuses: Some(SmsStatus::NAMES),
-    };
-    let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, List::Messages, &query, || {
-        state.storage().list_sms_messages(&query.filter)
+    let query = list_query(&pairs, &state.org(), accepts(R::LIST))?;
+    let records = matching(&state, R::LIST, &query, || {
+        R::query(state.storage(), &query.filter)
     })
     .await?;
-    Ok(items::<_, MessageItem>(&records))
+    let items: Vec<_> = records.iter().map(R::View::from).collect();
+    Ok(Json(Items { items }).into_response())
+}
+
+/// `GET /_emulator/tasks/{id}` and the other items, by their record Id.
+pub async fn item<R: Listed>(
+    State(state): State<AppState>,
+    id: PathId,
+) -> Result<Response, PlatformError> {
+    shown(R::find(state.storage(), id.salesforce()?).await?)
 }
 
 /// One message, by its record Id or the provider's `SM...` id.
-pub async fn message(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, PlatformError> {
-    let Path(raw) = id.map_err(|_| PlatformError::not_found())?;
-    let found = match SalesforceId::parse(&raw) {
-        Ok(id) => state.storage().sms_message(id).await?,
-        Err(_) if raw.starts_with("SM") => state.storage().sms_message_by_provider_id(&raw).await?,
-        Err(_) => None,
+pub async fn message(State(state): State<AppState>, id: PathId) -> Result<Response, PlatformError> {
+    let found = match id.record_or_provider("SM")? {
+        RecordRef::Id(id) => SmsMessage::find(state.storage(), id).await?,
+        RecordRef::Provider(sid) => state.storage().sms_message_by_provider_id(sid).await?,
     };
-    item::<_, MessageItem>(found.as_ref())
-}
-
-pub async fn calls(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Response, PlatformError> {
-    let accepts = Accepts {
-        phones: true,
-        related: true,
-        statuses: Some(CallStatus::NAMES),
-    };
-    let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, List::Calls, &query, || {
-        state.storage().list_calls(&query.filter)
-    })
-    .await?;
-    Ok(items::<_, CallItem>(&records))
+    shown(found)
 }
 
 /// One call, by its record Id or the provider's `CA...` id.
-pub async fn call(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, PlatformError> {
-    let Path(raw) = id.map_err(|_| PlatformError::not_found())?;
-    let found = match SalesforceId::parse(&raw) {
-        Ok(id) => state.storage().call(id).await?,
-        Err(_) if raw.starts_with("CA") => state.storage().call_by_provider_id(&raw).await?,
-        Err(_) => None,
+pub async fn call(State(state): State<AppState>, id: PathId) -> Result<Response, PlatformError> {
+    let found = match id.record_or_provider("CA")? {
+        RecordRef::Id(id) => Call::find(state.storage(), id).await?,
+        RecordRef::Provider(sid) => state.storage().call_by_provider_id(sid).await?,
     };
-    item::<_, CallItem>(found.as_ref())
+    shown(found)
 }
 
-pub async fn tasks(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Response, PlatformError> {
-    let accepts = Accepts {
-        phones: false,
-        related: true,
-        statuses: Some(TASK_STATUSES),
-    };
-    let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, List::Tasks, &query, || {
-        state.storage().list_tasks(&query.filter)
-    })
-    .await?;
-    Ok(items::<_, TaskItem>(&records))
-}
-
-pub async fn task(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, PlatformError> {
-    let found = state.storage().task(path_id(id)?).await?;
-    item::<_, TaskItem>(found.as_ref())
-}
-
-pub async fn voip_errors(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Response, PlatformError> {
-    let accepts = Accepts {
-        phones: true,
-        related: true,
-        statuses: None,
-    };
-    let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, List::VoipErrors, &query, || {
-        state.storage().list_voip_errors(&query.filter)
-    })
-    .await?;
-    Ok(items::<_, VoipErrorItem>(&records))
-}
-
-pub async fn voip_error(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, PlatformError> {
-    let found = state.storage().voip_error(path_id(id)?).await?;
-    item::<_, VoipErrorItem>(found.as_ref())
-}
-
-/// Status changes, newest first; `status` filters on the availability changed to.
-pub async fn status_log(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Response, PlatformError> {
-    let accepts = Accepts {
-        phones: false,
-        related: false,
-        statuses: Some(StatusType::NAMES),
-    };
-    let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, List::StatusLog, &query, || {
-        state.storage().list_status_log(&query.filter)
-    })
-    .await?;
-    Ok(items::<_, StatusLogItem>(&records))
-}
-
-pub async fn status_log_entry(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, PlatformError> {
-    let found = state.storage().status_log_entry(path_id(id)?).await?;
-    item::<_, StatusLogItem>(found.as_ref())
+fn shown<R: Listed>(found: Option<R>) -> Result<Response, PlatformError> {
+    found
+        .map(|record| Json(R::View::from(&record)).into_response())
+        .ok_or_else(PlatformError::not_found)
 }
 
 /// A user of the org and their status now.
-pub async fn user(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, PlatformError> {
+pub async fn user(State(state): State<AppState>, id: PathId) -> Result<Response, PlatformError> {
     let org = state.org();
     let user = org
-        .user(path_id(id)?)
+        .user(id.salesforce()?)
         .ok_or_else(PlatformError::not_found)?;
     let current = user_status::current(state.storage(), &org, user).await?;
     let status = current.status;
@@ -242,11 +187,4 @@ pub async fn user(
         changed_date: current.changed_at,
     })
     .into_response())
-}
-
-/// A malformed Id names nothing the emulator has: 404, as for an unknown one.
-fn path_id(id: Result<Path<String>, PathRejection>) -> Result<SalesforceId, PlatformError> {
-    id.ok()
-        .and_then(|Path(raw)| SalesforceId::parse(&raw).ok())
-        .ok_or_else(PlatformError::not_found)
 }

@@ -5,8 +5,11 @@ pub mod events;
 pub mod lists;
 pub mod moves;
 
+use std::convert::Infallible;
+
 use axum::Json;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -15,6 +18,7 @@ use serde::Serialize;
 use super::error::{PlatformCode, PlatformError};
 use super::extract::{Body, BodyError, bearer_token};
 use super::query::QueryPairs;
+use crate::domain::SalesforceId;
 use crate::org::{Org, OrgDocument, OrgFormat};
 use crate::state::AppState;
 
@@ -34,6 +38,47 @@ pub async fn require_admin(
         }
     }
     next.run(request).await
+}
+
+/// The `{id}` of a record's path. A value that names nothing the emulator could have (a
+/// malformed Id, say) is 404, as an unknown one.
+pub struct PathId(Option<String>);
+
+/// A message or call as its path names it.
+pub enum RecordRef<'a> {
+    Id(SalesforceId),
+    /// The provider's id (`SM...`, `CA...`).
+    Provider(&'a str),
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let path = Path::<String>::from_request_parts(parts, state).await;
+        Ok(Self(path.ok().map(|Path(raw)| raw)))
+    }
+}
+
+impl PathId {
+    pub fn salesforce(&self) -> Result<SalesforceId, PlatformError> {
+        self.0
+            .as_deref()
+            .and_then(|raw| SalesforceId::parse(raw).ok())
+            .ok_or_else(PlatformError::not_found)
+    }
+
+    /// A record Id, or a provider's id starting with `provider_prefix`.
+    pub fn record_or_provider(
+        &self,
+        provider_prefix: &str,
+    ) -> Result<RecordRef<'_>, PlatformError> {
+        match (self.salesforce(), self.0.as_deref()) {
+            (Ok(id), _) => Ok(RecordRef::Id(id)),
+            (Err(_), Some(raw)) if raw.starts_with(provider_prefix) => Ok(RecordRef::Provider(raw)),
+            (Err(not_found), _) => Err(not_found),
+        }
+    }
 }
 
 const YAML: &str = "application/yaml";

@@ -14,7 +14,7 @@ use crate::storage::{ListFilter, StorageError, StoredEvent};
 
 /// The list a poll waits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum List {
+pub enum List {
     Messages,
     Calls,
     Tasks,
