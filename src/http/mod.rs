@@ -73,14 +73,17 @@ fn routes() -> RouteGroups {
     let control = Routes::new("")
         .get("/_emulator/org", emulator::get_org)
         .put("/_emulator/org", emulator::put_org)
-        .post("/_emulator/messages/{id}/status", moves::move_message)
-        .post("/_emulator/calls/{id}/status", moves::move_call)
+        .post(
+            "/_emulator/messages/{id}/status",
+            moves::move_to::<SmsMessage>,
+        )
+        .post("/_emulator/calls/{id}/status", moves::move_to::<Call>)
         .post("/_emulator/reset", emulator::reset);
     let watch = Routes::new("")
         .get("/_emulator/messages", lists::list::<SmsMessage>)
-        .get("/_emulator/messages/{id}", lists::message)
+        .get("/_emulator/messages/{id}", lists::provided::<SmsMessage>)
         .get("/_emulator/calls", lists::list::<Call>)
-        .get("/_emulator/calls/{id}", lists::call)
+        .get("/_emulator/calls/{id}", lists::provided::<Call>)
         .get("/_emulator/tasks", lists::list::<Task>)
         .get("/_emulator/tasks/{id}", lists::item::<Task>)
         .get("/_emulator/voip-errors", lists::list::<VoipErrorLog>)

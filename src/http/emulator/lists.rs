@@ -6,25 +6,19 @@ mod wake;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use futures_util::future::BoxFuture;
-use serde::Serialize;
 use tokio::time::Instant;
 
 pub use self::wake::List;
+use super::kinds::{Listed, Provided};
 use super::{PathId, RecordRef};
 use crate::actions::user_status;
 use crate::domain::objects::StatusType;
-use crate::domain::{CallStatus, SalesforceId, SmsStatus};
+use crate::domain::{CallStatus, SmsStatus};
 use crate::http::error::PlatformError;
 use crate::http::query::{Accepts, ListQuery, QueryPairs, list_query};
 use crate::state::AppState;
-use crate::storage::{
-    Call, ListFilter, SmsMessage, StatusLogEntry, Storage, StorageError, StoredEvent, Task,
-    VoipErrorLog,
-};
-use crate::views::{
-    CallItem, Items, MessageItem, StatusLogItem, TaskItem, UserStateItem, VoipErrorItem,
-};
+use crate::storage::{StorageError, StoredEvent};
+use crate::views::{Items, UserStateItem};
 
 /// Salesforce's standard Task statuses (the emulator's Tasks are Completed).
 const TASK_STATUSES: &[&str] = &[
@@ -81,45 +75,6 @@ where
     wake::until_found(changes, wakes, over, run).await
 }
 
-/// A storage call's answer, on its way: a list's query or lookup.
-type Found<'a, T> = BoxFuture<'a, Result<T, StorageError>>;
-
-/// A kind of record the inspection API lists, newest first, and shows by Id, through its
-/// view.
-pub trait Listed: Sized + Send + 'static {
-    /// The list, for the filters it takes and the events that wake its long polls.
-    const LIST: List;
-    type View<'a>: Serialize + From<&'a Self>;
-    /// The records that `filter` matches.
-    fn query<'a>(storage: &'a dyn Storage, filter: &'a ListFilter) -> Found<'a, Vec<Self>>;
-    fn find(storage: &dyn Storage, id: SalesforceId) -> Found<'_, Option<Self>>;
-}
-
-/// Each kind of record: `Record: List, View, its list query, its lookup by Id` (the
-/// `Storage` methods).
-macro_rules! listed {
-    ($($record:ty: $list:expr, $view:ty, $query:ident, $find:ident;)+) => {$(
-        impl Listed for $record {
-            const LIST: List = $list;
-            type View<'a> = $view;
-            fn query<'a>(storage: &'a dyn Storage, filter: &'a ListFilter) -> Found<'a, Vec<Self>> {
-                storage.$query(filter)
-            }
-            fn find(storage: &dyn Storage, id: SalesforceId) -> Found<'_, Option<Self>> {
-                storage.$find(id)
-            }
-        }
-    )+};
-}
-
-listed! {
-    SmsMessage: List::Messages, MessageItem<'a>, list_sms_messages, sms_message;
-    Call: List::Calls, CallItem<'a>, list_calls, call;
-    Task: List::Tasks, TaskItem<'a>, list_tasks, task;
-    VoipErrorLog: List::VoipErrors, VoipErrorItem<'a>, list_voip_errors, voip_error;
-    StatusLogEntry: List::StatusLog, StatusLogItem, list_status_log, status_log_entry;
-}
-
 /// `GET /_emulator/messages` and the other lists: `{"items": [...]}`.
 pub async fn list<R: Listed>(
     State(state): State<AppState>,
@@ -142,20 +97,15 @@ pub async fn item<R: Listed>(
     shown(R::find(state.storage(), id.salesforce()?).await?)
 }
 
-/// One message, by its record Id or the provider's `SM...` id.
-pub async fn message(State(state): State<AppState>, id: PathId) -> Result<Response, PlatformError> {
-    let found = match id.record_or_provider("SM")? {
-        RecordRef::Id(id) => SmsMessage::find(state.storage(), id).await?,
-        RecordRef::Provider(sid) => state.storage().sms_message_by_provider_id(sid).await?,
-    };
-    shown(found)
-}
-
-/// One call, by its record Id or the provider's `CA...` id.
-pub async fn call(State(state): State<AppState>, id: PathId) -> Result<Response, PlatformError> {
-    let found = match id.record_or_provider("CA")? {
-        RecordRef::Id(id) => Call::find(state.storage(), id).await?,
-        RecordRef::Provider(sid) => state.storage().call_by_provider_id(sid).await?,
+/// `GET /_emulator/messages/{id}` and `/_emulator/calls/{id}`: by the record Id or the
+/// provider's id (`SM...`, `CA...`).
+pub async fn provided<R: Provided>(
+    State(state): State<AppState>,
+    id: PathId,
+) -> Result<Response, PlatformError> {
+    let found = match id.record_or_provider(R::SID_PREFIX)? {
+        RecordRef::Id(id) => R::find(state.storage(), id).await?,
+        RecordRef::Provider(sid) => R::find_by_sid(state.storage(), sid).await?,
     };
     shown(found)
 }
