@@ -26,6 +26,7 @@ use crate::state::AppState;
 use crate::storage::{Call, SmsMessage, StatusLogEntry, StorageError, Task, VoipErrorLog};
 use emulator::{lists, moves};
 use error::{PlatformError, SalesforceError};
+use guard::{Admission, guard};
 use routes::Routes;
 
 /// The emulator's routes, in groups that differ in who may call them and how they are
@@ -108,18 +109,24 @@ fn routes() -> RouteGroups {
     }
 }
 
+impl RouteGroups {
+    fn into_all(self) -> [Routes; 5] {
+        [
+            self.services,
+            self.actions,
+            self.control,
+            self.watch,
+            self.public,
+        ]
+    }
+}
+
 /// Every method and path the emulator answers, as `openapi.yaml` documents them. The
 /// actions' routes take any name, but answer only the three actions' (and their
 /// `FastCall__` forms, an alias the document mentions): those are listed.
 pub fn endpoints() -> Vec<Endpoint> {
-    let RouteGroups {
-        services,
-        actions,
-        control,
-        watch,
-        public,
-    } = routes();
-    let mut endpoints: Vec<Endpoint> = [services, actions, control, watch, public]
+    let mut endpoints: Vec<Endpoint> = routes()
+        .into_all()
         .into_iter()
         .flat_map(|routes| routes.into_parts().1)
         .collect();
@@ -129,41 +136,31 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 /// Every route the emulator serves.
 pub fn router(state: AppState) -> Router {
-    let RouteGroups {
-        services,
-        actions,
-        control,
-        watch,
-        public,
-    } = routes();
+    let groups = routes();
+    let admitted = |admission| middleware::from_fn_with_state((state.clone(), admission), guard);
     let admin = || middleware::from_fn_with_state(state.clone(), emulator::require_admin);
-    let services = services
+    let services = groups
+        .services
         .into_parts()
         .0
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            guard::guard_salesforce,
-        ))
+        .route_layer(admitted(Admission::Salesforce))
         .fallback(salesforce_not_found)
         .method_not_allowed_fallback(salesforce_method_not_allowed);
-    let actions = actions
+    let actions = groups
+        .actions
         .into_parts()
         .0
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            guard::guard_actions,
-        ));
+        .route_layer(admitted(Admission::Actions));
     // The admin token is checked first, so a caller without it cannot take a permit.
-    let control = control
+    let control = groups
+        .control
         .into_parts()
         .0
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            guard::guard_control,
-        ))
+        .route_layer(admitted(Admission::Control))
         .route_layer(admin());
-    let watch = watch.into_parts().0.route_layer(admin());
-    public
+    let watch = groups.watch.into_parts().0.route_layer(admin());
+    groups
+        .public
         .into_parts()
         .0
         .merge(actions)
