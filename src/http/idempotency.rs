@@ -45,8 +45,9 @@ pub enum Keyed {
 /// that a retry runs at once instead of waiting out the claim's lease.
 pub struct ClaimedKey {
     key: String,
-    /// Set until the key is settled: where to give it up.
-    storage: Option<Arc<dyn Storage>>,
+    storage: Arc<dyn Storage>,
+    /// The key holds its answer, or was given up: nothing is left to do as it drops.
+    settled: bool,
 }
 
 impl ClaimedKey {
@@ -60,30 +61,38 @@ impl ClaimedKey {
 
     /// The call's answer is kept under the key: it holds it for good.
     fn settle(mut self) {
-        self.storage = None;
+        self.settled = true;
+    }
+
+    /// Keeps `answer` under the key, for a call that stored nothing with it.
+    async fn keep(self, answer: &Answer) {
+        match self.storage.answer_key(&self.key, &answer.stored()).await {
+            Ok(()) => self.settle(),
+            // The key is given up as the claim drops, and a retry runs the call again.
+            Err(error) => tracing::warn!(%error, "cannot keep the answer of an idempotency key"),
+        }
     }
 
     /// Gives the key up after the call failed without storing anything (the database was
     /// unavailable, say), so that a retry runs it.
-    async fn release(mut self) {
-        let Some(storage) = self.storage.take() else {
-            return;
-        };
-        if let Err(error) = storage.release_key(&self.key).await {
+    async fn release(self) {
+        match self.storage.release_key(&self.key).await {
+            Ok(()) => self.settle(),
             // Dropping the claim tries once more, in the background.
-            tracing::warn!(%error, "cannot release an idempotency key");
-            self.storage = Some(storage);
+            Err(error) => tracing::warn!(%error, "cannot release an idempotency key"),
         }
     }
 }
 
 impl Drop for ClaimedKey {
     fn drop(&mut self) {
-        let (Some(storage), Ok(runtime)) =
-            (self.storage.take(), tokio::runtime::Handle::try_current())
-        else {
+        if self.settled {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        let storage = self.storage.clone();
         let key = std::mem::take(&mut self.key);
         runtime.spawn(async move {
             if let Err(error) = storage.release_key(&key).await {
@@ -155,7 +164,8 @@ pub async fn claim(
             Claim::Claimed => {
                 return Ok(Keyed::Run(Some(ClaimedKey {
                     key: key.to_owned(),
-                    storage: Some(state.storage_handle()),
+                    storage: state.storage_handle(),
+                    settled: false,
                 })));
             }
             Claim::Answered(answer) => return Ok(Keyed::Replay(answer)),
@@ -179,16 +189,8 @@ pub async fn claim(
 /// Keeps an answer under the key, when there is one: for answers that stored nothing with
 /// them (a refused input) or committed on their own (a status change).
 pub async fn keep(key: Option<ClaimedKey>, answer: &Answer) {
-    let Some(claimed) = key else {
-        return;
-    };
-    let Some(storage) = &claimed.storage else {
-        return;
-    };
-    match storage.answer_key(&claimed.key, &answer.stored()).await {
-        Ok(()) => claimed.settle(),
-        // The key is given up as the claim drops, and a retry runs the call again.
-        Err(error) => tracing::warn!(%error, "cannot keep the answer of an idempotency key"),
+    if let Some(claimed) = key {
+        claimed.keep(answer).await;
     }
 }
 
