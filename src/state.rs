@@ -144,9 +144,9 @@ impl AppState {
         ActionContext {
             org,
             invoker,
-            storage: self.inner.storage.as_ref(),
+            storage: self.inner.storage.clone(),
             voip: self.inner.voip.as_ref(),
-            lifecycle: &self.inner.lifecycle,
+            lifecycle: self.inner.lifecycle.clone(),
             provider_concurrency: self.inner.limits.provider_concurrency,
         }
     }

@@ -1,6 +1,8 @@
 //! What the three invocable actions mean, free of HTTP and SQL: each takes its inputs as
 //! the caller sent them, checks them against the org, hands off to the provider and
-//! stores what happened.
+//! stores what happened. Messages and calls are dispatched first and stored together
+//! ([`dispatch_all`], [`store`]), so that a bulk call's records are kept all or none; a
+//! status change stores itself.
 
 pub mod call;
 mod caller_id;
@@ -10,14 +12,17 @@ mod resolve;
 pub mod sms;
 pub mod user_status;
 
+use std::convert::Infallible;
 use std::fmt;
+use std::sync::Arc;
 
 use futures_util::{StreamExt, stream};
+use tokio::sync::oneshot;
 
 use crate::domain::SalesforceId;
 use crate::lifecycle::Lifecycle;
 use crate::org::Org;
-use crate::storage::{Batch, Storage, StorageError};
+use crate::storage::{Batch, KeyedAnswer, Storage, StorageError};
 use crate::voip::VoipProvider;
 
 /// Everything an action needs besides its inputs.
@@ -25,9 +30,10 @@ pub struct ActionContext<'a> {
     pub org: &'a Org,
     /// The running user: the API key's user, `X-Fastcall-User-Id`, or the org's default.
     pub invoker: Option<SalesforceId>,
-    pub storage: &'a dyn Storage,
+    /// Owned, as [`store`] hands its write to a task of its own.
+    pub storage: Arc<dyn Storage>,
     pub voip: &'a dyn VoipProvider,
-    pub lifecycle: &'a Lifecycle,
+    pub lifecycle: Arc<Lifecycle>,
     /// How many inputs of a bulk call are with the provider at once.
     pub provider_concurrency: usize,
 }
@@ -136,6 +142,64 @@ pub async fn dispatch_all<I: Dispatch>(
         })
         .collect();
     (batch, outcomes)
+}
+
+/// The idempotency key of a call whose records are being stored, with the answer to keep
+/// under it (`http::idempotency`). The answer is stored in the records' transaction, and
+/// the key learns how the write ended even when its call was cut off meanwhile, so that
+/// it ends up answered or free.
+pub trait HeldKey: Send + 'static {
+    /// The key, and the answer to keep under it.
+    fn answer(&self) -> KeyedAnswer;
+    /// The records are stored, and the answer with them.
+    fn settle(self);
+    /// Nothing was stored: the key is given up, so that a retry runs the call.
+    fn release(self) -> impl Future<Output = ()> + Send;
+}
+
+/// Stores what a call dispatched, all or nothing, with the answer under its key when it
+/// has one (so a retry gets the answer exactly when the records exist); then lets their
+/// lifecycles start.
+///
+/// The write runs to its end even if the call is cut off meanwhile (its request timed out,
+/// or its client went away): the provider has accepted the messages and calls already, so
+/// they must be recorded, and the key must end up either answered or free.
+pub async fn store(
+    ctx: &ActionContext<'_>,
+    mut batch: Batch,
+    key: Option<impl HeldKey>,
+) -> Result<(), StorageError> {
+    batch.answer = key.as_ref().map(HeldKey::answer);
+    let storage = ctx.storage.clone();
+    let lifecycle = ctx.lifecycle.clone();
+    // Closed when this call is dropped: then nobody answers a failure, so it is logged here.
+    let (to_caller, _caller) = oneshot::channel::<Infallible>();
+    let write = tokio::spawn(async move {
+        let written = storage.write(batch).await;
+        match &written {
+            Ok(()) => {
+                lifecycle.steps_scheduled();
+                if let Some(key) = key {
+                    key.settle();
+                }
+            }
+            Err(error) => {
+                if let Some(key) = key {
+                    key.release().await;
+                }
+                if to_caller.is_closed() {
+                    tracing::warn!(%error, "cannot store what a call cut off meanwhile dispatched");
+                }
+            }
+        }
+        written
+    });
+    match write.await {
+        Ok(written) => written,
+        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
+        // The runtime is shutting down.
+        Err(_) => Err(StorageError::Stopped),
+    }
 }
 
 /// The three actions, by the names Salesforce knows them.

@@ -8,13 +8,14 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::error::{ExceptionResponse, PlatformError};
+use super::answer::Answer;
+use super::error::{ExceptionResponse, PlatformCode, PlatformError};
 use super::extract::{Body, BodyError, Caller, parse_object};
-use super::idempotency::{self, Answer, Keyed};
+use super::idempotency::{self, ClaimedKey, Keyed};
 use crate::actions::call::CallInput;
 use crate::actions::sms::SmsInput;
 use crate::actions::user_status::{self, UserStatusInput};
-use crate::actions::{ActionContext, ActionError, ActionName, ApiException, Dispatch};
+use crate::actions::{self, ActionContext, ActionError, ActionName, ApiException, Dispatch};
 use crate::state::AppState;
 
 #[tracing::instrument(skip_all, fields(action = tracing::field::Empty))]
@@ -35,37 +36,36 @@ pub async fn invoke(
     tracing::Span::current().record("action", action.as_str());
     let body = match body {
         Ok(Body(bytes)) => bytes,
-        Err(error) => return body_exception(&error).into_response(),
+        Err(error) => return ExceptionResponse::from(error).into_response(),
     };
-    let ctx = state.action_context(&caller.org, caller.invoker);
-    let call = Call {
+    let invocation = DirectInvocation {
         state: &state,
-        ctx: &ctx,
+        ctx: state.action_context(&caller.org, caller.invoker),
         headers: &headers,
         route: format!("/actions/{action}"),
         body: &body,
     };
     match action {
-        ActionName::Sms => call.dispatch::<SmsInput>().await,
-        ActionName::Call => call.dispatch::<CallInput>().await,
-        ActionName::UserStatus => call.set_status().await,
+        ActionName::Sms => invocation.dispatch::<SmsInput>().await,
+        ActionName::Call => invocation.dispatch::<CallInput>().await,
+        ActionName::UserStatus => invocation.set_status().await,
     }
 }
 
-/// One direct call, from its parsed input to its answer, kept under its idempotency key.
-struct Call<'a> {
+/// One direct call, from its body to its answer, kept under its idempotency key.
+struct DirectInvocation<'a> {
     state: &'a AppState,
-    ctx: &'a ActionContext<'a>,
+    ctx: ActionContext<'a>,
     headers: &'a HeaderMap,
     route: String,
     body: &'a [u8],
 }
 
-impl Call<'_> {
+impl DirectInvocation<'_> {
     /// The input, or the answer to a body that is not one; then the key's say.
-    async fn begin<I: DeserializeOwned>(&self) -> Result<(I, Keyed), Response> {
-        let input =
-            parse_object(self.body).map_err(|error| body_exception(&error).into_response())?;
+    async fn begin<I: DeserializeOwned>(&self) -> Result<(I, Option<ClaimedKey>), Response> {
+        let input = parse_object(self.body)
+            .map_err(|error| ExceptionResponse::from(error).into_response())?;
         let keyed = idempotency::claim(
             self.state,
             self.headers,
@@ -76,57 +76,58 @@ impl Call<'_> {
         .await
         .map_err(key_refusal)?;
         match keyed {
+            Keyed::Run(key) => Ok((input, key)),
             Keyed::Replay(answer) => Err(idempotency::replay(answer)),
-            keyed => Ok((input, keyed)),
         }
     }
 
-    /// Messages and calls: the answer is stored with the records, in one transaction.
+    /// Messages and calls: the action stores the records, with the answer under the key.
     async fn dispatch<I: Dispatch + DeserializeOwned>(self) -> Response
     where
         I::Output: Serialize,
     {
-        let (input, keyed) = match self.begin::<I>().await {
+        let (input, key) = match self.begin::<I>().await {
             Ok(begun) => begun,
             Err(response) => return response,
         };
-        let dispatched = match input.dispatch(self.ctx).await {
+        let dispatched = match input.dispatch(&self.ctx).await {
             Ok(dispatched) => dispatched,
-            Err(exception) => return self.keep(keyed, exception_answer(exception)).await,
+            // Refused before the hand-off: there is nothing to store but the answer.
+            Err(exception) => return keep(key, exception_answer(exception)).await,
         };
         let answer = match &dispatched.outcome {
             Ok(output) => Answer::json(StatusCode::OK, output),
             Err(exception) => exception_answer(exception.clone()),
         };
-        match idempotency::commit(self.state, dispatched.batch, keyed, &answer).await {
+        let key = key.map(|key| key.answering(&answer));
+        match actions::store(&self.ctx, dispatched.batch, key).await {
             Ok(()) => answer.into_response(),
-            Err(error) => error.into_response(),
+            Err(error) => PlatformError::from(error).into_response(),
         }
     }
 
     /// User statuses: the change commits on its own, then the answer is kept.
     async fn set_status(self) -> Response {
-        let (input, keyed) = match self.begin::<UserStatusInput>().await {
+        let (input, key) = match self.begin::<UserStatusInput>().await {
             Ok(begun) => begun,
             Err(response) => return response,
         };
-        let answer = match user_status::set(self.ctx, &input).await {
+        let answer = match user_status::set(&self.ctx, &input).await {
             Ok(output) => Answer::json(StatusCode::OK, &output),
             Err(ActionError::Api(exception)) => exception_answer(exception),
             Err(ActionError::Storage(error)) => {
-                return idempotency::release(self.state, keyed, error)
-                    .await
-                    .into_response();
+                idempotency::release(key).await;
+                return PlatformError::from(error).into_response();
             }
         };
-        self.keep(keyed, answer).await
+        keep(key, answer).await
     }
+}
 
-    /// Keeps an answer under the key (when there is one) and gives it.
-    async fn keep(&self, keyed: Keyed, answer: Answer) -> Response {
-        idempotency::keep(self.state, keyed, &answer).await;
-        answer.into_response()
-    }
+/// Keeps an answer under the key (when there is one) and gives it.
+async fn keep(key: Option<ClaimedKey>, answer: Answer) -> Response {
+    idempotency::keep(key, &answer).await;
+    answer.into_response()
 }
 
 fn exception_answer(exception: ApiException) -> Answer {
@@ -137,21 +138,10 @@ fn exception_answer(exception: ApiException) -> Answer {
 /// gets it as every other 400, an APIException (104); a key in use or reused keeps its own
 /// status (409, 422) in the platform shape.
 fn key_refusal(error: PlatformError) -> Response {
-    if error.status == StatusCode::BAD_REQUEST {
-        ExceptionResponse {
-            status: error.status,
-            exception: ApiException::invalid(error.message),
+    match error.code {
+        PlatformCode::InvalidIdempotencyKey => {
+            ExceptionResponse::from(ApiException::invalid(error.message)).into_response()
         }
-        .into_response()
-    } else {
-        error.into_response()
-    }
-}
-
-/// A body problem, as the APIException (104) a direct caller expects.
-fn body_exception(error: &BodyError) -> ExceptionResponse {
-    ExceptionResponse {
-        status: error.status(),
-        exception: ApiException::invalid(error.message()),
+        _ => error.into_response(),
     }
 }

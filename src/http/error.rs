@@ -1,6 +1,8 @@
-//! Error responses. Direct action calls answer an APIException object; everything else
-//! answers Salesforce's platform error, `{"errorCode": "...", "message": "..."}`, as a bare
-//! object, or in an array on the Salesforce-shaped `/services` routes.
+//! Error responses, each with the HTTP status that what went wrong calls for: the status is
+//! chosen here, from the error, never at the call site. Direct action calls answer an
+//! APIException object; everything else answers Salesforce's platform error,
+//! `{"errorCode": "...", "message": "..."}`, as a bare object, or in an array on the
+//! Salesforce-shaped `/services` routes.
 
 use std::borrow::Cow;
 
@@ -9,8 +11,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::idempotency::Answer;
+use super::answer::Answer;
 use crate::actions::{ActionError, ApiException, ErrorCode};
+use crate::org::{InvalidOrg, OrgProblem};
 use crate::storage::StorageError;
 
 pub const EXCEPTION_TYPE: &str = "FastCall.SubscriberAPI.APIException";
@@ -18,11 +21,24 @@ pub const EXCEPTION_TYPE: &str = "FastCall.SubscriberAPI.APIException";
 /// What Salesforce answers to every refused session, whatever was wrong with it.
 pub const SESSION_INVALID: &str = "Session expired or invalid";
 
-/// The HTTP status of a direct call that failed with `code`.
-pub fn exception_status(code: ErrorCode) -> StatusCode {
-    match code {
-        ErrorCode::Provider => StatusCode::BAD_GATEWAY,
-        _ => StatusCode::BAD_REQUEST,
+/// What was wrong with a request body, as far as the answer's status tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyProblem {
+    /// Larger than `--max-body-bytes`.
+    TooLarge,
+    /// Not sent whole within `--body-read-timeout-secs`.
+    TimedOut,
+    /// Unreadable, or not what the route takes.
+    Malformed,
+}
+
+impl BodyProblem {
+    fn status(self) -> StatusCode {
+        match self {
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TimedOut => StatusCode::REQUEST_TIMEOUT,
+            Self::Malformed => StatusCode::BAD_REQUEST,
+        }
     }
 }
 
@@ -35,31 +51,49 @@ struct ExceptionBody<'a> {
     message: &'a str,
 }
 
-/// An APIException answered to a direct call, with the status its code calls for
-/// (or an explicit one, such as 413 for an oversized body).
+/// An APIException answered to a direct call.
 #[derive(Debug)]
 pub struct ExceptionResponse {
-    pub status: StatusCode,
-    pub exception: ApiException,
+    exception: ApiException,
+    /// Set when the request body itself could not be used (104): its problem sets the status.
+    body: Option<BodyProblem>,
 }
 
 impl From<ApiException> for ExceptionResponse {
     fn from(exception: ApiException) -> Self {
         Self {
-            status: exception_status(exception.code),
             exception,
+            body: None,
         }
     }
 }
 
 impl ExceptionResponse {
+    /// The body could not be had or parsed: 104, with the status of its problem.
+    pub fn about_body(problem: BodyProblem, message: String) -> Self {
+        Self {
+            exception: ApiException::invalid(message),
+            body: Some(problem),
+        }
+    }
+
+    /// 502 for the provider's failure (100), 400 for the rest, which the caller can fix;
+    /// a body that could not be used has its own (413, 408).
+    pub fn status(&self) -> StatusCode {
+        match (self.body, self.exception.code) {
+            (Some(problem), _) => problem.status(),
+            (None, ErrorCode::Provider) => StatusCode::BAD_GATEWAY,
+            (None, _) => StatusCode::BAD_REQUEST,
+        }
+    }
+
     pub fn answer(&self) -> Answer {
         let body = ExceptionBody {
             exception_type: EXCEPTION_TYPE,
             error_code: self.exception.code.code(),
             message: &self.exception.message,
         };
-        Answer::json(self.status, &body)
+        Answer::json(self.status(), &body)
     }
 }
 
@@ -69,13 +103,97 @@ impl IntoResponse for ExceptionResponse {
     }
 }
 
+/// The failures outside the APIException contract, each with its HTTP status and its
+/// `errorCode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformCode {
+    NotFound,
+    MethodNotAllowed,
+    /// A missing or wrong API key, or a malformed `X-Fastcall-User-Id`.
+    InvalidSession,
+    /// API keys on an emulator that listens beyond loopback without an admin token.
+    AdminTokenRequired,
+    /// A request body that could not be had or parsed.
+    Body(BodyProblem),
+    /// An org document that could not be had, parsed or validated.
+    InvalidOrg(BodyProblem),
+    /// A Salesforce-shaped call with no inputs, or too many.
+    InvalidInput,
+    /// A list filter, stream parameter or reset option that is not understood.
+    InvalidFilter,
+    /// A move request's field that does not fit.
+    InvalidField,
+    /// A move that no provider reports from the record's current status.
+    InvalidTransition,
+    InvalidIdempotencyKey,
+    /// The key's first request is still running.
+    IdempotencyKeyInUse,
+    /// The key was first used for another request.
+    IdempotencyKeyReused,
+    /// Every slot among `--max-concurrent-requests` is taken.
+    ServerBusy,
+    /// The request outlasted `--request-timeout-secs`.
+    RequestTimedOut,
+    /// The database is unavailable or cannot write, or the emulator is stopping.
+    Unavailable,
+    /// The emulator's own failure.
+    Internal,
+}
+
+impl PlatformCode {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::InvalidSession => StatusCode::UNAUTHORIZED,
+            Self::AdminTokenRequired => StatusCode::FORBIDDEN,
+            Self::Body(problem) | Self::InvalidOrg(problem) => problem.status(),
+            Self::InvalidInput
+            | Self::InvalidFilter
+            | Self::InvalidField
+            | Self::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
+            Self::InvalidTransition | Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::ServerBusy | Self::RequestTimedOut | Self::Unavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `errorCode` of the answer.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotFound => "NOT_FOUND",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::InvalidSession => "INVALID_SESSION_ID",
+            Self::AdminTokenRequired => "ADMIN_TOKEN_REQUIRED",
+            Self::Body(BodyProblem::TooLarge) => "REQUEST_TOO_LARGE",
+            Self::Body(BodyProblem::TimedOut) | Self::RequestTimedOut => "REQUEST_TIMEOUT",
+            Self::Body(BodyProblem::Malformed) => "JSON_PARSER_ERROR",
+            Self::InvalidOrg(_) => "INVALID_ORG",
+            Self::InvalidInput => "INVALID_INPUT",
+            Self::InvalidFilter => "INVALID_FILTER",
+            Self::InvalidField => "INVALID_FIELD",
+            Self::InvalidTransition => "INVALID_TRANSITION",
+            Self::InvalidIdempotencyKey => "INVALID_IDEMPOTENCY_KEY",
+            Self::IdempotencyKeyInUse => "IDEMPOTENCY_KEY_IN_USE",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::ServerBusy => "SERVER_BUSY",
+            Self::Unavailable => "SERVICE_UNAVAILABLE",
+            Self::Internal => "UNKNOWN_EXCEPTION",
+        }
+    }
+}
+
 /// A failure outside the APIException contract: unknown route, bad session, bad filter,
 /// or the emulator's own trouble.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct PlatformError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: PlatformCode,
     pub message: Cow<'static, str>,
+    /// The database's failure behind a 5xx: logged as it is answered, never shown.
+    cause: Option<StorageError>,
 }
 
 #[derive(Serialize)]
@@ -86,90 +204,92 @@ struct PlatformBody<'a> {
 }
 
 impl PlatformError {
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        message: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    pub fn new(code: PlatformCode, message: impl Into<Cow<'static, str>>) -> Self {
         Self {
-            status,
             code,
             message: message.into(),
+            cause: None,
         }
     }
 
     pub fn not_found() -> Self {
         Self::new(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
+            PlatformCode::NotFound,
             "The requested resource does not exist",
         )
     }
 
-    pub fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "INVALID_SESSION_ID", message)
-    }
-
-    pub fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
     pub fn method_not_allowed() -> Self {
         Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
+            PlatformCode::MethodNotAllowed,
             "HTTP method not allowed for this resource",
         )
     }
 
+    pub fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(PlatformCode::InvalidSession, message)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
     fn body(&self) -> PlatformBody<'_> {
         PlatformBody {
-            error_code: self.code,
+            error_code: self.code.as_str(),
             message: &self.message,
+        }
+    }
+
+    /// Logs the database's failure behind the answer, once: the caller sees only the
+    /// message.
+    fn log_cause(&self) {
+        match &self.cause {
+            Some(error @ StorageError::Unavailable(_)) => {
+                tracing::warn!(%error, "database unavailable");
+            }
+            Some(error @ StorageError::CannotWrite(_)) => {
+                tracing::warn!(%error, "the database cannot write");
+            }
+            Some(StorageError::Stopped) | None => {}
+            Some(error) => tracing::error!(%error, "storage failure"),
         }
     }
 }
 
-/// The database's trouble is the caller's only as "try again"; details go to the log.
+/// The database's trouble is the caller's only as "try again"; details go to the log when
+/// the error is answered.
 impl From<StorageError> for PlatformError {
     fn from(error: StorageError) -> Self {
-        match error {
-            StorageError::Unavailable(_) => {
-                tracing::warn!(%error, "database unavailable");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "SERVICE_UNAVAILABLE",
-                    "The database is unavailable; try again shortly.",
-                )
-            }
-            StorageError::CannotWrite(_) => {
-                tracing::warn!(%error, "the database cannot write");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "SERVICE_UNAVAILABLE",
-                    "The database cannot store this now (its disk may be full); nothing was kept. Try again shortly.",
-                )
-            }
-            StorageError::Stopped => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "SERVICE_UNAVAILABLE",
+        let (code, message) = match &error {
+            StorageError::Unavailable(_) => (
+                PlatformCode::Unavailable,
+                "The database is unavailable; try again shortly.",
+            ),
+            StorageError::CannotWrite(_) => (
+                PlatformCode::Unavailable,
+                "The database cannot store this now (its disk may be full); nothing was kept. Try again shortly.",
+            ),
+            StorageError::Stopped => (
+                PlatformCode::Unavailable,
                 "The emulator is shutting down; try again shortly.",
             ),
-            other => {
-                tracing::error!(error = %other, "storage failure");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "UNKNOWN_EXCEPTION",
-                    "The emulator failed; its log has the details.",
-                )
-            }
+            _ => (
+                PlatformCode::Internal,
+                "The emulator failed; its log has the details.",
+            ),
+        };
+        Self {
+            cause: Some(error),
+            ..Self::new(code, message)
         }
     }
 }
 
 impl IntoResponse for PlatformError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
+        self.log_cause();
+        (self.status(), Json(self.body())).into_response()
     }
 }
 
@@ -186,13 +306,14 @@ impl<E: Into<PlatformError>> From<E> for SalesforceError {
 impl IntoResponse for SalesforceError {
     fn into_response(self) -> Response {
         let mut error = self.0;
+        error.log_cause();
         // Salesforce tells a refused caller only that its session is invalid, whatever the
         // reason; the reason goes to the log.
-        if error.status == StatusCode::UNAUTHORIZED && error.message != SESSION_INVALID {
+        if error.code == PlatformCode::InvalidSession && error.message != SESSION_INVALID {
             tracing::info!(reason = %error.message, "refused an invalid session");
             error.message = SESSION_INVALID.into();
         }
-        (error.status, Json([error.body()])).into_response()
+        (error.status(), Json([error.body()])).into_response()
     }
 }
 
@@ -203,6 +324,38 @@ impl IntoResponse for ActionError {
             ActionError::Api(exception) => ExceptionResponse::from(exception).into_response(),
             ActionError::Storage(error) => PlatformError::from(error).into_response(),
         }
+    }
+}
+
+/// A refused org: every problem, each naming its entry and field.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InvalidOrgBody {
+    error_code: &'static str,
+    message: String,
+    problems: Vec<ProblemBody>,
+}
+
+#[derive(Serialize)]
+struct ProblemBody {
+    path: String,
+    message: String,
+}
+
+/// An org document that does not parse or validate: `INVALID_ORG`, with every problem.
+impl IntoResponse for InvalidOrg {
+    fn into_response(self) -> Response {
+        let code = PlatformCode::InvalidOrg(BodyProblem::Malformed);
+        let body = InvalidOrgBody {
+            error_code: code.as_str(),
+            message: self.to_string(),
+            problems: self
+                .problems
+                .into_iter()
+                .map(|OrgProblem { path, message }| ProblemBody { path, message })
+                .collect(),
+        };
+        (code.status(), Json(body)).into_response()
     }
 }
 
@@ -221,14 +374,14 @@ mod tests {
     #[tokio::test]
     async fn every_401_in_the_salesforce_envelope_says_session_expired_or_invalid() {
         let refused =
-            PlatformError::unauthorized("X-Fastcall-User-Id is not a valid Salesforce user Id");
+            || PlatformError::unauthorized("X-Fastcall-User-Id is not a valid Salesforce user Id");
         let expected = serde_json::json!([
             { "errorCode": "INVALID_SESSION_ID", "message": SESSION_INVALID }
         ]);
-        let answered = answer(SalesforceError(refused.clone()).into_response()).await;
+        let answered = answer(SalesforceError(refused()).into_response()).await;
         assert_eq!(answered, (StatusCode::UNAUTHORIZED, expected));
         // A bare platform error (direct and admin routes) keeps its reason.
-        let (_, bare) = answer(refused.into_response()).await;
+        let (_, bare) = answer(refused().into_response()).await;
         assert_eq!(
             bare["message"],
             "X-Fastcall-User-Id is not a valid Salesforce user Id"
@@ -241,5 +394,51 @@ mod tests {
             answer(SalesforceError(PlatformError::not_found()).into_response()).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body[0]["message"], "The requested resource does not exist");
+    }
+
+    #[test]
+    fn a_body_problem_sets_the_status_of_both_shapes() {
+        let cases = [
+            (
+                BodyProblem::TooLarge,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "REQUEST_TOO_LARGE",
+            ),
+            (
+                BodyProblem::TimedOut,
+                StatusCode::REQUEST_TIMEOUT,
+                "REQUEST_TIMEOUT",
+            ),
+            (
+                BodyProblem::Malformed,
+                StatusCode::BAD_REQUEST,
+                "JSON_PARSER_ERROR",
+            ),
+        ];
+        for (problem, status, code) in cases {
+            let exception = ExceptionResponse::about_body(problem, "why".into());
+            assert_eq!(exception.status(), status, "{problem:?}");
+            assert_eq!(PlatformCode::Body(problem).status(), status, "{problem:?}");
+            assert_eq!(PlatformCode::Body(problem).as_str(), code, "{problem:?}");
+            assert_eq!(
+                PlatformCode::InvalidOrg(problem).status(),
+                status,
+                "{problem:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_exception_status_follows_its_code() {
+        let status = |code| ExceptionResponse::from(ApiException::new(code, "why")).status();
+        assert_eq!(status(ErrorCode::Provider), StatusCode::BAD_GATEWAY);
+        for code in [
+            ErrorCode::BodyMissing,
+            ErrorCode::CallerId,
+            ErrorCode::Invalid,
+            ErrorCode::Capability,
+        ] {
+            assert_eq!(status(code), StatusCode::BAD_REQUEST, "{code:?}");
+        }
     }
 }

@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use super::error::{PlatformError, SESSION_INVALID};
+use super::error::{BodyProblem, ExceptionResponse, PlatformCode, PlatformError, SESSION_INVALID};
 use crate::domain::SalesforceId;
 use crate::org::Org;
 use crate::state::AppState;
@@ -29,20 +29,11 @@ pub enum BodyError {
 }
 
 impl BodyError {
-    pub fn status(&self) -> StatusCode {
+    pub fn problem(&self) -> BodyProblem {
         match self {
-            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
-            _ => StatusCode::BAD_REQUEST,
-        }
-    }
-
-    /// The `errorCode` of the platform's error shape.
-    pub fn error_code(&self) -> &'static str {
-        match self {
-            Self::TooLarge => "REQUEST_TOO_LARGE",
-            Self::TimedOut(_) => "REQUEST_TIMEOUT",
-            _ => "JSON_PARSER_ERROR",
+            Self::TooLarge => BodyProblem::TooLarge,
+            Self::TimedOut(_) => BodyProblem::TimedOut,
+            Self::Unreadable(_) | Self::Malformed(_) => BodyProblem::Malformed,
         }
     }
 
@@ -67,7 +58,14 @@ impl BodyError {
 /// `JSON_PARSER_ERROR`.
 impl From<BodyError> for PlatformError {
     fn from(error: BodyError) -> Self {
-        PlatformError::new(error.status(), error.error_code(), error.message())
+        PlatformError::new(PlatformCode::Body(error.problem()), error.message())
+    }
+}
+
+/// As the APIException a direct caller expects: 104.
+impl From<BodyError> for ExceptionResponse {
+    fn from(error: BodyError) -> Self {
+        ExceptionResponse::about_body(error.problem(), error.message())
     }
 }
 

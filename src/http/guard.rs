@@ -13,73 +13,55 @@
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
-use super::error::{PlatformError, SalesforceError};
+use super::error::{PlatformCode, PlatformError, SalesforceError};
 use super::extract::{BodyError, Buffered, Caller};
 use crate::state::AppState;
 
-/// Direct action routes: the caller is identified first; errors as a bare object.
-pub async fn guard_actions(
-    State(state): State<AppState>,
+/// How a group of routes is admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Direct action routes: the caller is identified first; errors as a bare object.
+    Actions,
+    /// Admin routes that change things: the admin token, checked by their own layer
+    /// before this one, says who may call; errors as a bare object.
+    Control,
+    /// The Salesforce-shaped routes: the caller is identified first; errors in the array
+    /// envelope.
+    Salesforce,
+}
+
+/// The admission layer of a route group (`middleware::from_fn_with_state`).
+pub async fn guard(
+    State((state, admission)): State<(AppState, Admission)>,
     request: Request,
     next: Next,
 ) -> Response {
-    admit(&state, request, next, Identify::Caller)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
-}
-
-/// Admin routes that change things (the admin token was checked before): errors as a
-/// bare object.
-pub async fn guard_control(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    admit(&state, request, next, Identify::Nobody)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
-}
-
-/// The Salesforce-shaped routes: the caller is identified first; errors in the array
-/// envelope.
-pub async fn guard_salesforce(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    admit(&state, request, next, Identify::Caller)
-        .await
-        .unwrap_or_else(|error| SalesforceError(error).into_response())
-}
-
-#[derive(Clone, Copy)]
-enum Identify {
-    /// The route acts for a caller: identify it (and refuse a wrong key) first.
-    Caller,
-    /// Admin routes: the admin token, checked by their own layer, says who may call.
-    Nobody,
+    match admit(&state, request, next, admission).await {
+        Ok(response) => response,
+        Err(error) if admission == Admission::Salesforce => SalesforceError(error).into_response(),
+        Err(error) => error.into_response(),
+    }
 }
 
 async fn admit(
     state: &AppState,
     mut request: Request,
     next: Next,
-    identify: Identify,
+    admission: Admission,
 ) -> Result<Response, PlatformError> {
-    if let Identify::Caller = identify {
+    if admission != Admission::Control {
         let caller = Caller::identify(state, request.headers())?;
         request.extensions_mut().insert(caller);
     }
     let request = buffer_body(state, request).await;
     let Some(_permit) = state.try_start_request() else {
         return Err(PlatformError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SERVER_BUSY",
+            PlatformCode::ServerBusy,
             "The emulator is handling as many requests as it may (--max-concurrent-requests); retry shortly.",
         ));
     };
@@ -89,8 +71,7 @@ async fn admit(
         .map_err(|_| {
             tracing::warn!(?limit, "a request ran out of time");
             PlatformError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "REQUEST_TIMEOUT",
+                PlatformCode::RequestTimedOut,
                 format!(
                     "The request took longer than {} s (--request-timeout-secs).",
                     limit.as_secs()

@@ -7,17 +7,19 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::error::PlatformError;
+use super::answer::Answer;
+use super::error::{PlatformCode, PlatformError};
+use crate::actions::HeldKey;
 use crate::domain::{SalesforceId, Timestamp};
 use crate::state::AppState;
-use crate::storage::{Batch, Claim, KeyedAnswer, Storage, StorageError, StoredAnswer};
+use crate::storage::{Claim, KeyedAnswer, Storage, StoredAnswer};
 
 pub const HEADER: &str = "idempotency-key";
 /// Set on an answer replayed from an earlier call with the same key.
@@ -30,64 +32,12 @@ const LEASE: Duration = Duration::from_secs(60);
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(25);
 
-/// An answer as it goes on the wire: what an idempotency key keeps.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub body: String,
-}
-
-impl Answer {
-    pub fn json(status: StatusCode, body: &impl Serialize) -> Self {
-        // The answers are built from views and error objects, which always serialise.
-        Self {
-            status,
-            body: serde_json::to_string(body).expect("answers serialise to JSON"),
-        }
-    }
-
-    pub fn stored(&self) -> StoredAnswer {
-        StoredAnswer {
-            status: self.status.as_u16(),
-            body: self.body.clone(),
-        }
-    }
-}
-
-impl IntoResponse for Answer {
-    fn into_response(self) -> Response {
-        let content_type = [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )];
-        (self.status, content_type, self.body).into_response()
-    }
-}
-
 /// What a call's idempotency key says to do.
 pub enum Keyed {
-    /// No key: just run.
-    Unkeyed,
-    /// The key is this call's: run, and keep the answer under it.
-    Claimed(ClaimedKey),
+    /// Run the call; with a key, keep its answer under it.
+    Run(Option<ClaimedKey>),
     /// An earlier call with this key answered: this is its answer again.
     Replay(StoredAnswer),
-}
-
-impl Keyed {
-    pub fn key(&self) -> Option<&str> {
-        match self {
-            Self::Claimed(claimed) => Some(&claimed.key),
-            _ => None,
-        }
-    }
-
-    /// The call's answer is kept under the key: it holds it for good.
-    fn settle(self) {
-        if let Self::Claimed(mut claimed) = self {
-            claimed.storage = None;
-        }
-    }
 }
 
 /// A key this call holds until its answer is kept under it. A call cut off before that
@@ -95,23 +45,84 @@ impl Keyed {
 /// that a retry runs at once instead of waiting out the claim's lease.
 pub struct ClaimedKey {
     key: String,
-    /// Set until the key is settled: where to give it up.
-    storage: Option<Arc<dyn Storage>>,
+    storage: Arc<dyn Storage>,
+    /// The key holds its answer, or was given up: nothing is left to do as it drops.
+    settled: bool,
+}
+
+impl ClaimedKey {
+    /// The key with the call's answer, to be stored with its records (`actions::store`).
+    pub fn answering(self, answer: &Answer) -> AnsweredKey {
+        AnsweredKey {
+            claimed: self,
+            answer: answer.stored(),
+        }
+    }
+
+    /// The call's answer is kept under the key: it holds it for good.
+    fn settle(mut self) {
+        self.settled = true;
+    }
+
+    /// Keeps `answer` under the key, for a call that stored nothing with it.
+    async fn keep(self, answer: &Answer) {
+        match self.storage.answer_key(&self.key, &answer.stored()).await {
+            Ok(()) => self.settle(),
+            // The key is given up as the claim drops, and a retry runs the call again.
+            Err(error) => tracing::warn!(%error, "cannot keep the answer of an idempotency key"),
+        }
+    }
+
+    /// Gives the key up after the call failed without storing anything (the database was
+    /// unavailable, say), so that a retry runs it.
+    async fn release(self) {
+        match self.storage.release_key(&self.key).await {
+            Ok(()) => self.settle(),
+            // Dropping the claim tries once more, in the background.
+            Err(error) => tracing::warn!(%error, "cannot release an idempotency key"),
+        }
+    }
 }
 
 impl Drop for ClaimedKey {
     fn drop(&mut self) {
-        let (Some(storage), Ok(runtime)) =
-            (self.storage.take(), tokio::runtime::Handle::try_current())
-        else {
+        if self.settled {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        let storage = self.storage.clone();
         let key = std::mem::take(&mut self.key);
         runtime.spawn(async move {
             if let Err(error) = storage.release_key(&key).await {
                 tracing::warn!(%error, "cannot release an idempotency key");
             }
         });
+    }
+}
+
+/// A claimed key and the answer to keep under it, in the transaction that stores the
+/// call's records.
+pub struct AnsweredKey {
+    claimed: ClaimedKey,
+    answer: StoredAnswer,
+}
+
+impl HeldKey for AnsweredKey {
+    fn answer(&self) -> KeyedAnswer {
+        KeyedAnswer {
+            key: self.claimed.key.clone(),
+            answer: self.answer.clone(),
+        }
+    }
+
+    fn settle(self) {
+        self.claimed.settle();
+    }
+
+    async fn release(self) {
+        self.claimed.release().await;
     }
 }
 
@@ -125,7 +136,7 @@ pub async fn claim(
     body: &[u8],
 ) -> Result<Keyed, PlatformError> {
     let Some(value) = headers.get(HEADER) else {
-        return Ok(Keyed::Unkeyed);
+        return Ok(Keyed::Run(None));
     };
     let key = value
         .to_str()
@@ -134,8 +145,8 @@ pub async fn claim(
             !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic())
         })
         .ok_or_else(|| {
-            PlatformError::bad_request(
-                "INVALID_IDEMPOTENCY_KEY",
+            PlatformError::new(
+                PlatformCode::InvalidIdempotencyKey,
                 format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"),
             )
         })?;
@@ -151,24 +162,23 @@ pub async fn claim(
             .await?
         {
             Claim::Claimed => {
-                return Ok(Keyed::Claimed(ClaimedKey {
+                return Ok(Keyed::Run(Some(ClaimedKey {
                     key: key.to_owned(),
-                    storage: Some(state.storage_handle()),
-                }));
+                    storage: state.storage_handle(),
+                    settled: false,
+                })));
             }
             Claim::Answered(answer) => return Ok(Keyed::Replay(answer)),
             Claim::Mismatch => {
                 return Err(PlatformError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "IDEMPOTENCY_KEY_REUSED",
+                    PlatformCode::IdempotencyKeyReused,
                     "This Idempotency-Key was used for a different request (route, caller or body)",
                 ));
             }
             Claim::Running if Instant::now() < deadline => tokio::time::sleep(POLL).await,
             Claim::Running => {
                 return Err(PlatformError::new(
-                    StatusCode::CONFLICT,
-                    "IDEMPOTENCY_KEY_IN_USE",
+                    PlatformCode::IdempotencyKeyInUse,
                     "The first request with this Idempotency-Key is still running; retry later",
                 ));
             }
@@ -176,66 +186,18 @@ pub async fn claim(
     }
 }
 
-/// Gives up a claimed key after the call failed without storing anything (the database
-/// was unavailable, say), so that a retry runs it.
-pub async fn release(state: &AppState, keyed: Keyed, error: StorageError) -> PlatformError {
-    if let Some(key) = keyed.key() {
-        match state.storage().release_key(key).await {
-            Ok(()) => keyed.settle(),
-            // Dropping the claim tries once more, in the background.
-            Err(release_error) => {
-                tracing::warn!(error = %release_error, "cannot release an idempotency key");
-            }
-        }
-    }
-    error.into()
-}
-
 /// Keeps an answer under the key, when there is one: for answers that stored nothing with
 /// them (a refused input) or committed on their own (a status change).
-pub async fn keep(state: &AppState, keyed: Keyed, answer: &Answer) {
-    let Some(key) = keyed.key() else {
-        return;
-    };
-    match state.storage().answer_key(key, &answer.stored()).await {
-        Ok(()) => keyed.settle(),
-        // The key is given up as the claim drops, and a retry runs the call again.
-        Err(error) => tracing::warn!(%error, "cannot keep the answer of an idempotency key"),
+pub async fn keep(key: Option<ClaimedKey>, answer: &Answer) {
+    if let Some(claimed) = key {
+        claimed.keep(answer).await;
     }
 }
 
-/// Stores what a call created, with `answer` under its key in the same transaction, so a
-/// retry gets the answer exactly when the records exist; then lets their lifecycles start.
-///
-/// The write runs to its end even if the call is cut off meanwhile (its request timed out,
-/// or its client went away): the provider has accepted the messages and calls already, so
-/// they must be recorded, and the key must end up either answered or free.
-pub async fn commit(
-    state: &AppState,
-    mut batch: Batch,
-    keyed: Keyed,
-    answer: &Answer,
-) -> Result<(), PlatformError> {
-    batch.answer = keyed.key().map(|key| KeyedAnswer {
-        key: key.to_owned(),
-        answer: answer.stored(),
-    });
-    let state = state.clone();
-    let write = tokio::spawn(async move {
-        match state.storage().write(batch).await {
-            Ok(()) => {
-                state.lifecycle().steps_scheduled();
-                keyed.settle();
-                Ok(())
-            }
-            Err(error) => Err(release(&state, keyed, error).await),
-        }
-    });
-    match write.await {
-        Ok(written) => written,
-        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
-        // The runtime is shutting down.
-        Err(_) => Err(StorageError::Stopped.into()),
+/// Gives up the key, when there is one, after the call failed without storing anything.
+pub async fn release(key: Option<ClaimedKey>) {
+    if let Some(claimed) = key {
+        claimed.release().await;
     }
 }
 

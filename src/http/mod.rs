@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, extractors, error responses.
 
 mod actions;
+mod answer;
 pub mod contract;
 mod emulator;
 pub mod error;
@@ -21,10 +22,12 @@ use serde_json::json;
 pub use routes::Endpoint;
 
 use crate::actions::ActionName;
+use crate::records::{Call, SmsMessage, StatusLogEntry, Task, VoipErrorLog};
 use crate::state::AppState;
 use crate::storage::StorageError;
 use emulator::{lists, moves};
 use error::{PlatformError, SalesforceError};
+use guard::{Admission, guard};
 use routes::Routes;
 
 /// The emulator's routes, in groups that differ in who may call them and how they are
@@ -72,20 +75,23 @@ fn routes() -> RouteGroups {
     let control = Routes::new("")
         .get("/_emulator/org", emulator::get_org)
         .put("/_emulator/org", emulator::put_org)
-        .post("/_emulator/messages/{id}/status", moves::move_message)
-        .post("/_emulator/calls/{id}/status", moves::move_call)
+        .post(
+            "/_emulator/messages/{id}/status",
+            moves::move_to::<SmsMessage>,
+        )
+        .post("/_emulator/calls/{id}/status", moves::move_to::<Call>)
         .post("/_emulator/reset", emulator::reset);
     let watch = Routes::new("")
-        .get("/_emulator/messages", lists::messages)
-        .get("/_emulator/messages/{id}", lists::message)
-        .get("/_emulator/calls", lists::calls)
-        .get("/_emulator/calls/{id}", lists::call)
-        .get("/_emulator/tasks", lists::tasks)
-        .get("/_emulator/tasks/{id}", lists::task)
-        .get("/_emulator/voip-errors", lists::voip_errors)
-        .get("/_emulator/voip-errors/{id}", lists::voip_error)
-        .get("/_emulator/status-log", lists::status_log)
-        .get("/_emulator/status-log/{id}", lists::status_log_entry)
+        .get("/_emulator/messages", lists::list::<SmsMessage>)
+        .get("/_emulator/messages/{id}", lists::provided::<SmsMessage>)
+        .get("/_emulator/calls", lists::list::<Call>)
+        .get("/_emulator/calls/{id}", lists::provided::<Call>)
+        .get("/_emulator/tasks", lists::list::<Task>)
+        .get("/_emulator/tasks/{id}", lists::item::<Task>)
+        .get("/_emulator/voip-errors", lists::list::<VoipErrorLog>)
+        .get("/_emulator/voip-errors/{id}", lists::item::<VoipErrorLog>)
+        .get("/_emulator/status-log", lists::list::<StatusLogEntry>)
+        .get("/_emulator/status-log/{id}", lists::item::<StatusLogEntry>)
         .get("/_emulator/users/{id}", lists::user)
         .get("/_emulator/events", emulator::events::stream);
     let public = Routes::new("")
@@ -104,18 +110,24 @@ fn routes() -> RouteGroups {
     }
 }
 
+impl RouteGroups {
+    fn into_all(self) -> [Routes; 5] {
+        [
+            self.services,
+            self.actions,
+            self.control,
+            self.watch,
+            self.public,
+        ]
+    }
+}
+
 /// Every method and path the emulator answers, as `openapi.yaml` documents them. The
 /// actions' routes take any name, but answer only the three actions' (and their
 /// `FastCall__` forms, an alias the document mentions): those are listed.
 pub fn endpoints() -> Vec<Endpoint> {
-    let RouteGroups {
-        services,
-        actions,
-        control,
-        watch,
-        public,
-    } = routes();
-    let mut endpoints: Vec<Endpoint> = [services, actions, control, watch, public]
+    let mut endpoints: Vec<Endpoint> = routes()
+        .into_all()
         .into_iter()
         .flat_map(|routes| routes.into_parts().1)
         .collect();
@@ -125,41 +137,31 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 /// Every route the emulator serves.
 pub fn router(state: AppState) -> Router {
-    let RouteGroups {
-        services,
-        actions,
-        control,
-        watch,
-        public,
-    } = routes();
+    let groups = routes();
+    let admitted = |admission| middleware::from_fn_with_state((state.clone(), admission), guard);
     let admin = || middleware::from_fn_with_state(state.clone(), emulator::require_admin);
-    let services = services
+    let services = groups
+        .services
         .into_parts()
         .0
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            guard::guard_salesforce,
-        ))
+        .route_layer(admitted(Admission::Salesforce))
         .fallback(salesforce_not_found)
         .method_not_allowed_fallback(salesforce_method_not_allowed);
-    let actions = actions
+    let actions = groups
+        .actions
         .into_parts()
         .0
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            guard::guard_actions,
-        ));
+        .route_layer(admitted(Admission::Actions));
     // The admin token is checked first, so a caller without it cannot take a permit.
-    let control = control
+    let control = groups
+        .control
         .into_parts()
         .0
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            guard::guard_control,
-        ))
+        .route_layer(admitted(Admission::Control))
         .route_layer(admin());
-    let watch = watch.into_parts().0.route_layer(admin());
-    public
+    let watch = groups.watch.into_parts().0.route_layer(admin());
+    groups
+        .public
         .into_parts()
         .0
         .merge(actions)

@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::extract::{FromRequestParts, RawQuery};
 use axum::http::request::Parts;
 
-use super::error::PlatformError;
+use super::error::{PlatformCode, PlatformError};
 use crate::domain::{E164, SalesforceId, Timestamp};
 use crate::org::Org;
 use crate::storage::{ListFilter, StatusFilter};
@@ -119,7 +119,7 @@ pub fn list_query(
 }
 
 fn invalid(message: String) -> PlatformError {
-    PlatformError::bad_request("INVALID_FILTER", message)
+    PlatformError::new(PlatformCode::InvalidFilter, message)
 }
 
 /// A `+` in a query string decodes to a space, so ` 14155550100` is taken as `+14155550100`.

@@ -10,16 +10,17 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::error::{PlatformError, SalesforceError};
+use super::answer::Answer;
+use super::error::{PlatformCode, PlatformError, SalesforceError};
 use super::extract::{Body, BodyError, Caller, parse_json, parse_object};
-use super::idempotency::{self, Answer, Keyed};
+use super::idempotency::{self, ClaimedKey, Keyed};
 use super::sobjects;
 use crate::actions::call::CallInput;
 use crate::actions::catalog::{self, Parameter};
 use crate::actions::sms::SmsInput;
 use crate::actions::user_status::{self, UserStatusInput};
 use crate::actions::{
-    ActionContext, ActionError, ActionName, ApiException, Dispatch, dispatch_all,
+    self, ActionContext, ActionError, ActionName, ApiException, Dispatch, dispatch_all,
 };
 use crate::domain::SalesforceId;
 use crate::state::AppState;
@@ -114,51 +115,49 @@ pub async fn invoke(
             "inputs must hold between 1 and {limit} inputs; this request has {}",
             request.inputs.len()
         );
-        return Err(PlatformError::bad_request("INVALID_INPUT", message).into());
+        return Err(PlatformError::new(PlatformCode::InvalidInput, message).into());
     }
-    let ctx = state.action_context(&caller.org, caller.invoker);
     let route = format!("/services/data/actions/custom/apex/{action}");
-    let keyed = match idempotency::claim(&state, &headers, &route, caller.invoker, &body).await? {
+    let key = match idempotency::claim(&state, &headers, &route, caller.invoker, &body).await? {
+        Keyed::Run(key) => key,
         Keyed::Replay(answer) => return Ok(idempotency::replay(answer)),
-        keyed => keyed,
     };
     let _admitted = state.admit_bulk_inputs(request.inputs.len()).await;
-    let bulk = Bulk {
-        state: &state,
-        ctx: &ctx,
-        keyed,
+    let invocation = BulkInvocation {
+        ctx: state.action_context(&caller.org, caller.invoker),
+        key,
         name: &action_name,
         inputs: &request.inputs,
     };
     Ok(match action {
-        ActionName::Sms => bulk.dispatch::<SmsInput>().await,
-        ActionName::Call => bulk.dispatch::<CallInput>().await,
-        ActionName::UserStatus => bulk.set_statuses().await,
+        ActionName::Sms => invocation.dispatch::<SmsInput>().await,
+        ActionName::Call => invocation.dispatch::<CallInput>().await,
+        ActionName::UserStatus => invocation.set_statuses().await,
     })
 }
 
 /// One bulk call, from its inputs to its answer, kept under its idempotency key.
-struct Bulk<'a> {
-    state: &'a AppState,
-    ctx: &'a ActionContext<'a>,
-    keyed: Keyed,
+struct BulkInvocation<'a> {
+    ctx: ActionContext<'a>,
+    key: Option<ClaimedKey>,
     /// The action's name as addressed, which every result repeats.
     name: &'a str,
     inputs: &'a [Box<RawValue>],
 }
 
-impl Bulk<'_> {
-    /// Messages and calls: every input goes to the provider, then all their records, and
-    /// the answer, are stored in one transaction.
+impl BulkInvocation<'_> {
+    /// Messages and calls: every input goes to the provider, then the action stores all
+    /// their records, and the answer under the key, in one transaction.
     async fn dispatch<I: Dispatch + DeserializeOwned>(self) -> Response
     where
         I::Output: Serialize,
     {
-        let (batch, outcomes) = dispatch_all::<I>(self.ctx, parse_inputs(self.inputs)).await;
+        let (batch, outcomes) = dispatch_all::<I>(&self.ctx, parse_inputs(self.inputs)).await;
         let answer = bulk_answer(self.name, outcomes);
-        match idempotency::commit(self.state, batch, self.keyed, &answer).await {
+        let key = self.key.map(|key| key.answering(&answer));
+        match actions::store(&self.ctx, batch, key).await {
             Ok(()) => answer.into_response(),
-            Err(error) => SalesforceError(error).into_response(),
+            Err(error) => SalesforceError::from(error).into_response(),
         }
     }
 
@@ -167,22 +166,20 @@ impl Bulk<'_> {
         let mut outcomes = Vec::with_capacity(self.inputs.len());
         for input in parse_inputs::<UserStatusInput>(self.inputs) {
             let outcome = match input {
-                Ok(input) => user_status::set(self.ctx, &input).await,
+                Ok(input) => user_status::set(&self.ctx, &input).await,
                 Err(exception) => Err(exception.into()),
             };
             outcomes.push(match outcome {
                 Ok(output) => Ok(output),
                 Err(ActionError::Api(exception)) => Err(exception),
                 Err(ActionError::Storage(error)) => {
-                    return SalesforceError(
-                        idempotency::release(self.state, self.keyed, error).await,
-                    )
-                    .into_response();
+                    idempotency::release(self.key).await;
+                    return SalesforceError::from(error).into_response();
                 }
             });
         }
         let answer = bulk_answer(self.name, outcomes);
-        idempotency::keep(self.state, self.keyed, &answer).await;
+        idempotency::keep(self.key, &answer).await;
         answer.into_response()
     }
 }

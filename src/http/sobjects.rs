@@ -8,13 +8,27 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::domain::objects::{
-    CALL, CallType, SMS_MESSAGE, TASK, TaskPriority, TaskStatus, TaskSubtype,
+    CALL, CallType, ObjectType, SMS_MESSAGE, TASK, TaskPriority, TaskStatus, TaskSubtype,
 };
 use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
 use crate::org::Org;
 use crate::records::{Call, SmsMessage, Task};
 use crate::storage::{Storage, StorageError};
 use crate::views::OUTBOUND;
+
+/// What every record the emulator creates begins with.
+#[derive(Serialize)]
+struct Header {
+    attributes: Attributes,
+    #[serde(rename = "Id")]
+    id: SalesforceId,
+    #[serde(rename = "OwnerId")]
+    owner_id: SalesforceId,
+    #[serde(rename = "CreatedDate")]
+    created_date: Timestamp,
+    #[serde(rename = "LastModifiedDate")]
+    last_modified_date: Timestamp,
+}
 
 #[derive(Serialize)]
 struct Attributes {
@@ -32,31 +46,39 @@ impl Attributes {
     }
 }
 
+impl Header {
+    fn new(
+        version: &str,
+        object: ObjectType,
+        id: SalesforceId,
+        owner_id: SalesforceId,
+        created_date: Timestamp,
+        last_modified_date: Timestamp,
+    ) -> Self {
+        Self {
+            attributes: Attributes::new(version, object.api_name, id),
+            id,
+            owner_id,
+            created_date,
+            last_modified_date,
+        }
+    }
+}
+
+/// The fields of a message and of a call alike: who sent it, between which numbers, about
+/// what, and where it is now.
 #[derive(Serialize)]
-struct SmsMessageObject {
-    attributes: Attributes,
-    #[serde(rename = "Id")]
-    id: SalesforceId,
-    #[serde(rename = "OwnerId")]
-    owner_id: SalesforceId,
+struct Outbound<S> {
     #[serde(rename = "CreatedById")]
     created_by_id: SalesforceId,
-    #[serde(rename = "CreatedDate")]
-    created_date: Timestamp,
-    #[serde(rename = "LastModifiedDate")]
-    last_modified_date: Timestamp,
     #[serde(rename = "FastCall__Status__c")]
-    status: SmsStatus,
+    status: S,
     #[serde(rename = "FastCall__Direction__c")]
     direction: &'static str,
-    #[serde(rename = "FastCall__Body__c")]
-    body: String,
     #[serde(rename = "FastCall__From_Phone__c")]
     from_phone: E164,
     #[serde(rename = "FastCall__To_Phone__c")]
     to_phone: E164,
-    #[serde(rename = "FastCall__Media_URL__c")]
-    media_url: Option<String>,
     #[serde(rename = "FastCall__Phone_Number__c")]
     phone_number_id: SalesforceId,
     #[serde(rename = "FastCall__Related_Record_Id__c")]
@@ -65,64 +87,74 @@ struct SmsMessageObject {
     task_id: Option<SalesforceId>,
     #[serde(rename = "FastCall__User__c")]
     user_id: SalesforceId,
-    #[serde(rename = "FastCall__SMS_Id__c")]
-    provider_id: Option<String>,
     #[serde(rename = "FastCall__Error_Code__c")]
     error_code: Option<i32>,
     #[serde(rename = "FastCall__Error_Message__c")]
     error_message: Option<String>,
 }
 
+/// The [`Header`] and [`Outbound`] fields of a message or a call, which name them alike.
+macro_rules! outbound {
+    ($version:expr, $object:expr, $record:ident) => {
+        (
+            Header::new(
+                $version,
+                $object,
+                $record.id,
+                $record.owner_id,
+                $record.created_at,
+                $record.updated_at,
+            ),
+            Outbound {
+                created_by_id: $record.user_id,
+                status: $record.status,
+                direction: OUTBOUND,
+                from_phone: $record.from_phone,
+                to_phone: $record.to_phone,
+                phone_number_id: $record.phone_number_id,
+                related_record_id: $record.related_record_id,
+                task_id: $record.task_id,
+                user_id: $record.user_id,
+                error_code: $record.error.as_ref().map(|e| e.code),
+                error_message: $record.error.map(|e| e.message),
+            },
+        )
+    };
+}
+
+#[derive(Serialize)]
+struct SmsMessageObject {
+    #[serde(flatten)]
+    header: Header,
+    #[serde(flatten)]
+    outbound: Outbound<SmsStatus>,
+    #[serde(rename = "FastCall__Body__c")]
+    body: String,
+    #[serde(rename = "FastCall__Media_URL__c")]
+    media_url: Option<String>,
+    #[serde(rename = "FastCall__SMS_Id__c")]
+    provider_id: Option<String>,
+}
+
 #[derive(Serialize)]
 struct CallObject {
-    attributes: Attributes,
-    #[serde(rename = "Id")]
-    id: SalesforceId,
-    #[serde(rename = "OwnerId")]
-    owner_id: SalesforceId,
-    #[serde(rename = "CreatedById")]
-    created_by_id: SalesforceId,
-    #[serde(rename = "CreatedDate")]
-    created_date: Timestamp,
-    #[serde(rename = "LastModifiedDate")]
-    last_modified_date: Timestamp,
-    #[serde(rename = "FastCall__Status__c")]
-    status: CallStatus,
-    #[serde(rename = "FastCall__Direction__c")]
-    direction: &'static str,
-    #[serde(rename = "FastCall__From_Phone__c")]
-    from_phone: E164,
-    #[serde(rename = "FastCall__To_Phone__c")]
-    to_phone: E164,
+    #[serde(flatten)]
+    header: Header,
+    #[serde(flatten)]
+    outbound: Outbound<CallStatus>,
     #[serde(rename = "FastCall__IVR__c")]
     ivr_id: SalesforceId,
-    #[serde(rename = "FastCall__Phone_Number__c")]
-    phone_number_id: SalesforceId,
-    #[serde(rename = "FastCall__Related_Record_Id__c")]
-    related_record_id: Option<SalesforceId>,
-    #[serde(rename = "FastCall__Task_Id__c")]
-    task_id: Option<SalesforceId>,
-    #[serde(rename = "FastCall__User__c")]
-    user_id: SalesforceId,
     #[serde(rename = "FastCall__Call_Id__c")]
     provider_id: Option<String>,
     #[serde(rename = "FastCall__Start_Time__c")]
     start_time: Timestamp,
-    #[serde(rename = "FastCall__Error_Code__c")]
-    error_code: Option<i32>,
-    #[serde(rename = "FastCall__Error_Message__c")]
-    error_message: Option<String>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct TaskObject {
-    #[serde(rename = "attributes")]
-    attributes: Attributes,
-    id: SalesforceId,
-    owner_id: SalesforceId,
-    created_date: Timestamp,
-    last_modified_date: Timestamp,
+    #[serde(flatten)]
+    header: Header,
     activity_date: String,
     subject: String,
     description: Option<String>,
@@ -189,60 +221,30 @@ fn to_value(object: impl Serialize) -> Value {
 }
 
 fn sms_object(version: &str, m: SmsMessage) -> SmsMessageObject {
+    let (header, outbound) = outbound!(version, SMS_MESSAGE, m);
     SmsMessageObject {
-        attributes: Attributes::new(version, SMS_MESSAGE.api_name, m.id),
-        id: m.id,
-        owner_id: m.owner_id,
-        created_by_id: m.user_id,
-        created_date: m.created_at,
-        last_modified_date: m.updated_at,
-        status: m.status,
-        direction: OUTBOUND,
+        header,
+        outbound,
         body: m.body,
-        from_phone: m.from_phone,
-        to_phone: m.to_phone,
         media_url: m.media_url,
-        phone_number_id: m.phone_number_id,
-        related_record_id: m.related_record_id,
-        task_id: m.task_id,
-        user_id: m.user_id,
         provider_id: m.provider_id,
-        error_code: m.error.as_ref().map(|e| e.code),
-        error_message: m.error.map(|e| e.message),
     }
 }
 
 fn call_object(version: &str, c: Call) -> CallObject {
+    let (header, outbound) = outbound!(version, CALL, c);
     CallObject {
-        attributes: Attributes::new(version, CALL.api_name, c.id),
-        id: c.id,
-        owner_id: c.owner_id,
-        created_by_id: c.user_id,
-        created_date: c.created_at,
-        last_modified_date: c.updated_at,
-        status: c.status,
-        direction: OUTBOUND,
-        from_phone: c.from_phone,
-        to_phone: c.to_phone,
+        header,
+        outbound,
         ivr_id: c.ivr_id,
-        phone_number_id: c.phone_number_id,
-        related_record_id: c.related_record_id,
-        task_id: c.task_id,
-        user_id: c.user_id,
         provider_id: c.provider_id,
         start_time: c.created_at,
-        error_code: c.error.as_ref().map(|e| e.code),
-        error_message: c.error.map(|e| e.message),
     }
 }
 
 fn task_object(version: &str, t: Task) -> TaskObject {
     TaskObject {
-        attributes: Attributes::new(version, TASK.api_name, t.id),
-        id: t.id,
-        owner_id: t.owner_id,
-        created_date: t.created_at,
-        last_modified_date: t.created_at,
+        header: Header::new(version, TASK, t.id, t.owner_id, t.created_at, t.created_at),
         activity_date: t.created_at.date(),
         subject: t.subject,
         description: t.description,

@@ -14,7 +14,7 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 
-use crate::http::error::PlatformError;
+use crate::http::error::{PlatformCode, PlatformError};
 use crate::http::query::QueryPairs;
 use crate::records::EventKind;
 use crate::records::StoredEvent;
@@ -74,7 +74,7 @@ pub async fn stream(
 }
 
 fn invalid(message: String) -> PlatformError {
-    PlatformError::bad_request("INVALID_FILTER", message)
+    PlatformError::new(PlatformCode::InvalidFilter, message)
 }
 
 fn parse_kinds(value: &str) -> Result<Vec<EventKind>, PlatformError> {

@@ -4,24 +4,64 @@
 mod wake;
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use tokio::time::Instant;
 
-use self::wake::List;
+pub use self::wake::List;
+use super::kinds::{Listed, Provided};
+use super::{PathId, RecordRef};
 use crate::actions::user_status;
 use crate::domain::objects::{StatusType, TaskStatus};
-use crate::domain::{CallStatus, SalesforceId, SmsStatus};
+use crate::domain::{CallStatus, SmsStatus};
 use crate::http::error::PlatformError;
 use crate::http::query::{Accepts, ListQuery, QueryPairs, Statuses, list_query};
 use crate::records::StoredEvent;
 use crate::state::AppState;
 use crate::storage::{StatusFilter, StorageError};
-use crate::views::{
-    CallItem, Items, MessageItem, StatusLogItem, TaskItem, UserStateItem, VoipErrorItem,
-};
+use crate::views::{Items, UserStateItem};
+
+/// The filters each list takes.
+fn accepts(list: List) -> Accepts {
+    let statuses = |names, parse| Some(Statuses { names, parse });
+    let (phones, related, statuses) = match list {
+        List::Messages => (
+            true,
+            true,
+            statuses(SmsStatus::NAMES, |s| {
+                SmsStatus::parse(s).map(StatusFilter::Message)
+            }),
+        ),
+        List::Calls => (
+            true,
+            true,
+            statuses(CallStatus::NAMES, |s| {
+                CallStatus::parse(s).map(StatusFilter::Call)
+            }),
+        ),
+        List::Tasks => (
+            false,
+            true,
+            statuses(TaskStatus::NAMES, |s| {
+                TaskStatus::parse(s).map(StatusFilter::Task)
+            }),
+        ),
+        List::VoipErrors => (true, true, None),
+        // `status`: the availability changed to.
+        List::StatusLog => (
+            false,
+            false,
+            statuses(StatusType::NAMES, |s| {
+                StatusType::parse(s).map(StatusFilter::User)
+            }),
+        ),
+    };
+    Accepts {
+        phones,
+        related,
+        statuses,
+    }
+}
 
 /// Runs a list's query; with `wait`, and nothing matching yet, runs it again whenever an
 /// event that can give it a match arrives (every change raises one: `wake`) until a match
@@ -52,184 +92,52 @@ where
     wake::until_found(changes, wakes, over, run).await
 }
 
-/// Serialises records through their view.
-fn items<'a, R, V>(records: &'a [R]) -> Response
-where
-    V: Serialize + From<&'a R>,
-{
-    Json(Items {
-        items: records.iter().map(V::from).collect::<Vec<V>>(),
+/// `GET /_emulator/messages` and the other lists: `{"items": [...]}`.
+pub async fn list<R: Listed>(
+    State(state): State<AppState>,
+    pairs: QueryPairs,
+) -> Result<Response, PlatformError> {
+    let query = list_query(&pairs, &state.org(), accepts(R::LIST))?;
+    let records = matching(&state, R::LIST, &query, || {
+        R::query(state.storage(), &query.filter)
     })
-    .into_response()
+    .await?;
+    let items: Vec<_> = records.iter().map(R::View::from).collect();
+    Ok(Json(Items { items }).into_response())
 }
 
-fn item<'a, R, V>(record: Option<&'a R>) -> Result<Response, PlatformError>
-where
-    V: Serialize + From<&'a R>,
-{
-    record
-        .map(|r| Json(V::from(r)).into_response())
+/// `GET /_emulator/tasks/{id}` and the other items, by their record Id.
+pub async fn item<R: Listed>(
+    State(state): State<AppState>,
+    id: PathId,
+) -> Result<Response, PlatformError> {
+    shown(R::find(state.storage(), id.salesforce()?).await?)
+}
+
+/// `GET /_emulator/messages/{id}` and `/_emulator/calls/{id}`: by the record Id or the
+/// provider's id (`SM...`, `CA...`).
+pub async fn provided<R: Provided>(
+    State(state): State<AppState>,
+    id: PathId,
+) -> Result<Response, PlatformError> {
+    let found = match id.record_or_provider(R::SID_PREFIX)? {
+        RecordRef::Id(id) => R::find(state.storage(), id).await?,
+        RecordRef::Provider(sid) => R::find_by_sid(state.storage(), sid).await?,
+    };
+    shown(found)
+}
+
+fn shown<R: Listed>(found: Option<R>) -> Result<Response, PlatformError> {
+    found
+        .map(|record| Json(R::View::from(&record)).into_response())
         .ok_or_else(PlatformError::not_found)
 }
 
-pub async fn messages(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Response, PlatformError> {
-    let accepts = Accepts {
-        phones: true,
-        related: true,
-        statuses: Some(Statuses {
-            names: SmsStatus::NAMES,
-            parse: |s| SmsStatus::parse(s).map(StatusFilter::Message),
-        }),
-    };
-    let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, List::Messages, &query, || {
-        state.storage().list_sms_messages(&query.filter)
-    })
-    .await?;
-    Ok(items::<_, MessageItem>(&records))
-}
-
-/// One message, by its record Id or the provider's `SM...` id.
-pub async fn message(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, PlatformError> {
-    let Path(raw) = id.map_err(|_| PlatformError::not_found())?;
-    let found = match SalesforceId::parse(&raw) {
-        Ok(id) => state.storage().sms_message(id).await?,
-        Err(_) if raw.starts_with("SM") => state.storage().sms_message_by_provider_id(&raw).await?,
-        Err(_) => None,
-    };
-    item::<_, MessageItem>(found.as_ref())
-}
-
-pub async fn calls(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Response, PlatformError> {
-    let accepts = Accepts {
-        phones: true,
-        related: true,
-        statuses: Some(Statuses {
-            names: CallStatus::NAMES,
-            parse: |s| CallStatus::parse(s).map(StatusFilter::Call),
-        }),
-    };
-    let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, List::Calls, &query, || {
-        state.storage().list_calls(&query.filter)
-    })
-    .await?;
-    Ok(items::<_, CallItem>(&records))
-}
-
-/// One call, by its record Id or the provider's `CA...` id.
-pub async fn call(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, PlatformError> {
-    let Path(raw) = id.map_err(|_| PlatformError::not_found())?;
-    let found = match SalesforceId::parse(&raw) {
-        Ok(id) => state.storage().call(id).await?,
-        Err(_) if raw.starts_with("CA") => state.storage().call_by_provider_id(&raw).await?,
-        Err(_) => None,
-    };
-    item::<_, CallItem>(found.as_ref())
-}
-
-pub async fn tasks(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Response, PlatformError> {
-    let accepts = Accepts {
-        phones: false,
-        related: true,
-        statuses: Some(Statuses {
-            names: TaskStatus::NAMES,
-            parse: |s| TaskStatus::parse(s).map(StatusFilter::Task),
-        }),
-    };
-    let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, List::Tasks, &query, || {
-        state.storage().list_tasks(&query.filter)
-    })
-    .await?;
-    Ok(items::<_, TaskItem>(&records))
-}
-
-pub async fn task(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, PlatformError> {
-    let found = state.storage().task(path_id(id)?).await?;
-    item::<_, TaskItem>(found.as_ref())
-}
-
-pub async fn voip_errors(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Response, PlatformError> {
-    let accepts = Accepts {
-        phones: true,
-        related: true,
-        statuses: None,
-    };
-    let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, List::VoipErrors, &query, || {
-        state.storage().list_voip_errors(&query.filter)
-    })
-    .await?;
-    Ok(items::<_, VoipErrorItem>(&records))
-}
-
-pub async fn voip_error(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, PlatformError> {
-    let found = state.storage().voip_error(path_id(id)?).await?;
-    item::<_, VoipErrorItem>(found.as_ref())
-}
-
-/// Status changes, newest first; `status` filters on the availability changed to.
-pub async fn status_log(
-    State(state): State<AppState>,
-    query: QueryPairs,
-) -> Result<Response, PlatformError> {
-    let accepts = Accepts {
-        phones: false,
-        related: false,
-        statuses: Some(Statuses {
-            names: StatusType::NAMES,
-            parse: |s| StatusType::parse(s).map(StatusFilter::User),
-        }),
-    };
-    let query = list_query(&query, &state.org(), accepts)?;
-    let records = matching(&state, List::StatusLog, &query, || {
-        state.storage().list_status_log(&query.filter)
-    })
-    .await?;
-    Ok(items::<_, StatusLogItem>(&records))
-}
-
-pub async fn status_log_entry(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, PlatformError> {
-    let found = state.storage().status_log_entry(path_id(id)?).await?;
-    item::<_, StatusLogItem>(found.as_ref())
-}
-
 /// A user of the org and their status now.
-pub async fn user(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, PlatformError> {
+pub async fn user(State(state): State<AppState>, id: PathId) -> Result<Response, PlatformError> {
     let org = state.org();
     let user = org
-        .user(path_id(id)?)
+        .user(id.salesforce()?)
         .ok_or_else(PlatformError::not_found)?;
     let current = user_status::current(state.storage(), &org, user).await?;
     let status = current.status;
@@ -246,11 +154,4 @@ pub async fn user(
         changed_date: current.changed_at,
     })
     .into_response())
-}
-
-/// A malformed Id names nothing the emulator has: 404, as for an unknown one.
-fn path_id(id: Result<Path<String>, PathRejection>) -> Result<SalesforceId, PlatformError> {
-    id.ok()
-        .and_then(|Path(raw)| SalesforceId::parse(&raw).ok())
-        .ok_or_else(PlatformError::not_found)
 }

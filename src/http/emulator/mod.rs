@@ -2,20 +2,25 @@
 //! of what the actions did in `lists`, the live event stream in `events`.
 
 pub mod events;
+mod kinds;
 pub mod lists;
 pub mod moves;
 
+use std::convert::Infallible;
+
 use axum::Json;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::error::PlatformError;
+use super::error::{PlatformCode, PlatformError};
 use super::extract::{Body, BodyError, bearer_token};
 use super::query::QueryPairs;
-use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat, OrgProblem};
+use crate::domain::SalesforceId;
+use crate::org::{Org, OrgDocument, OrgFormat};
 use crate::state::AppState;
 
 /// With an admin token configured, every `/_emulator` route needs it as a bearer token.
@@ -34,6 +39,47 @@ pub async fn require_admin(
         }
     }
     next.run(request).await
+}
+
+/// The `{id}` of a record's path. A value that names nothing the emulator could have (a
+/// malformed Id, say) is 404, as an unknown one.
+pub struct PathId(Option<String>);
+
+/// A message or call as its path names it.
+pub enum RecordRef<'a> {
+    Id(SalesforceId),
+    /// The provider's id (`SM...`, `CA...`).
+    Provider(&'a str),
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let path = Path::<String>::from_request_parts(parts, state).await;
+        Ok(Self(path.ok().map(|Path(raw)| raw)))
+    }
+}
+
+impl PathId {
+    pub fn salesforce(&self) -> Result<SalesforceId, PlatformError> {
+        self.0
+            .as_deref()
+            .and_then(|raw| SalesforceId::parse(raw).ok())
+            .ok_or_else(PlatformError::not_found)
+    }
+
+    /// A record Id, or a provider's id starting with `provider_prefix`.
+    pub fn record_or_provider(
+        &self,
+        provider_prefix: &str,
+    ) -> Result<RecordRef<'_>, PlatformError> {
+        match (self.salesforce(), self.0.as_deref()) {
+            (Ok(id), _) => Ok(RecordRef::Id(id)),
+            (Err(_), Some(raw)) if raw.starts_with(provider_prefix) => Ok(RecordRef::Provider(raw)),
+            (Err(not_found), _) => Err(not_found),
+        }
+    }
 }
 
 const YAML: &str = "application/yaml";
@@ -57,45 +103,12 @@ pub async fn get_org(State(state): State<AppState>, headers: HeaderMap) -> Respo
                 .into_response(),
             Err(error) => {
                 tracing::error!(%error, "cannot write the org as YAML");
-                PlatformError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "UNKNOWN_EXCEPTION",
-                    "cannot write YAML",
-                )
-                .into_response()
+                PlatformError::new(PlatformCode::Internal, "cannot write YAML").into_response()
             }
         }
     } else {
         Json(exported).into_response()
     }
-}
-
-/// A refused org: every problem, each naming its entry and field.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct InvalidOrgBody {
-    error_code: &'static str,
-    message: String,
-    problems: Vec<ProblemBody>,
-}
-
-#[derive(Serialize)]
-struct ProblemBody {
-    path: String,
-    message: String,
-}
-
-fn invalid_org(error: InvalidOrg) -> Response {
-    let body = InvalidOrgBody {
-        error_code: "INVALID_ORG",
-        message: error.to_string(),
-        problems: error
-            .problems
-            .into_iter()
-            .map(|OrgProblem { path, message }| ProblemBody { path, message })
-            .collect(),
-    };
-    (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
 /// Replaces the org data with the body (JSON, or YAML by Content-Type), all or nothing.
@@ -107,7 +120,7 @@ pub async fn put_org(
     let body = match body {
         Ok(Body(bytes)) => bytes,
         Err(error) => {
-            return PlatformError::new(error.status(), "INVALID_ORG", error.message())
+            return PlatformError::new(PlatformCode::InvalidOrg(error.problem()), error.message())
                 .into_response();
         }
     };
@@ -118,12 +131,11 @@ pub async fn put_org(
     };
     let org = match OrgDocument::parse(&body, format).and_then(Org::new) {
         Ok(org) => org,
-        Err(error) => return invalid_org(error),
+        Err(error) => return error.into_response(),
     };
     if org.has_api_keys() && state.keys_need_admin_token() {
         return PlatformError::new(
-            StatusCode::FORBIDDEN,
-            "ADMIN_TOKEN_REQUIRED",
+            PlatformCode::AdminTokenRequired,
             "This emulator listens beyond loopback without an admin token, so anyone could \
              replace API keys: set FASTCALL_ADMIN_TOKEN_FILE or FASTCALL_ADMIN_TOKEN (or start it \
              with --allow-open-admin) to use them.",
@@ -153,8 +165,8 @@ pub async fn reset(
             ("org", "true") => clear_org = true,
             ("org", "false") => clear_org = false,
             _ => {
-                return Err(PlatformError::bad_request(
-                    "INVALID_FILTER",
+                return Err(PlatformError::new(
+                    PlatformCode::InvalidFilter,
                     "reset takes only org=true or org=false",
                 ));
             }

@@ -2,18 +2,17 @@
 //! `POST /_emulator/calls/{id}/status` move a record as its provider would report it.
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::domain::{CallStatus, ProviderError, SalesforceId, SmsStatus};
-use crate::http::error::PlatformError;
+use super::PathId;
+use super::kinds::{Provided, provided_id};
+use crate::domain::ProviderError;
+use crate::http::error::{PlatformCode, PlatformError};
 use crate::http::extract::{Body, BodyError, parse_json};
 use crate::state::AppState;
 use crate::storage::Moved;
-use crate::views::{CallItem, MessageItem};
 
 /// `{"status": "Undelivered", "errorCode": 30005, "errorMessage": "Unknown destination handset"}`
 #[derive(Debug, Deserialize)]
@@ -30,6 +29,21 @@ impl MoveRequest {
         parse_json(&bytes).map_err(PlatformError::from)
     }
 
+    /// The status to move to, and the provider's error.
+    fn target<R: Provided>(self) -> Result<(R::Status, Option<ProviderError>), PlatformError> {
+        let to = R::parse_status(&self.status).ok_or_else(|| {
+            PlatformError::new(
+                PlatformCode::InvalidField,
+                format!(
+                    "status `{}` is not one of {}",
+                    self.status,
+                    R::STATUSES.join(", ")
+                ),
+            )
+        })?;
+        Ok((to, self.error()?))
+    }
+
     /// The provider's error; a failure status without one gets its usual code.
     fn error(&self) -> Result<Option<ProviderError>, PlatformError> {
         match (self.error_code, &self.error_message) {
@@ -39,8 +53,8 @@ impl MoveRequest {
                     .clone()
                     .unwrap_or_else(|| format!("Provider error {code}")),
             })),
-            (None, Some(_)) => Err(PlatformError::bad_request(
-                "INVALID_FIELD",
+            (None, Some(_)) => Err(PlatformError::new(
+                PlatformCode::InvalidField,
                 "errorMessage needs the errorCode it explains",
             )),
             (None, None) => Ok(None),
@@ -48,73 +62,30 @@ impl MoveRequest {
     }
 }
 
-fn unknown_status(status: &str, names: &[&str]) -> PlatformError {
-    PlatformError::bad_request(
-        "INVALID_FIELD",
-        format!("status `{status}` is not one of {}", names.join(", ")),
-    )
-}
-
-fn refused(object: &str, current: &str, to: &str) -> PlatformError {
-    let message = format!(
-        "The {object} is {current} and cannot become {to}: providers report moves forward only, \
-         and none out of a final status"
-    );
-    PlatformError::new(StatusCode::CONFLICT, "INVALID_TRANSITION", message)
-}
-
-pub async fn move_message(
+/// `POST /_emulator/messages/{id}/status` and `/_emulator/calls/{id}/status`, by the record
+/// Id or the provider's id.
+pub async fn move_to<R: Provided>(
     State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
+    id: PathId,
     body: Result<Body, BodyError>,
 ) -> Result<Response, PlatformError> {
-    let request = MoveRequest::parse(body)?;
-    let to = SmsStatus::parse(&request.status)
-        .ok_or_else(|| unknown_status(&request.status, SmsStatus::NAMES))?;
-    let error = request.error()?;
-    let id = match id.map_err(|_| PlatformError::not_found())? {
-        Path(raw) if raw.starts_with("SM") => state
-            .storage()
-            .sms_message_by_provider_id(&raw)
-            .await?
-            .map(|m| m.id),
-        Path(raw) => SalesforceId::parse(&raw).ok(),
-    }
-    .ok_or_else(PlatformError::not_found)?;
-    match state.storage().move_sms(id, to, error).await? {
-        Moved::Done(message) => {
+    let (to, error) = MoveRequest::parse(body)?.target::<R>()?;
+    let id = provided_id::<R>(state.storage(), &id)
+        .await?
+        .ok_or_else(PlatformError::not_found)?;
+    match R::move_to(state.storage(), id, to, error).await? {
+        Moved::Done(record) => {
             state.lifecycle().steps_scheduled();
-            Ok(Json(MessageItem::from(&message)).into_response())
+            Ok(Json(R::View::from(&record)).into_response())
         }
         Moved::NotFound => Err(PlatformError::not_found()),
-        Moved::NotAllowed { current } => Err(refused("message", current.as_str(), to.as_str())),
-    }
-}
-
-pub async fn move_call(
-    State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-    body: Result<Body, BodyError>,
-) -> Result<Response, PlatformError> {
-    let request = MoveRequest::parse(body)?;
-    let to = CallStatus::parse(&request.status)
-        .ok_or_else(|| unknown_status(&request.status, CallStatus::NAMES))?;
-    let error = request.error()?;
-    let id = match id.map_err(|_| PlatformError::not_found())? {
-        Path(raw) if raw.starts_with("CA") => state
-            .storage()
-            .call_by_provider_id(&raw)
-            .await?
-            .map(|c| c.id),
-        Path(raw) => SalesforceId::parse(&raw).ok(),
-    }
-    .ok_or_else(PlatformError::not_found)?;
-    match state.storage().move_call(id, to, error).await? {
-        Moved::Done(call) => {
-            state.lifecycle().steps_scheduled();
-            Ok(Json(CallItem::from(&call)).into_response())
+        Moved::NotAllowed { current } => {
+            let message = format!(
+                "The {} is {current} and cannot become {to}: providers report moves forward \
+                 only, and none out of a final status",
+                R::NOUN
+            );
+            Err(PlatformError::new(PlatformCode::InvalidTransition, message))
         }
-        Moved::NotFound => Err(PlatformError::not_found()),
-        Moved::NotAllowed { current } => Err(refused("call", current.as_str(), to.as_str())),
     }
 }

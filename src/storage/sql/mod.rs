@@ -54,9 +54,7 @@ impl SqlStorage {
     fn publish_committed(&self, events: Vec<StoredEvent>) {
         publish(&self.events, events);
     }
-}
 
-impl SqlStorage {
     /// A record by its Id.
     async fn by_id<T: Readable>(&self, id: SalesforceId) -> Result<Option<T>, StorageError> {
         Ok(sqlx::query_as(T::BY_ID)

@@ -15,7 +15,7 @@ use crate::storage::{ListFilter, StatusFilter, StorageError};
 
 /// The list a poll waits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum List {
+pub enum List {
     Messages,
     Calls,
     Tasks,
