@@ -19,7 +19,7 @@ use super::error::{PlatformCode, PlatformError};
 use crate::actions::HeldKey;
 use crate::domain::{SalesforceId, Timestamp};
 use crate::state::AppState;
-use crate::storage::{Claim, KeyedAnswer, Storage, StoredAnswer};
+use crate::storage::{Claim, KeyClaim, KeyedAnswer, Storage, StoredAnswer};
 
 pub const HEADER: &str = "idempotency-key";
 /// Set on an answer replayed from an earlier call with the same key.
@@ -156,11 +156,14 @@ pub async fn claim(
     );
     let deadline = Instant::now() + WAIT_FOR_FIRST;
     loop {
-        match state
-            .storage()
-            .claim_key(key, &fingerprint, Timestamp::now(), LEASE, expired_before)
-            .await?
-        {
+        let claim = KeyClaim {
+            key,
+            fingerprint: &fingerprint,
+            now: Timestamp::now(),
+            lease: LEASE,
+            expired_before,
+        };
+        match state.storage().claim_key(&claim).await? {
             Claim::Claimed => {
                 return Ok(Keyed::Run(Some(ClaimedKey {
                     key: key.to_owned(),

@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 use super::{
-    ActivityStore, Batch, Claim, IdempotencyStore, LifecycleStore, ListFilter, Moved, StatusChange,
-    StatusChangeOutcome, StepsRun, Storage, StorageError, StoredAnswer,
+    ActivityStore, Batch, Claim, IdempotencyStore, KeyClaim, LifecycleStore, ListFilter, Moved,
+    StatusChange, StatusChangeOutcome, StepsRun, Storage, StorageError, StoredAnswer,
 };
 use crate::domain::{CallStatus, ProviderError, SalesforceId, SmsStatus, Timestamp};
 use crate::org::OrgDocument;
@@ -195,7 +195,7 @@ guarded! {
 
 guarded! {
     impl IdempotencyStore {
-        Other async fn claim_key(&self, key: &str, fingerprint: &str, now: Timestamp, lease: Duration, expired_before: Timestamp) -> Result<Claim, StorageError>;
+        Other async fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<Claim, StorageError>;
         Other async fn answer_key(&self, key: &str, answer: &StoredAnswer) -> Result<(), StorageError>;
         Other async fn release_key(&self, key: &str) -> Result<(), StorageError>;
         Other async fn prune_keys(&self, before: Timestamp) -> Result<(), StorageError>;

@@ -139,18 +139,9 @@ pub trait LifecycleStore: Send + Sync + 'static {
 /// Idempotency keys: a retry with the same key and request gets the first answer.
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync + 'static {
-    /// Claims `key` for a request with `fingerprint`, or finds what its first request did.
-    /// A claim not answered by `now + lease` is taken to have died and can be claimed again;
-    /// a key created before `expired_before` is forgotten and claimed afresh. Concurrent
-    /// claims of one key: one gets it, the others find it running.
-    async fn claim_key(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        now: Timestamp,
-        lease: Duration,
-        expired_before: Timestamp,
-    ) -> Result<Claim, StorageError>;
+    /// Claims a key for a request, or finds what its first request did. Concurrent claims
+    /// of one key: one gets it, the others find it running.
+    async fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<Claim, StorageError>;
     /// Stores a claimed key's answer (when no batch carried it).
     async fn answer_key(&self, key: &str, answer: &StoredAnswer) -> Result<(), StorageError>;
     /// Gives up a claim whose request stored nothing, so a retry runs it.
@@ -237,6 +228,19 @@ pub struct StoredAnswer {
 pub struct KeyedAnswer {
     pub key: String,
     pub answer: StoredAnswer,
+}
+
+/// A request's claim of an idempotency key.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyClaim<'a> {
+    pub key: &'a str,
+    /// What identifies the request: the same key with another fingerprint is a mismatch.
+    pub fingerprint: &'a str,
+    pub now: Timestamp,
+    /// A claim not answered by `now + lease` is taken to have died and can be claimed again.
+    pub lease: Duration,
+    /// A key created before this is forgotten and claimed afresh.
+    pub expired_before: Timestamp,
 }
 
 /// What claiming an idempotency key found.

@@ -180,32 +180,21 @@ mod tests {
         }
     }
 
-    fn is_twilio_id(id: &str, prefix: &str) -> bool {
-        id.len() == 34 && id.starts_with(prefix) && id[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    /// Twilio's form: a two-letter prefix and 32 hex digits.
+    fn assert_twilio_id(id: &str, prefix: &str) {
+        let hex = id.len() == 34 && id[2..].bytes().all(|b| b.is_ascii_hexdigit());
+        assert!(hex && id.starts_with(prefix), "{id}");
     }
 
     #[tokio::test]
     async fn accepted_requests_get_twilio_like_ids_and_start_queued() {
-        let message = Simulated::default()
-            .send_sms(&sms("+14155550123"))
-            .await
-            .unwrap();
+        let provider = Simulated::default();
+        let message = provider.send_sms(&sms("+14155550123")).await.unwrap();
         assert_eq!(message.status, SmsStatus::Queued);
-        assert!(
-            is_twilio_id(&message.provider_id, "SM"),
-            "{}",
-            message.provider_id
-        );
-        let placed = Simulated::default()
-            .place_call(&call("+14155550123"))
-            .await
-            .unwrap();
+        assert_twilio_id(&message.provider_id, "SM");
+        let placed = provider.place_call(&call("+14155550123")).await.unwrap();
         assert_eq!(placed.status, CallStatus::Queued);
-        assert!(
-            is_twilio_id(&placed.provider_id, "CA"),
-            "{}",
-            placed.provider_id
-        );
+        assert_twilio_id(&placed.provider_id, "CA");
     }
 
     #[tokio::test]

@@ -1,11 +1,9 @@
 //! Idempotency keys, over SQL.
 
-use std::time::Duration;
-
 use super::{Db, SqlStorage, statement};
 use crate::domain::Timestamp;
 use crate::storage::dialect::Dialect;
-use crate::storage::{Claim, IdempotencyStore, StorageError, StoredAnswer};
+use crate::storage::{Claim, IdempotencyStore, KeyClaim, StorageError, StoredAnswer};
 use async_trait::async_trait;
 
 const INSERT_KEY: &str = "INSERT INTO idempotency_keys (key, fingerprint, status, body, created_at, locked_until) \
@@ -28,14 +26,14 @@ struct KeyRow {
 #[async_trait]
 impl IdempotencyStore for SqlStorage {
     #[tracing::instrument(skip_all)]
-    async fn claim_key(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        now: Timestamp,
-        lease: Duration,
-        expired_before: Timestamp,
-    ) -> Result<Claim, StorageError> {
+    async fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<Claim, StorageError> {
+        let &KeyClaim {
+            key,
+            fingerprint,
+            now,
+            lease,
+            expired_before,
+        } = claim;
         let locked_until = Timestamp::from_millis(now.millis() + lease.as_millis() as i64);
         let mut tx = self.writer.begin().await?;
         // Both statements take the claim as `$1` to `$4`.
@@ -103,10 +101,7 @@ impl IdempotencyStore for SqlStorage {
 
     #[tracing::instrument(skip_all)]
     async fn prune_keys(&self, before: Timestamp) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.delete_before("DELETE FROM idempotency_keys WHERE created_at < $1", before)
+            .await
     }
 }

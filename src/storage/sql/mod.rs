@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use self::commit::Commits;
 use self::tables::{Readable, Table, select, statement};
 use super::{Db, DbRow};
-use crate::domain::SalesforceId;
+use crate::domain::{SalesforceId, Timestamp};
 use crate::records::StoredEvent;
 use crate::storage::dialect::Dialect;
 use crate::storage::{EncodeEvent, ListFilter, StepRules, StorageError};
@@ -61,6 +61,19 @@ impl SqlStorage {
             .bind(id)
             .fetch_optional(&self.reader)
             .await?)
+    }
+
+    /// Runs `delete` (`... WHERE created_at < $1`): forgets what was created before `before`.
+    async fn delete_before(
+        &self,
+        delete: &'static str,
+        before: Timestamp,
+    ) -> Result<(), StorageError> {
+        sqlx::query(delete)
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     /// A list's records, newest first.

@@ -224,10 +224,7 @@ impl Storage for SqlStorage {
 
     #[tracing::instrument(skip_all)]
     async fn prune_events(&self, before: Timestamp) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM events WHERE created_at < $1")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.delete_before("DELETE FROM events WHERE created_at < $1", before)
+            .await
     }
 }

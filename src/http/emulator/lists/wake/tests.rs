@@ -24,6 +24,13 @@ const BOB_PHONE: &str = "+14155550125";
 const KATHERINE: &str = "005Dn0000003KatIAE";
 const NOBODY_PHONE: &str = "+14155550199";
 
+/// A filter that sets only what `set` sets.
+fn only(set: impl FnOnce(&mut ListFilter)) -> ListFilter {
+    let mut filter = ListFilter::default();
+    set(&mut filter);
+    filter
+}
+
 fn id(raw: &str) -> SalesforceId {
     SalesforceId::parse(raw).unwrap()
 }
@@ -169,55 +176,22 @@ fn a_filtered_poll_is_not_woken_by_an_event_whose_record_misses_a_filter() {
     let placed = stored(Change::CallCreated(&call()));
     let other_message = SalesforceId::generate(SMS_MESSAGE.key_prefix);
     let cases = [
-        (
-            "another id",
-            ListFilter {
-                id: Some(other_message),
-                ..ListFilter::default()
-            },
-        ),
-        (
-            "another to",
-            ListFilter {
-                to: Some(phone(BOB_PHONE)),
-                ..ListFilter::default()
-            },
-        ),
-        (
-            "another from",
-            ListFilter {
-                from: Some(phone(NOBODY_PHONE)),
-                ..ListFilter::default()
-            },
-        ),
-        (
-            "another user",
-            ListFilter {
-                user_id: Some(id(GRACE)),
-                ..ListFilter::default()
-            },
-        ),
+        ("another id", only(|f| f.id = Some(other_message))),
+        ("another to", only(|f| f.to = Some(phone(BOB_PHONE)))),
+        ("another from", only(|f| f.from = Some(phone(NOBODY_PHONE)))),
+        ("another user", only(|f| f.user_id = Some(id(GRACE)))),
         (
             "another record",
-            ListFilter {
-                related_record_id: Some(id(BOB_LEAD)),
-                ..ListFilter::default()
-            },
+            only(|f| f.related_record_id = Some(id(BOB_LEAD))),
         ),
         (
             "another status",
-            ListFilter {
-                status: Some(StatusFilter::Message(SmsStatus::Delivered)),
-                ..ListFilter::default()
-            },
+            only(|f| f.status = Some(StatusFilter::Message(SmsStatus::Delivered))),
         ),
         // Found in the body, which is no filtered field: "Sent" is not the whole string.
         (
             "a status in the body",
-            ListFilter {
-                status: Some(StatusFilter::Message(SmsStatus::Sent)),
-                ..ListFilter::default()
-            },
+            only(|f| f.status = Some(StatusFilter::Message(SmsStatus::Sent))),
         ),
     ];
     for (case, filter) in &cases {
@@ -226,19 +200,10 @@ fn a_filtered_poll_is_not_woken_by_an_event_whose_record_misses_a_filter() {
     }
     let logged = stored(Change::UserStatusChanged(&status_change()));
     let cases = [
-        (
-            "another user",
-            ListFilter {
-                user_id: Some(id(KATHERINE)),
-                ..ListFilter::default()
-            },
-        ),
+        ("another user", only(|f| f.user_id = Some(id(KATHERINE)))),
         (
             "another status",
-            ListFilter {
-                status: Some(StatusFilter::Call(CallStatus::Busy)),
-                ..ListFilter::default()
-            },
+            only(|f| f.status = Some(StatusFilter::Call(CallStatus::Busy))),
         ),
     ];
     for (case, filter) in &cases {
