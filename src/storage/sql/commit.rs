@@ -118,6 +118,7 @@ where
             rules,
             commits: Commits(queue),
             background: None,
+            file_lock: None,
         }
     }
 }

@@ -62,6 +62,8 @@ pub(super) struct SqlStorage<DB: Database> {
     commits: Commits,
     /// Background work tied to this storage (PostgreSQL's event relay); stopped on drop.
     pub(super) background: Option<AbortOnDrop>,
+    /// SQLite's claim on its database file (`sqlite.rs`), released on drop.
+    pub(super) file_lock: Option<std::fs::File>,
 }
 
 /// How many events a slow subscriber may fall behind before it must catch up from the

@@ -358,6 +358,54 @@ fn help_lists_every_flag_and_environment_variable() {
     }
 }
 
+/// A second process on the SQLite file of a running one exits at once, naming the file
+/// (rather than starting and then failing its writes with "database is locked"); the first
+/// goes on serving, and once it is gone the file serves again.
+#[tokio::test]
+async fn a_second_binary_on_the_same_sqlite_file_exits_non_zero_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shared.db");
+    let database = format!("sqlite:{}", file.display());
+    let first = Emulator::start_local(dir.path(), "first.log", &database, &[]).await;
+
+    let mut second = command()
+        .args(["--addr", &format!("127.0.0.1:{}", free_port())])
+        .args(["--database-url", &database])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let status = wait_for_exit(&mut second, Duration::from_secs(30));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&file.display().to_string()),
+        "the file is not named: {stderr}"
+    );
+    assert!(
+        stderr.contains("in use by another fastcall-emulator process"),
+        "{stderr}"
+    );
+
+    let (status, sent) = send_sms(
+        &first.base_url,
+        &json!({"toPhone": "+14155550123", "bodyText": "Hi"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the first process goes on serving: {sent}"
+    );
+    let (status, log) = first.terminate();
+    assert_eq!(status.code(), Some(0), "{log}");
+    let again = Emulator::start_local(dir.path(), "again.log", &database, &[]).await;
+    let (status, log) = again.terminate();
+    assert_eq!(status.code(), Some(0), "{log}");
+}
+
 #[test]
 fn invalid_org_file_makes_the_binary_exit_non_zero_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
