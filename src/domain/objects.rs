@@ -31,7 +31,7 @@ pub const LEAD: ObjectType = ObjectType {
 };
 
 // The emulator's own custom objects. A managed package fixes its prefixes; these are the
-// emulator's (the README lists them).
+// emulator's (docs/org-data.md lists them).
 pub const SMS_MESSAGE: ObjectType = ObjectType {
     api_name: "FastCall__SMS_Message__c",
     key_prefix: "a0S",

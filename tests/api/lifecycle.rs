@@ -1,4 +1,4 @@
-//! Running the service (SPEC section 1): health, unknown routes and methods, restarts on
+//! Running the service (README, Running): health, unknown routes and methods, restarts on
 //! the same database, graceful stop, and the binary itself.
 
 use reqwest::{Method, StatusCode};

@@ -250,7 +250,7 @@ fn help_lists_every_flag_and_environment_variable() {
     use clap::CommandFactory;
     use fastcall_emulator::config::Config;
 
-    // Every setting of src/config.rs (the README's Running table, and --healthcheck).
+    // Every setting of src/config.rs (the README's Running table).
     let settings = [
         ("--addr", Some("FASTCALL_ADDR")),
         ("--database-url", Some("DATABASE_URL")),
