@@ -10,8 +10,8 @@
 # change per request, and 200-input bulk SMS through the Salesforce REST shape. Prints a table
 # of requests/s (inputs/s for bulk), p50/p99 latency, errors (non-2xx and socket errors) and the
 # server's peak RSS. With a PostgreSQL URL (a server where it may create and drop databases) it
-# also runs the naive anchor of ../shared/bench (schema-pg.sql, pgbench-sms.sql, copied here):
-# pgbench running the naive SMS transaction, in the same run on the same machine.
+# also runs the naive anchor (bench/schema-pg.sql, bench/pgbench-sms.sql): pgbench running
+# the naive SMS transaction, in the same run on the same machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

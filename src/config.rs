@@ -5,26 +5,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use clap::{Parser, ValueEnum};
+use clap::{Arg, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use crate::lifecycle::Progression;
-
-pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
-pub const DEFAULT_DATABASE_URL: &str = "sqlite:fastcall-emulator.db";
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
-pub const DEFAULT_MAX_BULK_INPUTS: usize = 200;
-pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 16;
-pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
-pub const DEFAULT_EVENT_KEEP_ALIVE_SECS: u64 = 15;
-pub const DEFAULT_EVENT_RETENTION_SECS: u64 = 3600;
-pub const DEFAULT_STEP_DELAY_MS: u64 = 1000;
-pub const DEFAULT_IDEMPOTENCY_TTL_SECS: u64 = 24 * 60 * 60;
-pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
-pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
-pub const DEFAULT_BODY_READ_TIMEOUT_SECS: u64 = 5;
-pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 512;
-pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 3000;
-pub const DEFAULT_PROVIDER_CONCURRENCY: usize = 16;
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -33,15 +16,20 @@ pub const DEFAULT_PROVIDER_CONCURRENCY: usize = 16;
     about = "A stateful local emulator of the Fastcall Subscriber API: SMS/MMS, calls and user status, \
              as Salesforce invocable actions and as plain REST.",
     after_help = "With no options it serves http://127.0.0.1:8080 from ./fastcall-emulator.db (SQLite) with \
-                  the built-in demo org."
+                  the built-in demo org.",
+    mut_args = hide_env_value
 )]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "FASTCALL_ADDR", default_value = DEFAULT_ADDR)]
+    #[arg(long, env = "FASTCALL_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
 
     /// Database: sqlite:PATH (created if missing) or postgres://USER@HOST/DB.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite:fastcall-emulator.db"
+    )]
     pub database_url: String,
 
     /// Org data to load at start (YAML, or JSON for a .json file), replacing the stored org.
@@ -54,7 +42,6 @@ pub struct Config {
     #[arg(
         long,
         env = "FASTCALL_ADMIN_TOKEN",
-        hide_env_values = true,
         conflicts_with = "admin_token_file"
     )]
     pub admin_token: Option<Secret>,
@@ -86,59 +73,59 @@ pub struct Config {
     pub progression: Progression,
 
     /// Milliseconds between the steps of a message or call in timed progression.
-    #[arg(long, env = "FASTCALL_STEP_DELAY_MS", default_value_t = DEFAULT_STEP_DELAY_MS)]
+    #[arg(long, env = "FASTCALL_STEP_DELAY_MS", default_value_t = 1000)]
     pub step_delay_ms: u64,
 
     /// Largest request body accepted, in bytes; larger ones get 413.
-    #[arg(long, env = "FASTCALL_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    #[arg(long, env = "FASTCALL_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
     /// Most inputs accepted in one Salesforce-shaped action call.
-    #[arg(long, env = "FASTCALL_MAX_BULK_INPUTS", default_value_t = DEFAULT_MAX_BULK_INPUTS)]
+    #[arg(long, env = "FASTCALL_MAX_BULK_INPUTS", default_value_t = 200)]
     pub max_bulk_inputs: usize,
 
     /// Most database connections held open.
-    #[arg(long, env = "FASTCALL_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS)]
+    #[arg(long, env = "FASTCALL_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
 
     /// Milliseconds a request waits for a database connection before it fails with 503 (so
     /// that an unreachable database fails requests fast).
-    #[arg(long, env = "FASTCALL_DB_ACQUIRE_TIMEOUT_MS", default_value_t = DEFAULT_DB_ACQUIRE_TIMEOUT_MS)]
+    #[arg(long, env = "FASTCALL_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3000)]
     pub db_acquire_timeout_ms: u64,
 
     /// Seconds an action or control request may take before it fails with 503. Long polls
     /// (`wait=`) and the event stream are bounded by their own limits instead.
-    #[arg(long, env = "FASTCALL_REQUEST_TIMEOUT_SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT_SECS)]
+    #[arg(long, env = "FASTCALL_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
     /// Most action and control requests handled at once; more get 503 at once.
-    #[arg(long, env = "FASTCALL_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS)]
+    #[arg(long, env = "FASTCALL_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
     pub max_concurrent_requests: usize,
 
     /// Seconds a client may take to send a request's headers before its connection is closed.
-    #[arg(long, env = "FASTCALL_HEADER_READ_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT_SECS)]
+    #[arg(long, env = "FASTCALL_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub header_read_timeout_secs: u64,
 
     /// Seconds a client may take to send an action or control request's body, counted apart
     /// from --request-timeout-secs; slower gets 408. The body is read before the request
     /// takes one of --max-concurrent-requests.
-    #[arg(long, env = "FASTCALL_BODY_READ_TIMEOUT_SECS", default_value_t = DEFAULT_BODY_READ_TIMEOUT_SECS)]
+    #[arg(long, env = "FASTCALL_BODY_READ_TIMEOUT_SECS", default_value_t = 5)]
     pub body_read_timeout_secs: u64,
 
     /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
-    #[arg(long, env = "FASTCALL_SHUTDOWN_GRACE_SECS", default_value_t = DEFAULT_SHUTDOWN_GRACE_SECS)]
+    #[arg(long, env = "FASTCALL_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
 
     /// Seconds an Idempotency-Key's first answer is kept for retries.
-    #[arg(long, env = "FASTCALL_IDEMPOTENCY_TTL_SECS", default_value_t = DEFAULT_IDEMPOTENCY_TTL_SECS)]
+    #[arg(long, env = "FASTCALL_IDEMPOTENCY_TTL_SECS", default_value_t = 24 * 60 * 60)]
     pub idempotency_ttl_secs: u64,
 
     /// Seconds between keep-alive comments on an idle event stream.
-    #[arg(long, env = "FASTCALL_EVENT_KEEP_ALIVE_SECS", default_value_t = DEFAULT_EVENT_KEEP_ALIVE_SECS)]
+    #[arg(long, env = "FASTCALL_EVENT_KEEP_ALIVE_SECS", default_value_t = 15)]
     pub event_keep_alive_secs: u64,
 
     /// Seconds events are kept for replay to reconnecting subscribers (`Last-Event-ID`).
-    #[arg(long, env = "FASTCALL_EVENT_RETENTION_SECS", default_value_t = DEFAULT_EVENT_RETENTION_SECS)]
+    #[arg(long, env = "FASTCALL_EVENT_RETENTION_SECS", default_value_t = 3600)]
     pub event_retention_secs: u64,
 
     /// Ask the emulator listening on --addr whether it is up (`/livez`), exit 0 if so, 1 if
@@ -155,8 +142,27 @@ pub struct Config {
     /// timeout at a few hundred milliseconds per hand-off, while staying well under the
     /// concurrent requests Twilio accepts from one account by default (beyond them it
     /// answers 429, error 20429).
-    #[arg(long, env = "FASTCALL_PROVIDER_CONCURRENCY", default_value_t = DEFAULT_PROVIDER_CONCURRENCY)]
+    #[arg(long, env = "FASTCALL_PROVIDER_CONCURRENCY", default_value_t = 16)]
     pub provider_concurrency: usize,
+}
+
+/// `--help` names each setting's variable without its value: clap would print the value
+/// the variable has now (`[env: FASTCALL_ADDR=]` when unset, which reads as a default of
+/// nothing), and some values are secrets (a password in `DATABASE_URL`, the admin token).
+fn hide_env_value(arg: Arg) -> Arg {
+    arg.hide_env_values(true)
+}
+
+/// The defaults `--help` shows: the settings parsed from no flags and no environment, so
+/// that each default is written once, in its `#[arg]`. Tests build their settings on it.
+impl Default for Config {
+    fn default() -> Self {
+        let matches = Self::command()
+            .mut_args(|arg| arg.env(None))
+            .try_get_matches_from(["fastcall-emulator"])
+            .expect("no flags parse");
+        Self::from_arg_matches(&matches).expect("the defaults are valid settings")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -218,39 +224,6 @@ impl FromStr for Secret {
     }
 }
 
-/// The documented defaults, without reading flags or the environment (tests build on it).
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            addr: DEFAULT_ADDR.parse().expect("the default address parses"),
-            database_url: DEFAULT_DATABASE_URL.into(),
-            org: None,
-            admin_token: None,
-            admin_token_file: None,
-            allow_open_admin: false,
-            provider: Provider::Simulated,
-            provider_latency_ms: 0,
-            progression: Progression::Timed,
-            step_delay_ms: DEFAULT_STEP_DELAY_MS,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            max_bulk_inputs: DEFAULT_MAX_BULK_INPUTS,
-            db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
-            db_acquire_timeout_ms: DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
-            request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
-            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
-            header_read_timeout_secs: DEFAULT_HEADER_READ_TIMEOUT_SECS,
-            body_read_timeout_secs: DEFAULT_BODY_READ_TIMEOUT_SECS,
-            shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
-            idempotency_ttl_secs: DEFAULT_IDEMPOTENCY_TTL_SECS,
-            event_keep_alive_secs: DEFAULT_EVENT_KEEP_ALIVE_SECS,
-            event_retention_secs: DEFAULT_EVENT_RETENTION_SECS,
-            healthcheck: false,
-            log: "info".into(),
-            provider_concurrency: DEFAULT_PROVIDER_CONCURRENCY,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +232,17 @@ mod tests {
     fn cli_definition_is_consistent() {
         use clap::CommandFactory;
         Config::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let config = Config::default();
+        assert_eq!(config.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url, "sqlite:fastcall-emulator.db");
+        assert_eq!(config.max_body_bytes, 1024 * 1024);
+        assert_eq!(config.progression, Progression::Timed);
+        assert_eq!(config.log, "info");
+        assert!(config.org.is_none() && config.admin_token.is_none());
     }
 
     #[test]

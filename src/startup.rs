@@ -25,7 +25,7 @@ use crate::voip::{Simulated, VoipProvider};
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("cannot open the database {url}: {source}")]
+    #[error("database {url}: {source}")]
     Storage { url: String, source: StorageError },
     #[error("cannot read org file {}: {source}", path.display())]
     OrgFile { path: PathBuf, source: io::Error },
@@ -166,8 +166,11 @@ impl Application {
             state.begin_stopping();
         };
         server::serve(self.listener, app, stop, self.serve_options).await;
+        // Waits until each task has let go of the state, so that the storage is dropped (a
+        // SQLite file is free again) by the time this returns.
         for task in background {
             task.abort();
+            let _ = task.await;
         }
     }
 }

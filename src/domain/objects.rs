@@ -16,7 +16,7 @@ pub const CONTACT: ObjectType = ObjectType::new("Contact", "003");
 pub const LEAD: ObjectType = ObjectType::new("Lead", "00Q");
 
 // The emulator's own custom objects. A managed package fixes its prefixes; these are the
-// emulator's (the README lists them).
+// emulator's (docs/org-data.md lists them).
 pub const SMS_MESSAGE: ObjectType = ObjectType::new("FastCall__SMS_Message__c", "a0S");
 pub const CALL: ObjectType = ObjectType::new("FastCall__Call__c", "a0C");
 pub const VOIP_ERROR_LOG: ObjectType = ObjectType::new("FastCall__VoIP_Error_Log__c", "a0E");

@@ -1,7 +1,9 @@
 //! SQLite, the embedded default: a file in WAL mode, one writer connection and a pool of
 //! readers, so reads never wait for writes and writes never fight over the lock. One
-//! process owns the file, so events are published in-process.
+//! process owns the file (`claim` makes sure), so events are published in-process.
 
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +58,7 @@ pub(super) async fn connect(
         migrate(&pool).await?;
         return Ok(SqlStorage::new(pool.clone(), pool, rules, encode));
     }
+    let file_lock = claim(connect_options.get_filename())?;
     // WAL lets readers run beside the writer; NORMAL sync keeps every commit across a
     // process crash (the WAL is written before commit returns) and syncs at checkpoints.
     let connect_options = connect_options
@@ -70,7 +73,51 @@ pub(super) async fn connect(
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect_options.read_only(true))
         .await?;
-    Ok(SqlStorage::new(reader, writer, rules, encode))
+    let mut storage = SqlStorage::new(reader, writer, rules, encode);
+    storage._file_lock = Some(file_lock);
+    Ok(storage)
+}
+
+/// Claims the database file for this process, for as long as the returned file is open.
+///
+/// A second process on the same file would start, then queue behind this one's writer until
+/// its writes failed with "database is locked", and its subscribers would never see this
+/// one's events. So it is refused at start. The claim is an exclusive lock on `<file>.lock`,
+/// not on the database: closing any other descriptor of the database file would drop the
+/// locks SQLite holds on it. The system releases the claim when the process ends, however
+/// it ends; the empty lock file stays.
+fn claim(database: &Path) -> Result<File, StorageError> {
+    let database = std::path::absolute(database).unwrap_or_else(|_| database.to_owned());
+    let path = lock_path(&database);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| {
+            StorageError::Config(format!("cannot open the lock file {}: {e}", path.display()))
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(StorageError::Config(format!(
+            "{} is in use by another fastcall-emulator process (it holds {}). One process \
+             serves a SQLite file: stop the other one, or give this one another --database-url \
+             (instances that share a database need PostgreSQL)",
+            database.display(),
+            path.display()
+        ))),
+        Err(TryLockError::Error(e)) => Err(StorageError::Config(format!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// `<file>.lock`, beside the database file.
+fn lock_path(database: &Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
 }
 
 /// The one writer connection. A transaction whose COMMIT failed (a full disk, an I/O

@@ -1,4 +1,4 @@
-//! Who is calling (SPEC section 6): API keys, X-Fastcall-User-Id, the default user, and the
+//! Who is calling (docs/actions.md): API keys, X-Fastcall-User-Id, the default user, and the
 //! admin token of `/_emulator`.
 
 use fastcall_emulator::config::Secret;
@@ -279,7 +279,7 @@ backend_tests! {
         let app = spawn_app(backend).await;
         for value in ["not-an-id", "005Dn00", "005Dn0000002GrcIAX", "Grace Hopper"] {
             let headers = [("X-Fastcall-User-Id", value)];
-            // The direct route says what was wrong (README: "a malformed one is 401")...
+            // The direct route says what was wrong (docs/actions.md, "Who is calling")...
             let direct = direct_sms(&app, &headers, &sms()).await;
             assert_eq!(
                 direct,

@@ -1,4 +1,4 @@
-//! The inspection API (SPEC section 7): messages, tasks and VoIP errors as lists with
+//! The inspection API (docs/inspection-and-events.md): messages, tasks and VoIP errors as lists with
 //! filters and one at a time, and reset.
 
 use reqwest::StatusCode;

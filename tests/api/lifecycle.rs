@@ -1,4 +1,4 @@
-//! Running the service (SPEC section 1): health, unknown routes and methods, restarts on
+//! Running the service (README, Running): health, unknown routes and methods, restarts on
 //! the same database, graceful stop, and the binary itself.
 
 use reqwest::{Method, StatusCode};
@@ -163,6 +163,41 @@ backend_tests! {
         let messages = items(&app, "/_emulator/messages?limit=1000").await;
         assert_eq!(messages.as_array().unwrap().len(), stored);
     }
+}
+
+/// One process per SQLite file: a second server on the file is refused while the first
+/// lives, and the file is free again once the first has stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_file_serves_one_server_at_a_time() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let first = TestApp::start(&db, |_| {}).await;
+    let config = fastcall_emulator::config::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        database_url: db.url.clone(),
+        ..Default::default()
+    };
+    let Err(error) = fastcall_emulator::startup::Application::build(&config).await else {
+        panic!("a second server started on {}", db.url);
+    };
+    let file = db.url.trim_start_matches("sqlite:");
+    let message = error.to_string();
+    assert!(message.contains(file), "{message}");
+    assert!(
+        message.contains("in use by another fastcall-emulator process"),
+        "{message}"
+    );
+    let (status, sent) = first
+        .send_sms(&json!({"toPhone": JANE_PHONE, "bodyText": "still mine"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "the first server goes on: {sent}");
+    first.stop().await;
+
+    let second = TestApp::start(&db, |_| {}).await;
+    assert_eq!(
+        items(&second, "/_emulator/messages").await[0]["body"],
+        "still mine"
+    );
+    second.stop().await;
 }
 
 /// The compiled binary, run as a user would, in a temporary directory, on both backends.

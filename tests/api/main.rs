@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod call;
 mod contract;
+mod docs;
 mod events;
 mod inspection;
 mod lifecycle;

@@ -1,4 +1,4 @@
-//! Org data (SPEC section 5): export, replacement through `PUT /_emulator/org`, `--org FILE`
+//! Org data (docs/org-data.md): export, replacement through `PUT /_emulator/org`, `--org FILE`
 //! at start, persistence across restarts, and reset with `?org=true`.
 
 use fastcall_emulator::config::Config;

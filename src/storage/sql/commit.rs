@@ -112,6 +112,7 @@ impl SqlStorage {
             encode,
             commits: Commits(queue),
             _background: None,
+            _file_lock: None,
         }
     }
 }

@@ -43,6 +43,8 @@ pub(in crate::storage) struct SqlStorage {
     commits: Commits,
     /// Background work tied to this storage (PostgreSQL's event relay); stopped on drop.
     pub(in crate::storage) _background: Option<AbortOnDrop>,
+    /// SQLite's claim on its database file (`sqlite.rs`), released on drop.
+    pub(in crate::storage) _file_lock: Option<std::fs::File>,
 }
 
 /// How many events a slow subscriber may fall behind before it must catch up from the

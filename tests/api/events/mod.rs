@@ -1,4 +1,4 @@
-//! The event stream `GET /_emulator/events` (SPEC section 7): what each event carries, the
+//! The event stream `GET /_emulator/events` (docs/inspection-and-events.md): what each event carries, the
 //! `types` filter, replay after a reconnect, keep-alives, several subscribers, shutdown, the
 //! admin token, and two instances sharing one PostgreSQL database.
 

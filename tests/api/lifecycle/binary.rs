@@ -250,7 +250,7 @@ fn help_lists_every_flag_and_environment_variable() {
     use clap::CommandFactory;
     use fastcall_emulator::config::Config;
 
-    // Every setting of src/config.rs (the README's Running table, and --healthcheck).
+    // Every setting of src/config.rs (the README's Running table).
     let settings = [
         ("--addr", Some("FASTCALL_ADDR")),
         ("--database-url", Some("DATABASE_URL")),
@@ -329,7 +329,12 @@ fn help_lists_every_flag_and_environment_variable() {
     listed.sort();
     assert_eq!(listed, defined, "the settings defined in src/config.rs");
 
-    let output = command().arg("--help").output().expect("the binary runs");
+    // One variable set, one not: neither value shows.
+    let output = command()
+        .arg("--help")
+        .env("FASTCALL_ADDR", "127.0.0.1:9")
+        .output()
+        .expect("the binary runs");
     assert!(output.status.success(), "{output:?}");
     let help = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = help.lines().map(str::trim).collect();
@@ -340,12 +345,65 @@ fn help_lists_every_flag_and_environment_variable() {
             .any(|line| *line == flag || line.starts_with(&format!("{flag} <")));
         assert!(entry, "--help does not list {flag}:\n{help}");
         if let Some(env) = env {
-            // `[env: NAME=]`, or `[env: NAME]` when values are hidden.
-            let shown =
-                help.contains(&format!("[env: {env}=")) || help.contains(&format!("[env: {env}]"));
-            assert!(shown, "--help does not mention {env}:\n{help}");
+            // The variable's name, never its value now (`[env: NAME=]` when it is unset).
+            assert!(
+                help.contains(&format!("[env: {env}]")),
+                "--help does not mention {env}:\n{help}"
+            );
+            assert!(
+                !help.contains(&format!("[env: {env}=")),
+                "--help shows the value of {env}:\n{help}"
+            );
         }
     }
+}
+
+/// A second process on the SQLite file of a running one exits at once, naming the file
+/// (rather than starting and then failing its writes with "database is locked"); the first
+/// goes on serving, and once it is gone the file serves again.
+#[tokio::test]
+async fn a_second_binary_on_the_same_sqlite_file_exits_non_zero_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shared.db");
+    let database = format!("sqlite:{}", file.display());
+    let first = Emulator::start_local(dir.path(), "first.log", &database, &[]).await;
+
+    let mut second = command()
+        .args(["--addr", &format!("127.0.0.1:{}", free_port())])
+        .args(["--database-url", &database])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let status = wait_for_exit(&mut second, Duration::from_secs(30));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&file.display().to_string()),
+        "the file is not named: {stderr}"
+    );
+    assert!(
+        stderr.contains("in use by another fastcall-emulator process"),
+        "{stderr}"
+    );
+
+    let (status, sent) = send_sms(
+        &first.base_url,
+        &json!({"toPhone": "+14155550123", "bodyText": "Hi"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the first process goes on serving: {sent}"
+    );
+    let (status, log) = first.terminate();
+    assert_eq!(status.code(), Some(0), "{log}");
+    let again = Emulator::start_local(dir.path(), "again.log", &database, &[]).await;
+    let (status, log) = again.terminate();
+    assert_eq!(status.code(), Some(0), "{log}");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Delivery and call lifecycles (README "Delivery and call lifecycles"): how messages and
+//! Delivery and call lifecycles (docs/inspection-and-events.md): how messages and
 //! calls move along the simulated provider's paths in timed, immediate and manual
 //! progression, manual moves, a restart with steps due, and several instances on one
 //! PostgreSQL database.
