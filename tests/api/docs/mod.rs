@@ -26,6 +26,7 @@ use crate::backend_tests;
 use crate::helpers::spawn_app;
 use markdown::{code, rows, section};
 
+mod layers;
 mod links;
 mod markdown;
 
