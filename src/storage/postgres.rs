@@ -149,12 +149,7 @@ async fn relay_events(
         }
         match listener.try_recv().await {
             Ok(Some(notification)) => {
-                let Ok(seqs) = notification
-                    .payload()
-                    .split(',')
-                    .map(str::parse)
-                    .collect::<Result<Vec<i64>, _>>()
-                else {
+                let Some(seqs) = announced_seqs(notification.payload()) else {
                     tracing::warn!(
                         payload = notification.payload(),
                         "an event announcement is not a list of seqs; catching up"
@@ -193,6 +188,12 @@ async fn relay_events(
     }
 }
 
+/// The seqs an announcement names (`INSERT_EVENTS`: comma-separated); `None` when it is not
+/// such a list, so that the relay catches up rather than miss one.
+fn announced_seqs(payload: &str) -> Option<Vec<i64>> {
+    payload.split(',').map(|seq| seq.parse().ok()).collect()
+}
+
 /// The seqs relayed lately, so an event fetched twice (announced, and caught up after a
 /// reconnect) reaches subscribers once.
 #[derive(Default)]
@@ -222,6 +223,20 @@ impl Relayed {
             }
             *latest = (*latest).max(event.seq);
             let _ = sender.send(Arc::new(event));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_announcement_is_read_whole_or_not_at_all() {
+        assert_eq!(announced_seqs("7"), Some(vec![7]));
+        assert_eq!(announced_seqs("7,8,10"), Some(vec![7, 8, 10]));
+        for garbled in ["", "7,,8", "7,x", "7, 8", "9223372036854775808"] {
+            assert_eq!(announced_seqs(garbled), None, "{garbled:?}");
         }
     }
 }

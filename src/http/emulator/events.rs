@@ -135,14 +135,18 @@ impl Feed {
     }
 
     /// The next event after `last`: from the page read, the next page, or live. `None` ends
-    /// the stream (shutdown, or the database is unreachable while catching up).
+    /// the stream (shutdown, or stored events cannot be read while catching up).
     async fn next_event(&mut self) -> Option<Arc<StoredEvent>> {
         loop {
             if let Some(event) = self.backlog.pop_front() {
                 return Some(event);
             }
             if self.catching_up {
-                self.read_page().await.ok()?;
+                if let Err(error) = self.read_page().await {
+                    // The subscriber reconnects with its Last-Event-ID and resumes there.
+                    tracing::warn!(%error, "cannot read stored events: ending the stream");
+                    return None;
+                }
                 continue;
             }
             let received = tokio::select! {
