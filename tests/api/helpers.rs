@@ -145,19 +145,24 @@ impl TestDb {
         let mut admin = sqlx::PgConnection::connect(&admin_url)
             .await
             .expect("PostgreSQL is reachable");
-        let mut create = format!("CREATE DATABASE {name}");
-        if let Some(location) = tablespace {
-            let sql = format!("CREATE TABLESPACE {name} LOCATION '{}'", location.display());
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut admin)
-                .await
-                .expect("a test tablespace");
-            create.push_str(&format!(" TABLESPACE {name}"));
-        }
+        let create = format!("CREATE DATABASE {name}");
         sqlx::query(sqlx::AssertSqlSafe(create))
             .execute(&mut admin)
             .await
             .expect("a test database");
+        if let Some(location) = tablespace {
+            // Only the tables go there: the catalogs a new database copies stay out, so the
+            // whole of a small tablespace is the tables' to fill.
+            for sql in [
+                format!("CREATE TABLESPACE {name} LOCATION '{}'", location.display()),
+                format!("ALTER DATABASE {name} SET default_tablespace = {name}"),
+            ] {
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut admin)
+                    .await
+                    .expect("a test tablespace");
+            }
+        }
         let mut url = url::Url::parse(&admin_url).expect("a PostgreSQL URL");
         url.set_path(&name);
         Self {

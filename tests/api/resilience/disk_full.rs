@@ -180,7 +180,7 @@ async fn on_postgres_a_full_disk_loses_no_acknowledged_write_and_recovers_once_s
     if !postgres_available("postgres full disk") {
         return;
     }
-    let Some(disk) = SmallDisk::mount("postgres full disk", 8) else {
+    let Some(disk) = SmallDisk::mount("postgres full disk", 4) else {
         return;
     };
     let db = postgres_on(&disk).await;
