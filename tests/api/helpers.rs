@@ -6,7 +6,7 @@ use std::sync::Once;
 use fastcall_emulator::config::Config;
 use fastcall_emulator::lifecycle::Progression;
 use fastcall_emulator::startup::Application;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sqlx::Connection;
 use tempfile::TempDir;
@@ -101,22 +101,14 @@ impl TestDb {
     /// Runs `sql` on the database behind the emulator's back: to plant what it could not
     /// have written.
     pub async fn execute(&self, sql: &str) {
-        if self.url.starts_with("sqlite:") {
-            let mut conn = sqlx::SqliteConnection::connect(&self.url)
-                .await
-                .expect("SQLite");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&mut conn)
-                .await
-                .expect(sql);
+        let statement = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()));
+        let url = &self.url;
+        if url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.expect("SQLite");
+            statement.execute(&mut conn).await.expect(sql);
         } else {
-            let mut conn = sqlx::PgConnection::connect(&self.url)
-                .await
-                .expect("PostgreSQL");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&mut conn)
-                .await
-                .expect(sql);
+            let mut conn = sqlx::PgConnection::connect(url).await.expect("PostgreSQL");
+            statement.execute(&mut conn).await.expect(sql);
         }
     }
 
@@ -280,26 +272,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        into_json(
-            self.client
-                .get(self.url(path))
-                .send()
-                .await
-                .expect("GET answered"),
-        )
-        .await
+        json_of(self.client.get(self.url(path))).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        into_json(
-            self.client
-                .post(self.url(path))
-                .json(body)
-                .send()
-                .await
-                .expect("POST answered"),
-        )
-        .await
+        json_of(self.client.post(self.url(path)).json(body)).await
     }
 
     /// Posts a raw body, with no Content-Type unless given.
@@ -313,7 +290,41 @@ impl TestApp {
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
-        into_json(request.send().await.expect("POST answered")).await
+        json_of(request).await
+    }
+
+    /// Any method, with the given headers and, when given, a JSON body.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        json_of(request).await
+    }
+
+    /// `GET path`, which must answer 200: a record or an item of the inspection API.
+    pub async fn item(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        body
+    }
+
+    /// The items of an inspection list, e.g. `/_emulator/messages?to=...`.
+    pub async fn items(&self, path: &str) -> Vec<Value> {
+        let body = self.item(path).await;
+        body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: items in {body}"))
+            .clone()
     }
 
     /// `POST /actions/SubscriberSMSInvocable`.
@@ -337,11 +348,19 @@ impl Drop for TestApp {
     }
 }
 
-async fn into_json(response: reqwest::Response) -> (StatusCode, Value) {
+/// Sends `request`; its status and JSON body.
+pub async fn json_of(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    json_answer(request.send().await.expect("the request is answered")).await
+}
+
+/// The status and JSON body of an answer; a body that is not JSON fails the test.
+pub async fn json_answer(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.expect("a response body");
-    let json = serde_json::from_str(&text)
-        .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
+    let json = serde_json::from_str(&text).unwrap_or_else(|_| {
+        let shown: String = text.chars().take(300).collect();
+        panic!("a JSON body, got {status}: {shown:?}")
+    });
     (status, json)
 }
 
