@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::helpers::*;
 
-const JANE_PHONE: &str = "+14155550123";
 const SESSION_INVALID: &str = "Session expired or invalid";
 const ADMIN_TOKEN: &str = "s3cret-admin";
 /// A well-formed user Id that no org here declares.

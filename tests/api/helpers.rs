@@ -13,6 +13,14 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+mod salesforce;
+
+pub use salesforce::{
+    EXCEPTION, assert_action_list, assert_described_action, assert_error, assert_exception,
+    assert_failed, assert_id, assert_salesforce_datetime_now, assert_succeeded, bulk_results, id18,
+    parse_salesforce_datetime,
+};
+
 // The demo org's Ids (src/org/demo.yaml).
 pub const ADA: &str = "005Dn0000001AdaIAE";
 pub const GRACE: &str = "005Dn0000002GrcIAE";
@@ -28,6 +36,16 @@ pub const LEAD_TEMPLATE: &str = "a0TDn0000002LedMAE";
 pub const JANE_CONTACT: &str = "003Dn0000001JanIAE";
 pub const BOB_LEAD: &str = "00QDn0000001BobMAE";
 pub const ACME_ACCOUNT: &str = "001Dn0000001AcmIAE";
+pub const ADA_PHONE: &str = "+14155550100";
+pub const SUPPORT_PHONE: &str = "+14155550101";
+pub const MAIN_PHONE: &str = "+14155550102";
+pub const VOICE_PHONE: &str = "+14155550103";
+/// Jane's `Phone`.
+pub const JANE_PHONE: &str = "+14155550123";
+pub const MENU_IVR: &str = "a0IDn0000001MnuMAE";
+pub const AVAILABLE_STATUS: &str = "a0UDn0000001AvlMAE";
+pub const ON_BREAK_STATUS: &str = "a0UDn0000002BrkMAE";
+pub const OFFLINE_STATUS: &str = "a0UDn0000003OffMAE";
 
 /// The environment variable naming the PostgreSQL server the tests create databases on,
 /// e.g. `postgres://postgres@127.0.0.1:5432/test`.
@@ -293,6 +311,12 @@ impl TestApp {
         json_of(request).await
     }
 
+    /// Posts `body` with `X-Fastcall-User-Id: user`, the user invoking the action.
+    pub async fn post_as(&self, path: &str, user: &str, body: &Value) -> (StatusCode, Value) {
+        let headers = [("X-Fastcall-User-Id", user)];
+        self.request(Method::POST, path, &headers, Some(body)).await
+    }
+
     /// Any method, with the given headers and, when given, a JSON body.
     pub async fn request(
         &self,
@@ -364,15 +388,27 @@ pub async fn json_answer(response: reqwest::Response) -> (StatusCode, Value) {
     (status, json)
 }
 
-/// Asserts a direct call failed with an APIException of `code`, and returns its message.
-#[track_caller]
-pub fn assert_exception(response: &(StatusCode, Value), status: StatusCode, code: u64) -> String {
-    let (got_status, body) = response;
-    assert_eq!(*got_status, status, "{body}");
-    assert_eq!(
-        body["exceptionType"], "FastCall.SubscriberAPI.APIException",
-        "{body}"
-    );
-    assert_eq!(body["errorCode"], code, "{body}");
-    body["message"].as_str().expect("a message").to_owned()
+/// The keys of a JSON object, sorted.
+pub fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("an object, got {value}"))
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// `base` changed by `changes`: each key set to its value, or removed where it is null.
+pub fn with_changes(mut base: Value, changes: Value) -> Value {
+    let fields = base.as_object_mut().expect("an object");
+    for (key, value) in changes.as_object().expect("changes are an object") {
+        if value.is_null() {
+            fields.remove(key);
+        } else {
+            fields.insert(key.clone(), value.clone());
+        }
+    }
+    base
 }

@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::helpers::*;
 
-const JANE_PHONE: &str = "+14155550123";
 const SMS_PATH: &str = "/actions/SubscriberSMSInvocable";
 const BULK_SMS_PATH: &str = "/services/data/v60.0/actions/custom/apex/SubscriberSMSInvocable";
 

@@ -88,7 +88,7 @@ backend_tests! {
             assert_eq!(status, StatusCode::OK, "{content_type:?}: {output}");
             assert_eq!(output["status"], "Queued");
         }
-        assert_eq!(items(&app, "/_emulator/calls").await.len(), content_types.len());
+        assert_eq!(app.items("/_emulator/calls").await.len(), content_types.len());
     }
 
     async fn injection_strings_fail_with_their_own_error_code_and_store_nothing(backend) {
@@ -109,6 +109,6 @@ backend_tests! {
         assert_nothing_stored(&app, "injection strings").await;
         let (output, _) = place_ok(&app, &input(json!({"recordId": JANE_CONTACT}))).await;
         assert_eq!(output["status"], "Queued", "the store still works");
-        assert_eq!(items(&app, "/_emulator/calls").await.len(), 1);
+        assert_eq!(app.items("/_emulator/calls").await.len(), 1);
     }
 }

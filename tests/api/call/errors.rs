@@ -189,9 +189,9 @@ backend_tests! {
             let response = place(&app, &request).await;
             assert_error(&response, StatusCode::from_u16(status).unwrap(), code, fragment, case);
         }
-        let calls = items(&app, "/_emulator/calls").await;
+        let calls = app.items("/_emulator/calls").await;
         assert_eq!(calls.len(), 1, "only the provider's refusal is stored: {calls:?}");
         assert_eq!(calls[0]["status"], "Failed");
-        assert!(items(&app, "/_emulator/tasks").await.is_empty());
+        assert!(app.items("/_emulator/tasks").await.is_empty());
     }
 }

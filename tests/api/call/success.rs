@@ -137,11 +137,11 @@ backend_tests! {
                 assert_eq!(stored["ivr"], ivr, "{form}");
                 assert_eq!(output["status"], "Queued", "{form}");
             }
-            let calls = items(&app, "/_emulator/calls?limit=1").await;
+            let calls = app.items("/_emulator/calls?limit=1").await;
             let call = sobject(&app, "FastCall__Call__c", calls[0]["id"].as_str().unwrap()).await;
             assert_eq!(call["FastCall__IVR__c"], ivr);
         }
-        assert_eq!(items(&app, "/_emulator/calls").await.len(), 4 * IVRS.len());
+        assert_eq!(app.items("/_emulator/calls").await.len(), 4 * IVRS.len());
     }
 
     async fn blank_optional_inputs_are_taken_as_absent(backend) {

@@ -21,10 +21,6 @@ pub(super) const SMS: &str = "sms.created";
 pub(super) const CALL: &str = "call.created";
 pub(super) const STATUS: &str = "user_status.changed";
 pub(super) const ORG: &str = "org.replaced";
-pub(super) const JANE_PHONE: &str = "+14155550123";
-pub(super) const MENU_IVR: &str = "a0IDn0000001MnuMAE";
-pub(super) const AVAILABLE_STATUS: &str = "a0UDn0000001AvlMAE";
-pub(super) const ON_BREAK_STATUS: &str = "a0UDn0000002BrkMAE";
 
 /// One Server-Sent Event.
 #[derive(Debug, Clone, PartialEq)]

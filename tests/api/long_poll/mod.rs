@@ -18,12 +18,9 @@ use crate::helpers::*;
 mod basics;
 mod held;
 
-pub(super) const JANE_PHONE: &str = "+14155550123";
 pub(super) const JANE_MOBILE: &str = "+14155550124";
 pub(super) const BOB_PHONE: &str = "+14155550125";
 pub(super) const NOBODY_PHONE: &str = "+14155550199";
-pub(super) const ADA_PHONE: &str = "+14155550100";
-pub(super) const MAIN_PHONE: &str = "+14155550102";
 /// Refused by the simulated provider: 21211 (SMS and calls).
 pub(super) const REFUSED_21211: &str = "+15005550001";
 /// Refused by the simulated provider: 21612 (SMS and calls).
@@ -32,9 +29,6 @@ pub(super) const REFUSED_21612: &str = "+15005550002";
 pub(super) const UNDELIVERED_PHONE: &str = "+15005550010";
 /// A call accepted, then Failed with 13224.
 pub(super) const CALL_FAILS_PHONE: &str = "+15005550022";
-pub(super) const MENU_IVR: &str = "a0IDn0000001MnuMAE";
-pub(super) const ON_BREAK_STATUS: &str = "a0UDn0000002BrkMAE";
-pub(super) const OFFLINE_STATUS: &str = "a0UDn0000003OffMAE";
 
 pub(super) const SMS_ACTION: &str = "/actions/SubscriberSMSInvocable";
 pub(super) const CALL_ACTION: &str = "/actions/SubscriberCallInvocable";

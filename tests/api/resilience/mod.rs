@@ -18,11 +18,6 @@ mod proxy;
 pub(super) const SMS_PATH: &str = "/actions/SubscriberSMSInvocable";
 pub(super) const CALL_PATH: &str = "/actions/SubscriberCallInvocable";
 pub(super) const STATUS_PATH: &str = "/actions/SubscriberUserStatusInvocable";
-pub(super) const JANE_PHONE: &str = "+14155550123";
-pub(super) const MENU_IVR: &str = "a0IDn0000001MnuMAE";
-pub(super) const AVAILABLE_STATUS: &str = "a0UDn0000001AvlMAE";
-pub(super) const ON_BREAK_STATUS: &str = "a0UDn0000002BrkMAE";
-pub(super) const OFFLINE_STATUS: &str = "a0UDn0000003OffMAE";
 /// The simulated provider refuses SMS and calls to this number with its error 21211.
 pub(super) const REFUSED_PHONE: &str = "+15005550001";
 

@@ -29,11 +29,7 @@ pub(super) const APEX_STATUS: &str =
     "/services/data/v60.0/actions/custom/apex/SubscriberUserStatusInvocable";
 
 pub(super) const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
-pub(super) const JANE_PHONE: &str = "+14155550123";
 pub(super) const BOB_PHONE: &str = "+14155550125";
-pub(super) const MENU_IVR: &str = "a0IDn0000001MnuMAE";
-pub(super) const AVAILABLE_STATUS: &str = "a0UDn0000001AvlMAE";
-pub(super) const ON_BREAK_STATUS: &str = "a0UDn0000002BrkMAE";
 pub(super) const ADMIN_TOKEN: &str = "adm-4f1e9c2b7d";
 pub(super) const ADA_KEY: &str = "k-ada-83b1f0c4e2";
 pub(super) const GRACE_KEY: &str = "k-grace-5d7a2e91";

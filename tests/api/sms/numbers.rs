@@ -41,7 +41,7 @@ backend_tests! {
             assert_error(&response, StatusCode::BAD_REQUEST, 102, fragment, to);
             assert_error(&response, StatusCode::BAD_REQUEST, 102, "toPhone", to);
         }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn caller_id_resolves_direct_then_group_then_org(backend) {
@@ -110,7 +110,7 @@ backend_tests! {
             assert_error(&response, StatusCode::BAD_REQUEST, 103, "Caller ID not found", case);
             assert_error(&response, StatusCode::BAD_REQUEST, 103, fragment, case);
         }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn user_without_a_fitting_number_is_error_103(backend) {
@@ -127,7 +127,7 @@ backend_tests! {
             assert!(message.starts_with("Caller ID not found"), "{case}: {message}");
             assert!(message.contains(fragment), "{case}: {message}");
         }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
         // Uma's own number serves her MMS.
         let (output, _) = send_ok(&app, &input(json!({"mediaURL": PNG}))).await;
         assert_eq!(output["phoneNumberId"], id18(UMA_NUMBER));

@@ -101,7 +101,8 @@ async fn assert_chain(app: &TestApp, user: &str, initial: Status, responses: &[(
             i + 1
         );
         assert!(
-            parse_datetime(&pair[1]["changedDate"]) >= parse_datetime(&pair[0]["changedDate"]),
+            parse_salesforce_datetime(&pair[1]["changedDate"])
+                >= parse_salesforce_datetime(&pair[0]["changedDate"]),
             "{pair:?}"
         );
     }

@@ -7,20 +7,6 @@ use serde_json::{Value, json};
 use super::*;
 use crate::backend_tests;
 
-/// Asserts every demo user is back at the org's status, with no time of change.
-async fn assert_org_statuses(app: &TestApp) {
-    for (user, status) in [
-        (ADA, ADA_INITIAL),
-        (GRACE, GRACE_INITIAL),
-        (KATHERINE, KATHERINE_INITIAL),
-    ] {
-        let state = user_state(app, user).await;
-        assert_eq!(state["userStatusId"], json!(status.0), "{state}");
-        assert_eq!(state["statusType"], status.1, "{state}");
-        assert!(state["changedDate"].is_null(), "{state}");
-    }
-}
-
 /// Ada to On Break and Katherine to bare Offline; answers their outputs.
 async fn two_changes(app: &TestApp) -> (Value, Value) {
     let ada = set_ok(app, &input(ADA, ON_BREAK)).await;
