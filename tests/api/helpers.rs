@@ -16,8 +16,9 @@ use tokio::task::JoinHandle;
 mod salesforce;
 
 pub use salesforce::{
-    EXCEPTION, assert_action_list, assert_described_action, assert_error, assert_exception,
-    assert_failed, assert_id, assert_salesforce_datetime_now, assert_succeeded, bulk_results, id18,
+    EXCEPTION, assert_action_list, assert_bodies_refused, assert_described_action,
+    assert_each_refused, assert_error, assert_exception, assert_failed, assert_id,
+    assert_salesforce_datetime_now, assert_succeeded, bulk_results, id18,
     parse_salesforce_datetime,
 };
 

@@ -1,12 +1,12 @@
 //! What the emulator's answers must look like to a Salesforce client: Ids and datetimes,
-//! the APIException of a direct call, the per-input results of a bulk call, and described
-//! actions.
+//! the APIException of a direct call (one answer, or a table of refused requests), the
+//! per-input results of a bulk call, and described actions.
 
 use chrono::{DateTime, FixedOffset};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::keys;
+use super::{TestApp, keys};
 
 pub const EXCEPTION: &str = "FastCall.SubscriberAPI.APIException";
 
@@ -96,6 +96,37 @@ pub fn assert_error(
         message.contains(fragment),
         "{case}: expected {fragment:?} in {message:?}"
     );
+}
+
+/// Posts each `(case, input, fragment)` to `path`: each must be refused with a 400
+/// APIException `code` whose message holds its fragment and each of `named`.
+pub async fn assert_each_refused(
+    app: &TestApp,
+    path: &str,
+    code: u64,
+    named: &[&str],
+    cases: &[(&str, Value, &str)],
+) {
+    for (case, input, fragment) in cases {
+        let response = app.post(path, input).await;
+        assert_error(&response, StatusCode::BAD_REQUEST, code, fragment, case);
+        for named in named {
+            assert_error(&response, StatusCode::BAD_REQUEST, code, named, case);
+        }
+    }
+}
+
+/// Posts each `(case, body, fragment)` to `path` as raw JSON: each must be refused with a
+/// 400 APIException 104 whose message holds its fragment.
+pub async fn assert_bodies_refused<B: Into<reqwest::Body>>(
+    app: &TestApp,
+    path: &str,
+    cases: Vec<(&str, B, &str)>,
+) {
+    for (case, body, fragment) in cases {
+        let response = app.post_raw(path, body, Some("application/json")).await;
+        assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, case);
+    }
 }
 
 /// The per-input results of a bulk call, after checking the HTTP status and their number.

@@ -115,11 +115,7 @@ backend_tests! {
             ("005Dn0000002Gr-", "letters and digits"),
             ("Grace Hopper", "not a valid Salesforce Id"),
         ];
-        for (user_id, fragment) in cases {
-            let response = app.send_sms(&input(json!({"userId": user_id}))).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, user_id);
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, "userId", user_id);
-        }
+        assert_values_refused(&app, "userId", 104, &cases).await;
     }
 
     async fn sms_without_any_acting_user_is_error_104(backend) {

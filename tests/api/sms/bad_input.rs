@@ -21,10 +21,7 @@ backend_tests! {
             ("deeply nested array", deep_array.into_bytes(), "expected"),
             ("form encoding", b"toPhone=%2B14155550123&bodyText=hi".to_vec(), "expected"),
         ];
-        for (case, body, fragment) in cases {
-            let response = app.post_raw(ACTION, body, Some("application/json")).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, case);
-        }
+        assert_bodies_refused(&app, ACTION, cases).await;
         assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
@@ -52,10 +49,7 @@ backend_tests! {
             ("deeply nested toPhone", deep.into_bytes(), "toPhone"),
             ("non-UTF-8 bodyText", b"{\"toPhone\": \"+14155550123\", \"bodyText\": \"caf\xe9\"}".to_vec(), "bodyText"),
         ];
-        for (case, body, field) in cases {
-            let response = app.post_raw(ACTION, body, Some("application/json")).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, field, case);
-        }
+        assert_bodies_refused(&app, ACTION, cases).await;
         assert!(app.items("/_emulator/messages").await.is_empty());
     }
 

@@ -32,11 +32,7 @@ backend_tests! {
             ("https://example.com/movie.mp4", ".mp4"),
             ("https://example.com/doc.pdf", ".pdf"),
         ];
-        for (url, fragment) in cases {
-            let response = app.send_sms(&input(json!({"mediaURL": url}))).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, url);
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, "mediaURL", url);
-        }
+        assert_values_refused(&app, "mediaURL", 104, &cases).await;
         assert!(app.items("/_emulator/messages").await.is_empty());
     }
 

@@ -98,3 +98,18 @@ pub(super) async fn send_ok(app: &TestApp, input: &Value) -> (Value, Value) {
 pub(super) async fn stored_message(app: &TestApp, id: &str) -> Value {
     app.item(&format!("/_emulator/messages/{id}")).await
 }
+
+/// Sends `input` with each `(value, fragment)` as its `field`: each must be refused with a
+/// 400 APIException `code` whose message names the field and holds the fragment.
+pub(super) async fn assert_values_refused(
+    app: &TestApp,
+    field: &str,
+    code: u64,
+    cases: &[(&str, &str)],
+) {
+    let cases: Vec<(&str, Value, &str)> = cases
+        .iter()
+        .map(|&(value, fragment)| (value, input(json!({ field: value })), fragment))
+        .collect();
+    assert_each_refused(app, ACTION, code, &[field], &cases).await;
+}

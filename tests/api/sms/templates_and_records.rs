@@ -68,11 +68,7 @@ backend_tests! {
             ("a0TDn0000001AptAAA", "checksum"),
             ("Appointment reminder", "is not a valid Salesforce Id"),
         ];
-        for (template_id, fragment) in cases {
-            let response = app.send_sms(&input(json!({"templateId": template_id}))).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, template_id);
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, "templateId", template_id);
-        }
+        assert_values_refused(&app, "templateId", 104, &cases).await;
         assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
@@ -155,11 +151,7 @@ backend_tests! {
             ("003Dn0000001JanAAA", "checksum"),
             ("003-Jane", "is not a valid Salesforce Id"),
         ];
-        for (record_id, fragment) in cases {
-            let response = app.send_sms(&input(json!({"recordId": record_id}))).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, record_id);
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, "recordId", record_id);
-        }
+        assert_values_refused(&app, "recordId", 104, &cases).await;
         assert!(app.items("/_emulator/messages").await.is_empty());
     }
 }
