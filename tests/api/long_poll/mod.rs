@@ -55,13 +55,6 @@ pub(super) fn just_after(date: &Value) -> String {
     later.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// `input` with the fields of `extra` added or replaced.
-pub(super) fn with(mut input: Value, extra: Value) -> Value {
-    let extra = extra.as_object().expect("an object").clone();
-    input.as_object_mut().expect("an object").extend(extra);
-    input
-}
-
 pub(super) fn id_of(value: &Value) -> String {
     value["id"].as_str().expect("an id").to_owned()
 }
@@ -75,17 +68,13 @@ pub(super) fn statuses(item: &Value) -> Vec<&str> {
         .collect()
 }
 
-pub(super) async fn list(app: &TestApp, path: &str) -> Vec<Value> {
-    let (status, body) = app.get(path).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    body["items"].as_array().expect("items").clone()
-}
-
-/// One item of the inspection API, e.g. `/_emulator/messages/{id}`.
-pub(super) async fn one(app: &TestApp, path: &str) -> Value {
-    let (status, body) = app.get(path).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    body
+/// A server moving records on by timed steps, 200 ms apart.
+pub(super) async fn spawn_timed(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |c| {
+        c.progression = Progression::Timed;
+        c.step_delay_ms = 200;
+    })
+    .await
 }
 
 /// Runs an action that must succeed; its output.
