@@ -43,6 +43,13 @@ async fn four_calls(app: &TestApp) -> [Value; 4] {
     ]
 }
 
+/// Asserts `/_emulator/calls?{query}` lists exactly the calls `expected`, in that order.
+async fn assert_lists(app: &TestApp, query: &str, expected: Vec<&Value>, case: &str) {
+    let listed = app.items(&format!("/_emulator/calls?{query}")).await;
+    let expected: Vec<Value> = expected.into_iter().cloned().collect();
+    assert_eq!(ids(&listed), expected, "{case}: {query}");
+}
+
 backend_tests! {
     async fn calls_are_listed_newest_first_with_every_key(backend) {
         let app = spawn_app(backend).await;
@@ -84,9 +91,7 @@ backend_tests! {
             ("limit 1000", "limit=1000".to_owned(), vec![&d, &c, &b, &a]),
         ];
         for (case, query, expected) in cases {
-            let listed = app.items(&format!("/_emulator/calls?{query}")).await;
-            let expected: Vec<Value> = expected.into_iter().cloned().collect();
-            assert_eq!(ids(&listed), expected, "{case}: {query}");
+            assert_lists(&app, &query, expected, case).await;
         }
     }
 
@@ -110,9 +115,7 @@ backend_tests! {
             ("Canceled", vec![]),
         ];
         for (status, expected) in cases {
-            let listed = app.items(&format!("/_emulator/calls?status={status}")).await;
-            let expected: Vec<Value> = expected.into_iter().cloned().collect();
-            assert_eq!(ids(&listed), expected, "status={status}");
+            assert_lists(&app, &format!("status={status}"), expected, status).await;
         }
     }
 
