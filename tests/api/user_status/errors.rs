@@ -11,8 +11,7 @@ use crate::backend_tests;
 async fn assert_nothing_happened(app: &TestApp) {
     assert!(status_log(app, "").await.is_empty());
     assert_org_statuses(app).await;
-    let sentinel = set_ok(app, &input(GRACE, BARE_AVAILABLE)).await;
-    let sentinel_id = assert_changed(&sentinel, GRACE, GRACE_INITIAL, BARE_AVAILABLE);
+    let (_, sentinel_id) = change(app, GRACE, GRACE_INITIAL, BARE_AVAILABLE).await;
     assert_eq!(status_events_until(app, &sentinel_id).await.len(), 1);
 }
 

@@ -92,6 +92,14 @@ pub(super) async fn set_ok(app: &TestApp, input: &Value) -> Value {
     output
 }
 
+/// Sets `to` for `user`, whose status is `from`: a real change, asserted. Answers the
+/// output and its log entry's Id.
+pub(super) async fn change(app: &TestApp, user: &str, from: Status, to: Status) -> (Value, String) {
+    let output = set_ok(app, &input(user, to)).await;
+    let log_id = assert_changed(&output, user, from, to);
+    (output, log_id)
+}
+
 /// Asserts the output's keys, and that `user` went from `from` to `to` (the same status
 /// when nothing changed).
 #[track_caller]
