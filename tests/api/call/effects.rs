@@ -99,7 +99,7 @@ backend_tests! {
             let calls = app.items(&format!("/_emulator/calls?to={}", query_phone(to))).await;
             assert_eq!(calls.len(), 1, "{to}: {calls:?}");
             let call = &calls[0];
-            assert_eq!(keys(call), ITEM_KEYS, "{call}");
+            assert_eq!(keys(call), item_keys(), "{call}");
             assert_id(&call["id"], "a0C");
             assert_eq!(call["status"], "Failed", "{call}");
             assert_eq!(call["errorCode"], code, "{call}");

@@ -32,37 +32,32 @@ pub(super) const IVRS: [&str; 5] = [
     DIRECTORY_IVR,
 ];
 
-/// The output map's keys, sorted.
-pub(super) const OUTPUT_KEYS: [&str; 9] = [
-    "callId",
-    "direction",
-    "id",
-    "ivr",
-    "owner",
-    "relatedRecordId",
-    "startTime",
-    "status",
-    "taskId",
+/// The output map as describe lists it, (name, type), sorted by name.
+pub(super) const OUTPUTS: [(&str, &str); 9] = [
+    ("callId", "STRING"),
+    ("direction", "STRING"),
+    ("id", "ID"),
+    ("ivr", "ID"),
+    ("owner", "ID"),
+    ("relatedRecordId", "ID"),
+    ("startTime", "STRING"),
+    ("status", "STRING"),
+    ("taskId", "ID"),
 ];
 
+/// The output map's keys, sorted.
+pub(super) fn output_keys() -> Vec<&'static str> {
+    OUTPUTS.iter().map(|(name, _)| *name).collect()
+}
+
 /// An inspection item's keys, sorted: the output keys, who called whom, and the history.
-pub(super) const ITEM_KEYS: [&str; 15] = [
-    "callId",
-    "direction",
-    "errorCode",
-    "errorMessage",
-    "fromPhone",
-    "id",
-    "ivr",
-    "owner",
-    "relatedRecordId",
-    "startTime",
-    "status",
-    "statusHistory",
-    "taskId",
-    "toPhone",
-    "userId",
-];
+pub(super) fn item_keys() -> Vec<&'static str> {
+    let mut keys = output_keys();
+    keys.extend(["errorCode", "errorMessage", "fromPhone", "statusHistory"]);
+    keys.extend(["toPhone", "userId"]);
+    keys.sort_unstable();
+    keys
+}
 
 // A custom org (15-character Ids; the emulator answers their 18-character form).
 pub(super) const UMA: &str = "005Dn0000010Uma";
@@ -179,8 +174,8 @@ pub(super) fn assert_call_id(value: &Value) {
 /// Asserts a stored call item holds exactly the output's nine values, plus its own keys.
 #[track_caller]
 pub(super) fn assert_item_matches_output(item: &Value, output: &Value) {
-    assert_eq!(keys(item), ITEM_KEYS, "{item}");
-    for key in OUTPUT_KEYS {
+    assert_eq!(keys(item), item_keys(), "{item}");
+    for key in output_keys() {
         assert_eq!(item[key], output[key], "{key}: {item} vs {output}");
     }
 }

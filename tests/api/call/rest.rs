@@ -9,7 +9,7 @@ use crate::backend_tests;
 /// Asserts one input's result succeeded; returns its output values.
 #[track_caller]
 fn succeeded<'a>(result: &'a Value, action_name: &str) -> &'a Value {
-    assert_succeeded(result, action_name, &OUTPUT_KEYS)
+    assert_succeeded(result, action_name, &output_keys())
 }
 
 /// Asserts one input's result failed with `code` and a message holding `fragment`.
@@ -129,20 +129,9 @@ backend_tests! {
             ("toPhone", "STRING", false),
             ("userId", "ID", false),
         ];
-        let outputs = [
-            ("callId", "STRING"),
-            ("direction", "STRING"),
-            ("id", "ID"),
-            ("ivr", "ID"),
-            ("owner", "ID"),
-            ("relatedRecordId", "ID"),
-            ("startTime", "STRING"),
-            ("status", "STRING"),
-            ("taskId", "ID"),
-        ];
         for name in [CALL, NAMESPACED_CALL] {
             let body = app.item(&format!("/services/data/v60.0/actions/custom/apex/{name}")).await;
-            assert_described_action(&body, NAMESPACED_CALL, &inputs, &outputs);
+            assert_described_action(&body, NAMESPACED_CALL, &inputs, &OUTPUTS);
         }
     }
 

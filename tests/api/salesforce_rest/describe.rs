@@ -26,20 +26,9 @@ backend_tests! {
             ("toPhone", "STRING", true),
             ("userId", "ID", false),
         ];
-        let outputs = [
-            ("createdDate", "STRING"),
-            ("direction", "STRING"),
-            ("id", "ID"),
-            ("owner", "ID"),
-            ("phoneNumberId", "ID"),
-            ("relatedRecordId", "ID"),
-            ("smsId", "STRING"),
-            ("status", "STRING"),
-            ("taskId", "ID"),
-        ];
         for name in [SMS, NAMESPACED_SMS] {
             let body = app.item(&apex("v60.0", name)).await;
-            assert_described_action(&body, NAMESPACED_SMS, &inputs, &outputs);
+            assert_described_action(&body, NAMESPACED_SMS, &inputs, &OUTPUTS);
         }
     }
 

@@ -11,16 +11,17 @@ mod invoke;
 
 pub(super) const SMS: &str = "SubscriberSMSInvocable";
 pub(super) const NAMESPACED_SMS: &str = "FastCall__SubscriberSMSInvocable";
-pub(super) const OUTPUT_KEYS: [&str; 9] = [
-    "createdDate",
-    "direction",
-    "id",
-    "owner",
-    "phoneNumberId",
-    "relatedRecordId",
-    "smsId",
-    "status",
-    "taskId",
+/// The SMS action's output map as describe lists it, (name, type), sorted by name.
+pub(super) const OUTPUTS: [(&str, &str); 9] = [
+    ("createdDate", "STRING"),
+    ("direction", "STRING"),
+    ("id", "ID"),
+    ("owner", "ID"),
+    ("phoneNumberId", "ID"),
+    ("relatedRecordId", "ID"),
+    ("smsId", "STRING"),
+    ("status", "STRING"),
+    ("taskId", "ID"),
 ];
 
 pub(super) fn apex(version: &str, action: &str) -> String {
@@ -58,7 +59,8 @@ pub(super) fn assert_salesforce_error(
 /// Asserts one input's result succeeded; returns its output values.
 #[track_caller]
 pub(super) fn succeeded<'a>(result: &'a Value, action_name: &str) -> &'a Value {
-    assert_succeeded(result, action_name, &OUTPUT_KEYS)
+    let output_keys: Vec<&str> = OUTPUTS.iter().map(|(name, _)| *name).collect();
+    assert_succeeded(result, action_name, &output_keys)
 }
 
 /// The items of an `/_emulator` list, e.g. `messages`.
