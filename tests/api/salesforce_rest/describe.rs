@@ -37,17 +37,14 @@ backend_tests! {
         let (status, sent) = app.send_sms(&json!({ "toPhone": JANE_PHONE, "bodyText": "Hi Jane", "recordId": JANE_CONTACT })).await;
         assert_eq!(status, StatusCode::OK, "{sent}");
         let id = sent["id"].as_str().unwrap();
-        let url = format!("/services/data/v60.0/sobjects/FastCall__SMS_Message__c/{id}");
         for (object, requested) in [
             ("FastCall__SMS_Message__c", id),
             ("FastCall__SMS_Message__c", &id[..15]),
             ("fastcall__sms_message__c", id),
             ("FASTCALL__SMS_MESSAGE__C", &id[..15]),
         ] {
-            let (status, body) = app.get(&sobject(object, requested)).await;
-            assert_eq!(status, StatusCode::OK, "{object}/{requested}: {body}");
-            assert_eq!(body["attributes"], json!({ "type": "FastCall__SMS_Message__c", "url": url }));
-            assert_eq!(body["Id"], id);
+            let body = app.item(&sobject(object, requested)).await;
+            assert_sobject_is(&body, "FastCall__SMS_Message__c", id);
             assert_eq!(body["OwnerId"], ADA);
             assert_eq!(body["CreatedDate"], sent["createdDate"]);
             parse_salesforce_datetime(&body["CreatedDate"]);
@@ -62,8 +59,7 @@ backend_tests! {
         let results = bulk_results(&response, StatusCode::BAD_REQUEST, 1);
         assert_failed(&results[0], SMS, 100);
         let failed = stored(&app, "messages").await;
-        let (status, body) = app.get(&sobject("FastCall__SMS_Message__c", failed[0]["id"].as_str().unwrap())).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        let body = app.item(&sobject("FastCall__SMS_Message__c", failed[0]["id"].as_str().unwrap())).await;
         assert_eq!(body["FastCall__Status__c"], "Failed");
         assert_eq!(body["OwnerId"], ADA);
     }
@@ -77,11 +73,8 @@ backend_tests! {
             let task_id = succeeded(&results[0], SMS)["taskId"].as_str().expect("a task").to_owned();
             assert!(task_id.starts_with("00T") && task_id.len() == 18, "{task_id}");
             for (object, requested) in [("Task", task_id.as_str()), ("task", &task_id[..15])] {
-                let (status, body) = app.get(&sobject(object, requested)).await;
-                assert_eq!(status, StatusCode::OK, "{body}");
-                let url = format!("/services/data/v60.0/sobjects/Task/{task_id}");
-                assert_eq!(body["attributes"], json!({ "type": "Task", "url": url }), "{body}");
-                assert_eq!(body["Id"], task_id);
+                let body = app.item(&sobject(object, requested)).await;
+                assert_sobject_is(&body, "Task", &task_id);
                 assert_eq!(body["OwnerId"], ADA);
                 assert_eq!(body["WhoId"], who, "{body}");
                 assert_eq!(body["WhatId"], what, "{body}");
@@ -95,22 +88,16 @@ backend_tests! {
 
     async fn org_contacts_and_leads_are_served_with_their_fields(backend) {
         let app = spawn_app(backend).await;
-        let (status, jane) = app.get(&sobject("Contact", JANE_CONTACT)).await;
-        assert_eq!(status, StatusCode::OK, "{jane}");
-        let url = format!("/services/data/v60.0/sobjects/Contact/{JANE_CONTACT}");
-        assert_eq!(jane["attributes"], json!({ "type": "Contact", "url": url }));
-        assert_eq!(jane["Id"], JANE_CONTACT);
+        let jane = app.item(&sobject("Contact", JANE_CONTACT)).await;
+        assert_sobject_is(&jane, "Contact", JANE_CONTACT);
         assert_eq!(jane["FirstName"], "Jane");
         assert_eq!(jane["LastName"], "Doe");
         assert_eq!(jane["Email"], "jane.doe@example.com");
         assert_eq!(jane["Phone"], "+14155550123");
         assert!(jane["MobilePhone"].is_string(), "{jane}");
 
-        let (status, bob) = app.get(&sobject("lead", &BOB_LEAD[..15])).await;
-        assert_eq!(status, StatusCode::OK, "{bob}");
-        let url = format!("/services/data/v60.0/sobjects/Lead/{BOB_LEAD}");
-        assert_eq!(bob["attributes"], json!({ "type": "Lead", "url": url }));
-        assert_eq!(bob["Id"], BOB_LEAD);
+        let bob = app.item(&sobject("lead", &BOB_LEAD[..15])).await;
+        assert_sobject_is(&bob, "Lead", BOB_LEAD);
         assert_eq!(bob["FirstName"], "Bob");
         assert_eq!(bob["LastName"], "Smith");
         assert_eq!(bob["Company"], "Globex");

@@ -32,6 +32,18 @@ pub(super) fn sobject(object: &str, id: &str) -> String {
     format!("/services/data/v60.0/sobjects/{object}/{id}")
 }
 
+/// Asserts `body` is the sObject `id` of type `object`: its attributes (type and URL) and Id.
+#[track_caller]
+pub(super) fn assert_sobject_is(body: &Value, object: &str, id: &str) {
+    let url = sobject(object, id);
+    assert_eq!(
+        body["attributes"],
+        json!({ "type": object, "url": url }),
+        "{body}"
+    );
+    assert_eq!(body["Id"], id, "{body}");
+}
+
 pub(super) fn sms_input(to: &str, body: &str) -> Value {
     json!({ "toPhone": to, "bodyText": body })
 }
