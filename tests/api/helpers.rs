@@ -401,6 +401,20 @@ pub fn keys(value: &Value) -> Vec<String> {
     keys
 }
 
+/// The type and data of the event in one blank-line-terminated block of an event stream;
+/// `None` for a block without one (a keep-alive comment).
+pub fn sse_event(block: &str) -> Option<(String, String)> {
+    let (mut kind, mut data) = (None, Vec::new());
+    for line in block.lines() {
+        if let Some(value) = line.strip_prefix("event:") {
+            kind = Some(value.trim().to_owned());
+        } else if let Some(value) = line.strip_prefix("data:") {
+            data.push(value.strip_prefix(' ').unwrap_or(value));
+        }
+    }
+    kind.map(|kind| (kind, data.join("\n")))
+}
+
 /// `base` changed by `changes`: each key set to its value, or removed where it is null.
 pub fn with_changes(mut base: Value, changes: Value) -> Value {
     let fields = base.as_object_mut().expect("an object");
