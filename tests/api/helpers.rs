@@ -99,6 +99,21 @@ pub fn postgres_available(test: &str) -> bool {
     false
 }
 
+/// Two servers over one PostgreSQL database, each configured by `configure`; `None`, the
+/// test skipped, where PostgreSQL tests cannot run (see `postgres_available`).
+pub async fn two_postgres_instances(
+    test: &str,
+    configure: impl Fn(&mut Config),
+) -> Option<(TestDb, TestApp, TestApp)> {
+    if !postgres_available(test) {
+        return None;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let first = TestApp::start(&db, &configure).await;
+    let second = TestApp::start(&db, &configure).await;
+    Some((db, first, second))
+}
+
 fn init_logging() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {

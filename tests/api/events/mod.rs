@@ -276,12 +276,11 @@ pub(super) async fn expect_ids(
 /// the org B stored.
 #[tokio::test]
 pub(super) async fn two_postgres_instances_share_events_and_the_org() {
-    if !postgres_available("two_postgres_instances_share_events_and_the_org") {
+    let Some((_db, a, b)) =
+        two_postgres_instances("two_postgres_instances_share_events_and_the_org", |_| {}).await
+    else {
         return;
-    }
-    let db = TestDb::new(Backend::Postgres).await;
-    let a = TestApp::start(&db, |_| {}).await;
-    let b = TestApp::start(&db, |_| {}).await;
+    };
     let mut stream = EventStream::open(&a, EVENTS).await;
 
     let status = set_ada_status(&b, ON_BREAK_STATUS).await;
