@@ -157,9 +157,14 @@ pub(super) fn inputs(inputs: &[Value]) -> Value {
 
 /// The items of an `/_emulator` list, e.g. `messages` or `status-log?userId=...`.
 pub(super) async fn items(app: &TestApp, list: &str) -> Vec<Value> {
-    let (status, page) = app.get(&format!("/_emulator/{list}")).await;
-    assert_eq!(status, StatusCode::OK, "{list}: {page}");
-    page["items"].as_array().expect("an items array").clone()
+    app.items(&format!("/_emulator/{list}")).await
+}
+
+/// Asserts `items` holds exactly one item, with `id`.
+#[track_caller]
+pub(super) fn assert_only(items: &[Value], id: &Value) {
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["id"], *id, "{items:?}");
 }
 
 /// The payloads of every stored event of `kind`, oldest first: the stream replays them
