@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::helpers::*;
 
-const JANE_PHONE: &str = "+14155550123";
 const SESSION_INVALID: &str = "Session expired or invalid";
 const ADMIN_TOKEN: &str = "s3cret-admin";
 /// A well-formed user Id that no org here declares.
@@ -53,54 +52,21 @@ const DIRECT_SMS: &str = "/actions/SubscriberSMSInvocable";
 const APEX_SMS: &str = "/services/data/v60.0/actions/custom/apex/SubscriberSMSInvocable";
 const APEX_LIST: &str = "/services/data/v60.0/actions/custom/apex";
 
-/// A request with the given headers (and a JSON body when given), answered with JSON.
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.client.request(method, app.url(path));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.expect("the request is answered");
-    let status = response.status();
-    let text = response.text().await.expect("a response body");
-    let json = serde_json::from_str(&text)
-        .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
-    (status, json)
-}
-
 async fn direct_sms(app: &TestApp, headers: &[(&str, &str)], input: &Value) -> (StatusCode, Value) {
-    send(app, Method::POST, DIRECT_SMS, headers, Some(input)).await
+    app.request(Method::POST, DIRECT_SMS, headers, Some(input))
+        .await
 }
 
 async fn apex_sms(app: &TestApp, headers: &[(&str, &str)], input: &Value) -> (StatusCode, Value) {
-    send(
-        app,
-        Method::POST,
-        APEX_SMS,
-        headers,
-        Some(&json!({ "inputs": [input] })),
-    )
-    .await
+    let inputs = json!({ "inputs": [input] });
+    app.request(Method::POST, APEX_SMS, headers, Some(&inputs))
+        .await
 }
 
 /// The stored message's `userId`, the user who sent it.
 async fn sender_of(app: &TestApp, message_id: &Value) -> Value {
-    let (status, message) = app
-        .get(&format!(
-            "/_emulator/messages/{}",
-            message_id.as_str().expect("an id")
-        ))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{message}");
-    message["userId"].clone()
+    let id = message_id.as_str().expect("an id");
+    app.item(&format!("/_emulator/messages/{id}")).await["userId"].clone()
 }
 
 /// A 401 platform error as a bare object (direct calls, `/_emulator`).
@@ -154,17 +120,29 @@ fn services_routes() -> Vec<(Method, String, Option<Value>)> {
     ]
 }
 
+/// Asserts every `/services` route answers 401 in Salesforce's envelope to `headers`.
+async fn assert_services_refuse(app: &TestApp, headers: &[(&str, &str)]) {
+    for (method, path, body) in services_routes() {
+        let response = app
+            .request(method.clone(), &path, headers, body.as_ref())
+            .await;
+        let (status, answer) = &response;
+        assert_eq!(
+            *status,
+            StatusCode::UNAUTHORIZED,
+            "{headers:?} {method} {path}: {answer}"
+        );
+        assert_unauthorized_array(&response);
+    }
+}
+
 backend_tests! {
     async fn with_api_keys_a_call_without_a_key_is_401_everywhere(backend) {
         let app = spawn_app_with_org(backend, KEYED_ORG).await;
         let headers: &[(&str, &str)] = &[];
         assert_unauthorized_object(&direct_sms(&app, headers, &sms()).await);
-        for (method, path, body) in services_routes() {
-            let response = send(&app, method.clone(), &path, headers, body.as_ref()).await;
-            assert_eq!(response.0, StatusCode::UNAUTHORIZED, "{method} {path}: {}", response.1);
-            assert_unauthorized_array(&response);
-        }
-        assert!(app.get("/_emulator/messages").await.1["items"].as_array().unwrap().is_empty());
+        assert_services_refuse(&app, headers).await;
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn with_api_keys_a_wrong_key_is_401(backend) {
@@ -183,13 +161,9 @@ backend_tests! {
             let direct = direct_sms(&app, headers, &sms()).await;
             assert_eq!(direct.0, StatusCode::UNAUTHORIZED, "{headers:?}: {}", direct.1);
             assert_unauthorized_object(&direct);
-            for (method, path, body) in services_routes() {
-                let response = send(&app, method.clone(), &path, headers, body.as_ref()).await;
-                assert_eq!(response.0, StatusCode::UNAUTHORIZED, "{headers:?} {method} {path}: {}", response.1);
-                assert_unauthorized_array(&response);
-            }
+            assert_services_refuse(&app, headers).await;
         }
-        assert!(app.get("/_emulator/messages").await.1["items"].as_array().unwrap().is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn a_key_in_any_accepted_header_makes_its_user_the_acting_user(backend) {
@@ -222,16 +196,16 @@ backend_tests! {
     async fn with_api_keys_a_key_opens_list_describe_and_sobjects(backend) {
         let app = spawn_app_with_org(backend, KEYED_ORG).await;
         let headers = [("Authorization", "Bearer k-ada")];
-        let (status, list) = send(&app, Method::GET, APEX_LIST, &headers, None).await;
+        let (status, list) = app.request(Method::GET, APEX_LIST, &headers, None).await;
         assert_eq!(status, StatusCode::OK, "{list}");
         assert!(list["actions"].as_array().unwrap().iter().any(|a| a["name"] == "FastCall__SubscriberSMSInvocable"));
-        let (status, describe) = send(&app, Method::GET, &format!("{APEX_LIST}/SubscriberSMSInvocable"), &headers, None).await;
+        let (status, describe) = app.request(Method::GET, &format!("{APEX_LIST}/SubscriberSMSInvocable"), &headers, None).await;
         assert_eq!(status, StatusCode::OK, "{describe}");
         assert_eq!(describe["name"], "FastCall__SubscriberSMSInvocable");
         let (status, sent) = direct_sms(&app, &headers, &sms()).await;
         assert_eq!(status, StatusCode::OK, "{sent}");
         let path = format!("/services/data/v60.0/sobjects/FastCall__SMS_Message__c/{}", sent["id"].as_str().unwrap());
-        let (status, record) = send(&app, Method::GET, &path, &[("X-API-Key", "k-ada")], None).await;
+        let (status, record) = app.request(Method::GET, &path, &[("X-API-Key", "k-ada")], None).await;
         assert_eq!(status, StatusCode::OK, "{record}");
         assert_eq!(record["OwnerId"], ADA);
     }
@@ -293,13 +267,9 @@ backend_tests! {
                 "{value}"
             );
             // ...every /services route answers Salesforce's fixed envelope.
-            for (method, path, body) in services_routes() {
-                let response = send(&app, method.clone(), &path, &headers, body.as_ref()).await;
-                assert_eq!(response.0, StatusCode::UNAUTHORIZED, "{value} {method} {path}: {}", response.1);
-                assert_unauthorized_array(&response);
-            }
+            assert_services_refuse(&app, &headers).await;
         }
-        assert!(app.get("/_emulator/messages").await.1["items"].as_array().unwrap().is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn without_keys_an_unknown_or_non_fastcall_invoking_user_is_104_when_acting(backend) {
@@ -314,7 +284,7 @@ backend_tests! {
             let text = results[0]["errors"][0]["message"].as_str().unwrap();
             assert!(text.contains(fragment), "{user}: {text}");
         }
-        assert!(app.get("/_emulator/messages").await.1["items"].as_array().unwrap().is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn without_keys_or_header_the_default_user_acts(backend) {
@@ -366,10 +336,10 @@ backend_tests! {
         assert_eq!(status, StatusCode::OK, "{sent}");
         let refused = app.send_sms(&json!({ "toPhone": "+15005550001", "bodyText": "x" })).await;
         assert_exception(&refused, StatusCode::BAD_GATEWAY, 100);
-        let (status, errors) = send(&app, Method::GET, "/_emulator/voip-errors", &admin, None).await;
+        let (status, errors) = app.request(Method::GET, "/_emulator/voip-errors", &admin, None).await;
         assert_eq!(status, StatusCode::OK, "{errors}");
         let voip_error_id = errors["items"][0]["id"].as_str().expect("a VoIP error").to_owned();
-        let (status, org) = send(&app, Method::GET, "/_emulator/org", &admin, None).await;
+        let (status, org) = app.request(Method::GET, "/_emulator/org", &admin, None).await;
         assert_eq!(status, StatusCode::OK, "{org}");
         let mut disabled = org.clone();
         disabled["settings"]["smsEnabled"] = json!(false);
@@ -396,7 +366,7 @@ backend_tests! {
         ];
         for (method, path, body) in &routes {
             for headers in refused_headers {
-                let response = send(&app, method.clone(), path, headers, body.as_ref()).await;
+                let response = app.request(method.clone(), path, headers, body.as_ref()).await;
                 assert_eq!(response.0, StatusCode::UNAUTHORIZED, "{method} {path} {headers:?}: {}", response.1);
                 assert_unauthorized_object(&response);
             }
@@ -407,10 +377,10 @@ backend_tests! {
 
         for (method, path, body) in &routes {
             let body = if *method == Method::PUT { Some(org.clone()) } else { body.clone() };
-            let (status, answer) = send(&app, method.clone(), path, &admin, body.as_ref()).await;
+            let (status, answer) = app.request(method.clone(), path, &admin, body.as_ref()).await;
             assert_eq!(status, StatusCode::OK, "{method} {path}: {answer}");
         }
-        let (status, messages) = send(&app, Method::GET, "/_emulator/messages", &admin, None).await;
+        let (status, messages) = app.request(Method::GET, "/_emulator/messages", &admin, None).await;
         assert_eq!(status, StatusCode::OK, "{messages}");
         assert!(messages["items"].as_array().unwrap().is_empty(), "the reset went through: {messages}");
     }
@@ -423,10 +393,10 @@ backend_tests! {
             assert_eq!(output["owner"], ADA);
             let (status, results) = apex_sms(&app, headers, &sms()).await;
             assert_eq!(status, StatusCode::OK, "{headers:?}: {results}");
-            let (status, list) = send(&app, Method::GET, APEX_LIST, headers, None).await;
+            let (status, list) = app.request(Method::GET, APEX_LIST, headers, None).await;
             assert_eq!(status, StatusCode::OK, "{headers:?}: {list}");
             let path = format!("/services/data/v60.0/sobjects/Contact/{JANE_CONTACT}");
-            let (status, jane) = send(&app, Method::GET, &path, headers, None).await;
+            let (status, jane) = app.request(Method::GET, &path, headers, None).await;
             assert_eq!(status, StatusCode::OK, "{headers:?}: {jane}");
             assert_eq!(jane["FirstName"], "Jane");
         }
@@ -439,7 +409,7 @@ backend_tests! {
         let (status, org) = app.get("/_emulator/org").await;
         assert_eq!(status, StatusCode::OK, "{org}");
         assert_eq!(org["settings"]["defaultUserId"], ADA);
-        let (status, stored) = send(&app, Method::PUT, "/_emulator/org", &[], Some(&org)).await;
+        let (status, stored) = app.request(Method::PUT, "/_emulator/org", &[], Some(&org)).await;
         assert_eq!(status, StatusCode::OK, "{stored}");
         let (status, messages) = app.get("/_emulator/messages").await;
         assert_eq!(status, StatusCode::OK, "{messages}");
@@ -450,7 +420,7 @@ backend_tests! {
         assert_eq!((status, &tasks["items"][0]["id"]), (StatusCode::OK, &sent["taskId"]));
         let (status, errors) = app.get("/_emulator/voip-errors").await;
         assert_eq!((status, &errors["items"]), (StatusCode::OK, &json!([])));
-        let (status, reset) = send(&app, Method::POST, "/_emulator/reset", &[], None).await;
+        let (status, reset) = app.request(Method::POST, "/_emulator/reset", &[], None).await;
         assert_eq!(status, StatusCode::OK, "{reset}");
         let (status, messages) = app.get("/_emulator/messages").await;
         assert_eq!((status, &messages["items"]), (StatusCode::OK, &json!([])));

@@ -6,12 +6,21 @@ use std::sync::Once;
 use fastcall_emulator::config::Config;
 use fastcall_emulator::lifecycle::Progression;
 use fastcall_emulator::startup::Application;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use sqlx::Connection;
-use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+mod salesforce;
+mod test_db;
+
+pub use salesforce::{
+    EXCEPTION, assert_action_list, assert_bodies_refused, assert_described_action,
+    assert_each_refused, assert_error, assert_exception, assert_failed, assert_id,
+    assert_salesforce_datetime_now, assert_succeeded, bulk_results, id18,
+    parse_salesforce_datetime,
+};
+pub use test_db::TestDb;
 
 // The demo org's Ids (src/org/demo.yaml).
 pub const ADA: &str = "005Dn0000001AdaIAE";
@@ -28,6 +37,16 @@ pub const LEAD_TEMPLATE: &str = "a0TDn0000002LedMAE";
 pub const JANE_CONTACT: &str = "003Dn0000001JanIAE";
 pub const BOB_LEAD: &str = "00QDn0000001BobMAE";
 pub const ACME_ACCOUNT: &str = "001Dn0000001AcmIAE";
+pub const ADA_PHONE: &str = "+14155550100";
+pub const SUPPORT_PHONE: &str = "+14155550101";
+pub const MAIN_PHONE: &str = "+14155550102";
+pub const VOICE_PHONE: &str = "+14155550103";
+/// Jane's `Phone`.
+pub const JANE_PHONE: &str = "+14155550123";
+pub const MENU_IVR: &str = "a0IDn0000001MnuMAE";
+pub const AVAILABLE_STATUS: &str = "a0UDn0000001AvlMAE";
+pub const ON_BREAK_STATUS: &str = "a0UDn0000002BrkMAE";
+pub const OFFLINE_STATUS: &str = "a0UDn0000003OffMAE";
 
 /// The environment variable naming the PostgreSQL server the tests create databases on,
 /// e.g. `postgres://postgres@127.0.0.1:5432/test`.
@@ -80,6 +99,21 @@ pub fn postgres_available(test: &str) -> bool {
     false
 }
 
+/// Two servers over one PostgreSQL database, each configured by `configure`; `None`, the
+/// test skipped, where PostgreSQL tests cannot run (see `postgres_available`).
+pub async fn two_postgres_instances(
+    test: &str,
+    configure: impl Fn(&mut Config),
+) -> Option<(TestDb, TestApp, TestApp)> {
+    if !postgres_available(test) {
+        return None;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let first = TestApp::start(&db, &configure).await;
+    let second = TestApp::start(&db, &configure).await;
+    Some((db, first, second))
+}
+
 fn init_logging() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -87,119 +121,6 @@ fn init_logging() {
             fastcall_emulator::telemetry::init("info,fastcall_emulator=debug");
         }
     });
-}
-
-/// A database of the test's own: a SQLite file in a temporary directory, or a PostgreSQL
-/// database created for it and dropped after.
-pub struct TestDb {
-    pub url: String,
-    _dir: Option<TempDir>,
-    postgres: Option<(String, String)>,
-}
-
-impl TestDb {
-    /// Runs `sql` on the database behind the emulator's back: to plant what it could not
-    /// have written.
-    pub async fn execute(&self, sql: &str) {
-        if self.url.starts_with("sqlite:") {
-            let mut conn = sqlx::SqliteConnection::connect(&self.url)
-                .await
-                .expect("SQLite");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&mut conn)
-                .await
-                .expect(sql);
-        } else {
-            let mut conn = sqlx::PgConnection::connect(&self.url)
-                .await
-                .expect("PostgreSQL");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&mut conn)
-                .await
-                .expect(sql);
-        }
-    }
-
-    pub async fn new(backend: Backend) -> Self {
-        init_logging();
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("a temporary directory");
-                let url = format!("sqlite:{}", dir.path().join("test.db").display());
-                Self {
-                    url,
-                    _dir: Some(dir),
-                    postgres: None,
-                }
-            }
-            Backend::Postgres => Self::postgres(None).await,
-        }
-    }
-
-    /// A PostgreSQL database of the test's own; with `tablespace`, its tables live in that
-    /// directory (which the PostgreSQL server's user owns).
-    pub async fn postgres(tablespace: Option<&std::path::Path>) -> Self {
-        init_logging();
-        let admin_url = std::env::var(POSTGRES_URL_VAR).expect("the PostgreSQL URL");
-        let name = format!("fc_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .expect("PostgreSQL is reachable");
-        let create = format!("CREATE DATABASE {name}");
-        sqlx::query(sqlx::AssertSqlSafe(create))
-            .execute(&mut admin)
-            .await
-            .expect("a test database");
-        if let Some(location) = tablespace {
-            // Only the tables go there: the catalogs a new database copies stay out, so the
-            // whole of a small tablespace is the tables' to fill.
-            for sql in [
-                format!("CREATE TABLESPACE {name} LOCATION '{}'", location.display()),
-                format!("ALTER DATABASE {name} SET default_tablespace = {name}"),
-            ] {
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut admin)
-                    .await
-                    .expect("a test tablespace");
-            }
-        }
-        let mut url = url::Url::parse(&admin_url).expect("a PostgreSQL URL");
-        url.set_path(&name);
-        Self {
-            url: url.to_string(),
-            _dir: None,
-            postgres: Some((admin_url, name)),
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some((admin_url, name)) = self.postgres.take() else {
-            return;
-        };
-        // Drop runs inside the test's runtime, which cannot block on itself.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                    // The tablespace of the same name, where a test made one.
-                    for sql in [
-                        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                        format!("DROP TABLESPACE IF EXISTS {name}"),
-                    ] {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                            .execute(&mut admin)
-                            .await;
-                    }
-                }
-            });
-        })
-        .join();
-    }
 }
 
 /// A running server.
@@ -285,26 +206,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        into_json(
-            self.client
-                .get(self.url(path))
-                .send()
-                .await
-                .expect("GET answered"),
-        )
-        .await
+        json_of(self.client.get(self.url(path))).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        into_json(
-            self.client
-                .post(self.url(path))
-                .json(body)
-                .send()
-                .await
-                .expect("POST answered"),
-        )
-        .await
+        json_of(self.client.post(self.url(path)).json(body)).await
     }
 
     /// Posts a raw body, with no Content-Type unless given.
@@ -318,7 +224,47 @@ impl TestApp {
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
-        into_json(request.send().await.expect("POST answered")).await
+        json_of(request).await
+    }
+
+    /// Posts `body` with `X-Fastcall-User-Id: user`, the user invoking the action.
+    pub async fn post_as(&self, path: &str, user: &str, body: &Value) -> (StatusCode, Value) {
+        let headers = [("X-Fastcall-User-Id", user)];
+        self.request(Method::POST, path, &headers, Some(body)).await
+    }
+
+    /// Any method, with the given headers and, when given, a JSON body.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        json_of(request).await
+    }
+
+    /// `GET path`, which must answer 200: a record or an item of the inspection API.
+    pub async fn item(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        body
+    }
+
+    /// The items of an inspection list, e.g. `/_emulator/messages?to=...`.
+    pub async fn items(&self, path: &str) -> Vec<Value> {
+        let body = self.item(path).await;
+        body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: items in {body}"))
+            .clone()
     }
 
     /// `POST /actions/SubscriberSMSInvocable`.
@@ -342,23 +288,57 @@ impl Drop for TestApp {
     }
 }
 
-async fn into_json(response: reqwest::Response) -> (StatusCode, Value) {
+/// Sends `request`; its status and JSON body.
+pub async fn json_of(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    json_answer(request.send().await.expect("the request is answered")).await
+}
+
+/// The status and JSON body of an answer; a body that is not JSON fails the test.
+pub async fn json_answer(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.expect("a response body");
-    let json = serde_json::from_str(&text)
-        .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
+    let json = serde_json::from_str(&text).unwrap_or_else(|_| {
+        let shown: String = text.chars().take(300).collect();
+        panic!("a JSON body, got {status}: {shown:?}")
+    });
     (status, json)
 }
 
-/// Asserts a direct call failed with an APIException of `code`, and returns its message.
-#[track_caller]
-pub fn assert_exception(response: &(StatusCode, Value), status: StatusCode, code: u64) -> String {
-    let (got_status, body) = response;
-    assert_eq!(*got_status, status, "{body}");
-    assert_eq!(
-        body["exceptionType"], "FastCall.SubscriberAPI.APIException",
-        "{body}"
-    );
-    assert_eq!(body["errorCode"], code, "{body}");
-    body["message"].as_str().expect("a message").to_owned()
+/// The keys of a JSON object, sorted.
+pub fn keys(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("an object, got {value}"))
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// The type and data of the event in one blank-line-terminated block of an event stream;
+/// `None` for a block without one (a keep-alive comment).
+pub fn sse_event(block: &str) -> Option<(String, String)> {
+    let (mut kind, mut data) = (None, Vec::new());
+    for line in block.lines() {
+        if let Some(value) = line.strip_prefix("event:") {
+            kind = Some(value.trim().to_owned());
+        } else if let Some(value) = line.strip_prefix("data:") {
+            data.push(value.strip_prefix(' ').unwrap_or(value));
+        }
+    }
+    kind.map(|kind| (kind, data.join("\n")))
+}
+
+/// `base` changed by `changes`: each key set to its value, or removed where it is null.
+pub fn with_changes(mut base: Value, changes: Value) -> Value {
+    let fields = base.as_object_mut().expect("an object");
+    for (key, value) in changes.as_object().expect("changes are an object") {
+        if value.is_null() {
+            fields.remove(key);
+        } else {
+            fields.insert(key.clone(), value.clone());
+        }
+    }
+    base
 }

@@ -7,33 +7,24 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::helpers::*;
 
-const JANE_PHONE: &str = "+14155550123";
 const SMS_PATH: &str = "/actions/SubscriberSMSInvocable";
 const BULK_SMS_PATH: &str = "/services/data/v60.0/actions/custom/apex/SubscriberSMSInvocable";
 
+/// Any method, no body; the answer's status, headers and JSON body.
 async fn request(
     app: &TestApp,
     method: Method,
     path: &str,
 ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-    let response = app
-        .client
-        .request(method.clone(), app.url(path))
-        .send()
-        .await
-        .expect("answered");
-    let status = response.status();
+    let response = app.client.request(method, app.url(path)).send().await;
+    let response = response.expect("answered");
     let headers = response.headers().clone();
-    let text = response.text().await.expect("a body");
-    let json = serde_json::from_str(&text)
-        .unwrap_or_else(|_| panic!("{method} {path}: a JSON body, got {status}: {text:?}"));
+    let (status, json) = json_answer(response).await;
     (status, headers, json)
 }
 
 async fn items(app: &TestApp, path: &str) -> Value {
-    let (status, body) = app.get(path).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    body["items"].clone()
+    app.item(path).await["items"].clone()
 }
 
 backend_tests! {

@@ -67,19 +67,8 @@ async fn put_org(
     body: impl Into<reqwest::Body>,
     content_type: &str,
 ) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .put(app.url("/_emulator/org"))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("PUT answered");
-    let status = response.status();
-    let text = response.text().await.expect("a response body");
-    let json = serde_json::from_str(&text)
-        .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
-    (status, json)
+    let request = app.client.put(app.url("/_emulator/org"));
+    json_of(request.header("content-type", content_type).body(body)).await
 }
 
 async fn put_org_json(app: &TestApp, org: &Value) -> (StatusCode, Value) {
@@ -87,9 +76,7 @@ async fn put_org_json(app: &TestApp, org: &Value) -> (StatusCode, Value) {
 }
 
 async fn get_org(app: &TestApp) -> Value {
-    let (status, body) = app.get("/_emulator/org").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
+    app.item("/_emulator/org").await
 }
 
 fn ids(list: &Value) -> Vec<&str> {

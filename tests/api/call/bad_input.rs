@@ -23,25 +23,19 @@ backend_tests! {
             ("a boolean", "true", "expected"),
             ("form encoding", "toPhone=%2B14155550123&ivrId=a0IDn0000001MnuMAE", "expected"),
         ];
-        for (case, body, fragment) in cases {
-            let response = app.post_raw(ACTION, body, Some("application/json")).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, case);
-        }
+        assert_bodies_refused(&app, ACTION, cases).await;
         assert_nothing_stored(&app, "malformed bodies").await;
     }
 
     async fn array_bodies_are_error_104_even_when_they_list_every_input(backend) {
         let app = spawn_app(backend).await;
-        let cases = [
-            ("empty array", "[]".to_owned()),
-            ("array of one valid input", json!([input(json!({}))]).to_string()),
+        let cases = vec![
+            ("empty array", "[]".to_owned(), "an array"),
+            ("array of one valid input", json!([input(json!({}))]).to_string(), "an array"),
             // The six inputs in declaration order: an object is the only accepted shape.
-            ("array of all six inputs", json!([null, MENU_IVR, null, null, TO, null]).to_string()),
+            ("array of all six inputs", json!([null, MENU_IVR, null, null, TO, null]).to_string(), "an array"),
         ];
-        for (case, body) in cases {
-            let response = app.post_raw(ACTION, body, Some("application/json")).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, "an array", case);
-        }
+        assert_bodies_refused(&app, ACTION, cases).await;
         assert_nothing_stored(&app, "array bodies").await;
     }
 
@@ -62,10 +56,7 @@ backend_tests! {
             ("duplicate field", format!(r#"{{"toPhone": "{TO}", "ivrId": "{MENU_IVR}", "ivrId": "{MENU_IVR}"}}"#), "ivrId"),
             ("NUL in toPhone", r#"{"toPhone": "+1415555\u00000123", "ivrId": "a0IDn0000001MnuMAE"}"#.to_owned(), "toPhone"),
         ];
-        for (case, body, field) in cases {
-            let response = app.post_raw(ACTION, body, Some("application/json")).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, field, case);
-        }
+        assert_bodies_refused(&app, ACTION, cases).await;
         assert_nothing_stored(&app, "wrong types").await;
     }
 
@@ -88,7 +79,7 @@ backend_tests! {
             assert_eq!(status, StatusCode::OK, "{content_type:?}: {output}");
             assert_eq!(output["status"], "Queued");
         }
-        assert_eq!(items(&app, "/_emulator/calls").await.len(), content_types.len());
+        assert_eq!(app.items("/_emulator/calls").await.len(), content_types.len());
     }
 
     async fn injection_strings_fail_with_their_own_error_code_and_store_nothing(backend) {
@@ -109,6 +100,6 @@ backend_tests! {
         assert_nothing_stored(&app, "injection strings").await;
         let (output, _) = place_ok(&app, &input(json!({"recordId": JANE_CONTACT}))).await;
         assert_eq!(output["status"], "Queued", "the store still works");
-        assert_eq!(items(&app, "/_emulator/calls").await.len(), 1);
+        assert_eq!(app.items("/_emulator/calls").await.len(), 1);
     }
 }

@@ -11,9 +11,7 @@ async fn task_of(app: &TestApp, output: &Value) -> Value {
     let id = output["taskId"]
         .as_str()
         .unwrap_or_else(|| panic!("a taskId: {output}"));
-    let (status, task) = app.get(&format!("/_emulator/tasks/{id}")).await;
-    assert_eq!(status, StatusCode::OK, "task {id}: {task}");
-    task
+    app.item(&format!("/_emulator/tasks/{id}")).await
 }
 
 backend_tests! {
@@ -54,8 +52,8 @@ backend_tests! {
             assert_eq!(object["WhoId"], json!(who), "{case}: {object}");
             assert_eq!(object["WhatId"], json!(what), "{case}: {object}");
         }
-        assert_eq!(items(&app, "/_emulator/tasks").await.len(), cases.len());
-        let about_jane = items(&app, &format!("/_emulator/tasks?relatedRecordId={JANE_CONTACT}")).await;
+        assert_eq!(app.items("/_emulator/tasks").await.len(), cases.len());
+        let about_jane = app.items(&format!("/_emulator/tasks?relatedRecordId={JANE_CONTACT}")).await;
         assert_eq!(about_jane.len(), 1, "{about_jane:?}");
         assert_eq!(about_jane[0]["taskSubtype"], "Call");
     }
@@ -74,9 +72,9 @@ backend_tests! {
         let call = sobject(&app, "FastCall__Call__c", output["id"].as_str().unwrap()).await;
         assert_eq!(call["OwnerId"], SUPPORT_GROUP);
         assert_eq!(call["FastCall__User__c"], KATHERINE);
-        let katherines = items(&app, &format!("/_emulator/tasks?userId={KATHERINE}")).await;
+        let katherines = app.items(&format!("/_emulator/tasks?userId={KATHERINE}")).await;
         assert_eq!(katherines.len(), 1, "{katherines:?}");
-        assert!(items(&app, &format!("/_emulator/tasks?userId={SUPPORT_GROUP}")).await.is_empty());
+        assert!(app.items(&format!("/_emulator/tasks?userId={SUPPORT_GROUP}")).await.is_empty());
     }
 
     async fn task_of_a_call_by_the_invoking_user_is_theirs(backend) {
@@ -98,10 +96,10 @@ backend_tests! {
             assert_error(&response, StatusCode::BAD_GATEWAY, 100, "Check the VoIP error logs", to);
             assert_error(&response, StatusCode::BAD_GATEWAY, 100, "FastCall__Call__c", to);
 
-            let calls = items(&app, &format!("/_emulator/calls?to={}", query_phone(to))).await;
+            let calls = app.items(&format!("/_emulator/calls?to={}", query_phone(to))).await;
             assert_eq!(calls.len(), 1, "{to}: {calls:?}");
             let call = &calls[0];
-            assert_eq!(keys(call), ITEM_KEYS, "{call}");
+            assert_eq!(keys(call), item_keys(), "{call}");
             assert_id(&call["id"], "a0C");
             assert_eq!(call["status"], "Failed", "{call}");
             assert_eq!(call["errorCode"], code, "{call}");
@@ -126,7 +124,7 @@ backend_tests! {
             assert!(object["FastCall__Call_Id__c"].is_null(), "{object}");
             assert!(object["FastCall__Task_Id__c"].is_null(), "{object}");
 
-            let errors = items(&app, &format!("/_emulator/voip-errors?to={}", query_phone(to))).await;
+            let errors = app.items(&format!("/_emulator/voip-errors?to={}", query_phone(to))).await;
             assert_eq!(errors.len(), 1, "{to}: {errors:?}");
             let entry = &errors[0];
             assert_id(&entry["id"], "a0E");
@@ -141,21 +139,21 @@ backend_tests! {
             assert_eq!(status, StatusCode::OK, "{alone}");
             assert_eq!(&alone, entry);
         }
-        assert!(items(&app, "/_emulator/tasks").await.is_empty(), "no Task for a refused call");
-        assert_eq!(items(&app, "/_emulator/voip-errors").await.len(), cases.len());
-        assert_eq!(items(&app, "/_emulator/calls?status=Failed").await.len(), cases.len());
+        assert!(app.items("/_emulator/tasks").await.is_empty(), "no Task for a refused call");
+        assert_eq!(app.items("/_emulator/voip-errors").await.len(), cases.len());
+        assert_eq!(app.items("/_emulator/calls?status=Failed").await.len(), cases.len());
     }
 
     async fn refused_call_by_a_group_member_keeps_the_group_as_owner(backend) {
         let app = spawn_app(backend).await;
         let response = place(&app, &input(json!({"userId": KATHERINE, "toPhone": "+15005550002"}))).await;
         assert_error(&response, StatusCode::BAD_GATEWAY, 100, "21612", "Katherine refused");
-        let calls = items(&app, "/_emulator/calls").await;
+        let calls = app.items("/_emulator/calls").await;
         assert_eq!(calls.len(), 1, "{calls:?}");
         assert_eq!(calls[0]["owner"], SUPPORT_GROUP);
         assert_eq!(calls[0]["userId"], KATHERINE);
         assert_eq!(calls[0]["fromPhone"], SUPPORT_PHONE);
-        let errors = items(&app, &format!("/_emulator/voip-errors?userId={KATHERINE}")).await;
+        let errors = app.items(&format!("/_emulator/voip-errors?userId={KATHERINE}")).await;
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0]["recordType"], "FastCall__Call__c");
     }
@@ -171,8 +169,8 @@ backend_tests! {
             assert_eq!(stored["toPhone"], to);
             assert!(stored["errorCode"].is_null() && stored["errorMessage"].is_null(), "{stored}");
         }
-        assert!(items(&app, "/_emulator/voip-errors").await.is_empty());
-        assert_eq!(items(&app, "/_emulator/tasks").await.len(), numbers.len());
-        assert_eq!(items(&app, "/_emulator/calls?status=Queued").await.len(), numbers.len());
+        assert!(app.items("/_emulator/voip-errors").await.is_empty());
+        assert_eq!(app.items("/_emulator/tasks").await.len(), numbers.len());
+        assert_eq!(app.items("/_emulator/calls?status=Queued").await.len(), numbers.len());
     }
 }

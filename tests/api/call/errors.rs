@@ -32,17 +32,14 @@ backend_tests! {
     async fn acting_user_problems_are_error_104(backend) {
         let app = spawn_app(backend).await;
         let cases = [
-            ("malformed userId", json!({"userId": "not-an-id"}), "userId `not-an-id` is not a valid Salesforce Id"),
-            ("userId of 14 characters", json!({"userId": &ADA[..14]}), "must be 15 or 18 characters long"),
-            ("userId with a bad checksum", json!({"userId": "005Dn0000001AdaAAA"}), "checksum"),
-            ("unknown userId", json!({"userId": "005Dn0000009Zzz"}), "is not a user of the org"),
-            ("a group's Id as userId", json!({"userId": SUPPORT_GROUP}), "is not a user of the org"),
-            ("not a Fastcall user", json!({"userId": LINUS}), "is not a Fastcall user"),
+            ("malformed userId", input(json!({"userId": "not-an-id"})), "userId `not-an-id` is not a valid Salesforce Id"),
+            ("userId of 14 characters", input(json!({"userId": &ADA[..14]})), "must be 15 or 18 characters long"),
+            ("userId with a bad checksum", input(json!({"userId": "005Dn0000001AdaAAA"})), "checksum"),
+            ("unknown userId", input(json!({"userId": "005Dn0000009Zzz"})), "is not a user of the org"),
+            ("a group's Id as userId", input(json!({"userId": SUPPORT_GROUP})), "is not a user of the org"),
+            ("not a Fastcall user", input(json!({"userId": LINUS})), "is not a Fastcall user"),
         ];
-        for (case, changes, fragment) in cases {
-            let response = place(&app, &input(changes)).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, case);
-        }
+        assert_each_refused(&app, ACTION, 104, &[], &cases).await;
         let response = place_as(&app, LINUS, &input(json!({}))).await;
         assert_error(&response, StatusCode::BAD_REQUEST, 104, "is not a Fastcall user", "invoking user not a Fastcall user");
         let response = place_as(&app, "005Dn0000009Zzz", &input(json!({}))).await;
@@ -62,59 +59,48 @@ backend_tests! {
     async fn record_id_problems_are_error_104(backend) {
         let app = spawn_app(backend).await;
         let cases = [
-            ("malformed", json!({"recordId": "not-an-id"}), "recordId `not-an-id` is not a valid Salesforce Id"),
-            ("bad checksum", json!({"recordId": "003Dn0000001JanAAA"}), "checksum"),
-            ("too long", json!({"recordId": format!("{JANE_CONTACT}X")}), "must be 15 or 18 characters long"),
-            ("unknown", json!({"recordId": "003Dn0000009Zzz"}), "is not a record of the org"),
-            ("a user's Id", json!({"recordId": ADA}), "is not a record of the org"),
-            ("an IVR's Id", json!({"recordId": MENU_IVR}), "is not a record of the org"),
+            ("malformed", input(json!({"recordId": "not-an-id"})), "recordId `not-an-id` is not a valid Salesforce Id"),
+            ("bad checksum", input(json!({"recordId": "003Dn0000001JanAAA"})), "checksum"),
+            ("too long", input(json!({"recordId": format!("{JANE_CONTACT}X")})), "must be 15 or 18 characters long"),
+            ("unknown", input(json!({"recordId": "003Dn0000009Zzz"})), "is not a record of the org"),
+            ("a user's Id", input(json!({"recordId": ADA})), "is not a record of the org"),
+            ("an IVR's Id", input(json!({"recordId": MENU_IVR})), "is not a record of the org"),
         ];
-        for (case, changes, fragment) in cases {
-            let response = place(&app, &input(changes)).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, case);
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, "recordId", case);
-        }
+        assert_each_refused(&app, ACTION, 104, &["recordId"], &cases).await;
         assert_nothing_stored(&app, "record problems").await;
     }
 
     async fn ivr_id_problems_are_error_104(backend) {
         let app = spawn_app(backend).await;
         let cases = [
-            ("missing", json!({"ivrId": null}), "ivrId is required"),
-            ("empty", json!({"ivrId": ""}), "ivrId is required"),
-            ("blank", json!({"ivrId": " \t\n"}), "ivrId is required"),
-            ("malformed", json!({"ivrId": "main menu"}), "ivrId `main menu` is not a valid Salesforce Id"),
-            ("wrong length", json!({"ivrId": &MENU_IVR[..14]}), "must be 15 or 18 characters long"),
-            ("bad checksum", json!({"ivrId": "a0IDn0000001MnuAAA"}), "checksum"),
-            ("unknown", json!({"ivrId": "a0IDn0000009Zzz"}), "is not an IVR of the org"),
-            ("an SMS template's Id", json!({"ivrId": APPOINTMENT_TEMPLATE}), "is not an IVR of the org"),
-            ("a phone number's Id", json!({"ivrId": ADA_NUMBER}), "is not an IVR of the org"),
+            ("missing", input(json!({"ivrId": null})), "ivrId is required"),
+            ("empty", input(json!({"ivrId": ""})), "ivrId is required"),
+            ("blank", input(json!({"ivrId": " \t\n"})), "ivrId is required"),
+            ("malformed", input(json!({"ivrId": "main menu"})), "ivrId `main menu` is not a valid Salesforce Id"),
+            ("wrong length", input(json!({"ivrId": &MENU_IVR[..14]})), "must be 15 or 18 characters long"),
+            ("bad checksum", input(json!({"ivrId": "a0IDn0000001MnuAAA"})), "checksum"),
+            ("unknown", input(json!({"ivrId": "a0IDn0000009Zzz"})), "is not an IVR of the org"),
+            ("an SMS template's Id", input(json!({"ivrId": APPOINTMENT_TEMPLATE})), "is not an IVR of the org"),
+            ("a phone number's Id", input(json!({"ivrId": ADA_NUMBER})), "is not an IVR of the org"),
         ];
-        for (case, changes, fragment) in cases {
-            let response = place(&app, &input(changes)).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, case);
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, "ivrId", case);
-        }
+        assert_each_refused(&app, ACTION, 104, &["ivrId"], &cases).await;
         assert_nothing_stored(&app, "IVR problems").await;
     }
 
     async fn destination_problems_are_error_102(backend) {
         let app = spawn_app(backend).await;
         let cases = [
-            ("not a number", json!({"toPhone": "hello"}), "is not a phone number"),
-            ("too short", json!({"toPhone": "123"}), "is not a valid phone number"),
-            ("no such area code", json!({"toPhone": "+15551234567"}), "is not a valid phone number"),
-            ("with an extension", json!({"toPhone": "(415) 555-0123 x12"}), "extension"),
-            ("nothing at all", json!({"toPhone": null}), "No destination"),
-            ("blank toPhone, no record", json!({"toPhone": "  "}), "No destination"),
-            ("field name without recordId", json!({"toPhone": null, "phoneNumberFieldName": "Phone"}), "needs a recordId"),
-            ("recordId without field name", json!({"toPhone": null, "recordId": JANE_CONTACT}), "No destination"),
-            ("field the record lacks", json!({"toPhone": null, "recordId": JANE_CONTACT, "phoneNumberFieldName": "Fax"}), "has no field Fax"),
+            ("not a number", input(json!({"toPhone": "hello"})), "is not a phone number"),
+            ("too short", input(json!({"toPhone": "123"})), "is not a valid phone number"),
+            ("no such area code", input(json!({"toPhone": "+15551234567"})), "is not a valid phone number"),
+            ("with an extension", input(json!({"toPhone": "(415) 555-0123 x12"})), "extension"),
+            ("nothing at all", input(json!({"toPhone": null})), "No destination"),
+            ("blank toPhone, no record", input(json!({"toPhone": "  "})), "No destination"),
+            ("field name without recordId", input(json!({"toPhone": null, "phoneNumberFieldName": "Phone"})), "needs a recordId"),
+            ("recordId without field name", input(json!({"toPhone": null, "recordId": JANE_CONTACT})), "No destination"),
+            ("field the record lacks", input(json!({"toPhone": null, "recordId": JANE_CONTACT, "phoneNumberFieldName": "Fax"})), "has no field Fax"),
         ];
-        for (case, changes, fragment) in cases {
-            let response = place(&app, &input(changes)).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 102, fragment, case);
-        }
+        assert_each_refused(&app, ACTION, 102, &[], &cases).await;
         assert_nothing_stored(&app, "destination problems").await;
     }
 
@@ -137,14 +123,10 @@ backend_tests! {
     async fn unusable_caller_ids_are_error_103(backend) {
         let app = spawn_app(backend).await;
         let cases = [
-            ("not the org's number", json!({"fromPhone": "+14155550199"}), "is not one of the org's phone numbers"),
-            ("not a number", json!({"fromPhone": "front desk"}), "is not one of the org's phone numbers"),
+            ("not the org's number", input(json!({"fromPhone": "+14155550199"})), "is not one of the org's phone numbers"),
+            ("not a number", input(json!({"fromPhone": "front desk"})), "is not one of the org's phone numbers"),
         ];
-        for (case, changes, fragment) in cases {
-            let response = place(&app, &input(changes)).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 103, "Caller ID not found.", case);
-            assert_error(&response, StatusCode::BAD_REQUEST, 103, fragment, case);
-        }
+        assert_each_refused(&app, ACTION, 103, &["Caller ID not found."], &cases).await;
         assert_nothing_stored(&app, "demo caller IDs").await;
 
         let app = spawn_app_with_org(backend, &custom_org(&format!("{{defaultUserId: {UMA}}}"))).await;
@@ -189,9 +171,9 @@ backend_tests! {
             let response = place(&app, &request).await;
             assert_error(&response, StatusCode::from_u16(status).unwrap(), code, fragment, case);
         }
-        let calls = items(&app, "/_emulator/calls").await;
+        let calls = app.items("/_emulator/calls").await;
         assert_eq!(calls.len(), 1, "only the provider's refusal is stored: {calls:?}");
         assert_eq!(calls[0]["status"], "Failed");
-        assert!(items(&app, "/_emulator/tasks").await.is_empty());
+        assert!(app.items("/_emulator/tasks").await.is_empty());
     }
 }

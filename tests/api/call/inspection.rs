@@ -33,7 +33,7 @@ async fn four_calls(app: &TestApp) -> [Value; 4] {
         "21211",
         "refused call",
     );
-    let d = items(app, "/_emulator/calls?status=failed").await;
+    let d = app.items("/_emulator/calls?status=failed").await;
     assert_eq!(d.len(), 1, "{d:?}");
     [
         a["id"].clone(),
@@ -41,6 +41,13 @@ async fn four_calls(app: &TestApp) -> [Value; 4] {
         c["id"].clone(),
         d[0]["id"].clone(),
     ]
+}
+
+/// Asserts `/_emulator/calls?{query}` lists exactly the calls `expected`, in that order.
+async fn assert_lists(app: &TestApp, query: &str, expected: Vec<&Value>, case: &str) {
+    let listed = app.items(&format!("/_emulator/calls?{query}")).await;
+    let expected: Vec<Value> = expected.into_iter().cloned().collect();
+    assert_eq!(ids(&listed), expected, "{case}: {query}");
 }
 
 backend_tests! {
@@ -51,7 +58,7 @@ backend_tests! {
             let (output, _) = place_ok(&app, &input(json!({"toPhone": to, "ivrId": ivr}))).await;
             outputs.push((output, to));
         }
-        let calls = items(&app, "/_emulator/calls").await;
+        let calls = app.items("/_emulator/calls").await;
         assert_eq!(calls.len(), 3, "{calls:?}");
         for (call, (output, to)) in calls.iter().zip(outputs.iter().rev()) {
             assert_item_matches_output(call, output);
@@ -84,9 +91,7 @@ backend_tests! {
             ("limit 1000", "limit=1000".to_owned(), vec![&d, &c, &b, &a]),
         ];
         for (case, query, expected) in cases {
-            let listed = items(&app, &format!("/_emulator/calls?{query}")).await;
-            let expected: Vec<Value> = expected.into_iter().cloned().collect();
-            assert_eq!(ids(&listed), expected, "{case}: {query}");
+            assert_lists(&app, &query, expected, case).await;
         }
     }
 
@@ -110,9 +115,7 @@ backend_tests! {
             ("Canceled", vec![]),
         ];
         for (status, expected) in cases {
-            let listed = items(&app, &format!("/_emulator/calls?status={status}")).await;
-            let expected: Vec<Value> = expected.into_iter().cloned().collect();
-            assert_eq!(ids(&listed), expected, "status={status}");
+            assert_lists(&app, &format!("status={status}"), expected, status).await;
         }
     }
 
@@ -121,7 +124,7 @@ backend_tests! {
         let [a, _, _, d] = four_calls(&app).await;
         let first = stored_call(&app, a.as_str().unwrap()).await;
         let last = stored_call(&app, d.as_str().unwrap()).await;
-        let all = items(&app, "/_emulator/calls").await;
+        let all = app.items("/_emulator/calls").await;
         let cases = [
             ("long ago, RFC 3339", "2000-01-01T00:00:00Z".to_owned(), 4),
             ("long ago, Salesforce format", "2000-01-01T00:00:00.000%2B0000".to_owned(), 4),
@@ -129,12 +132,12 @@ backend_tests! {
             ("the first call's startTime", query_phone(first["startTime"].as_str().unwrap()), 4),
         ];
         for (case, since, count) in cases {
-            let listed = items(&app, &format!("/_emulator/calls?since={since}")).await;
+            let listed = app.items(&format!("/_emulator/calls?since={since}")).await;
             assert_eq!(listed.len(), count, "{case}: {listed:?}");
             assert_eq!(ids(&listed), ids(&all[..count]), "{case}");
         }
         let start = last["startTime"].as_str().unwrap();
-        let listed = items(&app, &format!("/_emulator/calls?since={}", query_phone(start))).await;
+        let listed = app.items(&format!("/_emulator/calls?since={}", query_phone(start))).await;
         assert!(ids(&listed).contains(&d), "{listed:?}");
         assert!(listed.iter().all(|call| call["startTime"].as_str().unwrap() >= start), "{listed:?}");
     }
@@ -169,7 +172,7 @@ backend_tests! {
     async fn a_call_is_served_alone_by_18_or_15_character_id_or_call_id(backend) {
         let app = spawn_app(backend).await;
         let (output, _) = place_ok(&app, &input(json!({"recordId": BOB_LEAD}))).await;
-        let listed = items(&app, "/_emulator/calls").await;
+        let listed = app.items("/_emulator/calls").await;
         let id = output["id"].as_str().unwrap();
         let call_id = output["callId"].as_str().unwrap();
         for key in [id.to_owned(), id[..15].to_owned(), id.to_lowercase(), call_id.to_owned()] {
@@ -242,7 +245,7 @@ backend_tests! {
         let lists = ["/_emulator/calls", "/_emulator/tasks", "/_emulator/voip-errors"];
         let mut before = Vec::new();
         for path in lists {
-            before.push(items(&app, path).await);
+            before.push(app.items(path).await);
         }
         assert_eq!(before.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1, 1]);
         let id = accepted["id"].as_str().unwrap();
@@ -251,14 +254,14 @@ backend_tests! {
 
         let app = TestApp::start(&db, |_| {}).await;
         for (path, expected) in lists.into_iter().zip(&before) {
-            assert_eq!(&items(&app, path).await, expected, "{path}");
+            assert_eq!(&app.items(path).await, expected, "{path}");
         }
         assert_eq!(stored_call(&app, id).await, before[0][1]);
         assert_eq!(stored_call(&app, accepted["callId"].as_str().unwrap()).await, before[0][1]);
         assert_eq!(sobject(&app, "FastCall__Call__c", id).await, object);
         // New calls go on top of the kept ones.
         let (after, _) = place_ok(&app, &input(json!({}))).await;
-        let calls = items(&app, "/_emulator/calls").await;
+        let calls = app.items("/_emulator/calls").await;
         assert_eq!(ids(&calls), [after["id"].clone(), before[0][0]["id"].clone(), before[0][1]["id"].clone()]);
     }
 }

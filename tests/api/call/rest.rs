@@ -6,65 +6,16 @@ use serde_json::{Value, json};
 use super::*;
 use crate::backend_tests;
 
-const PREFIX: &str = "FastCall.SubscriberAPI.APIException: ";
-
-/// The results of a bulk call, after checking the HTTP status and their number.
-#[track_caller]
-fn results(response: &(StatusCode, Value), status: StatusCode, count: usize) -> Vec<Value> {
-    let (got, body) = response;
-    assert_eq!(*got, status, "{body}");
-    let results = body
-        .as_array()
-        .unwrap_or_else(|| panic!("an array, got {body}"));
-    assert_eq!(results.len(), count, "{body}");
-    results.clone()
-}
-
 /// Asserts one input's result succeeded; returns its output values.
 #[track_caller]
 fn succeeded<'a>(result: &'a Value, action_name: &str) -> &'a Value {
-    assert_eq!(
-        keys(result),
-        ["actionName", "errors", "isSuccess", "outputValues"],
-        "{result}"
-    );
-    assert_eq!(result["actionName"], action_name, "{result}");
-    assert_eq!(result["isSuccess"], true, "{result}");
-    assert!(result["errors"].is_null(), "{result}");
-    assert_eq!(keys(&result["outputValues"]), OUTPUT_KEYS, "{result}");
-    &result["outputValues"]
+    assert_succeeded(result, action_name, &output_keys())
 }
 
 /// Asserts one input's result failed with `code` and a message holding `fragment`.
 #[track_caller]
 fn failed(result: &Value, action_name: &str, code: u64, fragment: &str) {
-    assert_eq!(
-        keys(result),
-        ["actionName", "errors", "isSuccess", "outputValues"],
-        "{result}"
-    );
-    assert_eq!(result["actionName"], action_name, "{result}");
-    assert_eq!(result["isSuccess"], false, "{result}");
-    assert!(result["outputValues"].is_null(), "{result}");
-    let errors = result["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("errors, got {result}"));
-    assert_eq!(errors.len(), 1, "{result}");
-    let error = &errors[0];
-    assert_eq!(
-        keys(error),
-        ["errorCode", "fields", "message", "statusCode"],
-        "{result}"
-    );
-    assert_eq!(error["statusCode"], "UNKNOWN_EXCEPTION", "{result}");
-    assert_eq!(error["fields"], json!([]), "{result}");
-    assert_eq!(error["errorCode"], code, "{result}");
-    let message = error["message"].as_str().expect("a message");
-    let prefix = format!("{PREFIX}[{code}] ");
-    assert!(
-        message.starts_with(&prefix),
-        "`{message}` starts with `{prefix}`"
-    );
+    let message = assert_failed(result, action_name, code);
     assert!(message.contains(fragment), "`{message}` holds `{fragment}`");
 }
 
@@ -75,7 +26,7 @@ backend_tests! {
         let inputs: Vec<Value> = sent.iter().map(|(to, ivr)| json!({"toPhone": to, "ivrId": ivr})).collect();
         for name in [CALL, NAMESPACED_CALL] {
             let response = app.invoke(name, json!(inputs)).await;
-            let results = results(&response, StatusCode::OK, 3);
+            let results = bulk_results(&response, StatusCode::OK, 3);
             for ((to, ivr), result) in sent.iter().zip(&results) {
                 let output = succeeded(result, name);
                 assert_eq!(output["ivr"], id18(&ivr[..15]), "{name} {to}");
@@ -87,8 +38,8 @@ backend_tests! {
                 assert_eq!(stored["toPhone"], *to);
             }
         }
-        assert_eq!(items(&app, "/_emulator/calls").await.len(), 6);
-        assert_eq!(items(&app, "/_emulator/tasks").await.len(), 6);
+        assert_eq!(app.items("/_emulator/calls").await.len(), 6);
+        assert_eq!(app.items("/_emulator/tasks").await.len(), 6);
     }
 
     async fn bulk_of_mixed_inputs_is_400_with_each_input_answered_and_all_stored_in_one_go(backend) {
@@ -106,7 +57,7 @@ backend_tests! {
             {"userId": KATHERINE, "recordId": JANE_CONTACT, "phoneNumberFieldName": "MobilePhone", "ivrId": ROUTING_IVR},
         ]);
         let response = app.invoke(NAMESPACED_CALL, inputs).await;
-        let results = results(&response, StatusCode::BAD_REQUEST, 10);
+        let results = bulk_results(&response, StatusCode::BAD_REQUEST, 10);
         let first = succeeded(&results[0], NAMESPACED_CALL).clone();
         failed(&results[1], NAMESPACED_CALL, 104, "ivrId is required");
         failed(&results[2], NAMESPACED_CALL, 102, "toPhone");
@@ -122,18 +73,18 @@ backend_tests! {
         assert_eq!(last["ivr"], ROUTING_IVR);
 
         // The two accepted calls and the refused one, stored in input order.
-        let calls = items(&app, "/_emulator/calls").await;
+        let calls = app.items("/_emulator/calls").await;
         let to: Vec<&Value> = calls.iter().map(|c| &c["toPhone"]).collect();
         assert_eq!(to, [&json!("+14155550124"), &json!("+15005550002"), &json!("+14155550131")], "{calls:?}");
         assert_item_matches_output(&calls[0], &last);
         assert_item_matches_output(&calls[2], &first);
         assert_eq!(calls[1]["status"], "Failed");
         assert_eq!(calls[1]["errorCode"], 21612);
-        let tasks = items(&app, "/_emulator/tasks").await;
+        let tasks = app.items("/_emulator/tasks").await;
         assert_eq!(tasks.len(), 2, "{tasks:?}");
         assert_eq!(tasks[0]["ownerId"], KATHERINE);
         assert_eq!(tasks[0]["whoId"], JANE_CONTACT);
-        let errors = items(&app, "/_emulator/voip-errors").await;
+        let errors = app.items("/_emulator/voip-errors").await;
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0]["recordType"], "FastCall__Call__c");
         assert_eq!(errors[0]["recordId"], calls[1]["id"]);
@@ -143,7 +94,7 @@ backend_tests! {
         let app = spawn_app_with_org(backend, &custom_org(&format!("{{voiceEnabled: false, defaultUserId: {UMA}}}"))).await;
         let inputs = json!([{"toPhone": TO, "ivrId": CUSTOM_IVR}, {"toPhone": "hello"}]);
         let response = app.invoke(CALL, inputs).await;
-        let results = results(&response, StatusCode::BAD_REQUEST, 2);
+        let results = bulk_results(&response, StatusCode::BAD_REQUEST, 2);
         for result in &results {
             failed(result, CALL, 105, "Voice calls are not enabled");
         }
@@ -178,62 +129,19 @@ backend_tests! {
             ("toPhone", "STRING", false),
             ("userId", "ID", false),
         ];
-        let outputs = [
-            ("callId", "STRING"),
-            ("direction", "STRING"),
-            ("id", "ID"),
-            ("ivr", "ID"),
-            ("owner", "ID"),
-            ("relatedRecordId", "ID"),
-            ("startTime", "STRING"),
-            ("status", "STRING"),
-            ("taskId", "ID"),
-        ];
-        let parameter_keys = ["byteLength", "description", "label", "maxOccurs", "name", "picklistValues", "required", "sobjectType", "type"];
         for name in [CALL, NAMESPACED_CALL] {
-            let (status, body) = app.get(&format!("/services/data/v60.0/actions/custom/apex/{name}")).await;
-            assert_eq!(status, StatusCode::OK, "{body}");
-            assert_eq!(keys(&body), ["description", "inputs", "label", "name", "outputs", "standard", "targetEntityName", "type"]);
-            assert_eq!(body["name"], NAMESPACED_CALL);
-            assert_eq!(body["type"], "APEX");
-            assert_eq!(body["standard"], false);
-            assert!(body["targetEntityName"].is_null());
-            assert!(body["label"].as_str().is_some_and(|l| !l.is_empty()), "{body}");
-            assert!(body["description"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
-            let described = body["inputs"].as_array().expect("inputs");
-            let names: Vec<&Value> = described.iter().map(|p| &p["name"]).collect();
-            assert_eq!(names.len(), inputs.len(), "{names:?}");
-            for (parameter, (name, kind, required)) in described.iter().zip(inputs) {
-                assert_eq!(keys(parameter), parameter_keys, "{parameter}");
-                assert_eq!(parameter["name"], name, "{parameter}");
-                assert_eq!(parameter["type"], kind, "{parameter}");
-                assert_eq!(parameter["required"], required, "{parameter}");
-                assert!(parameter["label"].as_str().is_some_and(|l| !l.is_empty()), "{parameter}");
-            }
-            let described = body["outputs"].as_array().expect("outputs");
-            assert_eq!(described.len(), outputs.len(), "{body}");
-            for (parameter, (name, kind)) in described.iter().zip(outputs) {
-                assert_eq!(keys(parameter), parameter_keys, "{parameter}");
-                assert_eq!(parameter["name"], name, "{parameter}");
-                assert_eq!(parameter["type"], kind, "{parameter}");
-            }
+            let body = app.item(&format!("/services/data/v60.0/actions/custom/apex/{name}")).await;
+            assert_described_action(&body, NAMESPACED_CALL, &inputs, &OUTPUTS);
         }
     }
 
     async fn the_action_list_names_all_three_actions(backend) {
         let app = spawn_app(backend).await;
-        let (status, body) = app.get("/services/data/v60.0/actions/custom/apex").await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(keys(&body), ["actions"]);
-        let actions = body["actions"].as_array().expect("actions");
+        let body = app.item("/services/data/v60.0/actions/custom/apex").await;
+        let actions = assert_action_list(&body);
         let mut names: Vec<&str> = actions.iter().map(|a| a["name"].as_str().unwrap_or_default()).collect();
         names.sort_unstable();
         assert_eq!(names, ["FastCall__SubscriberCallInvocable", "FastCall__SubscriberSMSInvocable", "FastCall__SubscriberUserStatusInvocable"]);
-        for action in actions {
-            assert_eq!(keys(action), ["label", "name", "type"], "{action}");
-            assert_eq!(action["type"], "APEX", "{action}");
-            assert!(action["label"].as_str().is_some_and(|l| !l.is_empty()), "{action}");
-        }
         let call = actions.iter().find(|a| a["name"] == NAMESPACED_CALL).unwrap();
         let (_, described) = app.get(&format!("/services/data/v60.0/actions/custom/apex/{CALL}")).await;
         assert_eq!(call["label"], described["label"], "the list and describe agree on the label");

@@ -10,7 +10,7 @@ backend_tests! {
     async fn call_answers_exactly_the_nine_output_keys_with_their_values(backend) {
         let app = spawn_app(backend).await;
         let (output, stored) = place_ok(&app, &input(json!({"recordId": JANE_CONTACT}))).await;
-        assert_eq!(keys(&output), OUTPUT_KEYS, "{output}");
+        assert_eq!(keys(&output), output_keys(), "{output}");
         assert_call_id(&output["callId"]);
         assert_eq!(output["direction"], "Outbound");
         assert_id(&output["id"], "a0C");
@@ -31,7 +31,7 @@ backend_tests! {
     async fn call_without_record_id_has_a_null_related_record_and_still_a_task(backend) {
         let app = spawn_app(backend).await;
         let (output, stored) = place_ok(&app, &input(json!({}))).await;
-        assert_eq!(keys(&output), OUTPUT_KEYS, "{output}");
+        assert_eq!(keys(&output), output_keys(), "{output}");
         assert!(output["relatedRecordId"].is_null(), "{output}");
         assert_id(&output["taskId"], "00T");
         assert_call_id(&output["callId"]);
@@ -137,11 +137,11 @@ backend_tests! {
                 assert_eq!(stored["ivr"], ivr, "{form}");
                 assert_eq!(output["status"], "Queued", "{form}");
             }
-            let calls = items(&app, "/_emulator/calls?limit=1").await;
+            let calls = app.items("/_emulator/calls?limit=1").await;
             let call = sobject(&app, "FastCall__Call__c", calls[0]["id"].as_str().unwrap()).await;
             assert_eq!(call["FastCall__IVR__c"], ivr);
         }
-        assert_eq!(items(&app, "/_emulator/calls").await.len(), 4 * IVRS.len());
+        assert_eq!(app.items("/_emulator/calls").await.len(), 4 * IVRS.len());
     }
 
     async fn blank_optional_inputs_are_taken_as_absent(backend) {

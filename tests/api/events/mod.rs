@@ -21,10 +21,6 @@ pub(super) const SMS: &str = "sms.created";
 pub(super) const CALL: &str = "call.created";
 pub(super) const STATUS: &str = "user_status.changed";
 pub(super) const ORG: &str = "org.replaced";
-pub(super) const JANE_PHONE: &str = "+14155550123";
-pub(super) const MENU_IVR: &str = "a0IDn0000001MnuMAE";
-pub(super) const AVAILABLE_STATUS: &str = "a0UDn0000001AvlMAE";
-pub(super) const ON_BREAK_STATUS: &str = "a0UDn0000002BrkMAE";
 
 /// One Server-Sent Event.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,22 +186,6 @@ pub(super) fn parse_block(block: &str) -> Option<Frame> {
     }
 }
 
-/// Answers of requests the stream refuses are JSON.
-pub(super) async fn json_of(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
-    let response = request.send().await.expect("answered");
-    let status = response.status();
-    let text = response.text().await.expect("a body");
-    let json = serde_json::from_str(&text)
-        .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
-    (status, json)
-}
-
-pub(super) async fn item(app: &TestApp, path: &str) -> Value {
-    let (status, body) = app.get(path).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    body
-}
-
 /// Sends an SMS to `to` that must be accepted; its output.
 pub(super) async fn sms_ok(app: &TestApp, to: &str, body: &str) -> Value {
     let (status, output) = app
@@ -234,7 +214,7 @@ pub(super) async fn set_ada_status(app: &TestApp, status: &str) -> Value {
 
 /// The org in force, with Ada renamed `name`.
 pub(super) async fn renamed_org(app: &TestApp, name: &str) -> Value {
-    let mut org = item(app, "/_emulator/org").await;
+    let mut org = app.item("/_emulator/org").await;
     assert_eq!(org["users"][0]["id"], ADA, "{org}");
     org["users"][0]["name"] = json!(name);
     org
@@ -296,12 +276,11 @@ pub(super) async fn expect_ids(
 /// the org B stored.
 #[tokio::test]
 pub(super) async fn two_postgres_instances_share_events_and_the_org() {
-    if !postgres_available("two_postgres_instances_share_events_and_the_org") {
+    let Some((_db, a, b)) =
+        two_postgres_instances("two_postgres_instances_share_events_and_the_org", |_| {}).await
+    else {
         return;
-    }
-    let db = TestDb::new(Backend::Postgres).await;
-    let a = TestApp::start(&db, |_| {}).await;
-    let b = TestApp::start(&db, |_| {}).await;
+    };
     let mut stream = EventStream::open(&a, EVENTS).await;
 
     let status = set_ada_status(&b, ON_BREAK_STATUS).await;
@@ -312,10 +291,10 @@ pub(super) async fn two_postgres_instances_share_events_and_the_org() {
     )
     .await;
     let log_id = status["logId"].as_str().unwrap();
-    let log_item = item(&a, &format!("/_emulator/status-log/{log_id}")).await;
+    let log_item = a.item(&format!("/_emulator/status-log/{log_id}")).await;
     assert_eq!(seen[0].payload(), log_item);
     let sms_id = sms["id"].as_str().unwrap();
-    let message = item(&a, &format!("/_emulator/messages/{sms_id}")).await;
+    let message = a.item(&format!("/_emulator/messages/{sms_id}")).await;
     assert_eq!(seen[1].payload(), message);
 
     let mut org = renamed_org(&b, "Ada on B").await;
@@ -326,7 +305,7 @@ pub(super) async fn two_postgres_instances_share_events_and_the_org() {
     // A reloads the org on the event; give it a bounded moment.
     let deadline = Instant::now() + READ_TIMEOUT;
     loop {
-        let served = item(&a, "/_emulator/org").await;
+        let served = a.item("/_emulator/org").await;
         if served == stored {
             break;
         }

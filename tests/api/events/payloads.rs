@@ -3,6 +3,22 @@
 use super::*;
 use crate::backend_tests;
 
+/// Asserts an event's `payload` is the item of a record the provider refused with `code`,
+/// as `list` serves it: Failed, and without the provider's id (`provider_key`).
+async fn assert_failed_item(
+    app: &TestApp,
+    payload: &Value,
+    list: &str,
+    provider_key: &str,
+    code: u64,
+) {
+    assert_eq!(payload["status"], "Failed", "{payload}");
+    assert_eq!(payload["errorCode"], code, "{payload}");
+    assert_eq!(payload[provider_key], Value::Null, "{payload}");
+    let id = payload["id"].as_str().expect("the record's Id");
+    assert_eq!(*payload, app.item(&format!("/_emulator/{list}/{id}")).await);
+}
+
 backend_tests! {
     async fn sms_created_carries_the_message_item(backend) {
         let app = spawn_app(backend).await;
@@ -11,7 +27,7 @@ backend_tests! {
         let event = stream.expect(SMS).await;
         assert!(event.seq() > 0, "{event:?}");
         let id = output["id"].as_str().unwrap();
-        let stored = item(&app, &format!("/_emulator/messages/{id}")).await;
+        let stored = app.item(&format!("/_emulator/messages/{id}")).await;
         assert_eq!(event.payload(), stored);
         assert_eq!(stored["body"], "Hello Jane");
         assert_eq!(stored["status"], "Queued");
@@ -23,11 +39,7 @@ backend_tests! {
         let response = app.send_sms(&json!({"toPhone": "+15005550001", "bodyText": "Hi"})).await;
         assert_exception(&response, StatusCode::BAD_GATEWAY, 100);
         let payload = stream.expect(SMS).await.payload();
-        assert_eq!(payload["status"], "Failed", "{payload}");
-        assert_eq!(payload["errorCode"], 21211, "{payload}");
-        assert_eq!(payload["smsId"], Value::Null, "{payload}");
-        let id = payload["id"].as_str().expect("the message's Id");
-        assert_eq!(payload, item(&app, &format!("/_emulator/messages/{id}")).await);
+        assert_failed_item(&app, &payload, "messages", "smsId", 21211).await;
     }
 
     async fn call_created_carries_the_call_item(backend) {
@@ -36,7 +48,7 @@ backend_tests! {
         let output = call_ok(&app).await;
         let payload = stream.expect(CALL).await.payload();
         let id = output["id"].as_str().unwrap();
-        assert_eq!(payload, item(&app, &format!("/_emulator/calls/{id}")).await);
+        assert_eq!(payload, app.item(&format!("/_emulator/calls/{id}")).await);
         assert_eq!(payload["ivr"], MENU_IVR);
         assert_eq!(payload["toPhone"], JANE_PHONE);
     }
@@ -48,11 +60,7 @@ backend_tests! {
         let response = app.post("/actions/SubscriberCallInvocable", &input).await;
         assert_exception(&response, StatusCode::BAD_GATEWAY, 100);
         let payload = stream.expect(CALL).await.payload();
-        assert_eq!(payload["status"], "Failed", "{payload}");
-        assert_eq!(payload["errorCode"], 21216, "{payload}");
-        assert_eq!(payload["callId"], Value::Null, "{payload}");
-        let id = payload["id"].as_str().expect("the call's Id");
-        assert_eq!(payload, item(&app, &format!("/_emulator/calls/{id}")).await);
+        assert_failed_item(&app, &payload, "calls", "callId", 21216).await;
     }
 
     async fn user_status_changed_carries_the_status_log_item(backend) {
@@ -61,7 +69,7 @@ backend_tests! {
         let output = set_ada_status(&app, ON_BREAK_STATUS).await;
         let payload = stream.expect(STATUS).await.payload();
         let log_id = output["logId"].as_str().expect("a log entry");
-        assert_eq!(payload, item(&app, &format!("/_emulator/status-log/{log_id}")).await);
+        assert_eq!(payload, app.item(&format!("/_emulator/status-log/{log_id}")).await);
         assert_eq!(payload["userId"], ADA);
         assert_eq!(payload["fromUserStatusId"], AVAILABLE_STATUS);
         assert_eq!(payload["toUserStatusId"], ON_BREAK_STATUS);

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{ADA, Backend, TestApp, TestDb};
+use crate::helpers::{ADA, Backend, JANE_PHONE, TestApp, TestDb, json_of};
 use crate::process::{Emulator, command, free_port, wait_for_exit};
 
 const DEFAULT_DATABASE_FILE: &str = "fastcall-emulator.db";
@@ -29,15 +29,21 @@ async fn start(
     }
 }
 
-async fn send_sms(base_url: &str, body: &Value) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
+/// Sends an SMS saying `body` to Jane through the binary at `base_url`; it must be accepted.
+async fn sms_ok(base_url: &str, body: &str) -> Value {
+    let input = json!({"toPhone": JANE_PHONE, "bodyText": body});
+    let request = reqwest::Client::new()
         .post(format!("{base_url}/actions/SubscriberSMSInvocable"))
-        .json(body)
-        .send()
-        .await
-        .expect("answered");
-    let status = response.status();
-    (status, response.json().await.expect("a JSON body"))
+        .json(&input);
+    let (status, sent) = json_of(request).await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    sent
+}
+
+/// Stops `emulator` with SIGTERM: it must exit 0.
+fn terminate_cleanly(emulator: Emulator) {
+    let (status, log) = emulator.terminate();
+    assert_eq!(status.code(), Some(0), "{log}");
 }
 
 /// The logged `curl ...` line, after checking that it is one clean line that posts JSON to
@@ -110,8 +116,7 @@ backend_tests! {
         let db = TestDb::new(backend).await;
         let dir = tempfile::tempdir().unwrap();
         let emulator = start(backend, dir.path(), "run.log", &db, &[]).await;
-        let (status, sent) = send_sms(&emulator.base_url, &json!({"toPhone": "+14155550123", "bodyText": "Hi"})).await;
-        assert_eq!(status, StatusCode::OK, "{sent}");
+        let sent = sms_ok(&emulator.base_url, "Hi").await;
         assert_eq!(sent["status"], "Queued");
 
         // The logged command works as pasted: the demo org's default user sends.
@@ -120,8 +125,7 @@ backend_tests! {
         assert_eq!(status, StatusCode::OK, "{pasted}");
         assert_eq!(pasted["owner"], ADA, "{pasted}");
 
-        let (status, log) = emulator.terminate();
-        assert_eq!(status.code(), Some(0), "{log}");
+        terminate_cleanly(emulator);
         assert!(!dir.path().join(DEFAULT_DATABASE_FILE).exists(), "the database given was not used");
         assert_eq!(stored_message(&db, &sent["id"]).await["body"], "Hi");
         assert_eq!(stored_message(&db, &pasted["id"]).await["body"], "Hello from fastcall-emulator");
@@ -131,8 +135,7 @@ backend_tests! {
         let db = TestDb::new(backend).await;
         let dir = tempfile::tempdir().unwrap();
         let emulator = start(backend, dir.path(), "run.log", &db, &[]).await;
-        let (status, sent) = send_sms(&emulator.base_url, &json!({"toPhone": "+14155550123", "bodyText": "Hi"})).await;
-        assert_eq!(status, StatusCode::OK, "{sent}");
+        let sent = sms_ok(&emulator.base_url, "Hi").await;
         let base_url = emulator.base_url.clone();
 
         let (status, log) = emulator.interrupt();
@@ -146,12 +149,10 @@ backend_tests! {
         let db = TestDb::new(backend).await;
         let dir = tempfile::tempdir().unwrap();
         let emulator = start(backend, dir.path(), "first.log", &db, &[]).await;
-        let (status, sent) = send_sms(&emulator.base_url, &json!({"toPhone": "+14155550123", "bodyText": "Keep"})).await;
-        assert_eq!(status, StatusCode::OK, "{sent}");
+        let sent = sms_ok(&emulator.base_url, "Keep").await;
         let path = format!("/_emulator/messages/{}", sent["id"].as_str().unwrap());
         let before: Value = reqwest::get(format!("{}{path}", emulator.base_url)).await.unwrap().json().await.unwrap();
-        let (status, log) = emulator.terminate();
-        assert_eq!(status.code(), Some(0), "{log}");
+        terminate_cleanly(emulator);
 
         let emulator = start(backend, dir.path(), "second.log", &db, &[]).await;
         let response = reqwest::get(format!("{}{path}", emulator.base_url)).await.unwrap();
@@ -165,8 +166,7 @@ backend_tests! {
         assert_eq!(after["body"], "Keep");
         let (earlier, later) = (before["statusHistory"].as_array().unwrap(), after["statusHistory"].as_array().unwrap());
         assert_eq!(&later[..earlier.len()], &earlier[..], "{after}");
-        let (status, log) = emulator.terminate();
-        assert_eq!(status.code(), Some(0), "{log}");
+        terminate_cleanly(emulator);
         assert!(!dir.path().join(DEFAULT_DATABASE_FILE).exists(), "the database given was not used");
     }
 
@@ -175,8 +175,7 @@ backend_tests! {
         let dir = tempfile::tempdir().unwrap();
         let args = ["--progression", "timed", "--step-delay-ms", "1000"];
         let emulator = start(backend, dir.path(), "first.log", &db, &args).await;
-        let (status, sent) = send_sms(&emulator.base_url, &json!({"toPhone": "+14155550123", "bodyText": "Pending"})).await;
-        assert_eq!(status, StatusCode::OK, "{sent}");
+        let sent = sms_ok(&emulator.base_url, "Pending").await;
         // Killed before the first step (a second away) was due: no chance to finish anything.
         emulator.kill();
 
@@ -188,8 +187,7 @@ backend_tests! {
         assert_eq!(items.len(), 1, "the message was delivered after the restart: {listed}");
         let statuses: Vec<&str> = items[0]["statusHistory"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
         assert_eq!(statuses, ["Queued", "Sent", "Delivered"], "{listed}");
-        let (status, log) = emulator.terminate();
-        assert_eq!(status.code(), Some(0), "{log}");
+        terminate_cleanly(emulator);
     }
 }
 
@@ -389,21 +387,11 @@ async fn a_second_binary_on_the_same_sqlite_file_exits_non_zero_naming_the_file(
         "{stderr}"
     );
 
-    let (status, sent) = send_sms(
-        &first.base_url,
-        &json!({"toPhone": "+14155550123", "bodyText": "Hi"}),
-    )
-    .await;
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "the first process goes on serving: {sent}"
-    );
-    let (status, log) = first.terminate();
-    assert_eq!(status.code(), Some(0), "{log}");
+    // The first process goes on serving.
+    sms_ok(&first.base_url, "Hi").await;
+    terminate_cleanly(first);
     let again = Emulator::start_local(dir.path(), "again.log", &database, &[]).await;
-    let (status, log) = again.terminate();
-    assert_eq!(status.code(), Some(0), "{log}");
+    terminate_cleanly(again);
 }
 
 #[test]

@@ -3,6 +3,38 @@
 use super::*;
 use crate::backend_tests;
 
+/// Runs `action` (the SMS or the call action) with Ada's `input` changed to miss one filter
+/// of `held` at a time (the destination, the caller ID, the user, the related record), and
+/// moves each record to `status`: `held` must stay held after each.
+async fn miss_each_filter(
+    app: &TestApp,
+    held: &mut Held,
+    action: &str,
+    input: &Value,
+    status: &str,
+) {
+    let kind = if action == SMS_ACTION {
+        "messages"
+    } else {
+        "calls"
+    };
+    let misses = [
+        ("another destination", json!({"toPhone": JANE_MOBILE})),
+        ("another caller ID", json!({"fromPhone": MAIN_PHONE})),
+        (
+            "another user",
+            json!({"userId": KATHERINE, "fromPhone": ADA_PHONE}),
+        ),
+        ("no related record", json!({"recordId": ""})),
+    ];
+    for (miss, changes) in misses {
+        let record = act(app, action, with_changes(input.clone(), changes)).await;
+        let id = record["id"].as_str().unwrap();
+        move_to(app, kind, id, json!({"status": status})).await;
+        held.assert_held(miss).await;
+    }
+}
+
 backend_tests! {
     async fn a_match_already_there_is_answered_at_once(backend) {
         let app = spawn_app(backend).await;
@@ -15,10 +47,10 @@ backend_tests! {
             (format!("/_emulator/status-log?userId={GRACE}"), "120"),
         ];
         for (path, wait) in cases {
-            let expected = list(&app, &path).await;
+            let expected = app.items(&path).await;
             assert_eq!(expected.len(), 1, "{path}: {expected:?}");
             let started = Instant::now();
-            let got = list(&app, &format!("{path}&wait={wait}")).await;
+            let got = app.items(&format!("{path}&wait={wait}")).await;
             // Well before even the shorter wait of 10 s expired.
             assert!(started.elapsed() < Duration::from_secs(5), "{path}&wait={wait}: answered after {:?}", started.elapsed());
             assert_eq!(got, expected, "{path}&wait={wait}");
@@ -35,10 +67,10 @@ backend_tests! {
         }
         one_of_everything(&app).await;
         for list_path in LISTS {
-            let expected = list(&app, list_path).await;
+            let expected = app.items(list_path).await;
             assert!(!expected.is_empty(), "{list_path}");
             let started = Instant::now();
-            let got = list(&app, &format!("{list_path}?wait=0")).await;
+            let got = app.items(&format!("{list_path}?wait=0")).await;
             assert!(started.elapsed() < AT_ONCE, "{list_path}?wait=0: answered after {:?}", started.elapsed());
             assert_eq!(got, expected, "{list_path}?wait=0");
         }
@@ -102,7 +134,7 @@ backend_tests! {
 
     async fn held_messages_request_answers_only_the_message_matching_every_filter(backend) {
         let app = spawn_app(backend).await;
-        let jane = |extra: Value| with(json!({"toPhone": JANE_PHONE, "bodyText": "Hi", "recordId": JANE_CONTACT}), extra);
+        let jane = |extra: Value| with_changes(json!({"toPhone": JANE_PHONE, "bodyText": "Hi", "recordId": JANE_CONTACT}), extra);
         // Matches every filter but `since`.
         let earlier = act(&app, SMS_ACTION, jane(json!({}))).await;
         move_to(&app, "messages", earlier["id"].as_str().unwrap(), json!({"status": "Sent"})).await;
@@ -112,32 +144,18 @@ backend_tests! {
         );
         let mut held = hold(&app, &path);
         held.assert_held("nothing new").await;
-        let misses = [
-            ("another destination", json!({"toPhone": JANE_MOBILE})),
-            ("another caller ID", json!({"fromPhone": MAIN_PHONE})),
-            ("another user", json!({"userId": KATHERINE, "fromPhone": ADA_PHONE})),
-            ("no related record", json!({"recordId": ""})),
-        ];
-        for (miss, extra) in misses {
-            let sent = act(&app, SMS_ACTION, jane(extra)).await;
-            move_to(&app, "messages", sent["id"].as_str().unwrap(), json!({"status": "Sent"})).await;
-            held.assert_held(miss).await;
-        }
+        miss_each_filter(&app, &mut held, SMS_ACTION, &jane(json!({})), "Sent").await;
         let sent = act(&app, SMS_ACTION, jane(json!({}))).await;
         held.assert_held("a full match still Queued").await;
         let id = sent["id"].as_str().unwrap();
         let moved = move_to(&app, "messages", id, json!({"status": "Sent"})).await;
         let items = held.matched().await;
         assert_eq!(items, std::slice::from_ref(&moved), "{path}");
-        assert_eq!(one(&app, &format!("/_emulator/messages/{id}")).await, moved);
+        assert_eq!(app.item(&format!("/_emulator/messages/{id}")).await, moved);
     }
 
     async fn held_messages_requests_for_final_statuses_are_answered_by_timed_steps(backend) {
-        let app = spawn_app_with(backend, |c| {
-            c.progression = Progression::Timed;
-            c.step_delay_ms = 200;
-        })
-        .await;
+        let app = spawn_timed(backend).await;
         let delivered = format!("/_emulator/messages?to={}&status=Delivered&wait={WAIT}", q(JANE_PHONE));
         let undelivered = format!("/_emulator/messages?to={}&status=Undelivered&wait={WAIT}", q(UNDELIVERED_PHONE));
         let mut delivered = hold(&app, &delivered);
@@ -185,7 +203,7 @@ backend_tests! {
 
     async fn held_calls_request_answers_only_the_call_matching_every_filter(backend) {
         let app = spawn_app(backend).await;
-        let jane = |extra: Value| with(json!({"toPhone": JANE_PHONE, "ivrId": MENU_IVR, "recordId": JANE_CONTACT}), extra);
+        let jane = |extra: Value| with_changes(json!({"toPhone": JANE_PHONE, "ivrId": MENU_IVR, "recordId": JANE_CONTACT}), extra);
         let earlier = act(&app, CALL_ACTION, jane(json!({}))).await;
         move_to(&app, "calls", earlier["id"].as_str().unwrap(), json!({"status": "Ringing"})).await;
         let path = format!(
@@ -194,17 +212,7 @@ backend_tests! {
         );
         let mut held = hold(&app, &path);
         held.assert_held("nothing new").await;
-        let misses = [
-            ("another destination", json!({"toPhone": JANE_MOBILE})),
-            ("another caller ID", json!({"fromPhone": MAIN_PHONE})),
-            ("another user", json!({"userId": KATHERINE, "fromPhone": ADA_PHONE})),
-            ("no related record", json!({"recordId": ""})),
-        ];
-        for (miss, extra) in misses {
-            let call = act(&app, CALL_ACTION, jane(extra)).await;
-            move_to(&app, "calls", call["id"].as_str().unwrap(), json!({"status": "Ringing"})).await;
-            held.assert_held(miss).await;
-        }
+        miss_each_filter(&app, &mut held, CALL_ACTION, &jane(json!({})), "Ringing").await;
         // An SMS to the same number is not a call.
         act(&app, SMS_ACTION, json!({"toPhone": JANE_PHONE, "bodyText": "Hi", "recordId": JANE_CONTACT})).await;
         held.assert_held("an SMS").await;
@@ -214,6 +222,6 @@ backend_tests! {
         let moved = move_to(&app, "calls", id, json!({"status": "ringing"})).await;
         let items = held.matched().await;
         assert_eq!(items, std::slice::from_ref(&moved), "{path}");
-        assert_eq!(one(&app, &format!("/_emulator/calls/{id}")).await, moved);
+        assert_eq!(app.item(&format!("/_emulator/calls/{id}")).await, moved);
     }
 }

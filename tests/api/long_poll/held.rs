@@ -5,11 +5,7 @@ use crate::backend_tests;
 
 backend_tests! {
     async fn held_calls_request_for_completed_is_answered_by_the_timed_steps(backend) {
-        let app = spawn_app_with(backend, |c| {
-            c.progression = Progression::Timed;
-            c.step_delay_ms = 200;
-        })
-        .await;
+        let app = spawn_timed(backend).await;
         let path = format!("/_emulator/calls?to={}&status=Completed&wait={WAIT}", q(JANE_PHONE));
         let mut held = hold(&app, &path);
         held.assert_held("nothing yet").await;
@@ -64,7 +60,7 @@ backend_tests! {
     async fn held_tasks_request_answers_only_the_task_matching_every_filter(backend) {
         let app = spawn_app(backend).await;
         let earlier = act(&app, SMS_ACTION, json!({"toPhone": JANE_PHONE, "bodyText": "Hi", "recordId": JANE_CONTACT})).await;
-        let earlier_task = one(&app, &format!("/_emulator/tasks/{}", earlier["taskId"].as_str().unwrap())).await;
+        let earlier_task = app.item(&format!("/_emulator/tasks/{}", earlier["taskId"].as_str().unwrap())).await;
         let path = format!(
             "/_emulator/tasks?userId={ADA}&relatedRecordId={JANE_CONTACT}&status=Completed&since={}&limit=1&wait={WAIT}",
             just_after(&earlier_task["createdDate"]),
@@ -85,19 +81,19 @@ backend_tests! {
         }
         let call = act(&app, CALL_ACTION, json!({"toPhone": JANE_PHONE, "ivrId": MENU_IVR, "recordId": JANE_CONTACT})).await;
         let items = held.matched().await;
-        let task = one(&app, &format!("/_emulator/tasks/{}", call["taskId"].as_str().unwrap())).await;
+        let task = app.item(&format!("/_emulator/tasks/{}", call["taskId"].as_str().unwrap())).await;
         assert_eq!(items, std::slice::from_ref(&task), "{path}");
         assert_eq!(task["callId"], call["id"]);
     }
 
     async fn held_voip_errors_request_answers_only_the_error_matching_every_filter(backend) {
         let app = spawn_app(backend).await;
-        let jane = |extra: Value| with(json!({"toPhone": JANE_PHONE, "bodyText": "Hi"}), extra);
+        let jane = |extra: Value| with_changes(json!({"toPhone": JANE_PHONE, "bodyText": "Hi"}), extra);
         let message = act(&app, SMS_ACTION, jane(json!({}))).await;
         let id = message["id"].as_str().unwrap();
         // An explicit error code on a move logs an error: one of this message, before `since`.
         move_to(&app, "messages", id, json!({"status": "Sent", "errorCode": 30007})).await;
-        let earlier = list(&app, &format!("/_emulator/voip-errors?relatedRecordId={id}")).await;
+        let earlier = app.items(&format!("/_emulator/voip-errors?relatedRecordId={id}")).await;
         assert_eq!(earlier.len(), 1, "{earlier:?}");
         let path = format!(
             "/_emulator/voip-errors?to={}&from={}&userId={ADA}&relatedRecordId={id}&since={}&limit=1&wait={WAIT}",
@@ -122,7 +118,7 @@ backend_tests! {
         assert_eq!(items[0]["recordId"], id);
         assert_eq!(items[0]["errorCode"], 30003);
         assert_eq!(items[0]["recordType"], "FastCall__SMS_Message__c");
-        assert_eq!(items[0], one(&app, &format!("/_emulator/voip-errors/{}", id_of(&items[0]))).await);
+        assert_eq!(items[0], app.item(&format!("/_emulator/voip-errors/{}", id_of(&items[0]))).await);
     }
 
     async fn held_voip_errors_request_is_answered_by_a_refused_sms(backend) {
@@ -139,7 +135,7 @@ backend_tests! {
         let refused = app.post(SMS_ACTION, &json!({"toPhone": REFUSED_21211, "bodyText": "No"})).await;
         assert_exception(&refused, StatusCode::BAD_GATEWAY, 100);
         let items = held.matched().await;
-        let message = &list(&app, "/_emulator/messages?limit=1").await[0];
+        let message = &app.items("/_emulator/messages?limit=1").await[0];
         assert_eq!(items.len(), 1, "{items:?}");
         assert_eq!(items[0]["recordId"], message["id"]);
         assert_eq!(items[0]["errorCode"], 21211);
@@ -147,11 +143,7 @@ backend_tests! {
     }
 
     async fn held_voip_errors_requests_are_answered_by_timed_failure_steps(backend) {
-        let app = spawn_app_with(backend, |c| {
-            c.progression = Progression::Timed;
-            c.step_delay_ms = 200;
-        })
-        .await;
+        let app = spawn_timed(backend).await;
         let mut of_sms = hold(&app, &format!("/_emulator/voip-errors?to={}&wait={WAIT}", q(UNDELIVERED_PHONE)));
         let of_call = hold(&app, &format!("/_emulator/voip-errors?to={}&wait={WAIT}", q(CALL_FAILS_PHONE)));
         of_sms.assert_held("nothing yet").await;
@@ -178,7 +170,7 @@ backend_tests! {
 
     async fn held_status_log_request_answers_only_the_change_matching_every_filter(backend) {
         let app = spawn_app(backend).await;
-        let set = |user: &str, status: Value| with(json!({"userId": user}), status);
+        let set = |user: &str, status: Value| with_changes(json!({"userId": user}), status);
         let available = json!({"statusType": "Available"});
         let on_break = json!({"userStatusId": ON_BREAK_STATUS});
         act(&app, STATUS_ACTION, set(GRACE, available.clone())).await;
@@ -202,7 +194,7 @@ backend_tests! {
         }
         let change = act(&app, STATUS_ACTION, set(GRACE, available)).await;
         let items = held.matched().await;
-        let entry = one(&app, &format!("/_emulator/status-log/{}", change["logId"].as_str().unwrap())).await;
+        let entry = app.item(&format!("/_emulator/status-log/{}", change["logId"].as_str().unwrap())).await;
         assert_eq!(items, std::slice::from_ref(&entry), "{path}");
         assert_eq!(entry["fromUserStatusId"], OFFLINE_STATUS);
         assert_eq!(entry["toStatusType"], "Available");
@@ -256,7 +248,7 @@ backend_tests! {
         assert_eq!(status, StatusCode::OK, "{results}");
         let items = held.matched().await;
         assert_eq!(items.len(), 2, "{items:?}");
-        assert_eq!(items, list(&app, &path).await);
+        assert_eq!(items, app.items(&path).await);
     }
 
     async fn held_requests_answer_empty_when_the_server_stops(backend) {

@@ -18,12 +18,9 @@ use crate::helpers::*;
 mod basics;
 mod held;
 
-pub(super) const JANE_PHONE: &str = "+14155550123";
 pub(super) const JANE_MOBILE: &str = "+14155550124";
 pub(super) const BOB_PHONE: &str = "+14155550125";
 pub(super) const NOBODY_PHONE: &str = "+14155550199";
-pub(super) const ADA_PHONE: &str = "+14155550100";
-pub(super) const MAIN_PHONE: &str = "+14155550102";
 /// Refused by the simulated provider: 21211 (SMS and calls).
 pub(super) const REFUSED_21211: &str = "+15005550001";
 /// Refused by the simulated provider: 21612 (SMS and calls).
@@ -32,9 +29,6 @@ pub(super) const REFUSED_21612: &str = "+15005550002";
 pub(super) const UNDELIVERED_PHONE: &str = "+15005550010";
 /// A call accepted, then Failed with 13224.
 pub(super) const CALL_FAILS_PHONE: &str = "+15005550022";
-pub(super) const MENU_IVR: &str = "a0IDn0000001MnuMAE";
-pub(super) const ON_BREAK_STATUS: &str = "a0UDn0000002BrkMAE";
-pub(super) const OFFLINE_STATUS: &str = "a0UDn0000003OffMAE";
 
 pub(super) const SMS_ACTION: &str = "/actions/SubscriberSMSInvocable";
 pub(super) const CALL_ACTION: &str = "/actions/SubscriberCallInvocable";
@@ -61,13 +55,6 @@ pub(super) fn just_after(date: &Value) -> String {
     later.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// `input` with the fields of `extra` added or replaced.
-pub(super) fn with(mut input: Value, extra: Value) -> Value {
-    let extra = extra.as_object().expect("an object").clone();
-    input.as_object_mut().expect("an object").extend(extra);
-    input
-}
-
 pub(super) fn id_of(value: &Value) -> String {
     value["id"].as_str().expect("an id").to_owned()
 }
@@ -81,17 +68,13 @@ pub(super) fn statuses(item: &Value) -> Vec<&str> {
         .collect()
 }
 
-pub(super) async fn list(app: &TestApp, path: &str) -> Vec<Value> {
-    let (status, body) = app.get(path).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    body["items"].as_array().expect("items").clone()
-}
-
-/// One item of the inspection API, e.g. `/_emulator/messages/{id}`.
-pub(super) async fn one(app: &TestApp, path: &str) -> Value {
-    let (status, body) = app.get(path).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    body
+/// A server moving records on by timed steps, 200 ms apart.
+pub(super) async fn spawn_timed(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |c| {
+        c.progression = Progression::Timed;
+        c.step_delay_ms = 200;
+    })
+    .await
 }
 
 /// Runs an action that must succeed; its output.

@@ -62,12 +62,14 @@ fn plan() -> Vec<Planned> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_timed_instances_take_each_step_of_every_record_exactly_once() {
-    if !postgres_available("two_timed_instances_take_each_step_of_every_record_exactly_once") {
+    let Some((_db, first, second)) = two_postgres_instances(
+        "two_timed_instances_take_each_step_of_every_record_exactly_once",
+        timed,
+    )
+    .await
+    else {
         return;
-    }
-    let db = TestDb::new(Backend::Postgres).await;
-    let first = TestApp::start(&db, timed).await;
-    let second = TestApp::start(&db, timed).await;
+    };
     let apps = [&first, &second];
 
     // Sent alternately through both instances.
@@ -152,12 +154,14 @@ async fn two_timed_instances_take_each_step_of_every_record_exactly_once() {
 /// through the other: the wake-up travels through the database (LISTEN/NOTIFY).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_held_on_one_instance_is_answered_by_a_move_on_the_other() {
-    if !postgres_available("a_request_held_on_one_instance_is_answered_by_a_move_on_the_other") {
+    let Some((_db, first, second)) = two_postgres_instances(
+        "a_request_held_on_one_instance_is_answered_by_a_move_on_the_other",
+        |_| {},
+    )
+    .await
+    else {
         return;
-    }
-    let db = TestDb::new(Backend::Postgres).await;
-    let first = TestApp::start(&db, |_| {}).await;
-    let second = TestApp::start(&db, |_| {}).await;
+    };
     let id = id_of(&send_sms_to(&first, JANE_PHONE).await);
     let path = format!("/_emulator/messages?id={id}&status=Delivered&wait={WAIT_SECS}");
     let held = async {

@@ -28,8 +28,6 @@ const STEP_DELAY_MS: i64 = 100;
 /// How long a `wait=` for a status may hold: far more than any path takes.
 const WAIT_SECS: u64 = 10;
 
-const MENU_IVR: &str = "a0IDn0000001MnuMAE";
-
 /// A server of the demo org moving records in `progression`, a step every 100 ms.
 async fn spawn_progressing(backend: Backend, progression: Progression) -> TestApp {
     spawn_app_with(backend, move |config| {

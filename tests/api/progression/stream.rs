@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{Kind, id_of};
-use crate::helpers::{ADA, TestApp};
+use crate::helpers::{ADA, TestApp, sse_event};
 
 /// How long one read of an event stream may take before the test fails instead of hanging.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -52,16 +52,7 @@ impl EventStream {
         loop {
             while let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
-                let (mut kind, mut data) = (String::new(), Vec::new());
-                for line in block.lines() {
-                    if let Some(value) = line.strip_prefix("event:") {
-                        kind = value.trim_start().to_owned();
-                    } else if let Some(value) = line.strip_prefix("data:") {
-                        data.push(value.strip_prefix(' ').unwrap_or(value));
-                    }
-                }
-                if !kind.is_empty() {
-                    let data = data.join("\n");
+                if let Some((kind, data)) = sse_event(&block) {
                     let payload = serde_json::from_str(&data)
                         .unwrap_or_else(|_| panic!("a JSON payload: {data:?}"));
                     return SseEvent { kind, payload };

@@ -66,25 +66,35 @@ async fn assert_sobject_follows(app: &TestApp, path: &Path, item: &Value) {
     );
 }
 
+/// Runs a record down each of `paths`: each takes every step, a step delay apart, and
+/// leaves its VoIP errors and its sObject as the path says.
+async fn assert_each_takes_its_path(app: &TestApp, paths: &[Path]) {
+    let items = run_paths(app, paths).await;
+    for (path, item) in paths.iter().zip(&items) {
+        assert_took_path(item, path, GAP);
+        assert_voip_errors_follow(app, path, item).await;
+        assert_sobject_follows(app, path, item).await;
+    }
+}
+
+/// A server taking timed steps a second apart: a manual move comes well before the first.
+async fn spawn_timed_slowly(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |config| {
+        config.progression = Progression::Timed;
+        config.step_delay_ms = 1_000;
+    })
+    .await
+}
+
 backend_tests! {
     async fn timed_messages_take_every_step_of_their_path_a_step_delay_apart(backend) {
         let app = spawn_progressing(backend, Progression::Timed).await;
-        let items = run_paths(&app, &SMS_PATHS).await;
-        for (path, item) in SMS_PATHS.iter().zip(&items) {
-            assert_took_path(item, path, GAP);
-            assert_voip_errors_follow(&app, path, item).await;
-            assert_sobject_follows(&app, path, item).await;
-        }
+        assert_each_takes_its_path(&app, &SMS_PATHS).await;
     }
 
     async fn timed_calls_take_every_step_of_their_path_a_step_delay_apart(backend) {
         let app = spawn_progressing(backend, Progression::Timed).await;
-        let items = run_paths(&app, &CALL_PATHS).await;
-        for (path, item) in CALL_PATHS.iter().zip(&items) {
-            assert_took_path(item, path, GAP);
-            assert_voip_errors_follow(&app, path, item).await;
-            assert_sobject_follows(&app, path, item).await;
-        }
+        assert_each_takes_its_path(&app, &CALL_PATHS).await;
     }
 
     async fn each_timed_step_raises_one_status_changed_event_with_the_updated_item(backend) {
@@ -156,11 +166,7 @@ backend_tests! {
 
     async fn a_timed_record_goes_on_from_where_a_manual_move_put_it(backend) {
         // A long delay: the move comes well before the first step would.
-        let app = spawn_app_with(backend, |config| {
-            config.progression = Progression::Timed;
-            config.step_delay_ms = 1_000;
-        })
-        .await;
+        let app = spawn_timed_slowly(backend).await;
         let sms = send_sms_to(&app, JANE_PHONE).await;
         let call = place_call_to(&app, JANE_PHONE).await;
         let moved_sms = move_ok(&app, Kind::Message, &id_of(&sms), "Sent").await;
@@ -179,11 +185,7 @@ backend_tests! {
     }
 
     async fn a_timed_record_moved_off_its_numbers_path_goes_on_as_a_regular_one(backend) {
-        let app = spawn_app_with(backend, |config| {
-            config.progression = Progression::Timed;
-            config.step_delay_ms = 1_000;
-        })
-        .await;
+        let app = spawn_timed_slowly(backend).await;
         // A busy number's call is never answered, unless it is answered by hand.
         let call = place_call_to(&app, BUSY_PHONE).await;
         move_ok(&app, Kind::Call, &id_of(&call), "In Progress").await;

@@ -167,18 +167,10 @@ async fn replay_until(api: &Api, marker_id: &str) -> Vec<(String, Value)> {
         while let Some(end) = buffer.windows(2).position(|w| w == b"\n\n") {
             let block: Vec<u8> = buffer.drain(..end + 2).collect();
             let block = String::from_utf8(block).expect("a UTF-8 stream");
-            let (mut kind, mut data) = (String::new(), String::new());
-            for line in block.lines() {
-                if let Some(value) = line.strip_prefix("event:") {
-                    kind = value.trim().to_owned();
-                } else if let Some(value) = line.strip_prefix("data:") {
-                    data.push_str(value.strip_prefix(' ').unwrap_or(value));
-                }
-            }
             // Keep-alive comments have no event.
-            if kind.is_empty() {
+            let Some((kind, data)) = sse_event(&block) else {
                 continue;
-            }
+            };
             let payload: Value = serde_json::from_str(&data).expect("a JSON payload");
             let done = kind == "sms.created" && payload["id"] == marker_id;
             events.push((kind, payload));

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, json_of};
 
 mod crash;
 mod disk_full;
@@ -18,11 +18,6 @@ mod proxy;
 pub(super) const SMS_PATH: &str = "/actions/SubscriberSMSInvocable";
 pub(super) const CALL_PATH: &str = "/actions/SubscriberCallInvocable";
 pub(super) const STATUS_PATH: &str = "/actions/SubscriberUserStatusInvocable";
-pub(super) const JANE_PHONE: &str = "+14155550123";
-pub(super) const MENU_IVR: &str = "a0IDn0000001MnuMAE";
-pub(super) const AVAILABLE_STATUS: &str = "a0UDn0000001AvlMAE";
-pub(super) const ON_BREAK_STATUS: &str = "a0UDn0000002BrkMAE";
-pub(super) const OFFLINE_STATUS: &str = "a0UDn0000003OffMAE";
 /// The simulated provider refuses SMS and calls to this number with its error 21211.
 pub(super) const REFUSED_PHONE: &str = "+15005550001";
 
@@ -59,19 +54,11 @@ impl Api {
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        json_answer(
-            self.client
-                .get(self.url(path))
-                .send()
-                .await
-                .expect("GET answered"),
-        )
-        .await
+        json_of(self.client.get(self.url(path))).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        let response = self.client.post(self.url(path)).json(body).send().await;
-        json_answer(response.expect("POST answered")).await
+        json_of(self.client.post(self.url(path)).json(body)).await
     }
 
     /// A record or item that must exist.
@@ -89,17 +76,6 @@ impl Api {
         assert!(items.len() < 1000, "{list}: the test outgrew one page");
         items
     }
-}
-
-/// The status and JSON body of an answer; a body that is not JSON fails the test.
-pub(super) async fn json_answer(response: reqwest::Response) -> (StatusCode, Value) {
-    let status = response.status();
-    let text = response.text().await.expect("a response body");
-    let json = serde_json::from_str(&text).unwrap_or_else(|_| {
-        let shown: String = text.chars().take(300).collect();
-        panic!("a JSON body, got {status}: {shown:?}")
-    });
-    (status, json)
 }
 
 /// The values of `key` in `items`, as strings.

@@ -25,11 +25,16 @@ struct Outage {
 }
 
 impl Outage {
-    async fn start() -> Self {
-        Self::with_acquire_timeout(1000).await
+    /// The outage set up for `test`; `None`, the test skipped, where PostgreSQL tests cannot
+    /// run (see `postgres_available`).
+    async fn start(test: &str) -> Option<Self> {
+        Self::with_acquire_timeout(test, 1000).await
     }
 
-    async fn with_acquire_timeout(acquire_timeout_ms: u64) -> Self {
+    async fn with_acquire_timeout(test: &str, acquire_timeout_ms: u64) -> Option<Self> {
+        if !postgres_available(test) {
+            return None;
+        }
         let db = TestDb::new(Backend::Postgres).await;
         let mut url = url::Url::parse(&db.url).expect("a PostgreSQL URL");
         let host = url.host_str().expect("a host").to_owned();
@@ -43,12 +48,12 @@ impl Outage {
             config.request_timeout_secs = REQUEST_TIMEOUT_SECS;
         })
         .await;
-        Self {
+        Some(Self {
             proxy,
             api: Api::of(&app),
             app,
             _db: db,
-        }
+        })
     }
 
     /// Sends `request` and checks it failed fast with 503 and nothing to show of its internals;
@@ -131,10 +136,10 @@ fn actions(tag: &str) -> Vec<(String, Value)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_postgres_is_unreachable_actions_answer_503_in_their_routes_shape_fast() {
-    if !postgres_available("while_postgres_is_unreachable_actions_answer_503_fast") {
+    let Some(outage) = Outage::start("while_postgres_is_unreachable_actions_answer_503_fast").await
+    else {
         return;
-    }
-    let outage = Outage::start().await;
+    };
     outage.proxy.cut();
     for (path, body) in actions("during the cut") {
         let request = outage.api.client.post(outage.api.url(&path)).json(&body);
@@ -158,10 +163,11 @@ async fn while_postgres_is_unreachable_actions_answer_503_in_their_routes_shape_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_postgres_is_unreachable_readyz_and_lists_are_503_and_livez_200() {
-    if !postgres_available("while_postgres_is_unreachable_readyz_and_lists_are_503") {
+    let Some(outage) =
+        Outage::start("while_postgres_is_unreachable_readyz_and_lists_are_503").await
+    else {
         return;
-    }
-    let outage = Outage::start().await;
+    };
     let (status, sent) = outage.app.send_sms(&actions("before the cut")[0].1).await;
     assert_eq!(status, StatusCode::OK, "{sent}");
     let id = sent["id"].as_str().unwrap();
@@ -204,10 +210,9 @@ async fn while_postgres_is_unreachable_readyz_and_lists_are_503_and_livez_200() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_postgres_returns_the_service_recovers_and_nothing_is_lost_or_half_stored() {
-    if !postgres_available("after_postgres_returns_the_service_recovers") {
+    let Some(outage) = Outage::start("after_postgres_returns_the_service_recovers").await else {
         return;
-    }
-    let outage = Outage::start().await;
+    };
     let api = &outage.api;
     let mut before = Vec::new();
     for (path, body) in actions("before the cut") {
@@ -288,10 +293,9 @@ async fn after_postgres_returns_the_service_recovers_and_nothing_is_lost_or_half
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_postgres_hangs_requests_answer_503_within_the_acquire_timeout() {
-    if !postgres_available("while_postgres_hangs_requests_answer_503") {
+    let Some(outage) = Outage::start("while_postgres_hangs_requests_answer_503").await else {
         return;
-    }
-    let outage = Outage::start().await;
+    };
     outage.proxy.hang();
     let mut requests: Vec<(String, reqwest::RequestBuilder)> = actions("while it hangs")
         .into_iter()
@@ -353,12 +357,16 @@ async fn stored(api: &Api) -> Stored {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn once_postgres_is_known_down_requests_fail_at_once_until_it_answers_again() {
-    if !postgres_available("once_postgres_is_known_down_requests_fail_at_once") {
-        return;
-    }
     // A long acquire timeout, so that a request that waited for it cannot pass for fast.
     let acquire = Duration::from_secs(4);
-    let outage = Outage::with_acquire_timeout(acquire.as_millis() as u64).await;
+    let Some(outage) = Outage::with_acquire_timeout(
+        "once_postgres_is_known_down_requests_fail_at_once",
+        acquire.as_millis() as u64,
+    )
+    .await
+    else {
+        return;
+    };
     outage.proxy.hang();
     let (status, _) = outage.app.send_sms(&actions("finds it down")[0].1).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);

@@ -23,15 +23,9 @@ backend_tests! {
         for _ in 0..2 {
             post_keyed(&app, SMS, "sms-once", &[], &input).await.assert_replay_of(&first);
         }
-        let messages = items(&app, "messages").await;
-        assert_eq!(messages.len(), 1, "{messages:?}");
-        assert_eq!(messages[0]["id"], first.body["id"]);
-        let tasks = items(&app, "tasks").await;
-        assert_eq!(tasks.len(), 1, "{tasks:?}");
-        assert_eq!(tasks[0]["id"], first.body["taskId"]);
-        let events = stored_events(&app, "sms.created").await;
-        assert_eq!(events.len(), 1, "{events:?}");
-        assert_eq!(events[0]["id"], first.body["id"]);
+        assert_only(&items(&app, "messages").await, &first.body["id"]);
+        assert_only(&items(&app, "tasks").await, &first.body["taskId"]);
+        assert_only(&stored_events(&app, "sms.created").await, &first.body["id"]);
     }
 
     async fn call_retried_with_its_key_is_replayed_and_placed_once(backend) {
@@ -42,15 +36,9 @@ backend_tests! {
         for _ in 0..2 {
             post_keyed(&app, CALL, "call-once", &[], &call()).await.assert_replay_of(&first);
         }
-        let calls = items(&app, "calls").await;
-        assert_eq!(calls.len(), 1, "{calls:?}");
-        assert_eq!(calls[0]["id"], first.body["id"]);
-        let tasks = items(&app, "tasks").await;
-        assert_eq!(tasks.len(), 1, "{tasks:?}");
-        assert_eq!(tasks[0]["id"], first.body["taskId"]);
-        let events = stored_events(&app, "call.created").await;
-        assert_eq!(events.len(), 1, "{events:?}");
-        assert_eq!(events[0]["id"], first.body["id"]);
+        assert_only(&items(&app, "calls").await, &first.body["id"]);
+        assert_only(&items(&app, "tasks").await, &first.body["taskId"]);
+        assert_only(&stored_events(&app, "call.created").await, &first.body["id"]);
     }
 
     async fn user_status_retried_with_its_key_is_replayed_and_changes_nothing_again(backend) {

@@ -29,11 +29,7 @@ pub(super) const APEX_STATUS: &str =
     "/services/data/v60.0/actions/custom/apex/SubscriberUserStatusInvocable";
 
 pub(super) const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
-pub(super) const JANE_PHONE: &str = "+14155550123";
 pub(super) const BOB_PHONE: &str = "+14155550125";
-pub(super) const MENU_IVR: &str = "a0IDn0000001MnuMAE";
-pub(super) const AVAILABLE_STATUS: &str = "a0UDn0000001AvlMAE";
-pub(super) const ON_BREAK_STATUS: &str = "a0UDn0000002BrkMAE";
 pub(super) const ADMIN_TOKEN: &str = "adm-4f1e9c2b7d";
 pub(super) const ADA_KEY: &str = "k-ada-83b1f0c4e2";
 pub(super) const GRACE_KEY: &str = "k-grace-5d7a2e91";
@@ -161,9 +157,14 @@ pub(super) fn inputs(inputs: &[Value]) -> Value {
 
 /// The items of an `/_emulator` list, e.g. `messages` or `status-log?userId=...`.
 pub(super) async fn items(app: &TestApp, list: &str) -> Vec<Value> {
-    let (status, page) = app.get(&format!("/_emulator/{list}")).await;
-    assert_eq!(status, StatusCode::OK, "{list}: {page}");
-    page["items"].as_array().expect("an items array").clone()
+    app.items(&format!("/_emulator/{list}")).await
+}
+
+/// Asserts `items` holds exactly one item, with `id`.
+#[track_caller]
+pub(super) fn assert_only(items: &[Value], id: &Value) {
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["id"], *id, "{items:?}");
 }
 
 /// The payloads of every stored event of `kind`, oldest first: the stream replays them

@@ -9,16 +9,8 @@ use crate::backend_tests;
 backend_tests! {
     async fn the_action_list_names_the_sms_action_in_salesforce_shape(backend) {
         let app = spawn_app(backend).await;
-        let (status, body) = app.get("/services/data/v60.0/actions/custom/apex").await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(keys(&body), ["actions"]);
-        let actions = body["actions"].as_array().expect("an array of actions");
-        for action in actions {
-            assert_eq!(keys(action), ["label", "name", "type"], "{action}");
-            assert_eq!(action["type"], "APEX", "{action}");
-            assert!(action["label"].as_str().is_some_and(|l| !l.is_empty()), "{action}");
-            assert!(action["name"].as_str().is_some_and(|n| n.starts_with("FastCall__")), "{action}");
-        }
+        let body = app.item("/services/data/v60.0/actions/custom/apex").await;
+        let actions = assert_action_list(&body);
         assert!(actions.iter().any(|a| a["name"] == NAMESPACED_SMS), "{body}");
     }
 
@@ -34,40 +26,9 @@ backend_tests! {
             ("toPhone", "STRING", true),
             ("userId", "ID", false),
         ];
-        let outputs = [
-            ("createdDate", "STRING"),
-            ("direction", "STRING"),
-            ("id", "ID"),
-            ("owner", "ID"),
-            ("phoneNumberId", "ID"),
-            ("relatedRecordId", "ID"),
-            ("smsId", "STRING"),
-            ("status", "STRING"),
-            ("taskId", "ID"),
-        ];
         for name in [SMS, NAMESPACED_SMS] {
-            let (status, body) = app.get(&apex("v60.0", name)).await;
-            assert_eq!(status, StatusCode::OK, "{body}");
-            let expected_keys = ["description", "inputs", "label", "name", "outputs", "standard", "targetEntityName", "type"];
-            assert_eq!(keys(&body), expected_keys);
-            assert_eq!(body["name"], NAMESPACED_SMS);
-            assert_eq!(body["type"], "APEX");
-            assert_eq!(body["standard"], false);
-            assert!(body["targetEntityName"].is_null());
-            assert!(body["label"].as_str().is_some_and(|l| !l.is_empty()));
-            assert!(body["description"].is_string());
-
-            let described = body["inputs"].as_array().expect("inputs");
-            assert_eq!(described.len(), inputs.len(), "{body}");
-            for (parameter, (name, kind, required)) in described.iter().zip(inputs) {
-                assert_parameter(parameter, name, kind);
-                assert_eq!(parameter["required"], required, "{parameter}");
-            }
-            let described = body["outputs"].as_array().expect("outputs");
-            assert_eq!(described.len(), 9, "{body}");
-            for (parameter, (name, kind)) in described.iter().zip(outputs) {
-                assert_parameter(parameter, name, kind);
-            }
+            let body = app.item(&apex("v60.0", name)).await;
+            assert_described_action(&body, NAMESPACED_SMS, &inputs, &OUTPUTS);
         }
     }
 
@@ -76,20 +37,17 @@ backend_tests! {
         let (status, sent) = app.send_sms(&json!({ "toPhone": JANE_PHONE, "bodyText": "Hi Jane", "recordId": JANE_CONTACT })).await;
         assert_eq!(status, StatusCode::OK, "{sent}");
         let id = sent["id"].as_str().unwrap();
-        let url = format!("/services/data/v60.0/sobjects/FastCall__SMS_Message__c/{id}");
         for (object, requested) in [
             ("FastCall__SMS_Message__c", id),
             ("FastCall__SMS_Message__c", &id[..15]),
             ("fastcall__sms_message__c", id),
             ("FASTCALL__SMS_MESSAGE__C", &id[..15]),
         ] {
-            let (status, body) = app.get(&sobject(object, requested)).await;
-            assert_eq!(status, StatusCode::OK, "{object}/{requested}: {body}");
-            assert_eq!(body["attributes"], json!({ "type": "FastCall__SMS_Message__c", "url": url }));
-            assert_eq!(body["Id"], id);
+            let body = app.item(&sobject(object, requested)).await;
+            assert_sobject_is(&body, "FastCall__SMS_Message__c", id);
             assert_eq!(body["OwnerId"], ADA);
             assert_eq!(body["CreatedDate"], sent["createdDate"]);
-            assert_salesforce_datetime(&body["CreatedDate"]);
+            parse_salesforce_datetime(&body["CreatedDate"]);
             let status = body["FastCall__Status__c"].as_str().expect("a status");
             assert!(["Queued", "Sent", "Delivered"].contains(&status), "{body}");
         }
@@ -98,11 +56,10 @@ backend_tests! {
     async fn a_refused_message_sobject_has_status_failed(backend) {
         let app = spawn_app(backend).await;
         let response = app.invoke(SMS, json!([sms_input("+15005550002", "refused")])).await;
-        let results = results(&response, StatusCode::BAD_REQUEST, 1);
+        let results = bulk_results(&response, StatusCode::BAD_REQUEST, 1);
         assert_failed(&results[0], SMS, 100);
         let failed = stored(&app, "messages").await;
-        let (status, body) = app.get(&sobject("FastCall__SMS_Message__c", failed[0]["id"].as_str().unwrap())).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        let body = app.item(&sobject("FastCall__SMS_Message__c", failed[0]["id"].as_str().unwrap())).await;
         assert_eq!(body["FastCall__Status__c"], "Failed");
         assert_eq!(body["OwnerId"], ADA);
     }
@@ -112,44 +69,35 @@ backend_tests! {
         for (record_id, who, what) in [(JANE_CONTACT, json!(JANE_CONTACT), json!(null)), (ACME_ACCOUNT, json!(null), json!(ACME_ACCOUNT))] {
             let input = json!({ "toPhone": JANE_PHONE, "bodyText": "Logged", "recordId": record_id });
             let response = app.invoke(SMS, json!([input])).await;
-            let results = results(&response, StatusCode::OK, 1);
-            let task_id = assert_succeeded(&results[0], SMS)["taskId"].as_str().expect("a task").to_owned();
+            let results = bulk_results(&response, StatusCode::OK, 1);
+            let task_id = succeeded(&results[0], SMS)["taskId"].as_str().expect("a task").to_owned();
             assert!(task_id.starts_with("00T") && task_id.len() == 18, "{task_id}");
             for (object, requested) in [("Task", task_id.as_str()), ("task", &task_id[..15])] {
-                let (status, body) = app.get(&sobject(object, requested)).await;
-                assert_eq!(status, StatusCode::OK, "{body}");
-                let url = format!("/services/data/v60.0/sobjects/Task/{task_id}");
-                assert_eq!(body["attributes"], json!({ "type": "Task", "url": url }), "{body}");
-                assert_eq!(body["Id"], task_id);
+                let body = app.item(&sobject(object, requested)).await;
+                assert_sobject_is(&body, "Task", &task_id);
                 assert_eq!(body["OwnerId"], ADA);
                 assert_eq!(body["WhoId"], who, "{body}");
                 assert_eq!(body["WhatId"], what, "{body}");
                 assert_eq!(body["Subject"], "SMS to +14155550123");
                 assert_eq!(body["Status"], "Completed");
                 assert_eq!(body["Description"], "Logged");
-                assert_salesforce_datetime(&body["CreatedDate"]);
+                parse_salesforce_datetime(&body["CreatedDate"]);
             }
         }
     }
 
     async fn org_contacts_and_leads_are_served_with_their_fields(backend) {
         let app = spawn_app(backend).await;
-        let (status, jane) = app.get(&sobject("Contact", JANE_CONTACT)).await;
-        assert_eq!(status, StatusCode::OK, "{jane}");
-        let url = format!("/services/data/v60.0/sobjects/Contact/{JANE_CONTACT}");
-        assert_eq!(jane["attributes"], json!({ "type": "Contact", "url": url }));
-        assert_eq!(jane["Id"], JANE_CONTACT);
+        let jane = app.item(&sobject("Contact", JANE_CONTACT)).await;
+        assert_sobject_is(&jane, "Contact", JANE_CONTACT);
         assert_eq!(jane["FirstName"], "Jane");
         assert_eq!(jane["LastName"], "Doe");
         assert_eq!(jane["Email"], "jane.doe@example.com");
         assert_eq!(jane["Phone"], "+14155550123");
         assert!(jane["MobilePhone"].is_string(), "{jane}");
 
-        let (status, bob) = app.get(&sobject("lead", &BOB_LEAD[..15])).await;
-        assert_eq!(status, StatusCode::OK, "{bob}");
-        let url = format!("/services/data/v60.0/sobjects/Lead/{BOB_LEAD}");
-        assert_eq!(bob["attributes"], json!({ "type": "Lead", "url": url }));
-        assert_eq!(bob["Id"], BOB_LEAD);
+        let bob = app.item(&sobject("lead", &BOB_LEAD[..15])).await;
+        assert_sobject_is(&bob, "Lead", BOB_LEAD);
         assert_eq!(bob["FirstName"], "Bob");
         assert_eq!(bob["LastName"], "Smith");
         assert_eq!(bob["Company"], "Globex");

@@ -11,8 +11,8 @@ backend_tests! {
         let app = spawn_app(backend).await;
         for name in [SMS, NAMESPACED_SMS] {
             let response = app.invoke(name, json!([sms_input(JANE_PHONE, "Hello")])).await;
-            let results = results(&response, StatusCode::OK, 1);
-            let output = assert_succeeded(&results[0], name);
+            let results = bulk_results(&response, StatusCode::OK, 1);
+            let output = succeeded(&results[0], name);
             assert_eq!(output["owner"], ADA);
             assert_eq!(output["phoneNumberId"], ADA_NUMBER);
             assert_eq!(output["direction"], "Outbound");
@@ -29,8 +29,8 @@ backend_tests! {
         for version in ["v60.0", "v45.0", "v9.0"] {
             let path = apex(version, SMS);
             let response = app.post(&path, &json!({ "inputs": [sms_input(JANE_PHONE, version)] })).await;
-            let results = results(&response, StatusCode::OK, 1);
-            assert_succeeded(&results[0], SMS);
+            let results = bulk_results(&response, StatusCode::OK, 1);
+            succeeded(&results[0], SMS);
         }
         assert_eq!(stored(&app, "messages").await.len(), 3);
     }
@@ -40,9 +40,9 @@ backend_tests! {
         let sent = [("+14155550131", "first"), ("+14155550132", "second"), ("+14155550133", "third")];
         let inputs: Vec<Value> = sent.iter().map(|(to, body)| sms_input(to, body)).collect();
         let response = app.invoke(SMS, json!(inputs)).await;
-        let results = results(&response, StatusCode::OK, 3);
+        let results = bulk_results(&response, StatusCode::OK, 3);
         for ((to, body), result) in sent.iter().zip(&results) {
-            let id = assert_succeeded(result, SMS)["id"].as_str().unwrap().to_owned();
+            let id = succeeded(result, SMS)["id"].as_str().unwrap().to_owned();
             let (status, message) = app.get(&format!("/_emulator/messages/{id}")).await;
             assert_eq!(status, StatusCode::OK, "{message}");
             assert_eq!(message["toPhone"], *to);
@@ -60,14 +60,14 @@ backend_tests! {
             sms_input(JANE_PHONE, "last"),
         ]);
         let response = app.invoke(NAMESPACED_SMS, inputs).await;
-        let results = results(&response, StatusCode::BAD_REQUEST, 5);
-        assert_succeeded(&results[0], NAMESPACED_SMS);
+        let results = bulk_results(&response, StatusCode::BAD_REQUEST, 5);
+        succeeded(&results[0], NAMESPACED_SMS);
         let body = assert_failed(&results[1], NAMESPACED_SMS, 101);
         assert!(body.starts_with("Body text not provided"), "{body}");
         assert_failed(&results[2], NAMESPACED_SMS, 102);
         let caller_id = assert_failed(&results[3], NAMESPACED_SMS, 103);
         assert!(caller_id.starts_with("Caller ID not found."), "{caller_id}");
-        assert_succeeded(&results[4], NAMESPACED_SMS);
+        succeeded(&results[4], NAMESPACED_SMS);
         let bodies: Vec<Value> = stored(&app, "messages").await.iter().map(|m| m["body"].clone()).collect();
         assert_eq!(bodies.len(), 2, "{bodies:?}");
         assert!(bodies.contains(&json!("first")) && bodies.contains(&json!("last")), "{bodies:?}");
@@ -87,11 +87,11 @@ backend_tests! {
         for (case, bad, fragment) in &cases {
             let inputs = json!([sms_input(JANE_PHONE, "before"), bad, sms_input(JANE_PHONE, "after")]);
             let response = app.invoke(SMS, inputs).await;
-            let results = results(&response, StatusCode::BAD_REQUEST, 3);
-            assert_succeeded(&results[0], SMS);
+            let results = bulk_results(&response, StatusCode::BAD_REQUEST, 3);
+            succeeded(&results[0], SMS);
             let message = assert_failed(&results[1], SMS, 104);
             assert!(message.contains(fragment), "{case}: `{message}` mentions `{fragment}`");
-            assert_succeeded(&results[2], SMS);
+            succeeded(&results[2], SMS);
         }
         assert_eq!(stored(&app, "messages").await.len(), 2 * cases.len());
     }
@@ -107,9 +107,9 @@ backend_tests! {
         let app = spawn_app(backend).await;
         let inputs: Vec<Value> = (0..200).map(|i| sms_input(JANE_PHONE, &format!("message {i}"))).collect();
         let response = app.invoke(SMS, json!(inputs)).await;
-        let results = results(&response, StatusCode::OK, 200);
+        let results = bulk_results(&response, StatusCode::OK, 200);
         for result in &results {
-            assert_succeeded(result, SMS);
+            succeeded(result, SMS);
         }
         let (status, body) = app.get("/_emulator/messages?limit=1000").await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -121,11 +121,11 @@ backend_tests! {
         let app = spawn_app_with(backend, |config| config.provider_latency_ms = 200).await;
         let inputs: Vec<Value> = (0..200).map(|i| sms_input(JANE_PHONE, &format!("message {i}"))).collect();
         let response = app.invoke(SMS, json!(inputs)).await;
-        let results = results(&response, StatusCode::OK, 200);
+        let results = bulk_results(&response, StatusCode::OK, 200);
         let messages = stored(&app, "messages?limit=1000").await;
         assert_eq!(messages.len(), 200);
         for (i, result) in results.iter().enumerate() {
-            let output = assert_succeeded(result, SMS);
+            let output = succeeded(result, SMS);
             let message = messages.iter().find(|m| m["id"] == output["id"]).expect("the message is stored");
             assert_eq!(message["body"], format!("message {i}"), "result {i} is its input's");
         }
@@ -137,14 +137,14 @@ backend_tests! {
             .map(|i| if i % 2 == 0 { sms_input(JANE_PHONE, &format!("message {i}")) } else { json!({ "toPhone": JANE_PHONE }) })
             .collect();
         let response = app.invoke(SMS, json!(inputs)).await;
-        let results = results(&response, StatusCode::BAD_REQUEST, 40);
+        let results = bulk_results(&response, StatusCode::BAD_REQUEST, 40);
         let messages = stored(&app, "messages").await;
         for (i, result) in results.iter().enumerate() {
             if i % 2 == 1 {
                 assert_failed(result, SMS, 101);
                 continue;
             }
-            let output = assert_succeeded(result, SMS);
+            let output = succeeded(result, SMS);
             let message = messages.iter().find(|m| m["id"] == output["id"]).expect("the message is stored");
             assert_eq!(message["body"], format!("message {i}"), "result {i} is its input's");
         }
@@ -166,7 +166,7 @@ backend_tests! {
         assert_salesforce_error(&response, StatusCode::BAD_REQUEST, "INVALID_INPUT");
         assert!(stored(&app, "messages").await.is_empty());
         let response = app.invoke(SMS, json!(four[..3])).await;
-        results(&response, StatusCode::OK, 3);
+        bulk_results(&response, StatusCode::OK, 3);
     }
 
     async fn unknown_action_is_404_not_found_in_an_array(backend) {
@@ -246,7 +246,7 @@ backend_tests! {
             (Method::DELETE, sobject("Contact", JANE_CONTACT)),
         ];
         for (method, path) in cases {
-            let response = request(&app, method.clone(), &path, None).await;
+            let response = app.request(method.clone(), &path, &[], None).await;
             let (status, body) = &response;
             assert_eq!(*status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}: {body}");
             assert_salesforce_error(&response, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED");
@@ -279,11 +279,11 @@ backend_tests! {
             sms_input(JANE_PHONE, "after"),
         ]);
         let response = app.invoke(SMS, inputs).await;
-        let results = results(&response, StatusCode::BAD_REQUEST, 3);
-        assert_eq!(assert_succeeded(&results[0], SMS)["status"], "Queued");
+        let results = bulk_results(&response, StatusCode::BAD_REQUEST, 3);
+        assert_eq!(succeeded(&results[0], SMS)["status"], "Queued");
         let message = assert_failed(&results[1], SMS, 100);
         assert!(message.contains("21211") && message.contains("Check the VoIP error logs"), "{message}");
-        assert_eq!(assert_succeeded(&results[2], SMS)["status"], "Queued");
+        assert_eq!(succeeded(&results[2], SMS)["status"], "Queued");
 
         let (status, failed) = app.get("/_emulator/messages?status=Failed").await;
         assert_eq!(status, StatusCode::OK, "{failed}");
@@ -313,7 +313,7 @@ backend_tests! {
         ]);
         for name in [SMS, NAMESPACED_SMS] {
             let response = app.invoke(name, inputs.clone()).await;
-            let results = results(&response, StatusCode::BAD_REQUEST, 3);
+            let results = bulk_results(&response, StatusCode::BAD_REQUEST, 3);
             for result in &results {
                 let message = assert_failed(result, name, 105);
                 assert_eq!(message, "SMS is not enabled for this org (settings.smsEnabled).", "{result}");
@@ -332,12 +332,12 @@ backend_tests! {
             .map(|id| json!({ "toPhone": JANE_PHONE, "bodyText": format!("about {id}"), "recordId": id }))
             .collect();
         let response = app.invoke(SMS, json!(inputs)).await;
-        let results = results(&response, StatusCode::OK, 4);
+        let results = bulk_results(&response, StatusCode::OK, 4);
         let messages = stored(&app, "messages").await;
         let tasks = stored(&app, "tasks").await;
         assert_eq!((messages.len(), tasks.len()), (4, 4));
         for (record_id, result) in related.iter().zip(&results) {
-            let output = assert_succeeded(result, SMS);
+            let output = succeeded(result, SMS);
             assert_eq!(output["relatedRecordId"], *record_id);
             let message = messages.iter().find(|m| m["id"] == output["id"]).expect("the message is stored");
             assert_eq!(message["relatedRecordId"], *record_id);

@@ -21,11 +21,8 @@ backend_tests! {
             ("deeply nested array", deep_array.into_bytes(), "expected"),
             ("form encoding", b"toPhone=%2B14155550123&bodyText=hi".to_vec(), "expected"),
         ];
-        for (case, body, fragment) in cases {
-            let response = app.post_raw(ACTION, body, Some("application/json")).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, case);
-        }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert_bodies_refused(&app, ACTION, cases).await;
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn array_body_is_error_104_even_when_it_lists_every_input(backend) {
@@ -34,7 +31,7 @@ backend_tests! {
         let body = r#"["Hello", null, null, null, null, null, "+14155550123", null]"#;
         let response = app.post_raw(ACTION, body, Some("application/json")).await;
         assert_error(&response, StatusCode::BAD_REQUEST, 104, "", "array of all eight inputs");
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn wrong_types_and_unknown_fields_are_error_104_naming_the_field(backend) {
@@ -52,11 +49,8 @@ backend_tests! {
             ("deeply nested toPhone", deep.into_bytes(), "toPhone"),
             ("non-UTF-8 bodyText", b"{\"toPhone\": \"+14155550123\", \"bodyText\": \"caf\xe9\"}".to_vec(), "bodyText"),
         ];
-        for (case, body, field) in cases {
-            let response = app.post_raw(ACTION, body, Some("application/json")).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, field, case);
-        }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert_bodies_refused(&app, ACTION, cases).await;
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn non_utf8_bytes_outside_strings_are_error_104(backend) {
@@ -64,7 +58,7 @@ backend_tests! {
         let response = app.post_raw(ACTION, b"{\xff\xfe}".to_vec(), Some("application/json")).await;
         let message = assert_exception(&response, StatusCode::BAD_REQUEST, 104);
         assert!(!message.is_empty());
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn body_over_the_configured_limit_is_413_with_code_104(backend) {
@@ -72,7 +66,7 @@ backend_tests! {
         let request = input(json!({"bodyText": "x".repeat(1000)}));
         let response = app.send_sms(&request).await;
         assert_error(&response, StatusCode::PAYLOAD_TOO_LARGE, 104, "limit", "1 kB body over a 256-byte limit");
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
         // A body under the limit still goes through.
         let (output, _) = send_ok(&app, &input(json!({}))).await;
         assert_eq!(output["status"], "Queued");
@@ -86,7 +80,7 @@ backend_tests! {
             assert_eq!(status, StatusCode::OK, "{content_type:?}: {output}");
             assert_eq!(output["status"], "Queued");
         }
-        assert_eq!(items(&app, "/_emulator/messages").await.len(), 4);
+        assert_eq!(app.items("/_emulator/messages").await.len(), 4);
     }
 
     async fn injection_strings_in_body_text_are_stored_verbatim(backend) {
@@ -101,7 +95,7 @@ backend_tests! {
             let (_, stored) = send_ok(&app, &input(json!({"bodyText": body}))).await;
             assert_eq!(stored["body"], body);
         }
-        assert_eq!(items(&app, "/_emulator/messages").await.len(), 5);
+        assert_eq!(app.items("/_emulator/messages").await.len(), 5);
     }
 
     async fn nul_character_in_body_text_is_refused_as_104_naming_the_field(backend) {
@@ -120,7 +114,7 @@ backend_tests! {
                 })
             )
         );
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
         let (output, _) = send_ok(&app, &input(json!({}))).await;
         assert_eq!(output["status"], "Queued", "the store still works");
     }
@@ -147,12 +141,12 @@ backend_tests! {
             let response = app.send_sms(&input(changes)).await;
             assert_error(&response, StatusCode::BAD_REQUEST, code, "", case);
         }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
         // The store still works, and the tables are all there.
         let (output, stored) = send_ok(&app, &input(json!({"recordId": JANE_CONTACT}))).await;
         assert_eq!(stored["body"], "Hello");
-        assert_eq!(items(&app, "/_emulator/messages").await.len(), 1);
-        assert_eq!(items(&app, "/_emulator/tasks").await.len(), 1);
+        assert_eq!(app.items("/_emulator/messages").await.len(), 1);
+        assert_eq!(app.items("/_emulator/tasks").await.len(), 1);
         assert!(output["taskId"].is_string(), "{output}");
     }
 }

@@ -32,12 +32,8 @@ backend_tests! {
             ("https://example.com/movie.mp4", ".mp4"),
             ("https://example.com/doc.pdf", ".pdf"),
         ];
-        for (url, fragment) in cases {
-            let response = app.send_sms(&input(json!({"mediaURL": url}))).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, url);
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, "mediaURL", url);
-        }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert_values_refused(&app, "mediaURL", 104, &cases).await;
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn body_of_1600_characters_is_accepted(backend) {
@@ -52,7 +48,7 @@ backend_tests! {
         let app = spawn_app(backend).await;
         let response = app.send_sms(&input(json!({"bodyText": "x".repeat(1601)}))).await;
         assert_error(&response, StatusCode::BAD_REQUEST, 104, "1601 characters", "1601 characters");
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn sms_without_body_is_error_101(backend) {
@@ -61,7 +57,7 @@ backend_tests! {
             let response = app.send_sms(&input(json!({"bodyText": body_text}))).await;
             assert_error(&response, StatusCode::BAD_REQUEST, 101, "Body text not provided", case);
         }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn sms_disabled_org_is_error_105_before_anything_else(backend) {
@@ -75,7 +71,7 @@ backend_tests! {
             let response = app.send_sms(&request).await;
             assert_error(&response, StatusCode::BAD_REQUEST, 105, "SMS is not enabled", case);
         }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn record_id_creates_a_task_related_by_who_or_what(backend) {
@@ -97,7 +93,7 @@ backend_tests! {
             assert_eq!(task["description"], "Call me back");
             assert_eq!(task["smsMessageId"], output["id"]);
         }
-        assert_eq!(items(&app, "/_emulator/tasks").await.len(), 3);
+        assert_eq!(app.items("/_emulator/tasks").await.len(), 3);
     }
 
     async fn task_is_owned_by_the_acting_user_not_the_group(backend) {
@@ -115,7 +111,7 @@ backend_tests! {
         let app = spawn_app(backend).await;
         let (output, stored) = send_ok(&app, &input(json!({}))).await;
         assert!(output["taskId"].is_null() && stored["taskId"].is_null(), "{stored}");
-        assert!(items(&app, "/_emulator/tasks").await.is_empty());
+        assert!(app.items("/_emulator/tasks").await.is_empty());
     }
 
     async fn provider_refusals_are_error_100_and_keep_a_failed_message(backend) {
@@ -128,7 +124,7 @@ backend_tests! {
             assert_error(&response, StatusCode::BAD_GATEWAY, 100, "Check the VoIP error logs", to);
 
             let encoded = to.replace('+', "%2B");
-            let messages = items(&app, &format!("/_emulator/messages?to={encoded}")).await;
+            let messages = app.items(&format!("/_emulator/messages?to={encoded}")).await;
             assert_eq!(messages.len(), 1, "{to}: {messages:?}");
             let message = &messages[0];
             assert_id(&message["id"], "a0S");
@@ -140,13 +136,13 @@ backend_tests! {
             assert_eq!(message["body"], "Are you there?");
             assert_eq!(message["toPhone"], to);
 
-            let errors = items(&app, &format!("/_emulator/voip-errors?to={encoded}")).await;
+            let errors = app.items(&format!("/_emulator/voip-errors?to={encoded}")).await;
             assert_eq!(errors.len(), 1, "{to}: {errors:?}");
             assert_eq!(errors[0]["recordId"], message["id"], "{to}");
             assert_eq!(errors[0]["errorCode"], code, "{to}");
         }
-        assert!(items(&app, "/_emulator/tasks").await.is_empty(), "no Task for a refused message");
-        assert_eq!(items(&app, "/_emulator/voip-errors").await.len(), cases.len());
+        assert!(app.items("/_emulator/tasks").await.is_empty(), "no Task for a refused message");
+        assert_eq!(app.items("/_emulator/voip-errors").await.len(), cases.len());
     }
 
     async fn accepted_test_number_is_queued(backend) {
@@ -155,7 +151,7 @@ backend_tests! {
         assert_eq!(output["status"], "Queued");
         assert!(output["smsId"].as_str().is_some_and(|id| id.starts_with("SM")), "{output}");
         assert!(stored["errorCode"].is_null(), "{stored}");
-        assert!(items(&app, "/_emulator/voip-errors").await.is_empty());
+        assert!(app.items("/_emulator/voip-errors").await.is_empty());
     }
 
     async fn first_failing_check_in_the_documented_order_is_reported(backend) {
@@ -180,7 +176,7 @@ backend_tests! {
             let response = app.send_sms(&request).await;
             assert_error(&response, StatusCode::from_u16(status).unwrap(), code, fragment, case);
         }
-        let messages = items(&app, "/_emulator/messages").await;
+        let messages = app.items("/_emulator/messages").await;
         assert_eq!(messages.len(), 1, "only the provider's refusal is stored: {messages:?}");
         assert_eq!(messages[0]["status"], "Failed");
     }

@@ -13,11 +13,7 @@ mod numbers;
 mod templates_and_records;
 
 pub(super) const ACTION: &str = "/actions/SubscriberSMSInvocable";
-pub(super) const EXCEPTION: &str = "FastCall.SubscriberAPI.APIException";
-pub(super) const TO: &str = "+14155550123";
-pub(super) const ADA_PHONE: &str = "+14155550100";
-pub(super) const SUPPORT_PHONE: &str = "+14155550101";
-pub(super) const MAIN_PHONE: &str = "+14155550102";
+pub(super) const TO: &str = JANE_PHONE;
 pub(super) const PNG: &str = "https://example.com/cat.png";
 
 // A custom org (15-character Ids; the emulator answers their 18-character form).
@@ -81,50 +77,14 @@ pub(super) fn custom_org(settings: &str) -> String {
     format!("settings: {settings}\n{CUSTOM_ORG_BODY}")
 }
 
-/// The 18-character form of a 15-character Id.
-pub(super) fn id18(id15: &str) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
-    let suffix: String = id15
-        .as_bytes()
-        .chunks(5)
-        .map(|chunk| {
-            let bits = chunk
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.is_ascii_uppercase())
-                .fold(0, |acc, (i, _)| acc | (1 << i));
-            char::from(ALPHABET[bits])
-        })
-        .collect();
-    format!("{id15}{suffix}")
-}
-
 /// A valid input (`toPhone` TO, `bodyText` "Hello") changed by `changes`: a null removes a key.
 pub(super) fn input(changes: Value) -> Value {
-    let mut input = json!({"toPhone": TO, "bodyText": "Hello"});
-    let fields = input.as_object_mut().unwrap();
-    for (key, value) in changes.as_object().expect("changes are an object") {
-        if value.is_null() {
-            fields.remove(key);
-        } else {
-            fields.insert(key.clone(), value.clone());
-        }
-    }
-    input
+    with_changes(json!({"toPhone": TO, "bodyText": "Hello"}), changes)
 }
 
 /// Sends `input` with `X-Fastcall-User-Id: user`.
 pub(super) async fn send_sms_as(app: &TestApp, user: &str, input: &Value) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .post(app.url(ACTION))
-        .header("X-Fastcall-User-Id", user)
-        .json(input)
-        .send()
-        .await
-        .expect("POST answered");
-    let status = response.status();
-    (status, response.json().await.expect("a JSON body"))
+    app.post_as(ACTION, user, input).await
 }
 
 /// Sends `input`, expects success, and answers the output and the stored message.
@@ -136,63 +96,20 @@ pub(super) async fn send_ok(app: &TestApp, input: &Value) -> (Value, Value) {
 }
 
 pub(super) async fn stored_message(app: &TestApp, id: &str) -> Value {
-    let (status, message) = app.get(&format!("/_emulator/messages/{id}")).await;
-    assert_eq!(status, StatusCode::OK, "message {id}: {message}");
-    message
+    app.item(&format!("/_emulator/messages/{id}")).await
 }
 
-/// The items of an inspection list.
-pub(super) async fn items(app: &TestApp, path: &str) -> Vec<Value> {
-    let (status, body) = app.get(path).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    body["items"].as_array().expect("items").clone()
-}
-
-/// Asserts a direct call failed with APIException `code` whose message holds `fragment`.
-#[track_caller]
-pub(super) fn assert_error(
-    response: &(StatusCode, Value),
-    status: StatusCode,
+/// Sends `input` with each `(value, fragment)` as its `field`: each must be refused with a
+/// 400 APIException `code` whose message names the field and holds the fragment.
+pub(super) async fn assert_values_refused(
+    app: &TestApp,
+    field: &str,
     code: u64,
-    fragment: &str,
-    case: &str,
+    cases: &[(&str, &str)],
 ) {
-    let (got, body) = response;
-    assert_eq!(*got, status, "{case}: {body}");
-    assert_eq!(body["exceptionType"], EXCEPTION, "{case}: {body}");
-    assert_eq!(body["errorCode"], code, "{case}: {body}");
-    let message = body["message"].as_str().unwrap_or_default();
-    assert!(
-        message.contains(fragment),
-        "{case}: expected {fragment:?} in {message:?}"
-    );
-}
-
-/// A valid 18-character Id with `prefix`: its checksum matches its first 15 characters.
-#[track_caller]
-pub(super) fn assert_id(value: &Value, prefix: &str) {
-    let id = value
-        .as_str()
-        .unwrap_or_else(|| panic!("an Id, got {value}"));
-    assert_eq!(id.len(), 18, "{id}");
-    assert!(id.starts_with(prefix), "{id} should start with {prefix}");
-    assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
-    assert_eq!(id18(&id[..15]), id, "checksum of {id}");
-}
-
-/// A datetime as Salesforce writes it (`2026-11-26T13:13:22.000+0000`), close to now.
-#[track_caller]
-pub(super) fn assert_salesforce_datetime_now(value: &Value) {
-    let text = value
-        .as_str()
-        .unwrap_or_else(|| panic!("a datetime, got {value}"));
-    assert_eq!(text.len(), 28, "{text}");
-    assert!(
-        text.ends_with("+0000") && &text[10..11] == "T" && &text[19..20] == ".",
-        "{text}"
-    );
-    let parsed = chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.3f%z")
-        .expect("a Salesforce datetime");
-    let age = chrono::Utc::now().signed_duration_since(parsed);
-    assert!(age.num_seconds().abs() < 120, "{text} is not now");
+    let cases: Vec<(&str, Value, &str)> = cases
+        .iter()
+        .map(|&(value, fragment)| (value, input(json!({ field: value })), fragment))
+        .collect();
+    assert_each_refused(app, ACTION, code, &[field], &cases).await;
 }

@@ -36,12 +36,8 @@ backend_tests! {
             ("+1 415 555 0123 ext 12", "extension"),
             ("(415) 555-0123 x12", "extension"),
         ];
-        for (to, fragment) in cases {
-            let response = app.send_sms(&input(json!({"toPhone": to}))).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 102, fragment, to);
-            assert_error(&response, StatusCode::BAD_REQUEST, 102, "toPhone", to);
-        }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert_values_refused(&app, "toPhone", 102, &cases).await;
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn caller_id_resolves_direct_then_group_then_org(backend) {
@@ -99,18 +95,14 @@ backend_tests! {
     async fn unusable_from_phone_is_error_103(backend) {
         let app = spawn_app(backend).await;
         let cases = [
-            ("not the org's", json!({"fromPhone": "+14155550199"}), "is not one of the org's phone numbers"),
-            ("not a number", json!({"fromPhone": "front desk"}), "is not one of the org's phone numbers"),
-            ("voice only", json!({"fromPhone": "+14155550103"}), "is not SMS-capable"),
-            ("voice only, national", json!({"fromPhone": "(415) 555-0103"}), "is not SMS-capable"),
-            ("MMS from the SMS-only line", json!({"fromPhone": SUPPORT_PHONE, "mediaURL": PNG}), "is not MMS-capable"),
+            ("not the org's", input(json!({"fromPhone": "+14155550199"})), "is not one of the org's phone numbers"),
+            ("not a number", input(json!({"fromPhone": "front desk"})), "is not one of the org's phone numbers"),
+            ("voice only", input(json!({"fromPhone": "+14155550103"})), "is not SMS-capable"),
+            ("voice only, national", input(json!({"fromPhone": "(415) 555-0103"})), "is not SMS-capable"),
+            ("MMS from the SMS-only line", input(json!({"fromPhone": SUPPORT_PHONE, "mediaURL": PNG})), "is not MMS-capable"),
         ];
-        for (case, changes, fragment) in cases {
-            let response = app.send_sms(&input(changes)).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 103, "Caller ID not found", case);
-            assert_error(&response, StatusCode::BAD_REQUEST, 103, fragment, case);
-        }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert_each_refused(&app, ACTION, 103, &["Caller ID not found"], &cases).await;
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn user_without_a_fitting_number_is_error_103(backend) {
@@ -127,7 +119,7 @@ backend_tests! {
             assert!(message.starts_with("Caller ID not found"), "{case}: {message}");
             assert!(message.contains(fragment), "{case}: {message}");
         }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
         // Uma's own number serves her MMS.
         let (output, _) = send_ok(&app, &input(json!({"mediaURL": PNG}))).await;
         assert_eq!(output["phoneNumberId"], id18(UMA_NUMBER));

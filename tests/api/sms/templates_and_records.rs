@@ -56,7 +56,7 @@ backend_tests! {
             let response = app.send_sms(&input(changes)).await;
             assert_error(&response, StatusCode::BAD_REQUEST, 101, "Body text not provided", case);
         }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn unknown_or_malformed_template_id_is_error_104(backend) {
@@ -68,12 +68,8 @@ backend_tests! {
             ("a0TDn0000001AptAAA", "checksum"),
             ("Appointment reminder", "is not a valid Salesforce Id"),
         ];
-        for (template_id, fragment) in cases {
-            let response = app.send_sms(&input(json!({"templateId": template_id}))).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, template_id);
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, "templateId", template_id);
-        }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert_values_refused(&app, "templateId", 104, &cases).await;
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn destination_comes_from_the_record_field_named(backend) {
@@ -117,8 +113,8 @@ backend_tests! {
             let response = app.send_sms(&request).await;
             assert_error(&response, StatusCode::BAD_REQUEST, 102, fragment, field);
         }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
-        assert!(items(&app, "/_emulator/tasks").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/tasks").await.is_empty());
     }
 
     async fn missing_field_on_a_demo_record_is_error_102(backend) {
@@ -144,7 +140,7 @@ backend_tests! {
             let response = app.send_sms(&input(changes)).await;
             assert_error(&response, StatusCode::BAD_REQUEST, 102, "No destination", case);
         }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 
     async fn unknown_or_malformed_record_id_is_error_104(backend) {
@@ -155,11 +151,7 @@ backend_tests! {
             ("003Dn0000001JanAAA", "checksum"),
             ("003-Jane", "is not a valid Salesforce Id"),
         ];
-        for (record_id, fragment) in cases {
-            let response = app.send_sms(&input(json!({"recordId": record_id}))).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, record_id);
-            assert_error(&response, StatusCode::BAD_REQUEST, 104, "recordId", record_id);
-        }
-        assert!(items(&app, "/_emulator/messages").await.is_empty());
+        assert_values_refused(&app, "recordId", 104, &cases).await;
+        assert!(app.items("/_emulator/messages").await.is_empty());
     }
 }

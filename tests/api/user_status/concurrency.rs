@@ -101,7 +101,8 @@ async fn assert_chain(app: &TestApp, user: &str, initial: Status, responses: &[(
             i + 1
         );
         assert!(
-            parse_datetime(&pair[1]["changedDate"]) >= parse_datetime(&pair[0]["changedDate"]),
+            parse_salesforce_datetime(&pair[1]["changedDate"])
+                >= parse_salesforce_datetime(&pair[0]["changedDate"]),
             "{pair:?}"
         );
     }
@@ -191,12 +192,14 @@ backend_tests! {
 /// SQLite serves one instance at a time (documented); two share only PostgreSQL.
 #[tokio::test]
 async fn concurrent_changes_through_two_postgres_instances_form_one_chain() {
-    if !postgres_available("concurrent_changes_through_two_postgres_instances_form_one_chain") {
+    let Some((_db, first, second)) = two_postgres_instances(
+        "concurrent_changes_through_two_postgres_instances_form_one_chain",
+        |_| {},
+    )
+    .await
+    else {
         return;
-    }
-    let db = TestDb::new(Backend::Postgres).await;
-    let first = TestApp::start(&db, |_| {}).await;
-    let second = TestApp::start(&db, |_| {}).await;
+    };
     let urls = [first.base_url.clone(), second.base_url.clone()];
     let responses = fire(&first.client, &urls, ADA, REQUESTS).await;
     assert_chain(&first, ADA, ADA_INITIAL, &responses).await;

@@ -88,7 +88,7 @@ backend_tests! {
             assert_eq!(entry["changedDate"], output["changedDate"], "{entry}");
         }
         for pair in log.windows(2) {
-            assert!(parse_datetime(&pair[0]["changedDate"]) >= parse_datetime(&pair[1]["changedDate"]), "{pair:?}");
+            assert!(parse_salesforce_datetime(&pair[0]["changedDate"]) >= parse_salesforce_datetime(&pair[1]["changedDate"]), "{pair:?}");
         }
         for entry in &log {
             let id = entry["id"].as_str().unwrap();
@@ -154,7 +154,7 @@ backend_tests! {
         let first_date = outputs[0]["changedDate"].as_str().unwrap();
         let third_date = outputs[2]["changedDate"].as_str().unwrap();
         let since_third: Vec<usize> = (0..4).rev()
-            .filter(|&i| parse_datetime(&outputs[i]["changedDate"]) >= parse_datetime(&outputs[2]["changedDate"]))
+            .filter(|&i| parse_salesforce_datetime(&outputs[i]["changedDate"]) >= parse_salesforce_datetime(&outputs[2]["changedDate"]))
             .collect();
         let cases = [
             (format!("?userId={ADA}"), vec![2, 0]),

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -19,13 +19,6 @@ mod setting;
 
 pub(super) const ACTION: &str = "/actions/SubscriberUserStatusInvocable";
 pub(super) const ACTION_NAME: &str = "SubscriberUserStatusInvocable";
-pub(super) const EXCEPTION: &str = "FastCall.SubscriberAPI.APIException";
-
-// The demo org's user statuses (src/org/demo.yaml).
-pub(super) const AVAILABLE_STATUS: &str = "a0UDn0000001AvlMAE";
-pub(super) const ON_BREAK_STATUS: &str = "a0UDn0000002BrkMAE";
-pub(super) const OFFLINE_STATUS: &str = "a0UDn0000003OffMAE";
-
 pub(super) const OUTPUT_KEYS: [&str; 8] = [
     "changed",
     "changedDate",
@@ -87,13 +80,8 @@ pub(super) async fn set_status_with(
     headers: &[(&str, &str)],
     input: &Value,
 ) -> (StatusCode, Value) {
-    let mut request = app.client.post(app.url(ACTION)).json(input);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.expect("POST answered");
-    let status = response.status();
-    (status, response.json().await.expect("a JSON body"))
+    app.request(Method::POST, ACTION, headers, Some(input))
+        .await
 }
 
 /// Sets a status, expects success with exactly the output keys, and answers the output.
@@ -104,15 +92,30 @@ pub(super) async fn set_ok(app: &TestApp, input: &Value) -> Value {
     output
 }
 
-/// Asserts a real change of `user` from `from` to `to`; answers the log entry's Id.
+/// Sets `to` for `user`, whose status is `from`: a real change, asserted. Answers the
+/// output and its log entry's Id.
+pub(super) async fn change(app: &TestApp, user: &str, from: Status, to: Status) -> (Value, String) {
+    let output = set_ok(app, &input(user, to)).await;
+    let log_id = assert_changed(&output, user, from, to);
+    (output, log_id)
+}
+
+/// Asserts the output's keys, and that `user` went from `from` to `to` (the same status
+/// when nothing changed).
 #[track_caller]
-pub(super) fn assert_changed(output: &Value, user: &str, from: Status, to: Status) -> String {
+fn assert_statuses(output: &Value, user: &str, from: Status, to: Status) {
     assert_eq!(keys(output), OUTPUT_KEYS, "{output}");
     assert_eq!(output["userId"], user, "{output}");
     assert_eq!(output["userStatusId"], json!(to.0), "{output}");
     assert_eq!(output["statusType"], to.1, "{output}");
     assert_eq!(output["previousUserStatusId"], json!(from.0), "{output}");
     assert_eq!(output["previousStatusType"], from.1, "{output}");
+}
+
+/// Asserts a real change of `user` from `from` to `to`; answers the log entry's Id.
+#[track_caller]
+pub(super) fn assert_changed(output: &Value, user: &str, from: Status, to: Status) -> String {
+    assert_statuses(output, user, from, to);
     assert_eq!(output["changed"], true, "{output}");
     assert_salesforce_datetime_now(&output["changedDate"]);
     assert_id(&output["logId"], "a0L");
@@ -122,12 +125,7 @@ pub(super) fn assert_changed(output: &Value, user: &str, from: Status, to: Statu
 /// Asserts nothing changed: `user` already had `status`, set at `changed_date`.
 #[track_caller]
 pub(super) fn assert_unchanged(output: &Value, user: &str, status: Status, changed_date: &Value) {
-    assert_eq!(keys(output), OUTPUT_KEYS, "{output}");
-    assert_eq!(output["userId"], user, "{output}");
-    assert_eq!(output["userStatusId"], json!(status.0), "{output}");
-    assert_eq!(output["statusType"], status.1, "{output}");
-    assert_eq!(output["previousUserStatusId"], json!(status.0), "{output}");
-    assert_eq!(output["previousStatusType"], status.1, "{output}");
+    assert_statuses(output, user, status, status);
     assert_eq!(output["changed"], false, "{output}");
     assert_eq!(output["changedDate"], *changed_date, "{output}");
     assert!(output["logId"].is_null(), "{output}");
@@ -135,23 +133,32 @@ pub(super) fn assert_unchanged(output: &Value, user: &str, status: Status, chang
 
 /// The items of `/_emulator/status-log` with `query` (e.g. `?userId=...`).
 pub(super) async fn status_log(app: &TestApp, query: &str) -> Vec<Value> {
-    let (status, body) = app.get(&format!("/_emulator/status-log{query}")).await;
-    assert_eq!(status, StatusCode::OK, "{query}: {body}");
-    body["items"].as_array().expect("items").clone()
+    app.items(&format!("/_emulator/status-log{query}")).await
 }
 
 pub(super) async fn log_entry(app: &TestApp, id: &str) -> Value {
-    let (status, entry) = app.get(&format!("/_emulator/status-log/{id}")).await;
-    assert_eq!(status, StatusCode::OK, "log entry {id}: {entry}");
-    entry
+    app.item(&format!("/_emulator/status-log/{id}")).await
 }
 
 /// `/_emulator/users/{id}`, with exactly its keys.
 pub(super) async fn user_state(app: &TestApp, id: &str) -> Value {
-    let (status, user) = app.get(&format!("/_emulator/users/{id}")).await;
-    assert_eq!(status, StatusCode::OK, "user {id}: {user}");
+    let user = app.item(&format!("/_emulator/users/{id}")).await;
     assert_eq!(keys(&user), USER_KEYS, "{user}");
     user
+}
+
+/// Asserts every demo user is at the org's status, with no time of change.
+pub(super) async fn assert_org_statuses(app: &TestApp) {
+    for (user, status) in [
+        (ADA, ADA_INITIAL),
+        (GRACE, GRACE_INITIAL),
+        (KATHERINE, KATHERINE_INITIAL),
+    ] {
+        let state = user_state(app, user).await;
+        assert_eq!(state["userStatusId"], json!(status.0), "{state}");
+        assert_eq!(state["statusType"], status.1, "{state}");
+        assert!(state["changedDate"].is_null(), "{state}");
+    }
 }
 
 /// Asserts a log entry records `user` going from `from` to `to`, invoked by `by`.
@@ -171,15 +178,7 @@ pub(super) fn assert_log_entry(entry: &Value, user: &str, from: Status, to: Stat
 /// Asserts a direct call failed with a 400 APIException 104 whose message holds `fragment`.
 #[track_caller]
 pub(super) fn assert_error_104(response: &(StatusCode, Value), fragment: &str, case: &str) {
-    let (got, body) = response;
-    assert_eq!(*got, StatusCode::BAD_REQUEST, "{case}: {body}");
-    assert_eq!(body["exceptionType"], EXCEPTION, "{case}: {body}");
-    assert_eq!(body["errorCode"], 104, "{case}: {body}");
-    let message = body["message"].as_str().unwrap_or_default();
-    assert!(
-        message.contains(fragment),
-        "{case}: expected {fragment:?} in {message:?}"
-    );
+    assert_error(response, StatusCode::BAD_REQUEST, 104, fragment, case);
 }
 
 /// The payloads of the stored `user_status.changed` events, oldest first, up to and
@@ -224,70 +223,7 @@ pub(super) async fn status_events_until(app: &TestApp, last_log_id: &str) -> Vec
     payloads
 }
 
-pub(super) fn keys(value: &Value) -> Vec<String> {
-    let mut keys: Vec<String> = value
-        .as_object()
-        .unwrap_or_else(|| panic!("an object, got {value}"))
-        .keys()
-        .cloned()
-        .collect();
-    keys.sort();
-    keys
-}
-
 /// A datetime made safe for a query string (its `+` would decode to a space).
 pub(super) fn query_value(text: &str) -> String {
     text.replace('+', "%2B")
-}
-
-/// The 18-character form of a 15-character Id.
-pub(super) fn id18(id15: &str) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
-    let suffix: String = id15
-        .as_bytes()
-        .chunks(5)
-        .map(|chunk| {
-            let bits = chunk
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.is_ascii_uppercase())
-                .fold(0, |acc, (i, _)| acc | (1 << i));
-            char::from(ALPHABET[bits])
-        })
-        .collect();
-    format!("{id15}{suffix}")
-}
-
-/// A valid 18-character Id with `prefix`: its checksum matches its first 15 characters.
-#[track_caller]
-pub(super) fn assert_id(value: &Value, prefix: &str) {
-    let id = value
-        .as_str()
-        .unwrap_or_else(|| panic!("an Id, got {value}"));
-    assert_eq!(id.len(), 18, "{id}");
-    assert!(id.starts_with(prefix), "{id} should start with {prefix}");
-    assert_eq!(id18(&id[..15]), id, "checksum of {id}");
-}
-
-/// A datetime as Salesforce writes it (`2026-11-26T13:13:22.000+0000`), close to now.
-#[track_caller]
-pub(super) fn assert_salesforce_datetime_now(value: &Value) {
-    let parsed = parse_datetime(value);
-    let age = chrono::Utc::now().signed_duration_since(parsed);
-    assert!(age.num_seconds().abs() < 120, "{value} is not now");
-}
-
-/// A Salesforce datetime, exactly in its written form.
-#[track_caller]
-pub(super) fn parse_datetime(value: &Value) -> chrono::DateTime<chrono::FixedOffset> {
-    let text = value
-        .as_str()
-        .unwrap_or_else(|| panic!("a datetime, got {value}"));
-    assert_eq!(text.len(), 28, "{text}");
-    assert!(
-        text.ends_with("+0000") && &text[10..11] == "T" && &text[19..20] == ".",
-        "{text}"
-    );
-    chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.3f%z")
-        .expect("a Salesforce datetime")
 }

@@ -26,18 +26,15 @@ backend_tests! {
             assert!(state["changedDate"].is_null(), "{case}: {state}");
         }
         // The next event is the first one: the no-ops raised none.
-        let sentinel = set_ok(&app, &input(GRACE, BARE_OFFLINE)).await;
-        let sentinel_id = assert_changed(&sentinel, GRACE, GRACE_INITIAL, BARE_OFFLINE);
+        let (_, sentinel_id) = change(&app, GRACE, GRACE_INITIAL, BARE_OFFLINE).await;
         let events = status_events_until(&app, &sentinel_id).await;
         assert_eq!(events.len(), 1, "{events:?}");
     }
 
     async fn setting_the_status_set_earlier_changes_nothing_and_keeps_its_time(backend) {
         let app = spawn_app(backend).await;
-        let to_break = set_ok(&app, &input(ADA, ON_BREAK)).await;
-        let break_id = assert_changed(&to_break, ADA, ADA_INITIAL, ON_BREAK);
-        let to_offline = set_ok(&app, &input(KATHERINE, BARE_OFFLINE)).await;
-        let offline_id = assert_changed(&to_offline, KATHERINE, KATHERINE_INITIAL, BARE_OFFLINE);
+        let (to_break, break_id) = change(&app, ADA, ADA_INITIAL, ON_BREAK).await;
+        let (to_offline, offline_id) = change(&app, KATHERINE, KATHERINE_INITIAL, BARE_OFFLINE).await;
 
         let cases = [
             ("the same record", json!({ "userId": ADA, "userStatusId": ON_BREAK_STATUS }), ADA, ON_BREAK, &to_break),
@@ -56,8 +53,7 @@ backend_tests! {
         let log = status_log(&app, "").await;
         let ids: Vec<&Value> = log.iter().map(|e| &e["id"]).collect();
         assert_eq!(ids, [&json!(offline_id), &json!(break_id)]);
-        let sentinel = set_ok(&app, &input(GRACE, BARE_OFFLINE)).await;
-        let sentinel_id = assert_changed(&sentinel, GRACE, GRACE_INITIAL, BARE_OFFLINE);
+        let (_, sentinel_id) = change(&app, GRACE, GRACE_INITIAL, BARE_OFFLINE).await;
         let events: Vec<Value> = status_events_until(&app, &sentinel_id)
             .await
             .into_iter()
@@ -68,10 +64,8 @@ backend_tests! {
 
     async fn changing_back_to_the_org_status_is_a_change(backend) {
         let app = spawn_app(backend).await;
-        let away = set_ok(&app, &input(ADA, ON_BREAK)).await;
-        assert_changed(&away, ADA, ADA_INITIAL, ON_BREAK);
-        let back = set_ok(&app, &input(ADA, ADA_INITIAL)).await;
-        assert_changed(&back, ADA, ON_BREAK, ADA_INITIAL);
+        change(&app, ADA, ADA_INITIAL, ON_BREAK).await;
+        let (back, _) = change(&app, ADA, ON_BREAK, ADA_INITIAL).await;
         // Now the org's status again, but set through the action: it has a time.
         let again = set_ok(&app, &input(ADA, ADA_INITIAL)).await;
         assert_unchanged(&again, ADA, ADA_INITIAL, &back["changedDate"]);

@@ -7,26 +7,10 @@ use serde_json::{Value, json};
 use super::*;
 use crate::backend_tests;
 
-/// Asserts every demo user is back at the org's status, with no time of change.
-async fn assert_org_statuses(app: &TestApp) {
-    for (user, status) in [
-        (ADA, ADA_INITIAL),
-        (GRACE, GRACE_INITIAL),
-        (KATHERINE, KATHERINE_INITIAL),
-    ] {
-        let state = user_state(app, user).await;
-        assert_eq!(state["userStatusId"], json!(status.0), "{state}");
-        assert_eq!(state["statusType"], status.1, "{state}");
-        assert!(state["changedDate"].is_null(), "{state}");
-    }
-}
-
 /// Ada to On Break and Katherine to bare Offline; answers their outputs.
 async fn two_changes(app: &TestApp) -> (Value, Value) {
-    let ada = set_ok(app, &input(ADA, ON_BREAK)).await;
-    assert_changed(&ada, ADA, ADA_INITIAL, ON_BREAK);
-    let katherine = set_ok(app, &input(KATHERINE, BARE_OFFLINE)).await;
-    assert_changed(&katherine, KATHERINE, KATHERINE_INITIAL, BARE_OFFLINE);
+    let (ada, _) = change(app, ADA, ADA_INITIAL, ON_BREAK).await;
+    let (katherine, _) = change(app, KATHERINE, KATHERINE_INITIAL, BARE_OFFLINE).await;
     (ada, katherine)
 }
 
@@ -50,8 +34,7 @@ backend_tests! {
         assert_unchanged(&again, ADA, ON_BREAK, &ada["changedDate"]);
         let again = set_ok(&app, &input(KATHERINE, BARE_OFFLINE)).await;
         assert_unchanged(&again, KATHERINE, BARE_OFFLINE, &katherine["changedDate"]);
-        let next = set_ok(&app, &input(ADA, BARE_AVAILABLE)).await;
-        assert_changed(&next, ADA, ON_BREAK, BARE_AVAILABLE);
+        change(&app, ADA, ON_BREAK, BARE_AVAILABLE).await;
         assert_eq!(status_log(&app, "").await.len(), 3);
         app.stop().await;
     }
@@ -70,10 +53,8 @@ backend_tests! {
         // Changes start again from the org's statuses.
         let output = set_ok(&app, &input(ADA, ADA_INITIAL)).await;
         assert_unchanged(&output, ADA, ADA_INITIAL, &Value::Null);
-        let output = set_ok(&app, &input(ADA, ON_BREAK)).await;
-        assert_changed(&output, ADA, ADA_INITIAL, ON_BREAK);
-        let output = set_ok(&app, &input(KATHERINE, BARE_OFFLINE)).await;
-        assert_changed(&output, KATHERINE, KATHERINE_INITIAL, BARE_OFFLINE);
+        change(&app, ADA, ADA_INITIAL, ON_BREAK).await;
+        change(&app, KATHERINE, KATHERINE_INITIAL, BARE_OFFLINE).await;
         assert_eq!(status_log(&app, "").await.len(), 4);
     }
 
@@ -91,8 +72,7 @@ backend_tests! {
         assert_eq!(state["userStatusId"], ON_BREAK_STATUS, "{state}");
         assert_eq!(state["userStatusName"], "On Break", "{state}");
         assert!(state["changedDate"].is_null(), "{state}");
-        let output = set_ok(&app, &input(GRACE, BARE_AVAILABLE)).await;
-        assert_changed(&output, GRACE, ON_BREAK, BARE_AVAILABLE);
+        change(&app, GRACE, ON_BREAK, BARE_AVAILABLE).await;
     }
 
     async fn reset_empties_the_log_and_forgets_statuses(backend) {
@@ -105,8 +85,7 @@ backend_tests! {
         let (status, _) = app.get(&format!("/_emulator/status-log/{}", ada["logId"].as_str().unwrap())).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_org_statuses(&app).await;
-        let output = set_ok(&app, &input(ADA, ON_BREAK)).await;
-        assert_changed(&output, ADA, ADA_INITIAL, ON_BREAK);
+        let (output, _) = change(&app, ADA, ADA_INITIAL, ON_BREAK).await;
         let log = status_log(&app, "").await;
         assert_eq!(log.len(), 1);
         assert_eq!(log[0]["id"], output["logId"]);

@@ -8,50 +8,15 @@ use super::*;
 use crate::backend_tests;
 
 const NAMESPACED: &str = "FastCall__SubscriberUserStatusInvocable";
-const RESULT_KEYS: [&str; 4] = ["actionName", "errors", "isSuccess", "outputValues"];
-
-#[track_caller]
-fn results(response: &(StatusCode, Value), status: StatusCode, count: usize) -> Vec<Value> {
-    let (got, body) = response;
-    assert_eq!(*got, status, "{body}");
-    let results = body
-        .as_array()
-        .unwrap_or_else(|| panic!("an array, got {body}"));
-    assert_eq!(results.len(), count, "{body}");
-    results.clone()
-}
-
 #[track_caller]
 fn succeeded<'a>(result: &'a Value, action_name: &str) -> &'a Value {
-    assert_eq!(keys(result), RESULT_KEYS, "{result}");
-    assert_eq!(result["actionName"], action_name, "{result}");
-    assert_eq!(result["isSuccess"], true, "{result}");
-    assert!(result["errors"].is_null(), "{result}");
-    assert_eq!(keys(&result["outputValues"]), OUTPUT_KEYS, "{result}");
-    &result["outputValues"]
+    assert_succeeded(result, action_name, &OUTPUT_KEYS)
 }
 
 /// Asserts one input failed with 104 and a message holding `fragment`.
 #[track_caller]
 fn failed(result: &Value, action_name: &str, fragment: &str) {
-    assert_eq!(keys(result), RESULT_KEYS, "{result}");
-    assert_eq!(result["actionName"], action_name, "{result}");
-    assert_eq!(result["isSuccess"], false, "{result}");
-    assert!(result["outputValues"].is_null(), "{result}");
-    let errors = result["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("errors, got {result}"));
-    assert_eq!(errors.len(), 1, "{result}");
-    let error = &errors[0];
-    assert_eq!(error["statusCode"], "UNKNOWN_EXCEPTION", "{result}");
-    assert_eq!(error["fields"], json!([]), "{result}");
-    assert_eq!(error["errorCode"], 104, "{result}");
-    let message = error["message"].as_str().expect("a message");
-    let prefix = format!("{EXCEPTION}: [104] ");
-    assert!(
-        message.starts_with(&prefix),
-        "{message} starts with {prefix}"
-    );
+    let message = assert_failed(result, action_name, 104);
     assert!(
         message.contains(fragment),
         "expected {fragment:?} in {message:?}"
@@ -63,7 +28,7 @@ backend_tests! {
         let app = spawn_app(backend).await;
         for name in [ACTION_NAME, NAMESPACED] {
             let response = app.invoke(name, json!([{ "userId": ADA, "statusType": "Busy" }])).await;
-            failed(&results(&response, StatusCode::BAD_REQUEST, 1)[0], name, "Busy");
+            failed(&bulk_results(&response, StatusCode::BAD_REQUEST, 1)[0], name, "Busy");
         }
         let inputs = json!([
             input(ADA, ON_BREAK),
@@ -75,7 +40,7 @@ backend_tests! {
             { "userId": KATHERINE, "userStatusId": OFFLINE_STATUS, "statusType": "Available" },
         ]);
         let response = app.invoke(NAMESPACED, inputs).await;
-        let results = results(&response, StatusCode::BAD_REQUEST, 7);
+        let results = bulk_results(&response, StatusCode::BAD_REQUEST, 7);
         let ada = succeeded(&results[0], NAMESPACED);
         let ada_log = assert_changed(ada, ADA, ADA_INITIAL, ON_BREAK);
         failed(&results[1], NAMESPACED, "is not a Fastcall user");
@@ -96,7 +61,7 @@ backend_tests! {
         let app = spawn_app(backend).await;
         let inputs = json!([input(GRACE, ON_BREAK), input(KATHERINE, KATHERINE_INITIAL)]);
         let response = app.invoke(ACTION_NAME, inputs).await;
-        let results = results(&response, StatusCode::OK, 2);
+        let results = bulk_results(&response, StatusCode::OK, 2);
         assert_changed(succeeded(&results[0], ACTION_NAME), GRACE, GRACE_INITIAL, ON_BREAK);
         // A no-op is a success too.
         assert_unchanged(succeeded(&results[1], ACTION_NAME), KATHERINE, KATHERINE_INITIAL, &Value::Null);
@@ -108,7 +73,7 @@ backend_tests! {
         let targets = [ON_BREAK, BARE_AVAILABLE, AVAILABLE_RECORD, AVAILABLE_RECORD, BARE_OFFLINE, OFFLINE_RECORD];
         let inputs: Vec<Value> = targets.iter().map(|&target| input(ADA, target)).collect();
         let response = app.invoke(ACTION_NAME, json!(inputs)).await;
-        let results = results(&response, StatusCode::OK, targets.len());
+        let results = bulk_results(&response, StatusCode::OK, targets.len());
         let mut previous = ADA_INITIAL;
         let mut changed_logs = Vec::new();
         let mut last_changed_date = Value::Null;
@@ -141,11 +106,9 @@ backend_tests! {
     async fn bulk_changes_are_logged_as_the_invoking_user(backend) {
         let app = spawn_app(backend).await;
         let path = format!("/services/data/v60.0/actions/custom/apex/{ACTION_NAME}");
-        let response = app.client.post(app.url(&path))
-            .header("X-Fastcall-User-Id", KATHERINE)
-            .json(&json!({ "inputs": [input(ADA, BARE_OFFLINE), input(GRACE, BARE_AVAILABLE)] }))
-            .send().await.expect("POST answered");
-        assert_eq!(response.status(), StatusCode::OK);
+        let inputs = json!({ "inputs": [input(ADA, BARE_OFFLINE), input(GRACE, BARE_AVAILABLE)] });
+        let (status, results) = app.post_as(&path, KATHERINE, &inputs).await;
+        assert_eq!(status, StatusCode::OK, "{results}");
         let log = status_log(&app, "").await;
         assert_eq!(log.len(), 2);
         assert_log_entry(&log[0], GRACE, GRACE_INITIAL, BARE_AVAILABLE, KATHERINE);

@@ -84,11 +84,9 @@ backend_tests! {
     async fn a_bare_availability_differs_from_a_status_record_of_the_same_type(backend) {
         let app = spawn_app(backend).await;
         // Ada's org status is the "Available" record; bare Available is another status.
-        let output = set_ok(&app, &input(ADA, BARE_AVAILABLE)).await;
-        assert_changed(&output, ADA, ADA_INITIAL, BARE_AVAILABLE);
+        change(&app, ADA, ADA_INITIAL, BARE_AVAILABLE).await;
         // Grace's is the "Offline" record; "On Break" is Offline too, yet a change.
-        let output = set_ok(&app, &input(GRACE, ON_BREAK)).await;
-        assert_changed(&output, GRACE, GRACE_INITIAL, ON_BREAK);
+        change(&app, GRACE, GRACE_INITIAL, ON_BREAK).await;
         assert_eq!(status_log(&app, "").await.len(), 2);
     }
 
@@ -137,10 +135,8 @@ backend_tests! {
 
     async fn a_change_raises_one_event_holding_its_log_item(backend) {
         let app = spawn_app(backend).await;
-        let first = set_ok(&app, &input(GRACE, BARE_AVAILABLE)).await;
-        let first_id = assert_changed(&first, GRACE, GRACE_INITIAL, BARE_AVAILABLE);
-        let last = set_ok(&app, &input(GRACE, ON_BREAK)).await;
-        let last_id = assert_changed(&last, GRACE, BARE_AVAILABLE, ON_BREAK);
+        let (_, first_id) = change(&app, GRACE, GRACE_INITIAL, BARE_AVAILABLE).await;
+        let (_, last_id) = change(&app, GRACE, BARE_AVAILABLE, ON_BREAK).await;
         let events = status_events_until(&app, &last_id).await;
         assert_eq!(events.len(), 2, "{events:?}");
         assert_eq!(events[0], log_entry(&app, &first_id).await);
