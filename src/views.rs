@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::domain::objects::{CallType, StatusType, TaskPriority, TaskStatus, TaskSubtype};
-use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{CallStatus, E164, Encoding, SalesforceId, Segments, SmsStatus, Timestamp};
 use crate::records::{Call, SmsMessage, StatusHistory, StatusLogEntry, Task, VoipErrorLog};
 
 /// Every message and call the emulator makes is outbound.
@@ -101,6 +101,10 @@ pub struct MessageItem<'a> {
     #[serde(flatten)]
     output: SmsOutput,
     body: &'a str,
+    /// The body's character set, as the provider sends it: `GSM-7` or `UCS-2`.
+    encoding: Encoding,
+    /// How many SMS segments the body takes.
+    num_segments: u32,
     from_phone: E164,
     to_phone: E164,
     #[serde(rename = "mediaURL")]
@@ -114,9 +118,12 @@ pub struct MessageItem<'a> {
 
 impl<'a> From<&'a SmsMessage> for MessageItem<'a> {
     fn from(m: &'a SmsMessage) -> Self {
+        let segments = Segments::of(&m.body);
         Self {
             output: SmsOutput::from(m),
             body: &m.body,
+            encoding: segments.encoding,
+            num_segments: segments.count,
             from_phone: m.from_phone,
             to_phone: m.to_phone,
             media_url: m.media_url.as_deref(),

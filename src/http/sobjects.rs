@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::domain::objects::{
     CALL, CallType, ObjectType, SMS_MESSAGE, TASK, TaskPriority, TaskStatus, TaskSubtype,
 };
-use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{CallStatus, E164, Encoding, SalesforceId, Segments, SmsStatus, Timestamp};
 use crate::org::Org;
 use crate::records::{Call, SmsMessage, Task};
 use crate::storage::{Storage, StorageError};
@@ -130,6 +130,10 @@ struct SmsMessageObject {
     outbound: Outbound<SmsStatus>,
     #[serde(rename = "FastCall__Body__c")]
     body: String,
+    #[serde(rename = "FastCall__Encoding__c")]
+    encoding: Encoding,
+    #[serde(rename = "FastCall__Num_Segments__c")]
+    num_segments: u32,
     #[serde(rename = "FastCall__Media_URL__c")]
     media_url: Option<String>,
     #[serde(rename = "FastCall__SMS_Id__c")]
@@ -222,10 +226,13 @@ fn to_value(object: impl Serialize) -> Value {
 
 fn sms_object(version: &str, m: SmsMessage) -> SmsMessageObject {
     let (header, outbound) = outbound!(version, SMS_MESSAGE, m);
+    let segments = Segments::of(&m.body);
     SmsMessageObject {
         header,
         outbound,
         body: m.body,
+        encoding: segments.encoding,
+        num_segments: segments.count,
         media_url: m.media_url,
         provider_id: m.provider_id,
     }

@@ -102,7 +102,7 @@ async fn seed_messages(app: &TestApp) -> [String; 4] {
     [id_of(&one), id_of(&two), id_of(&three), four]
 }
 
-const MESSAGE_KEYS: [&str; 17] = [
+const MESSAGE_KEYS: [&str; 19] = [
     "createdDate",
     "direction",
     "id",
@@ -113,6 +113,8 @@ const MESSAGE_KEYS: [&str; 17] = [
     "status",
     "taskId",
     "body",
+    "encoding",
+    "numSegments",
     "fromPhone",
     "toPhone",
     "mediaURL",
@@ -445,5 +447,29 @@ backend_tests! {
             assert_eq!(body["errorCode"], "UNKNOWN_EXCEPTION", "{path}: {body}");
         }
         app.stop().await;
+    }
+
+    async fn every_message_shows_its_encoding_and_segments_in_the_item_and_the_sobject(backend) {
+        let app = spawn_app(backend).await;
+        let cases = [
+            ("a".repeat(160), "GSM-7", 1),
+            ("a".repeat(161), "GSM-7", 2),
+            (format!("{}€", "a".repeat(159)), "GSM-7", 2),
+            ("ж".repeat(70), "UCS-2", 1),
+            ("😀".repeat(36), "UCS-2", 2),
+        ];
+        for (body, encoding, segments) in cases {
+            let output = sent(&app, json!({"toPhone": JANE_PHONE, "bodyText": body})).await;
+            let id = id_of(&output);
+            let (status, item) = app.get(&format!("/_emulator/messages/{id}")).await;
+            assert_eq!(status, StatusCode::OK, "{item}");
+            assert_eq!(item["encoding"], encoding, "{body}");
+            assert_eq!(item["numSegments"], segments, "{body}");
+            let path = format!("/services/data/v60.0/sobjects/FastCall__SMS_Message__c/{id}");
+            let (status, sobject) = app.get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{sobject}");
+            assert_eq!(sobject["FastCall__Encoding__c"], encoding, "{body}");
+            assert_eq!(sobject["FastCall__Num_Segments__c"], segments, "{body}");
+        }
     }
 }

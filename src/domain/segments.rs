@@ -1,0 +1,164 @@
+//! How a message body travels: its encoding and how many SMS segments it takes, as Twilio
+//! counts them.
+//!
+//! GSM-7 when every character is in the GSM 03.38 basic table or its extension table (an
+//! extension character is sent as an escape and the character: two septets); UCS-2 otherwise.
+//! One segment holds 160 septets (GSM-7) or 70 UTF-16 code units (UCS-2); a longer message is
+//! split into segments of 153 or 67, which give the rest to the header that joins them. A
+//! character is never split between two segments: an escaped pair, or a UTF-16 surrogate pair
+//! (an emoji), that would straddle a boundary starts the next segment.
+
+use serde::Serialize;
+
+/// The character set a message is sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Encoding {
+    #[serde(rename = "GSM-7")]
+    Gsm7,
+    #[serde(rename = "UCS-2")]
+    Ucs2,
+}
+
+impl Encoding {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Gsm7 => "GSM-7",
+            Self::Ucs2 => "UCS-2",
+        }
+    }
+
+    /// The units of one lone segment, and of each segment of a longer message.
+    const fn capacity(self) -> (usize, usize) {
+        match self {
+            Self::Gsm7 => (160, 153),
+            Self::Ucs2 => (70, 67),
+        }
+    }
+}
+
+/// A body's encoding and its number of segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segments {
+    pub encoding: Encoding,
+    pub count: u32,
+}
+
+/// The GSM 03.38 basic character set, in table order.
+const BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
+                     ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+
+/// The GSM 03.38 extension table: each is sent as an escape and the character.
+const EXTENSION: &str = "\u{c}^{}\\[~]|€";
+
+/// How many septets `c` takes in GSM-7; `None` when GSM-7 cannot carry it.
+fn septets(c: char) -> Option<usize> {
+    if BASIC.contains(c) {
+        Some(1)
+    } else if EXTENSION.contains(c) {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+impl Segments {
+    /// The encoding and segments of `body`.
+    pub fn of(body: &str) -> Self {
+        let gsm: Option<Vec<usize>> = body.chars().map(septets).collect();
+        let (encoding, units) = match gsm {
+            Some(units) => (Encoding::Gsm7, units),
+            None => (Encoding::Ucs2, body.chars().map(char::len_utf16).collect()),
+        };
+        Self {
+            encoding,
+            count: count(&units, encoding.capacity()),
+        }
+    }
+}
+
+/// How many segments the characters of `units` (their sizes) fill, none split.
+fn count(units: &[usize], (lone, each): (usize, usize)) -> u32 {
+    if units.iter().sum::<usize>() <= lone {
+        return 1;
+    }
+    let mut segments = 1;
+    let mut used = 0;
+    for &size in units {
+        if used + size > each {
+            segments += 1;
+            used = 0;
+        }
+        used += size;
+    }
+    segments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(body: &str) -> (&'static str, u32) {
+        let segments = Segments::of(body);
+        (segments.encoding.as_str(), segments.count)
+    }
+
+    #[test]
+    fn gsm_7_fits_160_in_one_segment_then_153_each() {
+        assert_eq!(of("Hello"), ("GSM-7", 1));
+        assert_eq!(of(&"a".repeat(160)), ("GSM-7", 1));
+        assert_eq!(of(&"a".repeat(161)), ("GSM-7", 2));
+        assert_eq!(of(&"a".repeat(306)), ("GSM-7", 2));
+        assert_eq!(of(&"a".repeat(307)), ("GSM-7", 3));
+        // Every character of both tables is GSM-7.
+        assert_eq!(Segments::of(BASIC).encoding, Encoding::Gsm7);
+        assert_eq!(Segments::of(EXTENSION).encoding, Encoding::Gsm7);
+    }
+
+    #[test]
+    fn an_extension_character_counts_two_and_is_not_split_at_a_segment_edge() {
+        assert_eq!(of(&"€".repeat(80)), ("GSM-7", 1), "160 septets");
+        assert_eq!(
+            of(&format!("{}€", "a".repeat(159))),
+            ("GSM-7", 2),
+            "161 septets"
+        );
+        // 152 septets, then an escaped pair that would straddle the 153rd: it starts the second
+        // segment, which then holds 2 + 152 = 154 > 153, so a third begins.
+        assert_eq!(
+            of(&format!("{}€{}", "a".repeat(152), "a".repeat(152))),
+            ("GSM-7", 3)
+        );
+        // Without the split rule the same 306 septets would fill two segments exactly.
+        assert_eq!(
+            of(&format!("{}€{}", "a".repeat(151), "a".repeat(153))),
+            ("GSM-7", 2)
+        );
+    }
+
+    #[test]
+    fn ucs_2_fits_70_in_one_segment_then_67_each_counted_in_utf_16_units() {
+        assert_eq!(of("Grüße aus Köln ✓"), ("UCS-2", 1));
+        assert_eq!(of(&"ж".repeat(70)), ("UCS-2", 1));
+        assert_eq!(of(&"ж".repeat(71)), ("UCS-2", 2));
+        assert_eq!(of(&"ж".repeat(134)), ("UCS-2", 2));
+        assert_eq!(of(&"ж".repeat(135)), ("UCS-2", 3));
+        // An emoji is two UTF-16 units.
+        assert_eq!(of(&"😀".repeat(35)), ("UCS-2", 1));
+        assert_eq!(of(&"😀".repeat(36)), ("UCS-2", 2));
+        // 66 units, then an emoji that would straddle the 67th unit: it starts segment two.
+        assert_eq!(
+            of(&format!("{}😀{}", "ж".repeat(66), "ж".repeat(66))),
+            ("UCS-2", 3)
+        );
+        assert_eq!(
+            of(&format!("{}😀{}", "ж".repeat(65), "ж".repeat(65))),
+            ("UCS-2", 2)
+        );
+    }
+
+    #[test]
+    fn one_character_outside_gsm_makes_the_whole_message_ucs_2() {
+        assert_eq!(of(&format!("{}✓", "a".repeat(69))), ("UCS-2", 1));
+        assert_eq!(of(&format!("{}✓", "a".repeat(70))), ("UCS-2", 2));
+    }
+}
