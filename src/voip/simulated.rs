@@ -27,13 +27,10 @@ impl Simulated {
 /// A destination Twilio refuses at once: the number, Twilio's error code and message.
 type Refusal = (&'static str, i32, &'static str);
 
-// Refused alike for messages and calls.
-const INVALID: Refusal = ("+15005550001", 21211, "This phone number is invalid.");
-const UNROUTABLE: Refusal = ("+15005550002", 21612, "Twilio cannot route to this number.");
-
+/// What Twilio refuses at once with test credentials (SPEC 8), for messages and for calls.
 const SMS_REFUSALS: [Refusal; 5] = [
-    INVALID,
-    UNROUTABLE,
+    ("+15005550001", 21211, "This phone number is invalid."),
+    ("+15005550002", 21612, "Twilio cannot route to this number."),
     (
         "+15005550003",
         21408,
@@ -52,18 +49,22 @@ const SMS_REFUSALS: [Refusal; 5] = [
 ];
 
 const CALL_REFUSALS: [Refusal; 4] = [
-    INVALID,
-    UNROUTABLE,
+    (
+        "+15005550001",
+        21217,
+        "Phone number does not appear to be valid.",
+    ),
+    (
+        "+15005550002",
+        21214,
+        "'To' phone number cannot be reached.",
+    ),
     (
         "+15005550003",
-        21408,
-        "Your account doesn't have the international permissions necessary to call this number.",
+        21215,
+        "Geo Permission configuration is not permitting call.",
     ),
-    (
-        "+15005550004",
-        21216,
-        "This number is blocked for your account.",
-    ),
+    ("+15005550004", 21216, "Call blocked by Twilio blocklist."),
 ];
 
 fn refusal(table: &[Refusal], to: E164) -> Result<(), VoipError> {
@@ -116,7 +117,12 @@ impl VoipProvider for Simulated {
         self.answer().await;
         refusal(&SMS_REFUSALS, request.to)?;
         Ok(Accepted {
-            provider_id: provider_id("SM"),
+            // Twilio gives an MMS an `MM` id.
+            provider_id: provider_id(if request.media_url.is_some() {
+                "MM"
+            } else {
+                "SM"
+            }),
             status: SmsStatus::Queued,
         })
     }
@@ -192,6 +198,12 @@ mod tests {
         let message = provider.send_sms(&sms("+14155550123")).await.unwrap();
         assert_eq!(message.status, SmsStatus::Queued);
         assert_twilio_id(&message.provider_id, "SM");
+        let mms = SmsRequest {
+            media_url: Some("https://example.com/a.png"),
+            ..sms("+14155550123")
+        };
+        let mms = provider.send_sms(&mms).await.unwrap();
+        assert_twilio_id(&mms.provider_id, "MM");
         let placed = provider.place_call(&call("+14155550123")).await.unwrap();
         assert_eq!(placed.status, CallStatus::Queued);
         assert_twilio_id(&placed.provider_id, "CA");

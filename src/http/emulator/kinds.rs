@@ -60,7 +60,7 @@ pub trait Provided: Listed {
     /// What a refused move calls the record.
     const NOUN: &'static str;
     /// How the provider's ids start.
-    const SID_PREFIX: &'static str;
+    const SID_PREFIXES: &'static [&'static str];
     type Status: Copy + fmt::Display + Send + 'static;
     /// The statuses a move may name, as written.
     const STATUSES: &'static [&'static str];
@@ -77,10 +77,10 @@ pub trait Provided: Listed {
 
 /// `Record: noun, id prefix, Status, its lookup by the provider's id, its move`.
 macro_rules! provided {
-    ($($record:ty: $noun:literal, $prefix:literal, $status:ty, $find_by_sid:ident, $move_to:ident;)+) => {$(
+    ($($record:ty: $noun:literal, $prefixes:expr, $status:ty, $find_by_sid:ident, $move_to:ident;)+) => {$(
         impl Provided for $record {
             const NOUN: &'static str = $noun;
-            const SID_PREFIX: &'static str = $prefix;
+            const SID_PREFIXES: &'static [&'static str] = $prefixes;
             type Status = $status;
             const STATUSES: &'static [&'static str] = <$status>::NAMES;
             fn parse_status(raw: &str) -> Option<$status> {
@@ -105,8 +105,9 @@ macro_rules! provided {
 }
 
 provided! {
-    SmsMessage: "message", "SM", SmsStatus, sms_message_by_provider_id, move_sms;
-    Call: "call", "CA", CallStatus, call_by_provider_id, move_call;
+    // Twilio's ids: `SM` for an SMS, `MM` for an MMS, `CA` for a call.
+    SmsMessage: "message", &["SM", "MM"], SmsStatus, sms_message_by_provider_id, move_sms;
+    Call: "call", &["CA"], CallStatus, call_by_provider_id, move_call;
 }
 
 /// The record Id that a message's or call's path names: its own, or the one of the record
@@ -115,7 +116,7 @@ pub async fn provided_id<R: Provided>(
     storage: &dyn Storage,
     id: &PathId,
 ) -> Result<Option<SalesforceId>, PlatformError> {
-    Ok(match id.record_or_provider(R::SID_PREFIX)? {
+    Ok(match id.record_or_provider(R::SID_PREFIXES)? {
         RecordRef::Id(id) => Some(id),
         RecordRef::Provider(sid) => R::find_by_sid(storage, sid).await?.map(|r| r.id()),
     })

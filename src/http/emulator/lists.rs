@@ -120,7 +120,7 @@ pub async fn provided<R: Provided>(
     State(state): State<AppState>,
     id: PathId,
 ) -> Result<Response, PlatformError> {
-    let found = match id.record_or_provider(R::SID_PREFIX)? {
+    let found = match id.record_or_provider(R::SID_PREFIXES)? {
         RecordRef::Id(id) => R::find(state.storage(), id).await?,
         RecordRef::Provider(sid) => R::find_by_sid(state.storage(), sid).await?,
     };

@@ -69,14 +69,16 @@ impl PathId {
             .ok_or_else(PlatformError::not_found)
     }
 
-    /// A record Id, or a provider's id starting with `provider_prefix`.
+    /// A record Id, or a provider's id starting with one of `provider_prefixes`.
     pub fn record_or_provider(
         &self,
-        provider_prefix: &str,
+        provider_prefixes: &[&str],
     ) -> Result<RecordRef<'_>, PlatformError> {
         match (self.salesforce(), self.0.as_deref()) {
             (Ok(id), _) => Ok(RecordRef::Id(id)),
-            (Err(_), Some(raw)) if raw.starts_with(provider_prefix) => Ok(RecordRef::Provider(raw)),
+            (Err(_), Some(raw)) if provider_prefixes.iter().any(|p| raw.starts_with(p)) => {
+                Ok(RecordRef::Provider(raw))
+            }
             (Err(not_found), _) => Err(not_found),
         }
     }

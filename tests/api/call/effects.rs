@@ -88,7 +88,7 @@ backend_tests! {
 
     async fn provider_refusals_are_error_100_and_keep_a_failed_call(backend) {
         let app = spawn_app(backend).await;
-        let cases = [("+15005550001", 21211), ("+15005550002", 21612), ("+15005550003", 21408), ("+15005550004", 21216)];
+        let cases = [("+15005550001", 21217), ("+15005550002", 21214), ("+15005550003", 21215), ("+15005550004", 21216)];
         for (to, code) in cases {
             let request = input(json!({"toPhone": to, "recordId": JANE_CONTACT, "ivrId": VOICEMAIL_IVR}));
             let response = place(&app, &request).await;
@@ -147,7 +147,7 @@ backend_tests! {
     async fn refused_call_by_a_group_member_keeps_the_group_as_owner(backend) {
         let app = spawn_app(backend).await;
         let response = place(&app, &input(json!({"userId": KATHERINE, "toPhone": "+15005550002"}))).await;
-        assert_error(&response, StatusCode::BAD_GATEWAY, 100, "21612", "Katherine refused");
+        assert_error(&response, StatusCode::BAD_GATEWAY, 100, "21214", "Katherine refused");
         let calls = app.items("/_emulator/calls").await;
         assert_eq!(calls.len(), 1, "{calls:?}");
         assert_eq!(calls[0]["owner"], SUPPORT_GROUP);

@@ -165,7 +165,7 @@ backend_tests! {
             ("unknown IVR before destination", json!({"ivrId": "a0IDn0000009Zzz", "toPhone": "hello"}), 400, 104, "is not an IVR"),
             ("destination before caller ID", json!({"ivrId": MENU_IVR, "toPhone": "hello", "fromPhone": "+14155550199"}), 400, 102, "toPhone"),
             ("caller ID before provider", json!({"ivrId": MENU_IVR, "toPhone": "+15005550001", "fromPhone": "+14155550199"}), 400, 103, "Caller ID not found."),
-            ("provider last", json!({"ivrId": MENU_IVR, "toPhone": "+15005550001"}), 502, 100, "21211"),
+            ("provider last", json!({"ivrId": MENU_IVR, "toPhone": "+15005550001"}), 502, 100, "21217"),
         ];
         for (case, request, status, code, fragment) in cases {
             let response = place(&app, &request).await;

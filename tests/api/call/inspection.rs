@@ -30,7 +30,7 @@ async fn four_calls(app: &TestApp) -> [Value; 4] {
         &refused,
         StatusCode::BAD_GATEWAY,
         100,
-        "21211",
+        "21217",
         "refused call",
     );
     let d = app.items("/_emulator/calls?status=failed").await;
@@ -241,7 +241,7 @@ backend_tests! {
         let app = TestApp::start(&db, |_| {}).await;
         let (accepted, _) = place_ok(&app, &input(json!({"recordId": JANE_CONTACT}))).await;
         let refused = place(&app, &input(json!({"toPhone": "+15005550003"}))).await;
-        assert_error(&refused, StatusCode::BAD_GATEWAY, 100, "21408", "refused before the restart");
+        assert_error(&refused, StatusCode::BAD_GATEWAY, 100, "21215", "refused before the restart");
         let lists = ["/_emulator/calls", "/_emulator/tasks", "/_emulator/voip-errors"];
         let mut before = Vec::new();
         for path in lists {

@@ -62,7 +62,7 @@ backend_tests! {
         failed(&results[1], NAMESPACED_CALL, 104, "ivrId is required");
         failed(&results[2], NAMESPACED_CALL, 102, "toPhone");
         failed(&results[3], NAMESPACED_CALL, 103, "Caller ID not found.");
-        failed(&results[4], NAMESPACED_CALL, 100, "21612");
+        failed(&results[4], NAMESPACED_CALL, 100, "21214");
         failed(&results[5], NAMESPACED_CALL, 104, "colour");
         failed(&results[6], NAMESPACED_CALL, 104, "invalid type");
         failed(&results[7], NAMESPACED_CALL, 104, "is not an IVR of the org");
@@ -79,7 +79,7 @@ backend_tests! {
         assert_item_matches_output(&calls[0], &last);
         assert_item_matches_output(&calls[2], &first);
         assert_eq!(calls[1]["status"], "Failed");
-        assert_eq!(calls[1]["errorCode"], 21612);
+        assert_eq!(calls[1]["errorCode"], 21214);
         let tasks = app.items("/_emulator/tasks").await;
         assert_eq!(tasks.len(), 2, "{tasks:?}");
         assert_eq!(tasks[0]["ownerId"], KATHERINE);

@@ -21,9 +21,9 @@ mod held;
 pub(super) const JANE_MOBILE: &str = "+14155550124";
 pub(super) const BOB_PHONE: &str = "+14155550125";
 pub(super) const NOBODY_PHONE: &str = "+14155550199";
-/// Refused by the simulated provider: 21211 (SMS and calls).
+/// Refused by the simulated provider: 21211 (SMS), 21217 (calls).
 pub(super) const REFUSED_21211: &str = "+15005550001";
-/// Refused by the simulated provider: 21612 (SMS and calls).
+/// Refused by the simulated provider: 21612 (SMS), 21214 (calls).
 pub(super) const REFUSED_21612: &str = "+15005550002";
 /// Accepted, then Undelivered with 30003.
 pub(super) const UNDELIVERED_PHONE: &str = "+15005550010";

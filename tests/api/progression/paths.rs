@@ -7,7 +7,7 @@ pub(super) const UNDELIVERED_PHONE: &str = "+15005550010";
 pub(super) const BUSY_PHONE: &str = "+15005550020";
 pub(super) const NO_ANSWER_PHONE: &str = "+15005550021";
 pub(super) const FAILING_PHONE: &str = "+15005550022";
-/// Refused at once by the provider, for messages (21211) and calls (21211).
+/// Refused at once by the provider, for messages (21211) and calls (21217).
 pub(super) const INVALID_PHONE: &str = "+15005550001";
 /// Refused for messages (21614), a fine call destination.
 pub(super) const NOT_SMS_PHONE: &str = "+15005550009";

@@ -124,7 +124,7 @@ backend_tests! {
             let refused = [
                 (Kind::Message, INVALID_PHONE, 21211),
                 (Kind::Message, NOT_SMS_PHONE, 21614),
-                (Kind::Call, INVALID_PHONE, 21211),
+                (Kind::Call, INVALID_PHONE, 21217),
             ];
             for (kind, to, code) in refused {
                 let (status, body) = match kind {

@@ -51,11 +51,12 @@ async fn assert_records_whole(api: &Api, stored: &Stored) {
         assert!(failed, "{error} names no Failed record");
         *errors_of.entry(record_id).or_default() += 1;
     }
+    // The provider's prefix, and its code for the refused destination (+15005550001).
     let kinds = [
-        (&stored.messages, "smsId", "SM", "smsMessageId"),
-        (&stored.calls, "callId", "CA", "callId"),
+        (&stored.messages, "smsId", "SM", "smsMessageId", 21211),
+        (&stored.calls, "callId", "CA", "callId", 21217),
     ];
-    for (items, provider_key, prefix, task_link) in kinds {
+    for (items, provider_key, prefix, task_link, refusal) in kinds {
         for record in items {
             let id = record["id"].as_str().unwrap();
             match record["status"].as_str() {
@@ -71,7 +72,7 @@ async fn assert_records_whole(api: &Api, stored: &Stored) {
                 Some("Failed") => {
                     assert_eq!(record[provider_key], Value::Null, "{record}");
                     assert_eq!(record["taskId"], Value::Null, "{record}");
-                    assert_eq!(record["errorCode"], 21211, "{record}");
+                    assert_eq!(record["errorCode"], refusal, "{record}");
                     assert_eq!(errors_of.get(id), Some(&1), "one VoIP error: {record}");
                 }
                 other => panic!("status {other:?} in manual progression: {record}"),

@@ -18,7 +18,7 @@ mod proxy;
 pub(super) const SMS_PATH: &str = "/actions/SubscriberSMSInvocable";
 pub(super) const CALL_PATH: &str = "/actions/SubscriberCallInvocable";
 pub(super) const STATUS_PATH: &str = "/actions/SubscriberUserStatusInvocable";
-/// The simulated provider refuses SMS and calls to this number with its error 21211.
+/// The simulated provider refuses SMS to this number with its error 21211, calls with 21217.
 pub(super) const REFUSED_PHONE: &str = "+15005550001";
 
 /// The Salesforce-shaped route of the action a direct `path` names.

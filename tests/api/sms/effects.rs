@@ -154,6 +154,19 @@ backend_tests! {
         assert!(app.items("/_emulator/voip-errors").await.is_empty());
     }
 
+    async fn an_mms_gets_twilio_s_mm_id_and_is_found_by_it(backend) {
+        let app = spawn_app(backend).await;
+        // From the demo org's MMS-capable main line.
+        let mms = input(json!({"mediaURL": "https://example.com/receipt.png", "fromPhone": "+14155550102"}));
+        let (output, stored) = send_ok(&app, &mms).await;
+        let mms_id = output["smsId"].as_str().unwrap_or_default();
+        assert!(mms_id.len() == 34 && mms_id.starts_with("MM"), "{output}");
+        let found = app.item(&format!("/_emulator/messages/{mms_id}")).await;
+        assert_eq!(found, stored);
+        let (plain, _) = send_ok(&app, &input(json!({}))).await;
+        assert!(plain["smsId"].as_str().is_some_and(|id| id.starts_with("SM")), "{plain}");
+    }
+
     async fn first_failing_check_in_the_documented_order_is_reported(backend) {
         let app = spawn_app(backend).await;
         let too_long = "x".repeat(1601);
