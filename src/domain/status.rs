@@ -5,6 +5,7 @@ picklist! {
     /// Where an outbound SMS/MMS is on its way to the handset.
     SmsStatus {
         Queued => "Queued",
+        Sending => "Sending",
         Sent => "Sent",
         Delivered => "Delivered",
         Undelivered => "Undelivered",
@@ -83,13 +84,14 @@ impl SmsStatus {
     fn stage(self) -> u8 {
         match self {
             Self::Queued => 0,
-            Self::Sent => 1,
-            Self::Delivered | Self::Undelivered | Self::Failed => 2,
+            Self::Sending => 1,
+            Self::Sent => 2,
+            Self::Delivered | Self::Undelivered | Self::Failed => 3,
         }
     }
 
     pub fn is_final(self) -> bool {
-        self.stage() == 2
+        self.stage() == 3
     }
 
     /// Whether a provider could report `next` after `self`: forward only (a step may be
@@ -189,8 +191,12 @@ mod tests {
     fn messages_only_move_forward_and_stop_at_a_final_status() {
         use SmsStatus::*;
         for (from, to, allowed) in [
+            (Queued, Sending, true),
+            (Sending, Sent, true),
             (Queued, Sent, true),
             (Queued, Delivered, true),
+            (Sending, Failed, true),
+            (Sent, Sending, false),
             (Sent, Delivered, true),
             (Sent, Undelivered, true),
             (Queued, Failed, true),

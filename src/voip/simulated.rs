@@ -77,8 +77,14 @@ fn refusal(table: &[Refusal], to: E164) -> Result<(), VoipError> {
     }
 }
 
-const DELIVERED: &[Step<SmsStatus>] = &[Step::to(SmsStatus::Sent), Step::to(SmsStatus::Delivered)];
+// Twilio's message path: Queued, Sending, Sent, then Delivered or Undelivered.
+const DELIVERED: &[Step<SmsStatus>] = &[
+    Step::to(SmsStatus::Sending),
+    Step::to(SmsStatus::Sent),
+    Step::to(SmsStatus::Delivered),
+];
 const UNDELIVERED: &[Step<SmsStatus>] = &[
+    Step::to(SmsStatus::Sending),
     Step::to(SmsStatus::Sent),
     Step::failing(
         SmsStatus::Undelivered,

@@ -186,7 +186,7 @@ backend_tests! {
         let items = listed["items"].as_array().expect("items");
         assert_eq!(items.len(), 1, "the message was delivered after the restart: {listed}");
         let statuses: Vec<&str> = items[0]["statusHistory"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
-        assert_eq!(statuses, ["Queued", "Sent", "Delivered"], "{listed}");
+        assert_eq!(statuses, ["Queued", "Sending", "Sent", "Delivered"], "{listed}");
         terminate_cleanly(emulator);
     }
 }

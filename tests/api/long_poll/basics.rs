@@ -168,14 +168,14 @@ backend_tests! {
         assert_eq!(items.len(), 1, "{items:?}");
         assert_eq!(items[0]["id"], to_jane["id"]);
         assert_eq!(items[0]["status"], "Delivered");
-        assert_eq!(statuses(&items[0]), ["Queued", "Sent", "Delivered"]);
+        assert_eq!(statuses(&items[0]), ["Queued", "Sending", "Sent", "Delivered"]);
 
         let items = undelivered.matched().await;
         assert_eq!(items.len(), 1, "{items:?}");
         assert_eq!(items[0]["id"], to_nowhere["id"]);
         assert_eq!(items[0]["status"], "Undelivered");
         assert_eq!(items[0]["errorCode"], 30003);
-        assert_eq!(statuses(&items[0]), ["Queued", "Sent", "Undelivered"]);
+        assert_eq!(statuses(&items[0]), ["Queued", "Sending", "Sent", "Undelivered"]);
     }
 
     async fn held_messages_request_for_delivered_stays_held_across_moves_short_of_it(backend) {

@@ -118,7 +118,7 @@ async fn two_timed_instances_take_each_step_of_every_record_exactly_once() {
 
     let events = stored_status_events(&second).await;
     let steps: usize = planned.iter().map(|r| r.path.steps()).sum();
-    assert_eq!(steps, 2 * MESSAGES + 21, "the plan's steps");
+    assert_eq!(steps, 3 * MESSAGES + 21, "the plan's steps");
     let taken: usize = items.iter().map(|i| history_statuses(i).len() - 1).sum();
     assert_eq!(taken, steps, "steps taken");
     assert_eq!(events.len(), steps, "stored status_changed events");

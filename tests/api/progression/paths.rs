@@ -75,14 +75,14 @@ pub(super) const SMS_PATHS: [Path; 2] = [
         name: "delivered",
         kind: Kind::Message,
         to: JANE_PHONE,
-        statuses: &["Queued", "Sent", "Delivered"],
+        statuses: &["Queued", "Sending", "Sent", "Delivered"],
         error: None,
     },
     Path {
         name: "undelivered",
         kind: Kind::Message,
         to: UNDELIVERED_PHONE,
-        statuses: &["Queued", "Sent", "Undelivered"],
+        statuses: &["Queued", "Sending", "Sent", "Undelivered"],
         error: Some((30003, "Unreachable destination handset")),
     },
 ];

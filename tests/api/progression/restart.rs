@@ -78,6 +78,6 @@ backend_tests! {
 
         let app = TestApp::start(&db, timed).await;
         let message = wait_for(&app, Kind::Message, JANE_PHONE, "Delivered").await;
-        assert_eq!(history_statuses(&message), ["Queued", "Sent", "Delivered"], "{message}");
+        assert_eq!(history_statuses(&message), ["Queued", "Sending", "Sent", "Delivered"], "{message}");
     }
 }

@@ -138,14 +138,14 @@ backend_tests! {
                 assert_eq!(body["errorCode"], 100, "{body}");
                 assert!(body["message"].as_str().unwrap().contains(&code.to_string()), "{body}");
             }
-            // A record sent after the refused ones, waited for until it took both its steps:
+            // A record sent after the refused ones, waited for until it took its three steps:
             // the refused ones had as long to move.
             send_sms_to(&app, JANE_PHONE).await;
             let witness = wait_for(&app, Kind::Message, JANE_PHONE, "Delivered").await;
 
             let events = stored_status_events(&app).await;
             assert!(events.iter().all(|e| e.payload["id"] == witness["id"]), "{events:?}");
-            assert_eq!(events.len(), 2, "{events:?}");
+            assert_eq!(events.len(), 3, "{events:?}");
             for (kind, to, code) in refused {
                 let items = list(&app, &format!("{}?to={}", kind.list(), encode(to))).await;
                 assert_eq!(items.len(), 1, "{kind:?} {to}: {items:?}");

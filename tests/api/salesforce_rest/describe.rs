@@ -49,7 +49,7 @@ backend_tests! {
             assert_eq!(body["CreatedDate"], sent["createdDate"]);
             parse_salesforce_datetime(&body["CreatedDate"]);
             let status = body["FastCall__Status__c"].as_str().expect("a status");
-            assert!(["Queued", "Sent", "Delivered"].contains(&status), "{body}");
+            assert!(["Queued", "Sending", "Sent", "Delivered"].contains(&status), "{body}");
         }
     }
 
