@@ -75,16 +75,21 @@ impl<'a, O> InvocationResult<'a, O> {
     }
 }
 
-/// `vNN.N`: any API version is accepted.
+/// The first API version with Apex actions: v33.0.
+const FIRST_VERSION: u32 = 33;
+
+/// `vNN.N`, from v33.0 up; a lower or malformed version is 404, as on Salesforce.
 fn check_version(version: &str) -> Result<(), SalesforceError> {
     let valid = version
         .strip_prefix('v')
         .and_then(|v| v.split_once('.'))
         .is_some_and(|(major, minor)| {
-            !major.is_empty()
-                && !minor.is_empty()
-                && major.bytes().all(|b| b.is_ascii_digit())
+            !minor.is_empty()
                 && minor.bytes().all(|b| b.is_ascii_digit())
+                && major.bytes().all(|b| b.is_ascii_digit())
+                && major
+                    .parse::<u32>()
+                    .is_ok_and(|major| major >= FIRST_VERSION)
         });
     if valid {
         Ok(())
@@ -224,6 +229,8 @@ pub struct ActionSummary {
     name: String,
     #[serde(rename = "type")]
     kind: &'static str,
+    /// The action's describe URL.
+    url: String,
 }
 
 pub async fn list(
@@ -236,6 +243,10 @@ pub async fn list(
         .into_iter()
         .map(|name| ActionSummary {
             label: catalog::spec(name).label,
+            url: format!(
+                "/services/data/{version}/actions/custom/apex/{}",
+                name.namespaced()
+            ),
             name: name.namespaced(),
             kind: "APEX",
         })

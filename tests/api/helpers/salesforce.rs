@@ -233,8 +233,17 @@ pub fn assert_action_list(body: &Value) -> &Vec<Value> {
     assert_eq!(keys(body), ["actions"], "{body}");
     let actions = body["actions"].as_array().expect("an array of actions");
     for action in actions {
-        assert_eq!(keys(action), ["label", "name", "type"], "{action}");
+        assert_eq!(keys(action), ["label", "name", "type", "url"], "{action}");
         assert_eq!(action["type"], "APEX", "{action}");
+        let describe = format!(
+            "/actions/custom/apex/{}",
+            action["name"].as_str().unwrap_or("?")
+        );
+        let url = action["url"].as_str().unwrap_or_default();
+        assert!(
+            url.starts_with("/services/data/v") && url.ends_with(&describe),
+            "the describe URL: {action}"
+        );
         assert!(
             action["label"].as_str().is_some_and(|l| !l.is_empty()),
             "{action}"

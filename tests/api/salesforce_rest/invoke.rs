@@ -24,13 +24,21 @@ backend_tests! {
         }
     }
 
-    async fn invoke_accepts_any_api_version(backend) {
+    async fn invoke_serves_api_versions_from_v33_0_and_404s_older_ones(backend) {
         let app = spawn_app(backend).await;
-        for version in ["v60.0", "v45.0", "v9.0"] {
+        for version in ["v60.0", "v45.0", "v33.0"] {
             let path = apex(version, SMS);
             let response = app.post(&path, &json!({ "inputs": [sms_input(JANE_PHONE, version)] })).await;
             let results = bulk_results(&response, StatusCode::OK, 1);
             succeeded(&results[0], SMS);
+        }
+        // Apex actions came with v33.0.
+        for version in ["v32.0", "v9.0", "v0.0"] {
+            let path = apex(version, SMS);
+            let response = app.post(&path, &json!({ "inputs": [sms_input(JANE_PHONE, version)] })).await;
+            assert_salesforce_error(&response, StatusCode::NOT_FOUND, "NOT_FOUND");
+            let response = app.get(&format!("/services/data/{version}/actions/custom/apex")).await;
+            assert_salesforce_error(&response, StatusCode::NOT_FOUND, "NOT_FOUND");
         }
         assert_eq!(stored(&app, "messages").await.len(), 3);
     }
