@@ -8,25 +8,15 @@
 //! character is never split between two segments: an escaped pair, or a UTF-16 surrogate pair
 //! (an emoji), that would straddle a boundary starts the next segment.
 
-use serde::Serialize;
-
-/// The character set a message is sent in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Encoding {
-    #[serde(rename = "GSM-7")]
-    Gsm7,
-    #[serde(rename = "UCS-2")]
-    Ucs2,
+picklist! {
+    /// The character set a message is sent in.
+    Encoding {
+        Gsm7 => "GSM-7",
+        Ucs2 => "UCS-2",
+    }
 }
 
 impl Encoding {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Gsm7 => "GSM-7",
-            Self::Ucs2 => "UCS-2",
-        }
-    }
-
     /// The units of one lone segment, and of each segment of a longer message.
     const fn capacity(self) -> (usize, usize) {
         match self {

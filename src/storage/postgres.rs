@@ -22,8 +22,8 @@ use crate::records::StoredEvent;
 )]
 mod sql;
 
-use sql::AbortOnDrop;
 pub(super) use sql::SqlStorage;
+use sql::{AbortOnDrop, SELECT_EVENTS, statement};
 
 /// The database `sql/` is compiled for here.
 type Db = Postgres;
@@ -129,7 +129,7 @@ async fn relay_events(
     let mut behind = false;
     loop {
         if behind {
-            let sql = "SELECT seq, kind, payload, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
+            let sql = statement!(SELECT_EVENTS, "WHERE seq > $1 ORDER BY seq LIMIT $2");
             match sqlx::query_as::<_, StoredEvent>(sql)
                 .bind(latest)
                 .bind(CATCH_UP)
@@ -157,7 +157,7 @@ async fn relay_events(
                     behind = true;
                     continue;
                 };
-                let sql = "SELECT seq, kind, payload, created_at FROM events WHERE seq = ANY($1) ORDER BY seq";
+                let sql = statement!(SELECT_EVENTS, "WHERE seq = ANY($1) ORDER BY seq");
                 match sqlx::query_as::<_, StoredEvent>(sql)
                     .bind(&seqs)
                     .fetch_all(&pool)

@@ -18,7 +18,8 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use self::commit::Commits;
-use self::tables::{Readable, Table, select, statement};
+use self::tables::{Readable, Table, select};
+pub(in crate::storage) use self::tables::{SELECT_EVENTS, statement};
 use super::{Db, DbRow};
 use crate::domain::{SalesforceId, Timestamp};
 use crate::records::StoredEvent;

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::commit::{NewEvent, insert_events, insert_rows};
+use super::tables::both_or_neither;
 use super::{Connection, Db, Readable, SqlStorage, Table, select, statement};
 use crate::domain::objects::{CALL, ObjectType, SMS_MESSAGE, VOIP_ERROR_LOG};
 use crate::domain::{CallStatus, ProviderError, SalesforceId, SmsStatus, Timestamp};
@@ -42,14 +43,7 @@ impl StepRow {
                 self.status, self.kind
             )
         })?;
-        let error = match (self.error_code, &self.error_message) {
-            (Some(code), Some(message)) => Some(ProviderError {
-                code,
-                message: message.clone(),
-            }),
-            (None, None) => None,
-            _ => return Err("a provider error needs both its code and its message".into()),
-        };
+        let error = both_or_neither(self.error_code, self.error_message.clone())?;
         Ok((record_id, to, error))
     }
 }

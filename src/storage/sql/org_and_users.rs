@@ -7,7 +7,7 @@ use sqlx::Executor;
 use tokio::sync::broadcast;
 
 use super::commit::{NewEvent, insert_events, insert_rows};
-use super::{Db, STATUS_LOG_FILTERS, SqlStorage, statement};
+use super::{Db, SELECT_EVENTS, STATUS_LOG_FILTERS, SqlStorage, statement};
 use crate::domain::objects::StatusType;
 use crate::domain::{SalesforceId, Timestamp};
 use crate::org::OrgDocument;
@@ -214,7 +214,7 @@ impl Storage for SqlStorage {
 
     #[tracing::instrument(skip_all, fields(after))]
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StorageError> {
-        let sql = "SELECT seq, kind, payload, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2";
+        let sql = statement!(SELECT_EVENTS, "WHERE seq > $1 ORDER BY seq LIMIT $2");
         Ok(sqlx::query_as(sql)
             .bind(after)
             .bind(i64::from(limit))

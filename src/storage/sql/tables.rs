@@ -146,6 +146,10 @@ macro_rules! from_row {
 
 // Events are inserted by `commit::insert_events`, with the dialect's announcement.
 from_row! { StoredEvent { seq, kind, payload, created_at } }
+
+/// `SELECT <the columns StoredEvent reads> FROM events `, for a `WHERE` to follow.
+pub(in crate::storage) const SELECT_EVENTS: &str =
+    "SELECT seq, kind, payload, created_at FROM events ";
 from_row! { SmsMessage {
     id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id, from_phone,
     to_phone, body, media_url, related_record_id, task_id, status, status_history;
@@ -177,16 +181,25 @@ fn logged_error(row: &DbRow) -> sqlx::Result<ProviderError> {
     })
 }
 
-/// A message's or call's `error_code` and `error_message`: both or neither.
+/// A message's or call's `error_code` and `error_message`.
 fn provider_error(row: &DbRow) -> sqlx::Result<Option<ProviderError>> {
-    let code: Option<i32> = row.try_get("error_code")?;
-    let message: Option<String> = row.try_get("error_message")?;
+    both_or_neither(row.try_get("error_code")?, row.try_get("error_message")?).map_err(|reason| {
+        sqlx::Error::ColumnDecode {
+            index: "error_code".into(),
+            source: reason.into(),
+        }
+    })
+}
+
+/// A stored provider error (of a message, a call or a pending step): its code and its
+/// message, both or neither.
+pub(super) fn both_or_neither(
+    code: Option<i32>,
+    message: Option<String>,
+) -> Result<Option<ProviderError>, &'static str> {
     match (code, message) {
         (Some(code), Some(message)) => Ok(Some(ProviderError { code, message })),
         (None, None) => Ok(None),
-        _ => Err(sqlx::Error::ColumnDecode {
-            index: "error_code".into(),
-            source: "a provider error needs both its code and its message".into(),
-        }),
+        _ => Err("a provider error needs both its code and its message"),
     }
 }
