@@ -29,19 +29,27 @@ pub struct CallInput {
 
 impl Dispatch for CallInput {
     type Output = CallOutput;
+    type Plan<'o> = Plan<'o>;
 
-    async fn dispatch<'a>(
-        &'a self,
-        ctx: &'a ActionContext<'a>,
-    ) -> Result<Dispatched<CallOutput>, ApiException> {
-        let plan = plan(ctx.org, ctx.invoker, self)?;
-        Ok(hand_off(plan, ctx).await)
+    fn check<'o>(
+        &self,
+        org: &'o Org,
+        invoker: Option<SalesforceId>,
+    ) -> Result<Plan<'o>, ApiException> {
+        plan(org, invoker, self)
+    }
+
+    fn hand_off<'a, 'o>(
+        plan: Plan<'o>,
+        ctx: &'a ActionContext<'o>,
+    ) -> impl Future<Output = Dispatched<CallOutput>> + Send + 'a {
+        hand_off(plan, ctx)
     }
 }
 
 /// A call that passed every check, ready for the provider.
 #[derive(Debug)]
-struct Plan<'o> {
+pub struct Plan<'o> {
     route: Route<'o>,
     ivr: &'o Ivr,
 }

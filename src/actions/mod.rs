@@ -1,8 +1,9 @@
 //! What the three invocable actions mean, free of HTTP and SQL: each takes its inputs as
 //! the caller sent them, checks them against the org, hands off to the provider and
-//! stores what happened. Messages and calls are dispatched first and stored together
-//! ([`dispatch_all`], [`store`]), so that a bulk call's records are kept all or none; a
-//! status change stores itself.
+//! stores what happened. The inputs of one call are one invocation (SPEC 2.2): all are
+//! checked before anything happens, and one failure fails them all. Messages and calls are
+//! dispatched first and stored together ([`dispatch_all`], [`store`]); status changes
+//! store themselves, all in one transaction (`user_status::set_all`).
 
 pub mod call;
 mod caller_id;
@@ -92,56 +93,85 @@ pub enum ActionError {
     Storage(#[from] StorageError),
 }
 
-/// An input that passed its checks and went to the provider: the records it created, to
-/// be stored, and what its caller is told once they are.
+/// What handing off to the provider left to store, and what the caller is told once it is.
 #[derive(Debug)]
 pub struct Dispatched<O> {
     pub batch: Batch,
     pub outcome: Result<O, ApiException>,
 }
 
-/// The inputs of the actions that hand off to the provider (messages, calls).
+/// The inputs of the actions that hand off to the provider (messages, calls): each is
+/// checked against the org first ([`Dispatch::check`]), and handed off only once every
+/// input of its invocation passed ([`Dispatch::hand_off`]).
 pub trait Dispatch: Sized {
-    type Output;
+    type Output: Send;
+    /// An input that passed every check, ready for the provider.
+    type Plan<'o>: Send;
 
-    /// Checks the input against the org and hands it to the provider.
-    fn dispatch<'a>(
-        &'a self,
-        ctx: &'a ActionContext<'a>,
-    ) -> impl Future<Output = Result<Dispatched<Self::Output>, ApiException>> + Send + 'a;
+    /// Every check against the org, in the order the action reports its errors.
+    fn check<'o>(
+        &self,
+        org: &'o Org,
+        invoker: Option<SalesforceId>,
+    ) -> Result<Self::Plan<'o>, ApiException>;
+
+    /// Hands a checked input to the provider, and builds what is to be stored either way:
+    /// the provider's refusal is kept too, as a Failed record with its VoIP error log entry.
+    fn hand_off<'a, 'o>(
+        plan: Self::Plan<'o>,
+        ctx: &'a ActionContext<'o>,
+    ) -> impl Future<Output = Dispatched<Self::Output>> + Send + 'a;
 }
 
-/// Dispatches every input of a bulk call on its own (a bad input fails alone), gathering
-/// all their records into one batch, to be committed together: all of them, or none.
+/// One input, on its own: checked, then handed off.
+pub async fn dispatch<I: Dispatch>(
+    ctx: &ActionContext<'_>,
+    input: &I,
+) -> Result<Dispatched<I::Output>, ApiException> {
+    let plan = input.check(ctx.org, ctx.invoker)?;
+    Ok(I::hand_off(plan, ctx).await)
+}
+
+/// The inputs of one invocation of the Apex method (SPEC 2.2), all or nothing as far as
+/// can be: every input is checked before any is handed off, and the first failure, in
+/// input order, fails the invocation with nothing handed off or to store. Once all passed,
+/// they all go to the provider; a refusal then fails the invocation too (the first
+/// refusal's error), but what the provider accepted cannot be taken back, so the batch
+/// holds every input's records, to be committed together.
 ///
 /// Up to `ctx.provider_concurrency` inputs are with the provider at once: one after another,
-/// 200 inputs at 200 ms per hand-off would outlast the request timeout. Outcomes, and the
+/// 200 inputs at 200 ms per hand-off would outlast the request timeout. Outputs, and the
 /// records in the batch, keep the inputs' order.
 pub async fn dispatch_all<I: Dispatch>(
     ctx: &ActionContext<'_>,
     inputs: Vec<Result<I, ApiException>>,
-) -> (Batch, Vec<Result<I::Output, ApiException>>) {
-    let dispatched: Vec<_> = stream::iter(inputs)
-        .map(|input| async move {
-            match input {
-                Ok(input) => input.dispatch(ctx).await,
-                Err(exception) => Err(exception),
-            }
-        })
-        .buffered(ctx.provider_concurrency.max(1))
-        .collect()
-        .await;
-    let mut batch = Batch::default();
-    let outcomes = dispatched
+) -> Result<Dispatched<Vec<I::Output>>, ApiException> {
+    let plans = inputs
         .into_iter()
-        .map(|dispatched| {
-            dispatched.and_then(|d| {
-                batch.append(d.batch);
-                d.outcome
-            })
-        })
+        .map(|input| input?.check(ctx.org, ctx.invoker))
+        .collect::<Result<Vec<_>, _>>()?;
+    let count = plans.len();
+    // Futures do nothing until polled: `buffered` runs them, a few at a time.
+    let hand_offs: Vec<_> = plans
+        .into_iter()
+        .map(|plan| I::hand_off(plan, ctx))
         .collect();
-    (batch, outcomes)
+    let mut handed_off = stream::iter(hand_offs).buffered(ctx.provider_concurrency.max(1));
+    let mut batch = Batch::default();
+    let mut outputs = Ok(Vec::with_capacity(count));
+    while let Some(dispatched) = handed_off.next().await {
+        batch.append(dispatched.batch);
+        match (&mut outputs, dispatched.outcome) {
+            (Ok(outputs), Ok(output)) => outputs.push(output),
+            (Ok(_), Err(refusal)) => outputs = Err(refusal),
+            // A later refusal: the first one is what the invocation reports.
+            (Err(_), _) => {}
+        }
+    }
+    Ok(Dispatched {
+        batch,
+        outcome: outputs,
+    })
 }
 
 /// The idempotency key of a call whose records are being stored, with the answer to keep

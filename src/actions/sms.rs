@@ -36,19 +36,27 @@ pub struct SmsInput {
 
 impl Dispatch for SmsInput {
     type Output = SmsOutput;
+    type Plan<'o> = Plan<'o>;
 
-    async fn dispatch<'a>(
-        &'a self,
-        ctx: &'a ActionContext<'a>,
-    ) -> Result<Dispatched<SmsOutput>, ApiException> {
-        let plan = plan(ctx.org, ctx.invoker, self)?;
-        Ok(hand_off(plan, ctx).await)
+    fn check<'o>(
+        &self,
+        org: &'o Org,
+        invoker: Option<SalesforceId>,
+    ) -> Result<Plan<'o>, ApiException> {
+        plan(org, invoker, self)
+    }
+
+    fn hand_off<'a, 'o>(
+        plan: Plan<'o>,
+        ctx: &'a ActionContext<'o>,
+    ) -> impl Future<Output = Dispatched<SmsOutput>> + Send + 'a {
+        hand_off(plan, ctx)
     }
 }
 
 /// A message that passed every check, ready for the provider.
 #[derive(Debug)]
-struct Plan<'o> {
+pub struct Plan<'o> {
     route: Route<'o>,
     body: String,
     media_url: Option<MediaUrl>,

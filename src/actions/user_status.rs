@@ -8,7 +8,7 @@ use crate::domain::SalesforceId;
 use crate::domain::objects::{STATUS_LOG, StatusType};
 use crate::org::{Org, User};
 use crate::records::{UserState, UserStatusValue};
-use crate::storage::{StatusChange, Storage, StorageError};
+use crate::storage::{StatusChange, StatusChangeOutcome, Storage, StorageError};
 use crate::views::UserStatusOutput;
 
 /// The action's inputs, as the caller sent them.
@@ -20,25 +20,47 @@ pub struct UserStatusInput {
     pub status_type: Option<String>,
 }
 
-/// Sets the status. Setting the status the user already has changes and logs nothing.
+/// Sets the statuses one invocation asks for (SPEC 2.2): every input is checked first, and
+/// the first failure, in input order, fails them all with nothing changed; then all the
+/// changes are stored in one transaction, in input order. Setting the status a user
+/// already has changes and logs nothing.
+pub async fn set_all(
+    ctx: &ActionContext<'_>,
+    inputs: Vec<Result<UserStatusInput, ApiException>>,
+) -> Result<Vec<UserStatusOutput>, ActionError> {
+    let changes = inputs
+        .into_iter()
+        .map(|input| {
+            let (user, to) = plan(ctx.org, &input?)?;
+            Ok(StatusChange {
+                user_id: user.id,
+                initial: initial_status(ctx.org, user),
+                to,
+                changed_by: ctx.invoker,
+                log_id: SalesforceId::generate(STATUS_LOG.key_prefix),
+            })
+        })
+        .collect::<Result<Vec<_>, ApiException>>()?;
+    let outcomes = ctx.storage.change_user_statuses(&changes).await?;
+    Ok(changes.iter().zip(outcomes).map(output).collect())
+}
+
+/// One input, on its own.
 pub async fn set(
     ctx: &ActionContext<'_>,
-    input: &UserStatusInput,
+    input: UserStatusInput,
 ) -> Result<UserStatusOutput, ActionError> {
-    let (user, to) = plan(ctx.org, input)?;
-    let change = StatusChange {
-        user_id: user.id,
-        initial: initial_status(ctx.org, user),
-        to,
-        changed_by: ctx.invoker,
-        log_id: SalesforceId::generate(STATUS_LOG.key_prefix),
-    };
-    let outcome = ctx.storage.change_user_status(&change).await?;
+    let mut outputs = set_all(ctx, vec![Ok(input)]).await?;
+    Ok(outputs.pop().expect("set_all answers one output per input"))
+}
+
+/// What the action answers about one change.
+fn output((change, outcome): (&StatusChange, StatusChangeOutcome)) -> UserStatusOutput {
     let previous = outcome.previous.status;
-    Ok(UserStatusOutput {
-        user_id: user.id,
-        user_status_id: to.user_status_id,
-        status_type: to.status_type,
+    UserStatusOutput {
+        user_id: change.user_id,
+        user_status_id: change.to.user_status_id,
+        status_type: change.to.status_type,
         previous_user_status_id: previous.user_status_id,
         previous_status_type: previous.status_type,
         changed: outcome.logged.is_some(),
@@ -48,7 +70,7 @@ pub async fn set(
             .map(|e| e.changed_at)
             .or(outcome.previous.changed_at),
         log_id: outcome.logged.map(|e| e.id),
-    })
+    }
 }
 
 /// The user (a Fastcall user of the org) and the status to give them: `userStatusId` when it

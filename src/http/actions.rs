@@ -90,7 +90,7 @@ impl DirectInvocation<'_> {
             Ok(begun) => begun,
             Err(response) => return response,
         };
-        let dispatched = match input.dispatch(&self.ctx).await {
+        let dispatched = match actions::dispatch(&self.ctx, &input).await {
             Ok(dispatched) => dispatched,
             // Refused before the hand-off: there is nothing to store but the answer.
             Err(exception) => return keep(key, exception_answer(exception)).await,
@@ -106,13 +106,13 @@ impl DirectInvocation<'_> {
         }
     }
 
-    /// User statuses: the change commits on its own, then the answer is kept.
+    /// User statuses: the change commits, then the answer is kept.
     async fn set_status(self) -> Response {
         let (input, key) = match self.begin::<UserStatusInput>().await {
             Ok(begun) => begun,
             Err(response) => return response,
         };
-        let answer = match user_status::set(&self.ctx, &input).await {
+        let answer = match user_status::set(&self.ctx, input).await {
             Ok(output) => Answer::json(StatusCode::OK, &output),
             Err(ActionError::Api(exception)) => exception_answer(exception),
             Err(ActionError::Storage(error)) => {

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -219,10 +219,11 @@ impl PlatformError {
         )
     }
 
-    pub fn method_not_allowed() -> Self {
+    /// `method` on a path that has only `allowed` (`GET,HEAD,POST`), in Salesforce's words.
+    pub fn method_not_allowed(method: &Method, allowed: &str) -> Self {
         Self::new(
             PlatformCode::MethodNotAllowed,
-            "HTTP method not allowed for this resource",
+            format!("HTTP Method '{method}' not allowed. Allowed are {allowed}"),
         )
     }
 

@@ -15,7 +15,7 @@ mod sobjects;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, middleware};
 use serde_json::json;
 
@@ -49,7 +49,7 @@ struct RouteGroups {
 fn routes() -> RouteGroups {
     let action_names = || ActionName::ALL.into_iter().map(ActionName::as_str);
     let apex = |name: &str| format!("/data/{{version}}/actions/custom/apex/{name}");
-    let services = Routes::new("/services")
+    let services = Routes::new("/services", salesforce_answer)
         .get("/data/{version}/actions/custom/apex", salesforce::list)
         .get_each(
             "/data/{version}/actions/custom/apex/{action}",
@@ -65,14 +65,14 @@ fn routes() -> RouteGroups {
             "/data/{version}/sobjects/{object}/{id}",
             salesforce::sobject,
         );
-    let actions = Routes::new("").post_each(
+    let actions = Routes::new("", platform_answer).post_each(
         "/actions/{action}",
         &action_names()
             .map(|name| format!("/actions/{name}"))
             .collect::<Vec<_>>(),
         actions::invoke,
     );
-    let control = Routes::new("")
+    let control = Routes::new("", platform_answer)
         .get("/_emulator/org", emulator::get_org)
         .put("/_emulator/org", emulator::put_org)
         .post(
@@ -81,7 +81,7 @@ fn routes() -> RouteGroups {
         )
         .post("/_emulator/calls/{id}/status", moves::move_to::<Call>)
         .post("/_emulator/reset", emulator::reset);
-    let watch = Routes::new("")
+    let watch = Routes::new("", platform_answer)
         .get("/_emulator/messages", lists::list::<SmsMessage>)
         .get("/_emulator/messages/{id}", lists::provided::<SmsMessage>)
         .get("/_emulator/calls", lists::list::<Call>)
@@ -94,7 +94,7 @@ fn routes() -> RouteGroups {
         .get("/_emulator/status-log/{id}", lists::item::<StatusLogEntry>)
         .get("/_emulator/users/{id}", lists::user)
         .get("/_emulator/events", emulator::events::stream);
-    let public = Routes::new("")
+    let public = Routes::new("", platform_answer)
         .get("/livez", livez)
         .get("/readyz", readyz)
         .get("/openapi.yaml", contract::full_yaml)
@@ -145,8 +145,7 @@ pub fn router(state: AppState) -> Router {
         .into_parts()
         .0
         .route_layer(admitted(Admission::Salesforce))
-        .fallback(salesforce_not_found)
-        .method_not_allowed_fallback(salesforce_method_not_allowed);
+        .fallback(salesforce_not_found);
     let actions = groups
         .actions
         .into_parts()
@@ -169,7 +168,6 @@ pub fn router(state: AppState) -> Router {
         .merge(watch)
         .nest("/services", services)
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.limits().max_body_bytes))
         .with_state(state)
 }
@@ -191,18 +189,19 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
+/// An error as the `/services` routes answer it: in an array.
+fn salesforce_answer(error: PlatformError) -> Response {
+    SalesforceError::from(error).into_response()
+}
+
+fn platform_answer(error: PlatformError) -> Response {
+    error.into_response()
+}
+
 async fn not_found() -> PlatformError {
     PlatformError::not_found()
 }
 
-async fn method_not_allowed() -> PlatformError {
-    PlatformError::method_not_allowed()
-}
-
 async fn salesforce_not_found() -> SalesforceError {
     PlatformError::not_found().into()
-}
-
-async fn salesforce_method_not_allowed() -> SalesforceError {
-    PlatformError::method_not_allowed().into()
 }

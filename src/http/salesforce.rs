@@ -25,7 +25,7 @@ use crate::actions::{
 use crate::domain::SalesforceId;
 use crate::state::AppState;
 
-/// `{"inputs": [...]}`: each input is parsed on its own, so one bad input fails alone.
+/// `{"inputs": [...]}`: each input is parsed on its own, so that the first bad one is known.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct InvokeRequest {
@@ -42,35 +42,38 @@ struct InvocationResult<'a, O> {
     output_values: Option<O>,
 }
 
+/// Salesforce's error element, exactly these three keys: the code is in the message.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct InvocationError {
     status_code: &'static str,
     message: String,
     fields: [(); 0],
-    error_code: u16,
 }
 
 impl<'a, O> InvocationResult<'a, O> {
-    fn new(action_name: &'a str, outcome: Result<O, ApiException>) -> Self {
-        match outcome {
-            Ok(output) => Self {
-                action_name,
-                errors: None,
-                is_success: true,
-                output_values: Some(output),
-            },
-            Err(exception) => Self {
-                action_name,
-                errors: Some([InvocationError {
-                    status_code: "UNKNOWN_EXCEPTION",
-                    message: format!("{}: {exception}", super::error::EXCEPTION_TYPE),
-                    fields: [],
-                    error_code: exception.code.code(),
-                }]),
-                is_success: false,
-                output_values: None,
-            },
+    fn succeeded(action_name: &'a str, output: O) -> Self {
+        Self {
+            action_name,
+            errors: None,
+            is_success: true,
+            output_values: Some(output),
+        }
+    }
+
+    fn failed(action_name: &'a str, exception: &ApiException) -> Self {
+        Self {
+            action_name,
+            errors: Some([InvocationError {
+                status_code: "UNKNOWN_EXCEPTION",
+                message: format!(
+                    "An Apex error occurred: {}: {exception}",
+                    super::error::EXCEPTION_TYPE
+                ),
+                fields: [],
+            }]),
+            is_success: false,
+            output_values: None,
         }
     }
 }
@@ -151,45 +154,66 @@ struct BulkInvocation<'a> {
 }
 
 impl BulkInvocation<'_> {
-    /// Messages and calls: every input goes to the provider, then the action stores all
-    /// their records, and the answer under the key, in one transaction.
+    /// Messages and calls: every input is checked, then all go to the provider, then the
+    /// action stores all their records, and the answer under the key, in one transaction.
+    /// A check failure leaves nothing to store but the answer.
     async fn dispatch<I: Dispatch + DeserializeOwned>(self) -> Response
     where
         I::Output: Serialize,
     {
-        let (batch, outcomes) = dispatch_all::<I>(&self.ctx, parse_inputs(self.inputs)).await;
-        let answer = bulk_answer(self.name, outcomes);
+        let dispatched = match dispatch_all::<I>(&self.ctx, parse_inputs(self.inputs)).await {
+            Ok(dispatched) => dispatched,
+            Err(exception) => {
+                let answer = self.answer::<I::Output>(Err(exception));
+                idempotency::keep(self.key, &answer).await;
+                return answer.into_response();
+            }
+        };
+        let answer = self.answer(dispatched.outcome);
         let key = self.key.map(|key| key.answering(&answer));
-        match actions::store(&self.ctx, batch, key).await {
+        match actions::store(&self.ctx, dispatched.batch, key).await {
             Ok(()) => answer.into_response(),
             Err(error) => SalesforceError::from(error).into_response(),
         }
     }
 
-    /// Status changes are serialised per user: one at a time, each committed on its own.
+    /// Status changes: all stored in one transaction, then the answer is kept.
     async fn set_statuses(self) -> Response {
-        let mut outcomes = Vec::with_capacity(self.inputs.len());
-        for input in parse_inputs::<UserStatusInput>(self.inputs) {
-            let outcome = match input {
-                Ok(input) => user_status::set(&self.ctx, &input).await,
-                Err(exception) => Err(exception.into()),
-            };
-            outcomes.push(match outcome {
-                Ok(output) => Ok(output),
-                Err(ActionError::Api(exception)) => Err(exception),
-                Err(ActionError::Storage(error)) => {
-                    idempotency::release(self.key).await;
-                    return SalesforceError::from(error).into_response();
-                }
-            });
-        }
-        let answer = bulk_answer(self.name, outcomes);
+        let inputs = parse_inputs::<UserStatusInput>(self.inputs);
+        let outcome = match user_status::set_all(&self.ctx, inputs).await {
+            Ok(outputs) => Ok(outputs),
+            Err(ActionError::Api(exception)) => Err(exception),
+            Err(ActionError::Storage(error)) => {
+                idempotency::release(self.key).await;
+                return SalesforceError::from(error).into_response();
+            }
+        };
+        let answer = self.answer(outcome);
         idempotency::keep(self.key, &answer).await;
         answer.into_response()
     }
+
+    /// One result per input, in input order: 200 with each input's output when all
+    /// succeeded; else 400, every input failing with the one error that failed the
+    /// invocation, as Salesforce answers an Apex exception.
+    fn answer<O: Serialize>(&self, outcome: Result<Vec<O>, ApiException>) -> Answer {
+        match outcome {
+            Ok(outputs) => {
+                let results: Vec<_> = outputs
+                    .into_iter()
+                    .map(|output| InvocationResult::succeeded(self.name, output))
+                    .collect();
+                Answer::json(StatusCode::OK, &results)
+            }
+            Err(exception) => {
+                let failed = InvocationResult::<()>::failed(self.name, &exception);
+                Answer::json(StatusCode::BAD_REQUEST, &vec![&failed; self.inputs.len()])
+            }
+        }
+    }
 }
 
-/// Parses each input on its own: a bad input fails alone (104).
+/// Parses each input on its own, so that the first bad one (104) can be told apart.
 fn parse_inputs<T: DeserializeOwned>(inputs: &[Box<RawValue>]) -> Vec<Result<T, ApiException>> {
     inputs
         .iter()
@@ -197,20 +221,6 @@ fn parse_inputs<T: DeserializeOwned>(inputs: &[Box<RawValue>]) -> Vec<Result<T, 
             parse_object(raw.get().as_bytes()).map_err(|e| ApiException::invalid(e.message()))
         })
         .collect()
-}
-
-/// One result per input, in input order: 200 when all succeeded, 400 when any failed.
-fn bulk_answer<O: Serialize>(action_name: &str, outcomes: Vec<Result<O, ApiException>>) -> Answer {
-    let status = if outcomes.iter().all(Result::is_ok) {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    let results: Vec<_> = outcomes
-        .into_iter()
-        .map(|o| InvocationResult::new(action_name, o))
-        .collect();
-    Answer::json(status, &results)
 }
 
 /// A body that could not be had or parsed, in the array envelope.

@@ -145,7 +145,7 @@ guarded! {
         Commits async fn save_org(&self, document: &OrgDocument) -> Result<(), StorageError>;
         Commits async fn reset(&self, org: Option<&OrgDocument>) -> Result<(), StorageError>;
         Other async fn user_state(&self, user_id: SalesforceId) -> Result<Option<UserState>, StorageError>;
-        Other async fn change_user_status(&self, change: &StatusChange) -> Result<StatusChangeOutcome, StorageError>;
+        Other async fn change_user_statuses(&self, changes: &[StatusChange]) -> Result<Vec<StatusChangeOutcome>, StorageError>;
         Other async fn status_log_entry(&self, id: SalesforceId) -> Result<Option<StatusLogEntry>, StorageError>;
         Other async fn list_status_log(&self, filter: &ListFilter) -> Result<Vec<StatusLogEntry>, StorageError>;
         Other async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StorageError>;

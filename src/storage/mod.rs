@@ -53,12 +53,13 @@ pub trait Storage: ActivityStore + LifecycleStore + IdempotencyStore {
 
     /// A user's status as last set through the action; `None` when never set (the org's).
     async fn user_state(&self, user_id: SalesforceId) -> Result<Option<UserState>, StorageError>;
-    /// Sets a user's status unless the user already has it. Changes for one user are
-    /// serialised, so each log entry's "from" is the previous entry's "to".
-    async fn change_user_status(
+    /// Sets each user's status unless the user already has it, all in one transaction, in
+    /// order: one outcome per change. Changes for one user are serialised, so each log
+    /// entry's "from" is the previous entry's "to".
+    async fn change_user_statuses(
         &self,
-        change: &StatusChange,
-    ) -> Result<StatusChangeOutcome, StorageError>;
+        changes: &[StatusChange],
+    ) -> Result<Vec<StatusChangeOutcome>, StorageError>;
     async fn status_log_entry(
         &self,
         id: SalesforceId,

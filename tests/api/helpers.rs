@@ -15,9 +15,9 @@ mod salesforce;
 mod test_db;
 
 pub use salesforce::{
-    EXCEPTION, assert_action_list, assert_bodies_refused, assert_described_action,
-    assert_each_refused, assert_error, assert_exception, assert_failed, assert_id,
-    assert_salesforce_datetime_now, assert_succeeded, bulk_results, id18,
+    EXCEPTION, assert_action_list, assert_all_failed, assert_bodies_refused,
+    assert_described_action, assert_each_refused, assert_error, assert_exception, assert_failed,
+    assert_id, assert_salesforce_datetime_now, assert_succeeded, bulk_results, failed_code, id18,
     parse_salesforce_datetime,
 };
 pub use test_db::TestDb;

@@ -62,18 +62,21 @@ backend_tests! {
         let app = spawn_app(backend).await;
         let cases = [
             (Method::GET, SMS_PATH, "POST"),
-            (Method::POST, "/livez", "GET"),
-            (Method::PUT, "/readyz", "GET"),
-            (Method::DELETE, "/_emulator/org", "PUT"),
-            (Method::POST, "/_emulator/messages", "GET"),
+            (Method::POST, "/livez", "GET,HEAD"),
+            (Method::PUT, "/readyz", "GET,HEAD"),
+            (Method::DELETE, "/_emulator/org", "GET,HEAD,PUT"),
+            (Method::POST, "/_emulator/messages", "GET,HEAD"),
             (Method::GET, "/_emulator/reset", "POST"),
         ];
         for (method, path, allowed) in cases {
             let (status, headers, body) = request(&app, method.clone(), path).await;
+            let message = format!("HTTP Method '{method}' not allowed. Allowed are {allowed}");
             assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}: {body}");
-            assert_eq!(body["errorCode"], "METHOD_NOT_ALLOWED", "{method} {path}: {body}");
+            assert_eq!(body, json!({ "errorCode": "METHOD_NOT_ALLOWED", "message": message }), "{method} {path}");
             let allow = headers.get("allow").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-            assert!(allow.contains(allowed), "{method} {path}: Allow {allow:?} should list {allowed}");
+            for method in allowed.split(',') {
+                assert!(allow.contains(method), "{path}: Allow {allow:?} should list {method}");
+            }
         }
         let (status, _, body) = request(&app, Method::DELETE, BULK_SMS_PATH).await;
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");

@@ -367,13 +367,18 @@ backend_tests! {
             log_id: id(log),
         };
 
-        let same = store.change_user_status(&change(initial, "a0LDn0000001AaaMAE")).await.unwrap();
+        let change_one = async |change| {
+            let mut outcomes = store.change_user_statuses(&[change]).await.unwrap();
+            assert_eq!(outcomes.len(), 1);
+            outcomes.remove(0)
+        };
+        let same = change_one(change(initial, "a0LDn0000001AaaMAE")).await;
         assert_eq!(same.previous.status, initial);
         assert_eq!(same.logged, None);
         assert_eq!(store.user_state(id(ADA)).await.unwrap(), None);
 
         let offline = value(None, StatusType::Offline);
-        let changed = store.change_user_status(&change(offline, "a0LDn0000002AaaMAE")).await.unwrap();
+        let changed = change_one(change(offline, "a0LDn0000002AaaMAE")).await;
         let entry = changed.logged.expect("a logged change");
         assert_eq!((entry.from_user_status_id, entry.from_status_type), (Some(id(AVAILABLE)), StatusType::Available));
         assert_eq!((entry.to_user_status_id, entry.to_status_type), (None, StatusType::Offline));
@@ -387,7 +392,7 @@ backend_tests! {
         assert_eq!(event.kind, EventKind::UserStatusChanged);
 
         // Setting it again changes nothing; the org's initial status no longer matters.
-        let again = store.change_user_status(&change(offline, "a0LDn0000003AaaMAE")).await.unwrap();
+        let again = change_one(change(offline, "a0LDn0000003AaaMAE")).await;
         assert_eq!(again.logged, None);
         assert_eq!(again.previous, state);
 
@@ -395,6 +400,40 @@ backend_tests! {
         store.save_org(Org::demo().document()).await.unwrap();
         assert_eq!(store.user_state(id(ADA)).await.unwrap(), None);
         assert_eq!(store.list_status_log(&filter()).await.unwrap().len(), 1);
+    }
+
+    async fn one_invocations_changes_apply_in_order_each_from_the_one_before(backend) {
+        let db = TestDb::new(backend).await;
+        let store = open(&db).await;
+        let mut live = store.subscribe();
+        let available = value(Some(AVAILABLE), StatusType::Available);
+        let offline = value(None, StatusType::Offline);
+        let change = |user: &str, to, log: &str| StatusChange {
+            user_id: id(user),
+            initial: available,
+            to,
+            changed_by: None,
+            log_id: id(log),
+        };
+        // Grace before Ada (the reverse of Id order), Ada twice, and a no-op between.
+        let changes = [
+            change(GRACE, offline, "a0LDn0000001AaaMAE"),
+            change(ADA, offline, "a0LDn0000002AaaMAE"),
+            change(ADA, offline, "a0LDn0000003AaaMAE"),
+            change(ADA, available, "a0LDn0000004AaaMAE"),
+        ];
+        let outcomes = store.change_user_statuses(&changes).await.unwrap();
+        let logged: Vec<_> = outcomes.iter().map(|o| o.logged.as_ref().map(|e| e.id)).collect();
+        let ids = |raw: [Option<&str>; 4]| raw.map(|log| log.map(id)).to_vec();
+        assert_eq!(logged, ids([Some("a0LDn0000001AaaMAE"), Some("a0LDn0000002AaaMAE"), None, Some("a0LDn0000004AaaMAE")]));
+        let previous: Vec<_> = outcomes.iter().map(|o| o.previous.status).collect();
+        assert_eq!(previous, [available, available, offline, offline]);
+        let last = outcomes[3].logged.as_ref().unwrap();
+        assert_eq!((last.from_status_type, last.to_status_type), (StatusType::Offline, StatusType::Available));
+        assert_eq!(store.user_state(id(ADA)).await.unwrap().unwrap().status, available);
+        assert_eq!(store.user_state(id(GRACE)).await.unwrap().unwrap().status, offline);
+        assert_eq!(store.list_status_log(&filter()).await.unwrap().len(), 3);
+        assert!(next_events(&mut live, 3).await.iter().all(|e| e.kind == EventKind::UserStatusChanged));
     }
 
     async fn a_pending_step_that_cannot_be_read_is_reported_and_dropped_while_the_others_apply(backend) {

@@ -133,63 +133,92 @@ impl Storage for SqlStorage {
         Ok(row.map(user_state))
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %change.user_id))]
-    async fn change_user_status(
+    #[tracing::instrument(skip_all, fields(changes = changes.len()))]
+    async fn change_user_statuses(
         &self,
-        change: &StatusChange,
-    ) -> Result<StatusChangeOutcome, StorageError> {
+        changes: &[StatusChange],
+    ) -> Result<Vec<StatusChangeOutcome>, StorageError> {
         let mut tx = self.writer.begin().await?;
-        // A user without a row has the org's status: give it one, then lock it.
-        sqlx::query(SEED_USER_STATE)
-            .bind(change.user_id)
-            .bind(change.initial.user_status_id)
-            .bind(change.initial.status_type)
-            .execute(&mut *tx)
-            .await?;
-        let lock_state = statement!(
-            "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1",
-            Db::FOR_UPDATE
-        );
-        let row: UserStateRow = sqlx::query_as(lock_state)
-            .bind(change.user_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let previous = user_state(row);
-        if previous.status == change.to {
-            tx.rollback().await?;
-            return Ok(StatusChangeOutcome {
+        // Lock every user's row first, in Id order, so that two invocations naming the same
+        // users in different orders cannot deadlock. A user without a row has the org's
+        // status: give it one, then lock it.
+        let mut users: Vec<_> = changes.iter().map(|c| (c.user_id, c.initial)).collect();
+        users.sort_unstable_by_key(|(user_id, _)| *user_id);
+        users.dedup_by_key(|(user_id, _)| *user_id);
+        let mut states = Vec::with_capacity(users.len());
+        for (user_id, initial) in users {
+            sqlx::query(SEED_USER_STATE)
+                .bind(user_id)
+                .bind(initial.user_status_id)
+                .bind(initial.status_type)
+                .execute(&mut *tx)
+                .await?;
+            let lock_state = statement!(
+                "SELECT user_status_id, status_type, changed_at FROM user_states WHERE user_id = $1",
+                Db::FOR_UPDATE
+            );
+            let row: UserStateRow = sqlx::query_as(lock_state)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            states.push((user_id, user_state(row)));
+        }
+        // Then apply the changes in input order, each from the state the one before left.
+        let mut outcomes = Vec::with_capacity(changes.len());
+        for change in changes {
+            let at = states.binary_search_by_key(&change.user_id, |(user_id, _)| *user_id);
+            let state = &mut states[at.expect("every user's state was locked above")].1;
+            let previous = *state;
+            if previous.status == change.to {
+                outcomes.push(StatusChangeOutcome {
+                    previous,
+                    logged: None,
+                });
+                continue;
+            }
+            // Read the clock under the lock, so the log's times follow its order.
+            let now = Timestamp::now();
+            sqlx::query(UPDATE_USER_STATE)
+                .bind(change.user_id)
+                .bind(change.to.user_status_id)
+                .bind(change.to.status_type)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            *state = UserState {
+                status: change.to,
+                changed_at: Some(now),
+            };
+            let entry = StatusLogEntry {
+                id: change.log_id,
+                user_id: change.user_id,
+                from_user_status_id: previous.status.user_status_id,
+                from_status_type: previous.status.status_type,
+                to_user_status_id: change.to.user_status_id,
+                to_status_type: change.to.status_type,
+                changed_at: now,
+                changed_by: change.changed_by,
+            };
+            outcomes.push(StatusChangeOutcome {
                 previous,
-                logged: None,
+                logged: Some(entry),
             });
         }
-        // Read the clock under the lock, so the log's times follow its order.
-        let now = Timestamp::now();
-        sqlx::query(UPDATE_USER_STATE)
-            .bind(change.user_id)
-            .bind(change.to.user_status_id)
-            .bind(change.to.status_type)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        let entry = StatusLogEntry {
-            id: change.log_id,
-            user_id: change.user_id,
-            from_user_status_id: previous.status.user_status_id,
-            from_status_type: previous.status.status_type,
-            to_user_status_id: change.to.user_status_id,
-            to_status_type: change.to.status_type,
-            changed_at: now,
-            changed_by: change.changed_by,
-        };
-        insert_rows(&mut tx, &[&entry]).await?;
-        let changed = NewEvent::of(&Change::UserStatusChanged(&entry), self.encode);
-        let stored = insert_events(&mut tx, &[changed], now).await?;
+        let entries: Vec<&StatusLogEntry> =
+            outcomes.iter().filter_map(|o| o.logged.as_ref()).collect();
+        if entries.is_empty() {
+            tx.rollback().await?;
+            return Ok(outcomes);
+        }
+        insert_rows(&mut tx, &entries).await?;
+        let changed: Vec<_> = entries
+            .iter()
+            .map(|entry| NewEvent::of(&Change::UserStatusChanged(entry), self.encode))
+            .collect();
+        let stored = insert_events(&mut tx, &changed, Timestamp::now()).await?;
         tx.commit().await?;
         self.publish_committed(stored);
-        Ok(StatusChangeOutcome {
-            previous,
-            logged: Some(entry),
-        })
+        Ok(outcomes)
     }
 
     #[tracing::instrument(skip_all, fields(%id))]

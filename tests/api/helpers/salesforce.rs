@@ -162,8 +162,9 @@ pub fn assert_succeeded<'a>(
     &result["outputValues"]
 }
 
-/// Asserts one input's result failed with APIException `code`; returns the message after
-/// its prefix `FastCall.SubscriberAPI.APIException: [code] `.
+/// Asserts one input's result failed with APIException `code`, in Salesforce's error element
+/// (exactly `statusCode`, `message`, `fields`); returns the message after its prefix
+/// `An Apex error occurred: FastCall.SubscriberAPI.APIException: [code] `.
 #[track_caller]
 pub fn assert_failed(result: &Value, action_name: &str, code: u64) -> String {
     assert_eq!(keys(result), RESULT_KEYS, "{result}");
@@ -175,20 +176,34 @@ pub fn assert_failed(result: &Value, action_name: &str, code: u64) -> String {
         .unwrap_or_else(|| panic!("errors, got {result}"));
     assert_eq!(errors.len(), 1, "{result}");
     let error = &errors[0];
-    assert_eq!(
-        keys(error),
-        ["errorCode", "fields", "message", "statusCode"],
-        "{result}"
-    );
+    assert_eq!(keys(error), ["fields", "message", "statusCode"], "{result}");
     assert_eq!(error["statusCode"], "UNKNOWN_EXCEPTION", "{result}");
     assert_eq!(error["fields"], json!([]), "{result}");
-    assert_eq!(error["errorCode"], code, "{result}");
     let message = error["message"].as_str().expect("a message");
-    let prefix = format!("{EXCEPTION}: [{code}] ");
+    let prefix = format!("An Apex error occurred: {EXCEPTION}: [{code}] ");
     message
         .strip_prefix(&prefix)
         .unwrap_or_else(|| panic!("`{message}` starts with `{prefix}`"))
         .to_owned()
+}
+
+/// The APIException code an input's result failed with, as its message tells it
+/// (`An Apex error occurred: FastCall.SubscriberAPI.APIException: [104] ...`).
+pub fn failed_code(result: &Value) -> Option<u64> {
+    let message = result["errors"][0]["message"].as_str()?;
+    let (_, rest) = message.split_once("APIException: [")?;
+    rest.split_once(']')?.0.parse().ok()
+}
+
+/// Asserts that every input's result failed with the one APIException `code` that failed the
+/// invocation (SPEC 2.2); returns its message, as [`assert_failed`] does.
+#[track_caller]
+pub fn assert_all_failed(results: &[Value], action_name: &str, code: u64) -> String {
+    let message = assert_failed(&results[0], action_name, code);
+    for result in results {
+        assert_eq!(result, &results[0], "every input fails with the same error");
+    }
+    message
 }
 
 /// Asserts a described input or output parameter: `name` of `kind`, with every key of

@@ -58,30 +58,30 @@ backend_tests! {
         }
     }
 
-    async fn bulk_with_any_failure_is_400_with_each_input_reported_on_its_own(backend) {
+    async fn a_check_failure_fails_every_input_with_the_first_failing_inputs_error_and_stores_nothing(backend) {
         let app = spawn_app(backend).await;
-        let inputs = json!([
-            sms_input(JANE_PHONE, "first"),
-            { "toPhone": JANE_PHONE },
-            { "bodyText": "no destination" },
-            { "toPhone": JANE_PHONE, "bodyText": "x", "fromPhone": "+14155550199" },
-            sms_input(JANE_PHONE, "last"),
-        ]);
-        let response = app.invoke(NAMESPACED_SMS, inputs).await;
-        let results = bulk_results(&response, StatusCode::BAD_REQUEST, 5);
-        succeeded(&results[0], NAMESPACED_SMS);
-        let body = assert_failed(&results[1], NAMESPACED_SMS, 101);
-        assert!(body.starts_with("Body text not provided"), "{body}");
-        assert_failed(&results[2], NAMESPACED_SMS, 102);
-        let caller_id = assert_failed(&results[3], NAMESPACED_SMS, 103);
-        assert!(caller_id.starts_with("Caller ID not found."), "{caller_id}");
-        succeeded(&results[4], NAMESPACED_SMS);
-        let bodies: Vec<Value> = stored(&app, "messages").await.iter().map(|m| m["body"].clone()).collect();
-        assert_eq!(bodies.len(), 2, "{bodies:?}");
-        assert!(bodies.contains(&json!("first")) && bodies.contains(&json!("last")), "{bodies:?}");
+        // One invocation of the Apex method: the first failing input, in input order, fails
+        // them all, however the inputs after it fare.
+        let cases = [
+            (json!([sms_input(JANE_PHONE, "first"), { "toPhone": JANE_PHONE }, { "toPhone": JANE_PHONE, "bodyText": "x", "fromPhone": "+14155550199" }]), 101, "Body text not provided"),
+            (json!([sms_input(JANE_PHONE, "first"), { "toPhone": JANE_PHONE, "bodyText": "x", "fromPhone": "+14155550199" }, { "toPhone": JANE_PHONE }]), 103, "Caller ID not found."),
+            // The failing input comes last: the valid ones before it are not sent either.
+            (json!([sms_input(JANE_PHONE, "first"), sms_input(JANE_PHONE, "second"), { "toPhone": JANE_PHONE, "bodyText": "x", "mediaURL": "ftp://x" }]), 104, "mediaURL `ftp://x`"),
+        ];
+        for name in [SMS, NAMESPACED_SMS] {
+            for (inputs, code, start) in &cases {
+                let response = app.invoke(name, inputs.clone()).await;
+                let results = bulk_results(&response, StatusCode::BAD_REQUEST, 3);
+                let message = assert_all_failed(&results, name, *code);
+                assert!(message.starts_with(start), "{code}: {message}");
+            }
+        }
+        for list in ["messages", "tasks", "voip-errors"] {
+            assert!(stored(&app, list).await.is_empty(), "{list}");
+        }
     }
 
-    async fn a_bad_input_fails_alone_with_104(backend) {
+    async fn a_malformed_input_fails_the_whole_request_with_104(backend) {
         let app = spawn_app(backend).await;
         let cases = [
             ("a string", json!("hello"), "invalid type"),
@@ -96,12 +96,10 @@ backend_tests! {
             let inputs = json!([sms_input(JANE_PHONE, "before"), bad, sms_input(JANE_PHONE, "after")]);
             let response = app.invoke(SMS, inputs).await;
             let results = bulk_results(&response, StatusCode::BAD_REQUEST, 3);
-            succeeded(&results[0], SMS);
-            let message = assert_failed(&results[1], SMS, 104);
+            let message = assert_all_failed(&results, SMS, 104);
             assert!(message.contains(fragment), "{case}: `{message}` mentions `{fragment}`");
-            succeeded(&results[2], SMS);
         }
-        assert_eq!(stored(&app, "messages").await.len(), 2 * cases.len());
+        assert!(stored(&app, "messages").await.is_empty());
     }
 
     async fn zero_inputs_is_400_invalid_input(backend) {
@@ -139,23 +137,28 @@ backend_tests! {
         }
     }
 
-    async fn results_keep_input_order_when_inputs_that_fail_at_once_outrun_slow_hand_offs(backend) {
-        let app = spawn_app_with(backend, |config| config.provider_latency_ms = 200).await;
-        let inputs: Vec<Value> = (0..40)
-            .map(|i| if i % 2 == 0 { sms_input(JANE_PHONE, &format!("message {i}")) } else { json!({ "toPhone": JANE_PHONE }) })
-            .collect();
+    async fn the_first_refusal_in_input_order_fails_the_request_while_every_accepted_record_stays(backend) {
+        let app = spawn_app_with(backend, |config| config.provider_latency_ms = 50).await;
+        // Refused at inputs 7 (cannot route, 21612) and 13 (invalid, 21211); the rest accepted.
+        let to = |i: usize| match i {
+            7 => "+15005550002",
+            13 => "+15005550001",
+            _ => JANE_PHONE,
+        };
+        let inputs: Vec<Value> = (0..40).map(|i| sms_input(to(i), &format!("message {i}"))).collect();
         let response = app.invoke(SMS, json!(inputs)).await;
         let results = bulk_results(&response, StatusCode::BAD_REQUEST, 40);
-        let messages = stored(&app, "messages").await;
-        for (i, result) in results.iter().enumerate() {
-            if i % 2 == 1 {
-                assert_failed(result, SMS, 101);
-                continue;
-            }
-            let output = succeeded(result, SMS);
-            let message = messages.iter().find(|m| m["id"] == output["id"]).expect("the message is stored");
-            assert_eq!(message["body"], format!("message {i}"), "result {i} is its input's");
+        let message = assert_all_failed(&results, SMS, 100);
+        assert!(message.contains("21612"), "the first refusal's error: {message}");
+        let messages = stored(&app, "messages?limit=100").await;
+        assert_eq!(messages.len(), 40);
+        for message in &messages {
+            let i: usize = message["body"].as_str().unwrap()["message ".len()..].parse().unwrap();
+            let expected = if i == 7 || i == 13 { "Failed" } else { "Queued" };
+            assert_eq!(message["status"], expected, "{message}");
+            assert_eq!(message["toPhone"], to(i), "{message}");
         }
+        assert_eq!(stored(&app, "voip-errors").await.len(), 2);
     }
 
     async fn two_hundred_and_one_inputs_is_400_invalid_input(backend) {
@@ -247,17 +250,18 @@ backend_tests! {
 
     async fn a_wrong_method_is_405_in_an_array(backend) {
         let app = spawn_app(backend).await;
+        // Salesforce's words, listing the methods the path has.
         let cases = [
-            (Method::DELETE, apex("v60.0", SMS)),
-            (Method::PUT, apex("v60.0", NAMESPACED_SMS)),
-            (Method::POST, "/services/data/v60.0/actions/custom/apex".to_owned()),
-            (Method::DELETE, sobject("Contact", JANE_CONTACT)),
+            (Method::PATCH, apex("v60.0", SMS), "GET,HEAD,POST"),
+            (Method::PUT, apex("v60.0", NAMESPACED_SMS), "GET,HEAD,POST"),
+            (Method::POST, "/services/data/v60.0/actions/custom/apex".to_owned(), "GET,HEAD"),
+            (Method::DELETE, sobject("Contact", JANE_CONTACT), "GET,HEAD"),
         ];
-        for (method, path) in cases {
-            let response = app.request(method.clone(), &path, &[], None).await;
-            let (status, body) = &response;
-            assert_eq!(*status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}: {body}");
-            assert_salesforce_error(&response, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED");
+        for (method, path, allowed) in cases {
+            let (status, body) = app.request(method.clone(), &path, &[], None).await;
+            let message = format!("HTTP Method '{method}' not allowed. Allowed are {allowed}");
+            assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}: {body}");
+            assert_eq!(body, json!([{ "errorCode": "METHOD_NOT_ALLOWED", "message": message }]), "{method} {path}");
         }
     }
 
@@ -279,7 +283,7 @@ backend_tests! {
         }
     }
 
-    async fn a_provider_refusal_in_bulk_fails_that_input_with_100_and_keeps_the_failed_record(backend) {
+    async fn a_provider_refusal_fails_the_whole_request_with_100_and_keeps_what_the_provider_accepted(backend) {
         let app = spawn_app(backend).await;
         let inputs = json!([
             sms_input(JANE_PHONE, "before"),
@@ -288,24 +292,23 @@ backend_tests! {
         ]);
         let response = app.invoke(SMS, inputs).await;
         let results = bulk_results(&response, StatusCode::BAD_REQUEST, 3);
-        assert_eq!(succeeded(&results[0], SMS)["status"], "Queued");
-        let message = assert_failed(&results[1], SMS, 100);
+        let message = assert_all_failed(&results, SMS, 100);
         assert!(message.contains("21211") && message.contains("Check the VoIP error logs"), "{message}");
-        assert_eq!(succeeded(&results[2], SMS)["status"], "Queued");
 
-        let (status, failed) = app.get("/_emulator/messages?status=Failed").await;
-        assert_eq!(status, StatusCode::OK, "{failed}");
-        let failed = failed["items"].as_array().unwrap();
-        assert_eq!(failed.len(), 1, "{failed:?}");
-        assert_eq!(failed[0]["toPhone"], "+15005550001");
-        assert_eq!(failed[0]["body"], "refused");
-        assert_eq!(failed[0]["status"], "Failed");
-        assert_eq!(failed[0]["errorCode"], 21211);
-        assert!(failed[0]["smsId"].is_null());
-        assert_eq!(stored(&app, "messages").await.len(), 3);
+        // The provider took the other two: they cannot be taken back, so they stay and move on.
+        let messages = stored(&app, "messages").await;
+        let status_of = |body: &str| messages.iter().find(|m| m["body"] == body).map(|m| m["status"].clone());
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert_eq!(status_of("before"), Some(json!("Queued")));
+        assert_eq!(status_of("after"), Some(json!("Queued")));
+        let failed = messages.iter().find(|m| m["body"] == "refused").expect("the refused record is kept");
+        assert_eq!(failed["toPhone"], "+15005550001");
+        assert_eq!(failed["status"], "Failed");
+        assert_eq!(failed["errorCode"], 21211);
+        assert!(failed["smsId"].is_null());
         let errors = stored(&app, "voip-errors").await;
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert_eq!(errors[0]["recordId"], failed[0]["id"]);
+        assert_eq!(errors[0]["recordId"], failed["id"]);
         assert_eq!(errors[0]["errorCode"], 21211);
     }
 

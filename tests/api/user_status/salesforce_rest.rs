@@ -1,5 +1,5 @@
-//! The action through the Salesforce REST shape: per-input results, and several changes of
-//! one user applied in input order.
+//! The action through the Salesforce REST shape: one invocation, all or nothing, and several
+//! changes of one user applied in input order.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -24,37 +24,28 @@ fn failed(result: &Value, action_name: &str, fragment: &str) {
 }
 
 backend_tests! {
-    async fn bulk_reports_each_input_on_its_own_and_400_when_any_failed(backend) {
+    async fn one_failing_input_fails_every_input_and_changes_nobody(backend) {
         let app = spawn_app(backend).await;
         for name in [ACTION_NAME, NAMESPACED] {
             let response = app.invoke(name, json!([{ "userId": ADA, "statusType": "Busy" }])).await;
             failed(&bulk_results(&response, StatusCode::BAD_REQUEST, 1)[0], name, "Busy");
         }
-        let inputs = json!([
-            input(ADA, ON_BREAK),
-            { "userId": LINUS, "statusType": "Available" },
-            { "userId": GRACE, "statusType": "available" },
-            { "statusType": "Offline" },
-            { "userId": KATHERINE, "userStatusId": "a0UDn0000002BrkMAA" },
-            { "userId": KATHERINE, "statusType": "Offline", "colour": "red" },
-            { "userId": KATHERINE, "userStatusId": OFFLINE_STATUS, "statusType": "Available" },
-        ]);
-        let response = app.invoke(NAMESPACED, inputs).await;
-        let results = bulk_results(&response, StatusCode::BAD_REQUEST, 7);
-        let ada = succeeded(&results[0], NAMESPACED);
-        let ada_log = assert_changed(ada, ADA, ADA_INITIAL, ON_BREAK);
-        failed(&results[1], NAMESPACED, "is not a Fastcall user");
-        let grace = succeeded(&results[2], NAMESPACED);
-        let grace_log = assert_changed(grace, GRACE, GRACE_INITIAL, BARE_AVAILABLE);
-        failed(&results[3], NAMESPACED, "userId is required");
-        failed(&results[4], NAMESPACED, "not a valid Salesforce Id");
-        failed(&results[5], NAMESPACED, "colour");
-        let katherine = succeeded(&results[6], NAMESPACED);
-        let katherine_log = assert_changed(katherine, KATHERINE, KATHERINE_INITIAL, OFFLINE_RECORD);
-
-        let logged: Vec<Value> = status_log(&app, "").await.iter().map(|e| e["id"].clone()).collect();
-        assert_eq!(logged, [json!(katherine_log), json!(grace_log), json!(ada_log)]);
-        assert_log_entry(&log_entry(&app, &grace_log).await, GRACE, GRACE_INITIAL, BARE_AVAILABLE, ADA);
+        let bad_inputs = [
+            (json!({ "userId": LINUS, "statusType": "Available" }), "is not a Fastcall user"),
+            (json!({ "statusType": "Offline" }), "userId is required"),
+            (json!({ "userId": KATHERINE, "userStatusId": "a0UDn0000002BrkMAA" }), "not a valid Salesforce Id"),
+            (json!({ "userId": KATHERINE, "statusType": "Offline", "colour": "red" }), "colour"),
+        ];
+        for (bad, fragment) in bad_inputs {
+            // Valid changes before and after it, one of them to the same user.
+            let inputs = json!([input(ADA, ON_BREAK), bad, input(GRACE, BARE_AVAILABLE), input(ADA, BARE_OFFLINE)]);
+            let response = app.invoke(NAMESPACED, inputs).await;
+            let results = bulk_results(&response, StatusCode::BAD_REQUEST, 4);
+            let message = assert_all_failed(&results, NAMESPACED, 104);
+            assert!(message.contains(fragment), "expected {fragment:?} in {message:?}");
+        }
+        assert!(status_log(&app, "").await.is_empty());
+        assert_org_statuses(&app).await;
     }
 
     async fn bulk_where_every_input_succeeds_is_200(backend) {
