@@ -1,4 +1,7 @@
-//! What each action takes and returns, for Salesforce's describe calls.
+//! What each action takes and returns, for Salesforce's describe calls. The types and
+//! required marks are those of Fastcall's own action reference, exactly (`ID` only where
+//! it says Id; the call action's parameters are all strings): describe tells Flow Builder
+//! what to ask for, while the actions' checks decide what a call really needs.
 
 use super::ActionName;
 
@@ -67,13 +70,13 @@ const DIRECTION: Parameter = param("direction", "Direction", String, "Always Out
 const OWNER: Parameter = param(
     "owner",
     "Owner",
-    Id,
+    String,
     "The user, or the group whose number was the caller ID.",
 );
 const RELATED_RECORD_ID: Parameter = param(
     "relatedRecordId",
     "Related Record Id",
-    Id,
+    String,
     "The recordId passed in.",
 );
 
@@ -82,12 +85,12 @@ const SMS: ActionSpec = ActionSpec {
     label: "Send SMS/MMS",
     description: "Sends an SMS or MMS message from a Fastcall caller ID, optionally logged on a record.",
     inputs: &[
-        param(
+        required(param(
             "bodyText",
             "Body Text",
             String,
-            "Body of the SMS/MMS message. Required unless templateId gives the body.",
-        ),
+            "Body of the SMS/MMS message. May be blank when templateId gives the body.",
+        )),
         param(
             "fromPhone",
             "From Phone",
@@ -144,11 +147,11 @@ const SMS: ActionSpec = ActionSpec {
         param(
             "phoneNumberId",
             "Phone Number Id",
-            Id,
+            String,
             "The phone number used as caller ID.",
         ),
         RELATED_RECORD_ID,
-        param("smsId", "SMS Id", String, "The provider's message id."),
+        param("smsId", "SMS Id", Id, "The provider's message id."),
         param(
             "status",
             "Status",
@@ -175,12 +178,12 @@ const CALL: ActionSpec = ActionSpec {
             String,
             "Caller ID to call from; resolved from the user's numbers when absent.",
         ),
-        required(param(
+        param(
             "ivrId",
             "IVR Id",
-            Id,
-            "The Fastcall IVR the call connects to.",
-        )),
+            String,
+            "The Fastcall IVR the call connects to. The call needs it.",
+        ),
         param(
             "phoneNumberFieldName",
             "Phone Number Field Name",
@@ -190,27 +193,27 @@ const CALL: ActionSpec = ActionSpec {
         param(
             "recordId",
             "Record Id",
-            Id,
+            String,
             "Record the call relates to; the Task is logged on it.",
         ),
-        param(
+        required(param(
             "toPhone",
             "To Phone",
             String,
             "Number to call. May be blank when recordId and phoneNumberFieldName give it.",
-        ),
+        )),
         param(
             "userId",
             "User Id",
-            Id,
+            String,
             "Fastcall user to call as; defaults to the running user.",
         ),
     ],
     outputs: &[
         param("callId", "Call Id", String, "The provider's call id."),
         DIRECTION,
-        param("id", "Id", Id, "The FastCall__Call__c record."),
-        param("ivr", "IVR", Id, "The IVR the call connects to."),
+        param("id", "Id", String, "The FastCall__Call__c record."),
+        param("ivr", "IVR", String, "The IVR the call connects to."),
         OWNER,
         RELATED_RECORD_ID,
         param(
@@ -225,7 +228,7 @@ const CALL: ActionSpec = ActionSpec {
             String,
             "Initial call status, such as Queued.",
         ),
-        param("taskId", "Task Id", Id, "The Task logging the call."),
+        param("taskId", "Task Id", String, "The Task logging the call."),
     ],
 };
 
@@ -240,12 +243,12 @@ const USER_STATUS: ActionSpec = ActionSpec {
             Id,
             "The Fastcall user whose status changes.",
         )),
-        param(
+        required(param(
             "userStatusId",
             "User Status Id",
             Id,
-            "The Fastcall user status to set.",
-        ),
+            "The Fastcall user status to set. May be blank when statusType gives the availability.",
+        )),
         param(
             "statusType",
             "Status Type",

@@ -1,7 +1,8 @@
 //! The published contract: `openapi.yaml` from the repository, served whole, and cut down to
 //! the three direct actions for Salesforce External Services (so that registering it does
-//! not turn admin routes into Flow actions). Both come from the one file, so they cannot
-//! drift apart.
+//! not turn admin routes into Flow actions), in what External Services imports: no response
+//! headers, no description over 1,333 characters. Both come from the one file, so they
+//! cannot drift apart.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -38,8 +39,20 @@ pub async fn actions_json() -> Response {
     Json(&*ACTIONS).into_response()
 }
 
+/// The longest description External Services imports.
+pub const MAX_DESCRIPTION_CHARS: usize = 1333;
+
+/// What the actions document says about itself, in place of the full document's longer text.
+const ACTIONS_DESCRIPTION: &str = "The three Fastcall Subscriber API actions \
+(SubscriberSMSInvocable, SubscriberCallInvocable, SubscriberUserStatusInvocable) as \
+fastcall-emulator serves them, for Salesforce External Services. Each takes its inputs as one \
+JSON object and answers its output map, or a FastCall.SubscriberAPI.APIException (codes 100 \
+to 105). The full contract, with the Salesforce REST shape and the inspection routes, is \
+/openapi.yaml on the same server.";
+
 /// The document with only the direct action routes (`/actions/...`) and the components
-/// they reference, directly or through other components.
+/// they reference, directly or through other components; without response headers, which
+/// External Services does not support, and with a short description of its own.
 pub fn actions_only(full: &Value) -> Value {
     let mut document = full.clone();
     let Some(root) = document.as_object_mut() else {
@@ -47,11 +60,24 @@ pub fn actions_only(full: &Value) -> Value {
     };
     if let Some(Value::Object(paths)) = root.get_mut("paths") {
         paths.retain(|path, _| path.starts_with("/actions/"));
+        for operation in paths.values_mut().filter_map(Value::as_object_mut) {
+            for operation in operation.values_mut() {
+                if let Some(Value::Object(responses)) = operation.get_mut("responses") {
+                    responses.values_mut().for_each(drop_headers);
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(responses)) = root
+        .get_mut("components")
+        .and_then(|c| c.get_mut("responses"))
+    {
+        responses.values_mut().for_each(drop_headers);
     }
     let mut wanted = BTreeSet::new();
     collect_refs(root.get("paths").unwrap_or(&Value::Null), &mut wanted);
     // Follow references from component to component until none is new.
-    let components = full.get("components").cloned().unwrap_or(Value::Null);
+    let components = root.get("components").cloned().unwrap_or(Value::Null);
     loop {
         let mut found = BTreeSet::new();
         for reference in &wanted {
@@ -84,8 +110,15 @@ pub fn actions_only(full: &Value) -> Value {
             .unwrap_or("fastcall-emulator");
         let title = format!("{title} — actions");
         info.insert("title".into(), Value::String(title));
+        info.insert("description".into(), ACTIONS_DESCRIPTION.into());
     }
     document
+}
+
+fn drop_headers(response: &mut Value) {
+    if let Some(response) = response.as_object_mut() {
+        response.remove("headers");
+    }
 }
 
 fn collect_refs(value: &Value, into: &mut BTreeSet<String>) {
@@ -110,6 +143,46 @@ fn resolve<'a>(components: &'a Value, reference: &str) -> Option<&'a Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every `description` in `value`, with where it is.
+    fn descriptions<'a>(value: &'a Value, at: String, into: &mut Vec<(String, &'a str)>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value) {
+                        ("description", Value::String(text)) => into.push((at.clone(), text)),
+                        _ => descriptions(value, format!("{at}/{key}"), into),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    descriptions(item, format!("{at}[{i}]"), into);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_actions_document_is_what_external_services_imports() {
+        let actions = actions_only(&FULL);
+        let text = serde_json::to_string(&actions).unwrap();
+        assert!(!text.contains("\"headers\""), "response headers are left");
+        assert!(
+            !actions["components"]
+                .as_object()
+                .unwrap()
+                .contains_key("headers")
+        );
+        let mut found = Vec::new();
+        descriptions(&actions, String::new(), &mut found);
+        assert!(found.len() > 10, "{found:?}");
+        for (at, text) in found {
+            let length = text.chars().count();
+            assert!(length <= MAX_DESCRIPTION_CHARS, "{at}: {length} characters");
+        }
+    }
 
     #[test]
     fn the_actions_document_keeps_the_actions_and_what_they_reference() {

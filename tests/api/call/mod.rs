@@ -36,13 +36,13 @@ pub(super) const IVRS: [&str; 5] = [
 pub(super) const OUTPUTS: [(&str, &str); 9] = [
     ("callId", "STRING"),
     ("direction", "STRING"),
-    ("id", "ID"),
-    ("ivr", "ID"),
-    ("owner", "ID"),
-    ("relatedRecordId", "ID"),
+    ("id", "STRING"),
+    ("ivr", "STRING"),
+    ("owner", "STRING"),
+    ("relatedRecordId", "STRING"),
     ("startTime", "STRING"),
     ("status", "STRING"),
-    ("taskId", "ID"),
+    ("taskId", "STRING"),
 ];
 
 /// The output map's keys, sorted.

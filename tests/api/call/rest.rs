@@ -124,15 +124,16 @@ backend_tests! {
         assert_nothing_stored(&app, "bad bulk bodies").await;
     }
 
-    async fn describing_the_call_action_requires_ivr_id_and_lists_nine_outputs(backend) {
+    async fn describing_the_call_action_gives_the_seeds_strings_and_requires_to_phone(backend) {
         let app = spawn_app(backend).await;
+        // All strings in the seed; only toPhone is marked required (ivrId is checked at run time).
         let inputs = [
             ("fromPhone", "STRING", false),
-            ("ivrId", "ID", true),
+            ("ivrId", "STRING", false),
             ("phoneNumberFieldName", "STRING", false),
-            ("recordId", "ID", false),
-            ("toPhone", "STRING", false),
-            ("userId", "ID", false),
+            ("recordId", "STRING", false),
+            ("toPhone", "STRING", true),
+            ("userId", "STRING", false),
         ];
         for name in [CALL, NAMESPACED_CALL] {
             let body = app.item(&format!("/services/data/v60.0/actions/custom/apex/{name}")).await;

@@ -17,7 +17,7 @@ backend_tests! {
     async fn describing_the_sms_action_gives_salesforce_shape_by_either_name(backend) {
         let app = spawn_app(backend).await;
         let inputs = [
-            ("bodyText", "STRING", false),
+            ("bodyText", "STRING", true),
             ("fromPhone", "STRING", false),
             ("mediaURL", "STRING", false),
             ("phoneNumberFieldName", "STRING", false),

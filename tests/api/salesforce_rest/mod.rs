@@ -11,15 +11,16 @@ mod invoke;
 
 pub(super) const SMS: &str = "SubscriberSMSInvocable";
 pub(super) const NAMESPACED_SMS: &str = "FastCall__SubscriberSMSInvocable";
-/// The SMS action's output map as describe lists it, (name, type), sorted by name.
+/// The SMS action's output map as describe lists it, (name, type), sorted by name: the
+/// seed's types, `ID` only where it says Id.
 pub(super) const OUTPUTS: [(&str, &str); 9] = [
     ("createdDate", "STRING"),
     ("direction", "STRING"),
     ("id", "ID"),
-    ("owner", "ID"),
-    ("phoneNumberId", "ID"),
-    ("relatedRecordId", "ID"),
-    ("smsId", "STRING"),
+    ("owner", "STRING"),
+    ("phoneNumberId", "STRING"),
+    ("relatedRecordId", "STRING"),
+    ("smsId", "ID"),
     ("status", "STRING"),
     ("taskId", "ID"),
 ];

@@ -24,6 +24,25 @@ fn failed(result: &Value, action_name: &str, fragment: &str) {
 }
 
 backend_tests! {
+    async fn describing_the_action_marks_user_id_and_user_status_id_required_as_the_seed_does(backend) {
+        let app = spawn_app(backend).await;
+        let inputs = [("userId", "ID", true), ("userStatusId", "ID", true), ("statusType", "STRING", false)];
+        let outputs = [
+            ("userId", "ID"),
+            ("userStatusId", "ID"),
+            ("statusType", "STRING"),
+            ("previousUserStatusId", "ID"),
+            ("previousStatusType", "STRING"),
+            ("changed", "BOOLEAN"),
+            ("changedDate", "STRING"),
+            ("logId", "ID"),
+        ];
+        for name in [ACTION_NAME, NAMESPACED] {
+            let body = app.item(&format!("/services/data/v60.0/actions/custom/apex/{name}")).await;
+            assert_described_action(&body, NAMESPACED, &inputs, &outputs);
+        }
+    }
+
     async fn one_failing_input_fails_every_input_and_changes_nobody(backend) {
         let app = spawn_app(backend).await;
         for name in [ACTION_NAME, NAMESPACED] {
