@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::objects::{
     CallType, ObjectType, StatusType, TaskPriority, TaskStatus, TaskSubtype,
 };
-use crate::domain::{CallStatus, E164, ProviderError, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{CallStatus, DialledNumber, ProviderError, SalesforceId, SmsStatus, Timestamp};
 
 /// A `FastCall__SMS_Message__c` record.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,8 +22,8 @@ pub struct SmsMessage {
     /// The acting user.
     pub user_id: SalesforceId,
     pub phone_number_id: SalesforceId,
-    pub from_phone: E164,
-    pub to_phone: E164,
+    pub from_phone: DialledNumber,
+    pub to_phone: DialledNumber,
     pub body: String,
     pub media_url: Option<String>,
     pub related_record_id: Option<SalesforceId>,
@@ -46,8 +46,8 @@ pub struct Call {
     pub owner_id: SalesforceId,
     pub user_id: SalesforceId,
     pub phone_number_id: SalesforceId,
-    pub from_phone: E164,
-    pub to_phone: E164,
+    pub from_phone: DialledNumber,
+    pub to_phone: DialledNumber,
     pub ivr_id: SalesforceId,
     pub related_record_id: Option<SalesforceId>,
     pub task_id: Option<SalesforceId>,
@@ -173,8 +173,8 @@ pub struct VoipErrorLog {
     pub provider: String,
     pub provider_id: Option<String>,
     pub error: ProviderError,
-    pub from_phone: E164,
-    pub to_phone: E164,
+    pub from_phone: DialledNumber,
+    pub to_phone: DialledNumber,
     pub user_id: SalesforceId,
 }
 

@@ -5,7 +5,9 @@
 use serde::Serialize;
 
 use crate::domain::objects::{CallType, StatusType, TaskPriority, TaskStatus, TaskSubtype};
-use crate::domain::{CallStatus, E164, Encoding, SalesforceId, Segments, SmsStatus, Timestamp};
+use crate::domain::{
+    CallStatus, DialledNumber, Encoding, SalesforceId, Segments, SmsStatus, Timestamp,
+};
 use crate::records::{Call, SmsMessage, StatusHistory, StatusLogEntry, Task, VoipErrorLog};
 
 /// Every message and call the emulator makes is outbound.
@@ -105,8 +107,8 @@ pub struct MessageItem<'a> {
     encoding: Encoding,
     /// How many SMS segments the body takes.
     num_segments: u32,
-    from_phone: E164,
-    to_phone: E164,
+    from_phone: DialledNumber,
+    to_phone: DialledNumber,
     #[serde(rename = "mediaURL")]
     media_url: Option<&'a str>,
     user_id: SalesforceId,
@@ -141,8 +143,8 @@ impl<'a> From<&'a SmsMessage> for MessageItem<'a> {
 pub struct CallItem<'a> {
     #[serde(flatten)]
     output: CallOutput,
-    from_phone: E164,
-    to_phone: E164,
+    from_phone: DialledNumber,
+    to_phone: DialledNumber,
     user_id: SalesforceId,
     error_code: Option<i32>,
     error_message: Option<&'a str>,
@@ -213,8 +215,8 @@ pub struct VoipErrorItem<'a> {
     provider_id: Option<&'a str>,
     error_code: i32,
     error_message: &'a str,
-    from_phone: E164,
-    to_phone: E164,
+    from_phone: DialledNumber,
+    to_phone: DialledNumber,
     user_id: SalesforceId,
 }
 

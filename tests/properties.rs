@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use fastcall_emulator::actions::call::CallInput;
 use fastcall_emulator::actions::sms::SmsInput;
 use fastcall_emulator::domain::template;
-use fastcall_emulator::domain::{Country, E164, MediaUrl, SalesforceId, Timestamp};
+use fastcall_emulator::domain::{Country, DialledNumber, MediaUrl, SalesforceId, Timestamp};
 use fastcall_emulator::http::extract::{BodyError, parse_object};
 use fastcall_emulator::org::{Org, OrgDocument, OrgFormat};
 use proptest::prelude::*;
@@ -34,18 +34,28 @@ proptest! {
     }
 
     #[test]
-    fn phone_numbers_never_panic_and_accepted_ones_are_canonical(input in any::<String>(), country in "[A-Z]{2}") {
+    fn phone_numbers_never_panic_and_dialled_ones_dial_to_themselves(input in any::<String>(), country in "[A-Z]{2}") {
         let country: Country = country.parse().unwrap_or(Country::US);
-        if let Ok(number) = E164::parse(&input, country) {
+        if let Ok(number) = DialledNumber::dial(&input, country) {
             let text = number.as_str();
             prop_assert!(text.starts_with('+') && text[1..].bytes().all(|b| b.is_ascii_digit()), "{}", text);
-            prop_assert_eq!(E164::parse(text, Country::US), Ok(number));
+            prop_assert_eq!(DialledNumber::dial(text, Country::US), Ok(number));
+            prop_assert_eq!(DialledNumber::from_canonical(text), Some(number));
         }
     }
 
     #[test]
-    fn phone_like_strings_never_panic(input in "[+0-9 ()\\-.x]{0,40}") {
-        let _ = E164::parse(&input, Country::US);
+    fn phone_like_strings_keep_their_digits_after_one_trunk_zero(input in "[+0-9 ()\\-.x]{0,40}") {
+        if let Ok(number) = DialledNumber::dial(&input, Country::US) {
+            let digits: String = input.chars().filter(char::is_ascii_digit).collect();
+            let international = input.find(|c: char| c == '+' || c.is_ascii_digit()).is_some_and(|at| input[at..].starts_with('+'));
+            let expected = if international {
+                format!("+{digits}")
+            } else {
+                format!("+1{}", digits.strip_prefix('0').unwrap_or(&digits))
+            };
+            prop_assert_eq!(number.as_str(), expected.as_str());
+        }
     }
 
     #[test]

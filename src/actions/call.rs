@@ -55,7 +55,7 @@ pub struct Plan<'o> {
 }
 
 /// Every check, in the order the errors are reported: the org's capability (105), the Ids
-/// the caller passed (104), the destination (102), the caller ID (103).
+/// the caller passed (104), the destination (104), the caller ID (103).
 fn plan<'o>(
     org: &'o Org,
     invoker: Option<SalesforceId>,

@@ -1,9 +1,10 @@
 //! Caller-ID resolution: which of the org's numbers an action sends from, and who owns
 //! the result.
 
-use crate::domain::{E164, SalesforceId};
+use crate::domain::{DialledNumber, SalesforceId};
 use crate::org::{Assignment, Org, PhoneNumber, User};
 
+use super::resolve::dial;
 use super::{ApiException, ErrorCode};
 
 /// What the number is needed for.
@@ -39,7 +40,7 @@ impl Use {
 /// The resolved caller ID.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct CallerId<'o> {
-    pub number: E164,
+    pub number: DialledNumber,
     pub phone: &'o PhoneNumber,
     /// The acting user, or the group through which the user may use the number.
     pub owner: SalesforceId,
@@ -59,15 +60,16 @@ pub(super) fn resolve<'o>(
             format!("Caller ID not found. {detail}"),
         )
     };
-    if let Some(raw) = from_phone {
-        let (number, phone) = E164::parse(raw, org.settings().default_country)
-            .ok()
-            .and_then(|n| org.phone_number(n).map(|p| (n, p)))
-            .ok_or_else(|| {
-                not_found(format!(
-                    "fromPhone `{raw}` is not one of the org's phone numbers."
-                ))
-            })?;
+    // A value without digits counts as missing: the caller ID is resolved.
+    let dialled = from_phone
+        .map(|raw| dial("fromPhone", raw, org.settings().default_country).map(|n| (raw, n)))
+        .transpose()?;
+    if let Some((raw, Some(number))) = dialled {
+        let phone = org.phone_number(number).ok_or_else(|| {
+            not_found(format!(
+                "fromPhone `{raw}` is not one of the org's phone numbers."
+            ))
+        })?;
         if let Some(reason) = wanted.unfit(phone) {
             return Err(not_found(format!("fromPhone {number} {reason}.")));
         }

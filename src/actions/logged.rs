@@ -6,7 +6,7 @@ use super::{ApiException, ErrorCode};
 use crate::domain::objects::{
     self, ObjectType, TASK, TaskPriority, TaskStatus, TaskSubtype, VOIP_ERROR_LOG,
 };
-use crate::domain::{E164, ProviderError, SalesforceId, Timestamp};
+use crate::domain::{DialledNumber, ProviderError, SalesforceId, Timestamp};
 use crate::records::{Task, VoipErrorLog};
 use crate::storage::Batch;
 use crate::voip::VoipError;
@@ -53,8 +53,8 @@ pub(super) struct ProviderRefusal<'a> {
     pub record_id: SalesforceId,
     pub provider: &'a str,
     pub error: VoipError,
-    pub from: E164,
-    pub to: E164,
+    pub from: DialledNumber,
+    pub to: DialledNumber,
     pub user_id: SalesforceId,
     pub at: Timestamp,
 }

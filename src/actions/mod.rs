@@ -39,15 +39,15 @@ pub struct ActionContext<'a> {
     pub provider_concurrency: usize,
 }
 
-/// The error codes of `FastCall.SubscriberAPI.APIException`.
+/// The error codes of `FastCall.SubscriberAPI.APIException`, as Fastcall's reference lists
+/// them: there is no 102 (a missing destination is 104; one that cannot be delivered to is
+/// the provider's refusal, 100).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     /// The VoIP provider refused or failed.
     Provider = 100,
     /// No body text.
     BodyMissing = 101,
-    /// No usable destination number.
-    Destination = 102,
     /// No usable caller ID.
     CallerId = 103,
     /// Anything else the caller can fix.

@@ -1,11 +1,11 @@
 //! Input resolution shared by the actions: Ids, the acting user, the related record and the
 //! destination number.
 
-use crate::domain::{E164, SalesforceId};
+use crate::domain::{Country, DialError, DialledNumber, SalesforceId};
 use crate::org::{Org, RecordRef, User};
 
+use super::ApiException;
 use super::caller_id::CallerId;
-use super::{ApiException, ErrorCode};
 
 /// A trimmed, non-blank input value. Flow passes `""` for variables it has no value for,
 /// so blank means absent.
@@ -76,47 +76,65 @@ pub(super) fn related_record<'o>(
         .ok_or_else(|| ApiException::invalid(format!("recordId {id} is not a record of the org.")))
 }
 
-/// The number to message or call: `toPhone`, else the record's `phoneNumberFieldName` field.
+/// The number to message or call, as Fastcall dials it: `toPhone`, else the record's
+/// `phoneNumberFieldName` field. A value without digits counts as missing; no number at all
+/// is 104. Whether the number is real is the provider's to judge.
 pub(super) fn destination(
     org: &Org,
     to_phone: Option<&str>,
     record: Option<&RecordRef<'_>>,
     field_name: Option<&str>,
-) -> Result<E164, ApiException> {
+) -> Result<DialledNumber, ApiException> {
     let country = org.settings().default_country;
-    let invalid =
-        |what: String, e| ApiException::new(ErrorCode::Destination, format!("{what} {e}."));
-    if let Some(raw) = to_phone {
-        return E164::parse(raw, country).map_err(|e| invalid(format!("toPhone `{raw}`"), e));
+    if let Some(number) = to_phone
+        .map(|raw| dial("toPhone", raw, country))
+        .transpose()?
+        .flatten()
+    {
+        return Ok(number);
     }
-    let missing = |message: String| ApiException::new(ErrorCode::Destination, message);
+    let no_destination =
+        |detail: String| ApiException::invalid(format!("No destination: {detail}"));
     match (record, field_name) {
         (Some(record), Some(field)) => {
             let value = record.field(field).ok_or_else(|| {
-                missing(format!(
-                    "Record {} has no field {field} to take the destination from.",
+                no_destination(format!(
+                    "record {} has no field {field} to take it from.",
                     record.id
                 ))
             })?;
-            if value.trim().is_empty() {
-                return Err(missing(format!(
-                    "Field {field} of record {} is empty: no destination.",
+            let what = format!("Field {field} of record {}", record.id);
+            dial(&what, &value, country)?.ok_or_else(|| {
+                no_destination(format!(
+                    "field {field} of record {} has no number (`{value}`).",
                     record.id
-                )));
-            }
-            E164::parse(&value, country).map_err(|e| {
-                invalid(
-                    format!("Field {field} of record {} (`{value}`)", record.id),
-                    e,
-                )
+                ))
             })
         }
-        (None, Some(_)) => Err(missing(
-            "phoneNumberFieldName needs a recordId to read the destination from.".into(),
+        (None, Some(_)) => Err(no_destination(
+            "phoneNumberFieldName needs a recordId to read the number from.".into(),
         )),
-        _ => Err(missing(
-            "No destination: pass toPhone, or recordId and phoneNumberFieldName.".into(),
-        )),
+        _ => Err(no_destination(match to_phone {
+            Some(raw) => format!(
+                "toPhone `{raw}` has no digits, and no recordId and phoneNumberFieldName give a number."
+            ),
+            None => "pass toPhone, or recordId and phoneNumberFieldName.".into(),
+        })),
+    }
+}
+
+/// Dials `raw` (`what` names it in errors): `None` when it has no digits, which counts as
+/// missing.
+pub(super) fn dial(
+    what: &str,
+    raw: &str,
+    country: Country,
+) -> Result<Option<DialledNumber>, ApiException> {
+    match DialledNumber::dial(raw, country) {
+        Ok(number) => Ok(Some(number)),
+        Err(DialError::NoDigits) => Ok(None),
+        // Not quoted: it may be megabytes long.
+        Err(error @ DialError::TooLong) => Err(ApiException::invalid(format!("{what} {error}."))),
     }
 }
 
@@ -126,6 +144,6 @@ pub(super) fn destination(
 pub(super) struct Route<'o> {
     pub user: &'o User,
     pub caller: CallerId<'o>,
-    pub to: E164,
+    pub to: DialledNumber,
     pub related: Option<SalesforceId>,
 }

@@ -63,7 +63,7 @@ pub struct Plan<'o> {
 }
 
 /// Every check, in the order the errors are reported: the org's capability (105), the Ids
-/// and values the caller passed (104), the body (101), the destination (102), the caller
+/// and values the caller passed (104), the body (101), the destination (104), the caller
 /// ID (103).
 fn plan<'o>(
     org: &'o Org,

@@ -61,7 +61,7 @@ pub mod template;
 pub mod time;
 
 pub use media_url::{MediaUrl, MediaUrlError};
-pub use phone::{Country, E164, PhoneError};
+pub use phone::{Country, DialError, DialledNumber};
 pub use salesforce_id::{IdError, SalesforceId};
 pub use segments::{Encoding, Segments};
 pub use status::{CallStatus, ProviderError, SmsStatus, Step};

@@ -1,4 +1,6 @@
-//! Phone numbers in E.164 form, normalised with the org's default country.
+//! Phone numbers as Fastcall dials them (its international-dialling guide): formatting is
+//! dropped, a leading `+` is dialled as it is, and anything else is national, in the org's
+//! default country. Whether the result is a real number is the provider's to judge.
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,65 +8,94 @@ use std::str::FromStr;
 use phonenumber::country;
 use serde::{Serialize, Serializer};
 
-/// A valid phone number in E.164 form (`+14155550100`), stored inline.
+/// The most digits a number may have: twice E.164's 15, so that whatever was typed reaches
+/// the provider to be judged, within a small inline buffer.
+pub const MAX_DIGITS: usize = 30;
+
+/// The longest value, formatting included, that is taken for a phone number.
+pub const MAX_INPUT_CHARS: usize = 100;
+
+/// A number as Fastcall dials it: `+` and its digits (`+14155550123`), stored inline. The
+/// digits are not judged: [`DialledNumber::is_valid`] tells what a provider would say.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct E164 {
+pub struct DialledNumber {
     len: u8,
-    bytes: [u8; 16],
+    bytes: [u8; MAX_DIGITS + 1],
 }
 
-/// The country whose national rules apply to numbers written without a leading `+`.
+/// The country whose calling code is put in front of numbers written without a leading `+`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct Country(country::Id);
+pub struct Country {
+    id: country::Id,
+    calling_code: u16,
+}
 
+/// Why a value cannot be dialled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum PhoneError {
-    #[error("is empty")]
-    Empty,
-    #[error("is not a phone number")]
-    Unparseable,
-    #[error("is not a valid phone number")]
-    Invalid,
-    #[error("has an extension, which a message or call cannot dial")]
-    Extension,
+pub enum DialError {
+    /// Nothing to dial: such a value counts as missing.
+    #[error("has no digits")]
+    NoDigits,
+    /// More than [`MAX_DIGITS`] digits, or [`MAX_INPUT_CHARS`] characters in all.
+    #[error("is too long to dial: more than {MAX_DIGITS} digits, or {MAX_INPUT_CHARS} characters")]
+    TooLong,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not an ISO 3166 two-letter country code that phone numbers know")]
 pub struct UnknownCountry(pub String);
 
-impl E164 {
-    /// Parses a number: a leading `+` is international, anything else follows the
-    /// national rules of `country`.
-    pub fn parse(input: &str, country: Country) -> Result<Self, PhoneError> {
-        let input = input.trim();
-        if input.is_empty() {
-            return Err(PhoneError::Empty);
+impl DialledNumber {
+    /// Dials `input` as Fastcall does: every character but the digits is formatting and
+    /// dropped; a `+` before the first digit means the digits are international and are
+    /// dialled as they are; otherwise one leading `0` (a trunk prefix) is dropped and
+    /// `country`'s calling code put in front.
+    pub fn dial(input: &str, country: Country) -> Result<Self, DialError> {
+        if input.len() > MAX_INPUT_CHARS && input.chars().nth(MAX_INPUT_CHARS).is_some() {
+            return Err(DialError::TooLong);
         }
-        let number =
-            phonenumber::parse(Some(country.0), input).map_err(|_| PhoneError::Unparseable)?;
-        if number.extension().is_some() {
-            return Err(PhoneError::Extension);
+        let international = input
+            .bytes()
+            .find(|b| *b == b'+' || b.is_ascii_digit())
+            .is_some_and(|b| b == b'+');
+        let mut digits = input.bytes().filter(u8::is_ascii_digit).peekable();
+        if digits.peek().is_none() {
+            return Err(DialError::NoDigits);
         }
-        if !phonenumber::is_valid(&number) {
-            return Err(PhoneError::Invalid);
+        let mut number = Self {
+            len: 1,
+            bytes: [0; MAX_DIGITS + 1],
+        };
+        number.bytes[0] = b'+';
+        if !international {
+            digits.next_if_eq(&b'0');
+            number.push(country.calling_code.to_string().bytes())?;
         }
-        let formatted = number.format().mode(phonenumber::Mode::E164).to_string();
-        Self::from_canonical(&formatted).ok_or(PhoneError::Invalid)
+        number.push(digits)?;
+        Ok(number)
     }
 
-    /// Takes a number already in E.164 form (as the emulator stores them) without the
-    /// national-rules check; `None` when it is not `+` and up to 15 digits.
+    fn push(&mut self, digits: impl Iterator<Item = u8>) -> Result<(), DialError> {
+        for digit in digits {
+            let at = usize::from(self.len);
+            *self.bytes.get_mut(at).ok_or(DialError::TooLong)? = digit;
+            self.len += 1;
+        }
+        Ok(())
+    }
+
+    /// Takes a number already in dialled form (as the emulator stores them); `None` when it
+    /// is not `+` and 1 to [`MAX_DIGITS`] digits.
     pub fn from_canonical(formatted: &str) -> Option<Self> {
         let raw = formatted.as_bytes();
         if raw.len() < 2
-            || raw.len() > 16
+            || raw.len() > MAX_DIGITS + 1
             || raw.first() != Some(&b'+')
             || !raw[1..].iter().all(u8::is_ascii_digit)
         {
             return None;
         }
-        let mut bytes = [0u8; 16];
+        let mut bytes = [0u8; MAX_DIGITS + 1];
         bytes[..raw.len()].copy_from_slice(raw);
         Some(Self {
             len: raw.len() as u8,
@@ -72,17 +103,26 @@ impl E164 {
         })
     }
 
+    /// Whether libphonenumber judges this a valid number of the country its calling code
+    /// names: what a provider such as Twilio checks before it accepts a destination.
+    pub fn is_valid(&self) -> bool {
+        phonenumber::parse(None, self.as_str()).is_ok_and(|number| phonenumber::is_valid(&number))
+    }
+
     pub fn as_str(&self) -> &str {
         // Only '+' and ASCII digits are ever stored.
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).expect("an E164 is ASCII")
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).expect("a number is ASCII")
     }
 }
 
 impl Country {
-    pub const US: Country = Country(country::Id::US);
+    pub const US: Country = Country {
+        id: country::Id::US,
+        calling_code: 1,
+    };
 
     pub fn code(&self) -> &str {
-        self.0.as_ref()
+        self.id.as_ref()
     }
 }
 
@@ -95,25 +135,31 @@ impl Default for Country {
 impl FromStr for Country {
     type Err = UnknownCountry;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        country::Id::from_str(&s.trim().to_ascii_uppercase())
-            .map(Country)
-            .map_err(|_| UnknownCountry(s.to_owned()))
+        let unknown = || UnknownCountry(s.to_owned());
+        let id = country::Id::from_str(&s.trim().to_ascii_uppercase()).map_err(|_| unknown())?;
+        let metadata = phonenumber::metadata::DATABASE
+            .by_id(id.as_ref())
+            .ok_or_else(unknown)?;
+        Ok(Self {
+            id,
+            calling_code: metadata.country_code(),
+        })
     }
 }
 
-impl fmt::Display for E164 {
+impl fmt::Display for DialledNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl fmt::Debug for E164 {
+impl fmt::Debug for DialledNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "E164({})", self.as_str())
+        write!(f, "DialledNumber({})", self.as_str())
     }
 }
 
-impl Serialize for E164 {
+impl Serialize for DialledNumber {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
@@ -123,62 +169,117 @@ impl Serialize for E164 {
 mod tests {
     use super::*;
 
-    fn us(input: &str) -> Result<String, PhoneError> {
-        E164::parse(input, Country::US).map(|n| n.to_string())
+    fn dial(input: &str, country: &str) -> Result<String, DialError> {
+        DialledNumber::dial(input, country.parse().unwrap()).map(|n| n.to_string())
     }
 
     #[test]
-    fn national_formats_use_the_default_country() {
-        for input in [
-            "(415) 555-0123",
-            "415-555-0123",
-            "4155550123",
-            "1 415 555 0123",
-            " +1 415 555 0123 ",
-        ] {
-            assert_eq!(us(input).as_deref(), Ok("+14155550123"), "{input:?}");
-        }
-    }
-
-    #[test]
-    fn leading_plus_is_international_whatever_the_default_country() {
-        let gb: Country = "gb".parse().unwrap();
-        assert_eq!(
-            E164::parse("+1 415 555 0123", gb).unwrap().as_str(),
-            "+14155550123"
-        );
-        assert_eq!(
-            E164::parse("020 7946 0018", gb).unwrap().as_str(),
-            "+442079460018"
-        );
-        assert_eq!(us("+44 20 7946 0018").as_deref(), Ok("+442079460018"));
-    }
-
-    #[test]
-    fn twilio_test_numbers_are_valid() {
-        assert_eq!(us("+15005550001").as_deref(), Ok("+15005550001"));
-        assert_eq!(us("+15005550006").as_deref(), Ok("+15005550006"));
-    }
-
-    #[test]
-    fn bad_numbers_are_rejected() {
+    fn national_numbers_get_the_default_countrys_code_after_one_trunk_zero_is_dropped() {
         let cases = [
-            ("", PhoneError::Empty),
-            ("   ", PhoneError::Empty),
-            ("hello", PhoneError::Unparseable),
-            ("123", PhoneError::Invalid),
-            ("+15551234567", PhoneError::Invalid),
-            ("+1 415 555 0123 ext 12", PhoneError::Extension),
+            ("(415) 555-0123", "US", "+14155550123"),
+            ("0415 555 0123", "US", "+14155550123"),
+            ("415.555.0123", "US", "+14155550123"),
+            ("020 7946 0958", "GB", "+442079460958"),
+            ("07700 900123", "GB", "+447700900123"),
+            // Only one zero is a trunk prefix; and a national 1 is not the country code.
+            ("00 44 20 7946 0958", "US", "+10442079460958"),
+            ("1 415 555 0123", "US", "+114155550123"),
         ];
-        for (input, expected) in cases {
-            assert_eq!(us(input), Err(expected), "{input:?}");
+        for (input, country, expected) in cases {
+            assert_eq!(
+                dial(input, country).as_deref(),
+                Ok(expected),
+                "{input:?} in {country}"
+            );
         }
     }
 
     #[test]
-    fn unknown_country_codes_are_rejected() {
+    fn a_plus_before_the_first_digit_is_international_whatever_the_default_country() {
+        for country in ["US", "GB", "de"] {
+            assert_eq!(
+                dial("+44 20 7946 0958", country).as_deref(),
+                Ok("+442079460958")
+            );
+            assert_eq!(
+                dial(" (+1) 415-555-0123 ", country).as_deref(),
+                Ok("+14155550123")
+            );
+            assert_eq!(
+                dial("+0 415", country).as_deref(),
+                Ok("+0415"),
+                "dialled as it is"
+            );
+        }
+        // A plus after a digit is formatting.
+        assert_eq!(dial("415+555 0123", "US").as_deref(), Ok("+14155550123"));
+    }
+
+    #[test]
+    fn everything_but_the_digits_is_formatting_and_validity_is_not_judged() {
+        assert_eq!(
+            dial("+1 415 555 0123 ext 12", "US").as_deref(),
+            Ok("+1415555012312")
+        );
+        assert_eq!(
+            dial("tel:+15551234567", "US").as_deref(),
+            Ok("+15551234567")
+        );
+        assert_eq!(dial("123", "US").as_deref(), Ok("+1123"));
+    }
+
+    #[test]
+    fn a_value_without_digits_or_with_too_many_cannot_be_dialled() {
+        for input in ["", "   ", "hello", "+", "(-.-)"] {
+            assert_eq!(dial(input, "US"), Err(DialError::NoDigits), "{input:?}");
+        }
+        let longest = format!("+{}", "1".repeat(MAX_DIGITS));
+        assert_eq!(dial(&longest, "US").as_deref(), Ok(longest.as_str()));
+        assert_eq!(dial(&format!("{longest}2"), "US"), Err(DialError::TooLong));
+        assert_eq!(
+            dial(&"2".repeat(MAX_DIGITS), "US"),
+            Err(DialError::TooLong),
+            "with the +1"
+        );
+        let padded = format!("+1 415 555 0123{}", " ".repeat(MAX_INPUT_CHARS - 15));
+        assert_eq!(dial(&padded, "US").as_deref(), Ok("+14155550123"));
+        assert_eq!(dial(&format!("{padded}."), "US"), Err(DialError::TooLong));
+        assert_eq!(dial(&"x".repeat(10_000), "US"), Err(DialError::TooLong));
+    }
+
+    #[test]
+    fn validity_is_libphonenumbers_judgement_for_the_numbers_country() {
+        for valid in [
+            "+14155550123",
+            "+442079460958",
+            "+15005550006",
+            "+15005550001",
+        ] {
+            assert!(
+                DialledNumber::from_canonical(valid).unwrap().is_valid(),
+                "{valid}"
+            );
+        }
+        for invalid in [
+            "+15551234567",
+            "+1123",
+            "+114155550123",
+            "+0415",
+            "+1415555012312",
+        ] {
+            assert!(
+                !DialledNumber::from_canonical(invalid).unwrap().is_valid(),
+                "{invalid}"
+            );
+        }
+    }
+
+    #[test]
+    fn countries_are_iso_codes_with_a_calling_code() {
         assert!("XX".parse::<Country>().is_err());
         assert!("".parse::<Country>().is_err());
-        assert_eq!("us".parse::<Country>().unwrap().code(), "US");
+        assert_eq!("us".parse::<Country>().unwrap(), Country::US);
+        assert_eq!("GB".parse::<Country>().unwrap().calling_code, 44);
+        assert_eq!("de".parse::<Country>().unwrap().code(), "DE");
     }
 }

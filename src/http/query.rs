@@ -6,7 +6,7 @@ use axum::extract::{FromRequestParts, RawQuery};
 use axum::http::request::Parts;
 
 use super::error::{PlatformCode, PlatformError};
-use crate::domain::{E164, SalesforceId, Timestamp};
+use crate::domain::{DialledNumber, SalesforceId, Timestamp};
 use crate::org::Org;
 use crate::storage::{ListFilter, StatusFilter};
 
@@ -122,8 +122,10 @@ fn invalid(message: String) -> PlatformError {
     PlatformError::new(PlatformCode::InvalidFilter, message)
 }
 
-/// A `+` in a query string decodes to a space, so ` 14155550100` is taken as `+14155550100`.
-fn phone(name: &str, value: &str, org: &Org) -> Result<E164, PlatformError> {
+/// A number to filter on, dialled as the actions dial theirs, so that it matches what was
+/// stored. A `+` in a query string decodes to a space, so ` 14155550100` is taken as
+/// `+14155550100`.
+fn phone(name: &str, value: &str, org: &Org) -> Result<DialledNumber, PlatformError> {
     let restored;
     let value = match value.strip_prefix(' ') {
         Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => {
@@ -132,7 +134,7 @@ fn phone(name: &str, value: &str, org: &Org) -> Result<E164, PlatformError> {
         }
         _ => value,
     };
-    E164::parse(value, org.settings().default_country)
+    DialledNumber::dial(value, org.settings().default_country)
         .map_err(|e| invalid(format!("{name} `{value}` {e}")))
 }
 

@@ -10,7 +10,9 @@ use serde_json::Value;
 use crate::domain::objects::{
     CALL, CallType, ObjectType, SMS_MESSAGE, TASK, TaskPriority, TaskStatus, TaskSubtype,
 };
-use crate::domain::{CallStatus, E164, Encoding, SalesforceId, Segments, SmsStatus, Timestamp};
+use crate::domain::{
+    CallStatus, DialledNumber, Encoding, SalesforceId, Segments, SmsStatus, Timestamp,
+};
 use crate::org::Org;
 use crate::records::{Call, SmsMessage, Task};
 use crate::storage::{Storage, StorageError};
@@ -76,9 +78,9 @@ struct Outbound<S> {
     #[serde(rename = "FastCall__Direction__c")]
     direction: &'static str,
     #[serde(rename = "FastCall__From_Phone__c")]
-    from_phone: E164,
+    from_phone: DialledNumber,
     #[serde(rename = "FastCall__To_Phone__c")]
-    to_phone: E164,
+    to_phone: DialledNumber,
     #[serde(rename = "FastCall__Phone_Number__c")]
     phone_number_id: SalesforceId,
     #[serde(rename = "FastCall__Related_Record_Id__c")]

@@ -13,7 +13,7 @@ pub use document::{
     UserStatus,
 };
 
-use crate::domain::{E164, SalesforceId};
+use crate::domain::{DialledNumber, SalesforceId};
 
 /// The built-in demo org's source, served when a database has no org yet.
 pub const DEMO_ORG_YAML: &str = include_str!("demo.yaml");
@@ -23,8 +23,8 @@ pub const DEMO_ORG_YAML: &str = include_str!("demo.yaml");
 pub struct Org {
     document: OrgDocument,
     /// Normalised numbers, parallel to `document.phone_numbers`.
-    numbers: Vec<E164>,
-    number_index: HashMap<E164, usize>,
+    numbers: Vec<DialledNumber>,
+    number_index: HashMap<DialledNumber, usize>,
     users: HashMap<SalesforceId, usize>,
     groups: HashMap<SalesforceId, usize>,
     statuses: HashMap<SalesforceId, usize>,
@@ -173,14 +173,14 @@ impl Org {
     }
 
     /// The org's phone numbers in file order, each with its normalised number.
-    pub fn phone_numbers(&self) -> impl Iterator<Item = (E164, &PhoneNumber)> {
+    pub fn phone_numbers(&self) -> impl Iterator<Item = (DialledNumber, &PhoneNumber)> {
         self.numbers
             .iter()
             .copied()
             .zip(&self.document.phone_numbers)
     }
 
-    pub fn phone_number(&self, number: E164) -> Option<&PhoneNumber> {
+    pub fn phone_number(&self, number: DialledNumber) -> Option<&PhoneNumber> {
         self.number_index
             .get(&number)
             .map(|&i| &self.document.phone_numbers[i])

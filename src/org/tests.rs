@@ -122,7 +122,7 @@ users:
   - {id: 003Dn0000001JanIAE, name: Not a user}
 groups: [{id: 005Dn0000002GrcIAE, name: Not a group}]
 phoneNumbers:
-  - {id: a0PDn0000001AdaMAE, number: "555", assignment: org}
+  - {id: a0PDn0000001AdaMAE, number: "none", assignment: org}
   - {id: a0PDn0000002SupMAE, number: "+14155550100", assignment: user}
   - {id: a0PDn0000003OrgMAE, number: "(415) 555-0100", assignment: group, groupIds: [00GDn0000001SupMAE]}
 records:
@@ -141,7 +141,7 @@ apiKeys:
         "users[1].id: Id 005Dn0000001AdaIAE is already used by users[0]",
         "users[2].id: a User Id starts with 005, not 003",
         "groups[0].id: a Group Id starts with 00G, not 005",
-        "phoneNumbers[0].number: `555` is not a valid phone number",
+        "phoneNumbers[0].number: `none` has no digits",
         "phoneNumbers[1].assignment: a number assigned to users needs userIds",
         "phoneNumbers[2].number: +14155550100 is already phoneNumbers[1]",
         "phoneNumbers[2].groupIds[0]: 00GDn0000001SupMAE is not one of the org's groups",

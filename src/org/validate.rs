@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{Assignment, InvalidOrg, Org, OrgDocument, OrgProblem};
 use crate::domain::objects::{self, GROUP, USER};
-use crate::domain::{E164, SalesforceId};
+use crate::domain::{DialledNumber, SalesforceId};
 
 struct Checker {
     problems: Vec<OrgProblem>,
@@ -201,14 +201,14 @@ fn check_phone_numbers(
     users: &HashMap<SalesforceId, usize>,
     groups: &HashMap<SalesforceId, usize>,
     phone_ids: &mut HashMap<SalesforceId, usize>,
-) -> Vec<E164> {
+) -> Vec<DialledNumber> {
     let country = document.settings.default_country;
     let mut numbers = Vec::with_capacity(document.phone_numbers.len());
-    let mut seen: HashMap<E164, usize> = HashMap::new();
+    let mut seen: HashMap<DialledNumber, usize> = HashMap::new();
     for (i, phone) in document.phone_numbers.iter_mut().enumerate() {
         let path = format!("phoneNumbers[{i}]");
         check.declare(path.clone(), phone.id, i, phone_ids);
-        match E164::parse(&phone.number, country) {
+        match DialledNumber::dial(&phone.number, country) {
             Ok(number) => {
                 if let Some(first) = seen.insert(number, i) {
                     check.problem(

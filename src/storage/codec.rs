@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::domain::objects::{
     CallType, ObjectType, StatusType, TaskPriority, TaskStatus, TaskSubtype,
 };
-use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{CallStatus, DialledNumber, SalesforceId, SmsStatus, Timestamp};
 use crate::records::{EventKind, StatusHistory};
 
 /// Stores a value as text, reading it back through a parser that rejects what the
@@ -57,7 +57,11 @@ text_column!(
     |s| SalesforceId::parse(s).ok(),
     "a Salesforce Id"
 );
-text_column!(E164, E164::from_canonical, "an E.164 number");
+text_column!(
+    DialledNumber,
+    DialledNumber::from_canonical,
+    "an E.164 number"
+);
 text_column!(SmsStatus, SmsStatus::parse, "an SMS status");
 text_column!(CallStatus, CallStatus::parse, "a call status");
 text_column!(StatusType, StatusType::parse, "a status type");

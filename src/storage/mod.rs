@@ -21,7 +21,7 @@ use tokio::sync::broadcast;
 pub use error::StorageError;
 
 use crate::domain::objects::{StatusType, TaskStatus};
-use crate::domain::{CallStatus, E164, ProviderError, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{CallStatus, DialledNumber, ProviderError, SalesforceId, SmsStatus, Timestamp};
 use crate::org::OrgDocument;
 use crate::records::{
     Call, Change, PendingStep, SmsMessage, StatusLogEntry, StoredEvent, Task, UserState,
@@ -299,8 +299,8 @@ pub struct UnreadableStep {
 pub struct ListFilter {
     /// One item, by its record Id: with `status` and `wait`, "wait until this one is ...".
     pub id: Option<SalesforceId>,
-    pub to: Option<E164>,
-    pub from: Option<E164>,
+    pub to: Option<DialledNumber>,
+    pub from: Option<DialledNumber>,
     pub user_id: Option<SalesforceId>,
     pub related_record_id: Option<SalesforceId>,
     pub status: Option<StatusFilter>,

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 pub use simulated::Simulated;
 
-use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Step};
+use crate::domain::{CallStatus, DialledNumber, SalesforceId, SmsStatus, Step};
 
 /// A provider hand-off. Implementations answer as soon as the provider has accepted or
 /// refused the request; delivery happens later.
@@ -24,16 +24,16 @@ pub trait VoipProvider: Send + Sync + 'static {
 
     /// The statuses an accepted message to `to`, now `current`, goes on to reach, in order,
     /// as the provider will report them (`domain::status::remaining`).
-    fn sms_path(&self, to: E164, current: SmsStatus) -> &'static [Step<SmsStatus>];
+    fn sms_path(&self, to: DialledNumber, current: SmsStatus) -> &'static [Step<SmsStatus>];
 
     /// The statuses an accepted call to `to`, now `current`, goes on to reach, in order.
-    fn call_path(&self, to: E164, current: CallStatus) -> &'static [Step<CallStatus>];
+    fn call_path(&self, to: DialledNumber, current: CallStatus) -> &'static [Step<CallStatus>];
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct SmsRequest<'a> {
-    pub from: E164,
-    pub to: E164,
+    pub from: DialledNumber,
+    pub to: DialledNumber,
     pub body: &'a str,
     pub media_url: Option<&'a str>,
 }
@@ -41,8 +41,8 @@ pub struct SmsRequest<'a> {
 /// A call that connects the callee to one of the org's IVRs.
 #[derive(Debug, Clone, Copy)]
 pub struct CallRequest<'a> {
-    pub from: E164,
-    pub to: E164,
+    pub from: DialledNumber,
+    pub to: DialledNumber,
     pub ivr_id: SalesforceId,
     pub ivr_name: &'a str,
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use super::{Accepted, CallRequest, SmsRequest, VoipError, VoipProvider};
 use crate::domain::Step;
 use crate::domain::status::remaining;
-use crate::domain::{CallStatus, E164, SmsStatus};
+use crate::domain::{CallStatus, DialledNumber, SmsStatus};
 
 #[derive(Debug, Default, Clone)]
 pub struct Simulated {
@@ -67,8 +67,19 @@ const CALL_REFUSALS: [Refusal; 4] = [
     ("+15005550004", 21216, "Call blocked by Twilio blocklist."),
 ];
 
-fn refusal(table: &[Refusal], to: E164) -> Result<(), VoipError> {
-    match table.iter().find(|(number, _, _)| *number == to.as_str()) {
+/// What Twilio answers a destination that is not a valid number (libphonenumber's judgement),
+/// for messages and for calls.
+const SMS_INVALID: Refusal = ("", 21211, "The 'To' number is not a valid phone number.");
+const CALL_INVALID: Refusal = ("", 21217, "Phone number does not appear to be valid.");
+
+/// Twilio's refusal of `to`, if it refuses it: a test number's own, else `invalid` for a
+/// number that is not valid.
+fn refusal(table: &[Refusal], invalid: Refusal, to: DialledNumber) -> Result<(), VoipError> {
+    let refused = table
+        .iter()
+        .find(|(number, _, _)| *number == to.as_str())
+        .or_else(|| (!to.is_valid()).then_some(&invalid));
+    match refused {
         Some((_, code, message)) => Err(VoipError::Refused {
             code: *code,
             message: (*message).to_owned(),
@@ -121,7 +132,7 @@ impl VoipProvider for Simulated {
 
     async fn send_sms(&self, request: &SmsRequest<'_>) -> Result<Accepted<SmsStatus>, VoipError> {
         self.answer().await;
-        refusal(&SMS_REFUSALS, request.to)?;
+        refusal(&SMS_REFUSALS, SMS_INVALID, request.to)?;
         Ok(Accepted {
             // Twilio gives an MMS an `MM` id.
             provider_id: provider_id(if request.media_url.is_some() {
@@ -138,14 +149,14 @@ impl VoipProvider for Simulated {
         request: &CallRequest<'_>,
     ) -> Result<Accepted<CallStatus>, VoipError> {
         self.answer().await;
-        refusal(&CALL_REFUSALS, request.to)?;
+        refusal(&CALL_REFUSALS, CALL_INVALID, request.to)?;
         Ok(Accepted {
             provider_id: provider_id("CA"),
             status: CallStatus::Queued,
         })
     }
 
-    fn sms_path(&self, to: E164, current: SmsStatus) -> &'static [Step<SmsStatus>] {
+    fn sms_path(&self, to: DialledNumber, current: SmsStatus) -> &'static [Step<SmsStatus>] {
         let path = match to.as_str() {
             "+15005550010" => UNDELIVERED,
             _ => DELIVERED,
@@ -153,7 +164,7 @@ impl VoipProvider for Simulated {
         remaining(path, DELIVERED, current, SmsStatus::Queued)
     }
 
-    fn call_path(&self, to: E164, current: CallStatus) -> &'static [Step<CallStatus>] {
+    fn call_path(&self, to: DialledNumber, current: CallStatus) -> &'static [Step<CallStatus>] {
         let path = match to.as_str() {
             "+15005550020" => BUSY,
             "+15005550021" => NO_ANSWER,
@@ -167,10 +178,10 @@ impl VoipProvider for Simulated {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Country, SalesforceId};
+    use crate::domain::SalesforceId;
 
-    fn number(raw: &str) -> E164 {
-        E164::parse(raw, Country::US).unwrap()
+    fn number(raw: &str) -> DialledNumber {
+        DialledNumber::from_canonical(raw).unwrap()
     }
 
     fn sms(to: &str) -> SmsRequest<'static> {
@@ -226,6 +237,33 @@ mod tests {
             assert!(
                 matches!(Simulated::default().place_call(&call(to)).await, Err(VoipError::Refused { code: c, .. }) if c == code)
             );
+        }
+    }
+
+    #[tokio::test]
+    async fn numbers_that_are_not_valid_are_refused_as_twilio_refuses_them() {
+        let provider = Simulated::default();
+        let code = |error: VoipError| match error {
+            VoipError::Refused { code, .. } => code,
+        };
+        for to in ["+15551234567", "+1123", "+114155550123", "+4420"] {
+            let sms = provider.send_sms(&sms(to)).await.map(|_| ()).map_err(code);
+            assert_eq!(sms, Err(21211), "{to}");
+            let call = provider
+                .place_call(&call(to))
+                .await
+                .map(|_| ())
+                .map_err(code);
+            assert_eq!(call, Err(21217), "{to}");
+        }
+        // Twilio's test numbers that it accepts are valid numbers.
+        for to in [
+            "+15005550006",
+            "+15005550010",
+            "+15005550020",
+            "+15005550022",
+        ] {
+            assert!(provider.place_call(&call(to)).await.is_ok(), "{to}");
         }
     }
 

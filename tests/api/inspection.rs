@@ -365,7 +365,7 @@ backend_tests! {
             ("/_emulator/messages", "id=SMa51836536e3c412585559e78e03a9356", "id"),
             ("/_emulator/status-log", "id=a0L", "id"),
             ("/_emulator/messages", "to=not-a-number", "to"),
-            ("/_emulator/messages", "from=555", "from"),
+            ("/_emulator/messages", "from=none", "from"),
             ("/_emulator/messages", "since=yesterday", "since"),
             ("/_emulator/messages", "since=2026-13-01T00:00:00Z", "since"),
             ("/_emulator/messages", "limit=0", "limit"),

@@ -239,8 +239,8 @@ backend_tests! {
              "users[1].id", "already used by users[0]"),
             ("unknown group", json(json!({"users": [user(json!({"groupIds": [SUPPORT_GROUP]}))]})),
              "users[0].groupIds[0]", "not one of the org's groups"),
-            ("bad number", json(json!({"phoneNumbers": [number(json!({"number": "555", "assignment": "org"}))]})),
-             "phoneNumbers[0].number", "555"),
+            ("bad number", json(json!({"phoneNumbers": [number(json!({"number": "none", "assignment": "org"}))]})),
+             "phoneNumbers[0].number", "has no digits"),
             ("unknown assignment", json(json!({"phoneNumbers": [number(json!({"assignment": "everyone"}))]})),
              "phoneNumbers[0].assignment", "everyone"),
             ("assignment without groups", json(json!({"phoneNumbers": [number(json!({"assignment": "group"}))]})),
@@ -304,7 +304,7 @@ backend_tests! {
                 {"id": ZED, "name": "Zed again"}
             ],
             "phoneNumbers": [
-                {"id": ZED_NUMBER, "number": "555", "sms": true, "assignment": "user", "userIds": [ZED]},
+                {"id": ZED_NUMBER, "number": "none", "sms": true, "assignment": "user", "userIds": [ZED]},
                 {"id": OPS_NUMBER, "number": "+14155550198", "assignment": "user"}
             ],
             "apiKeys": [{"key": "k-1", "userId": ADA}]
@@ -361,7 +361,7 @@ backend_tests! {
         app.stop().await;
 
         let cases = [
-            ("bad.yaml", "phoneNumbers: [{id: a0PDn0000009Zed, number: '555', assignment: org}]", "phoneNumbers[0].number"),
+            ("bad.yaml", "phoneNumbers: [{id: a0PDn0000009Zed, number: 'none', assignment: org}]", "phoneNumbers[0].number"),
             ("bad.json", r#"{"users": [{"id": "nope", "name": "Ada"}]}"#, "users[0].id"),
             ("unknown.yaml", "users: [{id: 005Dn0000001Ada, name: Ada, colour: red}]\n", "users[0].colour"),
         ];

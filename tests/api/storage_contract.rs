@@ -8,7 +8,7 @@ use fastcall_emulator::domain::objects::{
     SMS_MESSAGE, StatusType, TaskPriority, TaskStatus, TaskSubtype,
 };
 use fastcall_emulator::domain::{
-    CallStatus, Country, E164, ProviderError, SalesforceId, SmsStatus, Timestamp,
+    CallStatus, DialledNumber, ProviderError, SalesforceId, SmsStatus, Timestamp,
 };
 use fastcall_emulator::events;
 use fastcall_emulator::org::{Org, OrgDocument};
@@ -35,8 +35,8 @@ fn id(raw: &str) -> SalesforceId {
     SalesforceId::parse(raw).unwrap()
 }
 
-fn phone(raw: &str) -> E164 {
-    E164::parse(raw, Country::US).unwrap()
+fn phone(raw: &str) -> DialledNumber {
+    DialledNumber::from_canonical(raw).unwrap()
 }
 
 fn message(to: &str, user: &str, related: Option<&str>, status: SmsStatus, at: i64) -> SmsMessage {

@@ -86,12 +86,13 @@ backend_tests! {
         let app = spawn_app(backend).await;
         let sql = "'; DROP TABLE calls; --";
         let cases = [
-            ("toPhone", json!({"toPhone": sql}), 102),
-            ("fromPhone", json!({"fromPhone": sql}), 103),
+            // Without digits a number counts as missing; with some, it is dialled.
+            ("toPhone", json!({"toPhone": sql}), 104),
+            ("fromPhone", json!({"fromPhone": format!("{sql} 555")}), 103),
             ("userId", json!({"userId": sql}), 104),
             ("recordId", json!({"recordId": sql}), 104),
             ("ivrId", json!({"ivrId": sql}), 104),
-            ("phoneNumberFieldName", json!({"toPhone": null, "recordId": JANE_CONTACT, "phoneNumberFieldName": sql}), 102),
+            ("phoneNumberFieldName", json!({"toPhone": null, "recordId": JANE_CONTACT, "phoneNumberFieldName": sql}), 104),
         ];
         for (case, changes, code) in cases {
             let response = place(&app, &input(changes)).await;

@@ -1,5 +1,5 @@
 //! Refused inputs, in the documented order: 105, then the acting user, the record and the
-//! IVR (104), the destination (102), the caller ID (103).
+//! IVR (104), the destination (104), the caller ID (103).
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -87,35 +87,45 @@ backend_tests! {
         assert_nothing_stored(&app, "IVR problems").await;
     }
 
-    async fn destination_problems_are_error_102(backend) {
+    async fn no_destination_is_error_104(backend) {
         let app = spawn_app(backend).await;
         let cases = [
-            ("not a number", input(json!({"toPhone": "hello"})), "is not a phone number"),
-            ("too short", input(json!({"toPhone": "123"})), "is not a valid phone number"),
-            ("no such area code", input(json!({"toPhone": "+15551234567"})), "is not a valid phone number"),
-            ("with an extension", input(json!({"toPhone": "(415) 555-0123 x12"})), "extension"),
+            ("no digits", input(json!({"toPhone": "hello"})), "toPhone `hello` has no digits"),
             ("nothing at all", input(json!({"toPhone": null})), "No destination"),
             ("blank toPhone, no record", input(json!({"toPhone": "  "})), "No destination"),
             ("field name without recordId", input(json!({"toPhone": null, "phoneNumberFieldName": "Phone"})), "needs a recordId"),
             ("recordId without field name", input(json!({"toPhone": null, "recordId": JANE_CONTACT})), "No destination"),
             ("field the record lacks", input(json!({"toPhone": null, "recordId": JANE_CONTACT, "phoneNumberFieldName": "Fax"})), "has no field Fax"),
         ];
-        assert_each_refused(&app, ACTION, 102, &[], &cases).await;
+        assert_each_refused(&app, ACTION, 104, &["No destination"], &cases).await;
         assert_nothing_stored(&app, "destination problems").await;
     }
 
-    async fn unusable_record_phone_fields_are_error_102(backend) {
+    async fn numbers_that_are_not_valid_are_the_providers_refusal_21217(backend) {
+        let app = spawn_app(backend).await;
+        let cases = [("123", "+1123"), ("+15551234567", "+15551234567"), ("(415) 555-0123 x12", "+1415555012312")];
+        for (to, dialled) in cases {
+            let response = place(&app, &input(json!({"toPhone": to}))).await;
+            assert_error(&response, StatusCode::BAD_GATEWAY, 100, "21217", to);
+            let calls = app.items(&format!("/_emulator/calls?to={}", dialled.replace('+', "%2B"))).await;
+            assert_eq!(calls.len(), 1, "{to}: {calls:?}");
+            assert_eq!((&calls[0]["status"], &calls[0]["errorCode"]), (&json!("Failed"), &json!(21217)), "{to}");
+        }
+        assert_eq!(app.items("/_emulator/voip-errors").await.len(), cases.len());
+        assert!(app.items("/_emulator/tasks").await.is_empty(), "a refused call has no Task");
+    }
+
+    async fn record_fields_without_a_number_are_error_104(backend) {
         let app = spawn_app_with_org(backend, &custom_org(&format!("{{defaultUserId: {UMA}}}"))).await;
         let cases = [
-            ("empty field", "Phone", "is empty"),
-            ("field that is not a number", "HomePhone", "is not a phone number"),
-            ("field with an extension", "OtherPhone", "extension"),
+            ("empty field", "Phone", "has no number"),
+            ("field that is not a number", "HomePhone", "has no number"),
             ("missing field", "MobilePhone", "has no field MobilePhone"),
         ];
         for (case, field, fragment) in cases {
             let request = input(json!({"toPhone": null, "ivrId": CUSTOM_IVR, "recordId": EMMA_CONTACT, "phoneNumberFieldName": field}));
             let response = place(&app, &request).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 102, fragment, case);
+            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, case);
         }
         assert_nothing_stored(&app, "record fields").await;
     }
@@ -124,7 +134,7 @@ backend_tests! {
         let app = spawn_app(backend).await;
         let cases = [
             ("not the org's number", input(json!({"fromPhone": "+14155550199"})), "is not one of the org's phone numbers"),
-            ("not a number", input(json!({"fromPhone": "front desk"})), "is not one of the org's phone numbers"),
+            ("a number the org lacks", input(json!({"fromPhone": "front desk 1"})), "is not one of the org's phone numbers"),
         ];
         assert_each_refused(&app, ACTION, 103, &["Caller ID not found."], &cases).await;
         assert_nothing_stored(&app, "demo caller IDs").await;
@@ -163,7 +173,7 @@ backend_tests! {
             ("missing IVR before destination", json!({"toPhone": "hello", "fromPhone": "+14155550199"}), 400, 104, "ivrId is required"),
             ("malformed IVR before destination", json!({"ivrId": "x", "toPhone": null}), 400, 104, "ivrId `x`"),
             ("unknown IVR before destination", json!({"ivrId": "a0IDn0000009Zzz", "toPhone": "hello"}), 400, 104, "is not an IVR"),
-            ("destination before caller ID", json!({"ivrId": MENU_IVR, "toPhone": "hello", "fromPhone": "+14155550199"}), 400, 102, "toPhone"),
+            ("destination before caller ID", json!({"ivrId": MENU_IVR, "toPhone": "hello", "fromPhone": "+14155550199"}), 400, 104, "No destination"),
             ("caller ID before provider", json!({"ivrId": MENU_IVR, "toPhone": "+15005550001", "fromPhone": "+14155550199"}), 400, 103, "Caller ID not found."),
             ("provider last", json!({"ivrId": MENU_IVR, "toPhone": "+15005550001"}), 502, 100, "21217"),
         ];

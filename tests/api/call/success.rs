@@ -92,7 +92,7 @@ backend_tests! {
             ("voice-only line, dots", json!({"fromPhone": "415.555.0103"}), VOICE_NUMBER, VOICE_PHONE, ADA),
             ("voice-only line, parentheses", json!({"fromPhone": "(415) 555-0103"}), VOICE_NUMBER, VOICE_PHONE, ADA),
             ("voice-only line, spaced E.164", json!({"fromPhone": "+1 415 555 0103"}), VOICE_NUMBER, VOICE_PHONE, ADA),
-            ("voice-only line for Grace", json!({"userId": GRACE, "fromPhone": "1 415 555 0103"}), VOICE_NUMBER, VOICE_PHONE, GRACE),
+            ("voice-only line for Grace, trunk 0", json!({"userId": GRACE, "fromPhone": "0415 555 0103"}), VOICE_NUMBER, VOICE_PHONE, GRACE),
             ("Ada on her group's line names the group", json!({"fromPhone": "415-555-0101"}), SUPPORT_NUMBER, SUPPORT_PHONE, SUPPORT_GROUP),
             ("Grace on a group line she is not in", json!({"userId": GRACE, "fromPhone": SUPPORT_PHONE}), SUPPORT_NUMBER, SUPPORT_PHONE, GRACE),
             ("Katherine on Ada's direct line", json!({"userId": KATHERINE, "fromPhone": ADA_PHONE}), ADA_NUMBER, ADA_PHONE, KATHERINE),
@@ -111,6 +111,9 @@ backend_tests! {
         let cases = [
             ("toPhone in national notation", json!({"toPhone": "(415) 555-0199"}), "+14155550199", None),
             ("toPhone with spaces", json!({"toPhone": " +1 415 555 0199 "}), "+14155550199", None),
+            ("toPhone with a trunk 0", json!({"toPhone": "0415 555 0199"}), "+14155550199", None),
+            ("an international toPhone", json!({"toPhone": "+44 20 7946 0958"}), "+442079460958", None),
+            ("a toPhone without digits falls back to the field", json!({"toPhone": "n/a", "recordId": JANE_CONTACT, "phoneNumberFieldName": "MobilePhone"}), "+14155550124", Some(JANE_CONTACT)),
             ("Contact's MobilePhone", json!({"toPhone": null, "recordId": JANE_CONTACT, "phoneNumberFieldName": "MobilePhone"}), "+14155550124", Some(JANE_CONTACT)),
             ("field name in any case", json!({"toPhone": null, "recordId": JANE_CONTACT, "phoneNumberFieldName": "mobilephone"}), "+14155550124", Some(JANE_CONTACT)),
             ("blank toPhone falls back to the field", json!({"toPhone": "", "recordId": BOB_LEAD, "phoneNumberFieldName": "MobilePhone"}), "+14155550126", Some(BOB_LEAD)),

@@ -76,7 +76,6 @@ fn every_error_code() -> Vec<ErrorCode> {
     let all = [
         ErrorCode::Provider,
         ErrorCode::BodyMissing,
-        ErrorCode::Destination,
         ErrorCode::CallerId,
         ErrorCode::Invalid,
         ErrorCode::Capability,
@@ -85,7 +84,6 @@ fn every_error_code() -> Vec<ErrorCode> {
         match code {
             ErrorCode::Provider
             | ErrorCode::BodyMissing
-            | ErrorCode::Destination
             | ErrorCode::CallerId
             | ErrorCode::Invalid
             | ErrorCode::Capability => {}

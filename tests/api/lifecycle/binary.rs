@@ -400,7 +400,7 @@ fn invalid_org_file_makes_the_binary_exit_non_zero_naming_the_field() {
     let org = dir.path().join("org.yaml");
     std::fs::write(
         &org,
-        "phoneNumbers:\n  - {id: a0PDn0000009Zed, number: '555', assignment: org}\n",
+        "phoneNumbers:\n  - {id: a0PDn0000009Zed, number: 'none', assignment: org}\n",
     )
     .unwrap();
     let mut child = command()

@@ -24,19 +24,33 @@ pub(super) const HOSTILE: [&str; 8] = [
     "%s%n{}",
 ];
 
-/// What a hostile string in a field gets: an APIException code, or stored as the body.
+/// What a hostile string in a field gets.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Expect {
+    /// An APIException with this code (400), and nothing stored.
     Code(u64),
+    /// Sent, with the string stored verbatim as the body.
     Stored,
+    /// Sent as if the field were absent (a phone number without digits counts as missing).
+    Sent,
+    /// Dialled (only its digits count) and refused by the provider as not a valid number:
+    /// error 100, the record kept as Failed.
+    Refused,
 }
+
+/// What a field's hostile string gets, by the string.
+type ExpectOf = fn(&str) -> Expect;
 
 /// A string input of an action, in an input that is valid without it.
 struct Field {
     path: &'static str,
     name: &'static str,
     base: Value,
-    hostile: Expect,
+    hostile: ExpectOf,
+}
+
+fn has_digits(value: &str) -> bool {
+    value.bytes().any(|b| b.is_ascii_digit())
 }
 
 impl Field {
@@ -46,11 +60,12 @@ impl Field {
         input
     }
 
-    /// What a 10 MB string gets: too long for a body, else what any hostile string gets.
+    /// What a 10 MB string of `HOSTILE[0]` gets: too long for a body or a phone number
+    /// (104), else what that string gets.
     fn long(&self) -> u64 {
-        match self.hostile {
+        match (self.hostile)(HOSTILE[0]) {
             Expect::Code(code) => code,
-            Expect::Stored => 104,
+            Expect::Stored | Expect::Sent | Expect::Refused => 104,
         }
     }
 }
@@ -61,34 +76,41 @@ fn fields() -> Vec<Field> {
     let call = json!({"toPhone": JANE_PHONE, "ivrId": MENU_IVR});
     let call_by_field = json!({"recordId": JANE_CONTACT, "ivrId": MENU_IVR});
     let status = json!({"userId": KATHERINE, "statusType": "Offline"});
-    let rows = [
-        (SMS_PATH, "bodyText", &sms, Expect::Stored),
-        (SMS_PATH, "fromPhone", &sms, Expect::Code(103)),
-        (SMS_PATH, "mediaURL", &sms, Expect::Code(104)),
-        (
-            SMS_PATH,
-            "phoneNumberFieldName",
-            &sms_by_field,
-            Expect::Code(102),
-        ),
-        (SMS_PATH, "recordId", &sms, Expect::Code(104)),
-        (SMS_PATH, "templateId", &sms, Expect::Code(104)),
-        (SMS_PATH, "toPhone", &sms, Expect::Code(102)),
-        (SMS_PATH, "userId", &sms, Expect::Code(104)),
-        (CALL_PATH, "fromPhone", &call, Expect::Code(103)),
-        (CALL_PATH, "ivrId", &call, Expect::Code(104)),
-        (
-            CALL_PATH,
-            "phoneNumberFieldName",
-            &call_by_field,
-            Expect::Code(102),
-        ),
-        (CALL_PATH, "recordId", &call, Expect::Code(104)),
-        (CALL_PATH, "toPhone", &call, Expect::Code(102)),
-        (CALL_PATH, "userId", &call, Expect::Code(104)),
-        (STATUS_PATH, "userId", &status, Expect::Code(104)),
-        (STATUS_PATH, "userStatusId", &status, Expect::Code(104)),
-        (STATUS_PATH, "statusType", &status, Expect::Code(104)),
+    let invalid = |_: &str| Expect::Code(104);
+    // A caller ID with digits is dialled and is no number of the org; without, it is absent.
+    let from_phone = |v: &str| {
+        if has_digits(v) {
+            Expect::Code(103)
+        } else {
+            Expect::Sent
+        }
+    };
+    // A destination with digits is dialled and refused by the provider; without, it is absent.
+    let to_phone = |v: &str| {
+        if has_digits(v) {
+            Expect::Refused
+        } else {
+            Expect::Code(104)
+        }
+    };
+    let rows: [(_, _, _, ExpectOf); 17] = [
+        (SMS_PATH, "bodyText", &sms, |_| Expect::Stored),
+        (SMS_PATH, "fromPhone", &sms, from_phone),
+        (SMS_PATH, "mediaURL", &sms, invalid),
+        (SMS_PATH, "phoneNumberFieldName", &sms_by_field, invalid),
+        (SMS_PATH, "recordId", &sms, invalid),
+        (SMS_PATH, "templateId", &sms, invalid),
+        (SMS_PATH, "toPhone", &sms, to_phone),
+        (SMS_PATH, "userId", &sms, invalid),
+        (CALL_PATH, "fromPhone", &call, from_phone),
+        (CALL_PATH, "ivrId", &call, invalid),
+        (CALL_PATH, "phoneNumberFieldName", &call_by_field, invalid),
+        (CALL_PATH, "recordId", &call, invalid),
+        (CALL_PATH, "toPhone", &call, to_phone),
+        (CALL_PATH, "userId", &call, invalid),
+        (STATUS_PATH, "userId", &status, invalid),
+        (STATUS_PATH, "userStatusId", &status, invalid),
+        (STATUS_PATH, "statusType", &status, invalid),
     ];
     rows.into_iter()
         .map(|(path, name, base, hostile)| Field {
@@ -109,12 +131,20 @@ fn companion(path: &str) -> Value {
     }
 }
 
-/// What successful answers said was stored.
+/// What answers said was stored, and what was stored that no answer names.
 #[derive(Default)]
 pub(super) struct Ledger {
     messages: Vec<String>,
     calls: Vec<String>,
     log: Vec<String>,
+    /// Messages and calls stored that no answer names: refused ones, kept as Failed, and the
+    /// accepted inputs of a bulk call that a refusal failed.
+    unnamed_messages: usize,
+    unnamed_calls: usize,
+    /// Of the unnamed calls, those accepted, each with its Task.
+    unnamed_accepted_calls: usize,
+    /// Provider refusals, each with its VoIP error log entry.
+    refusals: usize,
 }
 
 impl Ledger {
@@ -127,6 +157,18 @@ impl Ledger {
         }
     }
 
+    /// A message or call stored that no answer names: refused by the provider, or accepted.
+    fn unnamed(&mut self, path: &str, refused: bool) {
+        match path {
+            SMS_PATH => self.unnamed_messages += 1,
+            _ => {
+                self.unnamed_calls += 1;
+                self.unnamed_accepted_calls += usize::from(!refused);
+            }
+        }
+        self.refusals += usize::from(refused);
+    }
+
     /// Exactly what was answered as stored is stored, and a normal SMS still goes through.
     pub async fn assert_stored_and_working(self, app: &TestApp) {
         let api = Api::of(app);
@@ -135,17 +177,25 @@ impl Ledger {
             ids
         };
         let lists = [
-            ("/_emulator/messages", &self.messages),
-            ("/_emulator/calls", &self.calls),
-            ("/_emulator/status-log", &self.log),
+            ("/_emulator/messages", &self.messages, self.unnamed_messages),
+            ("/_emulator/calls", &self.calls, self.unnamed_calls),
+            ("/_emulator/status-log", &self.log, 0),
         ];
-        for (list, expected) in lists {
-            let stored = ids(&api.items(list).await, "id");
-            assert_eq!(sorted(stored), sorted(expected.clone()), "{list}");
+        for (list, expected, unnamed) in lists {
+            let stored = ids(&api.items(&format!("{list}?limit=1000")).await, "id");
+            let named: Vec<String> = stored
+                .iter()
+                .filter(|id| expected.contains(id))
+                .cloned()
+                .collect();
+            assert_eq!(sorted(named), sorted(expected.clone()), "{list}");
+            assert_eq!(stored.len(), expected.len() + unnamed, "{list}");
         }
-        // Only calls were answered with Tasks (no stored message had a recordId).
-        assert_eq!(api.items("/_emulator/tasks").await.len(), self.calls.len());
-        assert!(api.items("/_emulator/voip-errors").await.is_empty());
+        // Only accepted calls have Tasks (no stored message had a recordId).
+        let tasks = api.items("/_emulator/tasks?limit=1000").await.len();
+        assert_eq!(tasks, self.calls.len() + self.unnamed_accepted_calls);
+        let refusals = api.items("/_emulator/voip-errors?limit=1000").await;
+        assert_eq!(refusals.len(), self.refusals, "{refusals:?}");
         let (status, sent) = app
             .send_sms(&json!({"toPhone": JANE_PHONE, "bodyText": "still works"}))
             .await;
@@ -158,8 +208,8 @@ impl Ledger {
             .await;
         assert_eq!(message["body"], "still works");
         assert_eq!(
-            api.items("/_emulator/messages").await.len(),
-            self.messages.len() + 1
+            api.items("/_emulator/messages?limit=1000").await.len(),
+            self.messages.len() + self.unnamed_messages + 1
         );
     }
 }
@@ -180,6 +230,19 @@ async fn direct(app: &TestApp, ledger: &mut Ledger, field: &Field, value: &str, 
                 .await;
             assert_eq!(message["body"], value, "{case}");
             ledger.record(field.path, &response.1);
+        }
+        Expect::Sent => {
+            assert_eq!(response.0, StatusCode::OK, "{case}: {}", response.1);
+            ledger.record(field.path, &response.1);
+        }
+        Expect::Refused => {
+            let message = assert_exception(&response, StatusCode::BAD_GATEWAY, 100);
+            assert!(
+                message.contains("not a valid phone number")
+                    || message.contains("does not appear to be valid"),
+                "{case}: {message}"
+            );
+            ledger.unnamed(field.path, true);
         }
     }
 }
@@ -216,6 +279,21 @@ async fn bulk(app: &TestApp, ledger: &mut Ledger, field: &Field, value: &str, ex
             assert_eq!(message["body"], value, "{case}");
             ledger.record(field.path, output);
         }
+        Expect::Sent => {
+            assert_eq!(status, StatusCode::OK, "{case}: {results:?}");
+            for result in results {
+                ledger.record(field.path, &result["outputValues"]);
+            }
+        }
+        // The provider took the companion, which stays; the whole request fails.
+        Expect::Refused => {
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{case}");
+            for result in results {
+                assert_eq!(failed_code(result), Some(100), "{case}: {results:?}");
+            }
+            ledger.unnamed(field.path, true);
+            ledger.unnamed(field.path, false);
+        }
     }
 }
 
@@ -241,10 +319,12 @@ backend_tests! {
         let mut ledger = Ledger::default();
         for field in fields() {
             for value in HOSTILE {
-                direct(&app, &mut ledger, &field, value, field.hostile).await;
+                direct(&app, &mut ledger, &field, value, (field.hostile)(value)).await;
             }
         }
-        assert_eq!(ledger.messages.len(), HOSTILE.len());
+        // The bodies, and the SMS whose caller ID had no digits.
+        let no_digits = HOSTILE.iter().filter(|v| !has_digits(v)).count();
+        assert_eq!(ledger.messages.len(), HOSTILE.len() + no_digits);
         ledger.assert_stored_and_working(&app).await;
     }
 
@@ -253,7 +333,7 @@ backend_tests! {
         let mut ledger = Ledger::default();
         for field in fields() {
             for value in HOSTILE {
-                bulk(&app, &mut ledger, &field, value, field.hostile).await;
+                bulk(&app, &mut ledger, &field, value, (field.hostile)(value)).await;
             }
         }
         ledger.assert_stored_and_working(&app).await;

@@ -124,18 +124,19 @@ backend_tests! {
         let sql = "'; DROP TABLE sms_messages; --";
         let merge = "{!User.Email}{!System.x}";
         let cases = [
-            ("toPhone", json!({"toPhone": sql}), 102),
-            ("toPhone merge", json!({"toPhone": merge}), 102),
-            ("fromPhone", json!({"fromPhone": sql}), 103),
-            ("fromPhone merge", json!({"fromPhone": merge}), 103),
+            // Without digits, a number counts as missing; with some, it is dialled.
+            ("toPhone", json!({"toPhone": sql}), 104),
+            ("toPhone merge", json!({"toPhone": merge}), 104),
+            ("fromPhone", json!({"fromPhone": format!("{sql} 555")}), 103),
+            ("fromPhone merge", json!({"fromPhone": format!("{merge} 555")}), 103),
             ("userId", json!({"userId": sql}), 104),
             ("recordId", json!({"recordId": sql}), 104),
             ("templateId", json!({"templateId": sql}), 104),
             ("templateId merge", json!({"templateId": merge}), 104),
             ("mediaURL", json!({"mediaURL": sql}), 104),
             ("mediaURL merge", json!({"mediaURL": merge}), 104),
-            ("phoneNumberFieldName", json!({"toPhone": null, "recordId": JANE_CONTACT, "phoneNumberFieldName": sql}), 102),
-            ("phoneNumberFieldName merge", json!({"toPhone": null, "recordId": JANE_CONTACT, "phoneNumberFieldName": merge}), 102),
+            ("phoneNumberFieldName", json!({"toPhone": null, "recordId": JANE_CONTACT, "phoneNumberFieldName": sql}), 104),
+            ("phoneNumberFieldName merge", json!({"toPhone": null, "recordId": JANE_CONTACT, "phoneNumberFieldName": merge}), 104),
         ];
         for (case, changes, code) in cases {
             let response = app.send_sms(&input(changes)).await;

@@ -181,7 +181,7 @@ backend_tests! {
             ("media before body", json!({"mediaURL": "ftp://x.png"}), 400, 104, "mediaURL"),
             ("body before destination", json!({"bodyText": " ", "fromPhone": "+14155550199"}), 400, 101, "Body text not provided"),
             ("length before destination", json!({"bodyText": too_long, "fromPhone": "+14155550199"}), 400, 104, "1601 characters"),
-            ("destination before caller ID", json!({"bodyText": "hi", "toPhone": "hello", "fromPhone": "+14155550199"}), 400, 102, "toPhone"),
+            ("destination before caller ID", json!({"bodyText": "hi", "toPhone": "hello", "fromPhone": "+14155550199"}), 400, 104, "No destination"),
             ("caller ID before provider", json!({"bodyText": "hi", "toPhone": "+15005550001", "fromPhone": "+14155550103"}), 400, 103, "Caller ID not found"),
             ("provider last", json!({"bodyText": "hi", "toPhone": "+15005550001"}), 502, 100, "21211"),
         ];

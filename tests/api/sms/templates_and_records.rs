@@ -99,38 +99,48 @@ backend_tests! {
         assert_eq!(output["relatedRecordId"], JANE_CONTACT);
     }
 
-    async fn record_field_destination_problems_are_error_102(backend) {
+    async fn record_fields_without_a_number_are_no_destination_104(backend) {
         let app = spawn_app_with_org(backend, &custom_org("{defaultUserId: 005Dn0000010Uma}")).await;
         let cases = [
             ("Fax", "has no field Fax"),
-            ("Phone", "is empty"),
-            ("MobilePhone", "is empty"),
-            ("HomePhone", "is not a phone number"),
-            ("OtherPhone", "extension"),
+            ("Phone", "has no number"),
+            ("MobilePhone", "has no number"),
+            ("HomePhone", "has no number"),
         ];
         for (field, fragment) in cases {
             let request = input(json!({"toPhone": null, "recordId": EMMA_CONTACT, "phoneNumberFieldName": field}));
             let response = app.send_sms(&request).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 102, fragment, field);
+            assert_error(&response, StatusCode::BAD_REQUEST, 104, fragment, field);
+            assert!(response.1["message"].as_str().unwrap().starts_with("No destination"), "{field}: {}", response.1);
         }
         assert!(app.items("/_emulator/messages").await.is_empty());
         assert!(app.items("/_emulator/tasks").await.is_empty());
     }
 
-    async fn missing_field_on_a_demo_record_is_error_102(backend) {
+    async fn a_record_field_is_dialled_by_the_rule_and_the_provider_judges_it(backend) {
+        let app = spawn_app_with_org(backend, &custom_org("{defaultUserId: 005Dn0000010Uma}")).await;
+        // OtherPhone holds a number with an extension: dialled, then refused as invalid.
+        let request = input(json!({"toPhone": null, "recordId": EMMA_CONTACT, "phoneNumberFieldName": "OtherPhone"}));
+        let response = app.send_sms(&request).await;
+        assert_error(&response, StatusCode::BAD_GATEWAY, 100, "21211", "OtherPhone");
+        let failed = app.items("/_emulator/messages").await;
+        assert_eq!((failed.len(), &failed[0]["status"]), (1, &json!("Failed")), "{failed:?}");
+    }
+
+    async fn missing_field_on_a_demo_record_is_error_104(backend) {
         let app = spawn_app(backend).await;
         let request = input(json!({"toPhone": null, "recordId": JANE_CONTACT, "phoneNumberFieldName": "Fax"}));
         let response = app.send_sms(&request).await;
-        assert_error(&response, StatusCode::BAD_REQUEST, 102, "has no field Fax", "Jane's Fax");
+        assert_error(&response, StatusCode::BAD_REQUEST, 104, "has no field Fax", "Jane's Fax");
     }
 
-    async fn phone_number_field_name_without_record_id_is_error_102(backend) {
+    async fn phone_number_field_name_without_record_id_is_error_104(backend) {
         let app = spawn_app(backend).await;
         let response = app.send_sms(&input(json!({"toPhone": null, "phoneNumberFieldName": "MobilePhone"}))).await;
-        assert_error(&response, StatusCode::BAD_REQUEST, 102, "needs a recordId", "field without record");
+        assert_error(&response, StatusCode::BAD_REQUEST, 104, "needs a recordId", "field without record");
     }
 
-    async fn sms_without_any_destination_is_error_102(backend) {
+    async fn sms_without_any_destination_is_error_104(backend) {
         let app = spawn_app(backend).await;
         for (case, changes) in [
             ("nothing", json!({"toPhone": null})),
@@ -138,7 +148,7 @@ backend_tests! {
             ("record without field name", json!({"toPhone": null, "recordId": JANE_CONTACT})),
         ] {
             let response = app.send_sms(&input(changes)).await;
-            assert_error(&response, StatusCode::BAD_REQUEST, 102, "No destination", case);
+            assert_error(&response, StatusCode::BAD_REQUEST, 104, "No destination", case);
         }
         assert!(app.items("/_emulator/messages").await.is_empty());
     }

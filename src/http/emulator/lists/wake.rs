@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use crate::domain::{E164, SalesforceId};
+use crate::domain::{DialledNumber, SalesforceId};
 use crate::records::EventKind;
 use crate::records::StoredEvent;
 use crate::storage::{ListFilter, StatusFilter, StorageError};
@@ -66,8 +66,8 @@ impl List {
 fn filtered_values(filter: &ListFilter) -> impl Iterator<Item = &str> {
     [
         filter.id.as_ref().map(SalesforceId::as_str),
-        filter.to.as_ref().map(E164::as_str),
-        filter.from.as_ref().map(E164::as_str),
+        filter.to.as_ref().map(DialledNumber::as_str),
+        filter.from.as_ref().map(DialledNumber::as_str),
         filter.user_id.as_ref().map(SalesforceId::as_str),
         filter.related_record_id.as_ref().map(SalesforceId::as_str),
         filter.status.map(StatusFilter::as_str),

@@ -10,7 +10,7 @@ use tokio::sync::broadcast;
 
 use super::*;
 use crate::domain::objects::{CALL, SMS_MESSAGE, STATUS_LOG, StatusType};
-use crate::domain::{CallStatus, E164, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{CallStatus, DialledNumber, SalesforceId, SmsStatus, Timestamp};
 use crate::events;
 use crate::records::{Call, Change, SmsMessage, StatusHistory, StatusLogEntry};
 
@@ -35,8 +35,8 @@ fn id(raw: &str) -> SalesforceId {
     SalesforceId::parse(raw).unwrap()
 }
 
-fn phone(raw: &str) -> E164 {
-    E164::from_canonical(raw).unwrap()
+fn phone(raw: &str) -> DialledNumber {
+    DialledNumber::from_canonical(raw).unwrap()
 }
 
 fn stored(change: Change<'_>) -> StoredEvent {
