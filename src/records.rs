@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::objects::{
     CallType, ObjectType, StatusType, TaskPriority, TaskStatus, TaskSubtype,
 };
-use crate::domain::{CallStatus, DialledNumber, ProviderError, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{
+    CallStatus, DialledNumber, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp,
+};
 
 /// A `FastCall__SMS_Message__c` record.
 #[derive(Debug, Clone, PartialEq)]
@@ -277,6 +279,8 @@ impl Change<'_> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
     pub seq: i64,
+    /// The org whose change it tells: only that org's subscribers hear it.
+    pub org: OrgName,
     pub kind: EventKind,
     pub payload: String,
     pub created_at: Timestamp,

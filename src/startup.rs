@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 
 use crate::config::{Config, Provider, Secret};
-use crate::domain::Timestamp;
+use crate::domain::{OrgName, Timestamp};
 use crate::events;
 use crate::http;
 use crate::lifecycle::Lifecycle;
@@ -224,21 +224,23 @@ async fn initial_org(
         url: redact_url(url),
         source,
     };
+    // The org named `default`: the one the root routes serve.
+    let default = OrgName::default_org();
     if let Some(path) = file {
         let org = read_org_file(path)?;
         storage
-            .save_org(org.document())
+            .save_org(&default, org.document())
             .await
             .map_err(storage_error)?;
         tracing::info!(path = %path.display(), "loaded org file");
         return Ok(org);
     }
-    match storage.load_org().await.map_err(storage_error)? {
+    match storage.load_org(&default).await.map_err(storage_error)? {
         Some(document) => Org::new(document).map_err(StartupError::InvalidStoredOrg),
         None => {
             let org = Org::demo();
             storage
-                .save_org(org.document())
+                .save_org(&default, org.document())
                 .await
                 .map_err(storage_error)?;
             tracing::info!("no org data stored yet: loaded the built-in demo org");

@@ -8,7 +8,7 @@ use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, SemaphorePermit, watch
 
 use crate::actions::ActionContext;
 use crate::config::Secret;
-use crate::domain::SalesforceId;
+use crate::domain::{OrgName, SalesforceId};
 use crate::lifecycle::Lifecycle;
 use crate::org::{Org, OrgDocument};
 use crate::storage::{Storage, StorageError};
@@ -138,10 +138,12 @@ impl AppState {
 
     pub fn action_context<'a>(
         &'a self,
+        org_name: &'a OrgName,
         org: &'a Org,
         invoker: Option<SalesforceId>,
     ) -> ActionContext<'a> {
         ActionContext {
+            org_name,
             org,
             invoker,
             storage: self.inner.storage.clone(),
@@ -177,7 +179,10 @@ impl AppState {
     /// `org.replaced` event.
     pub async fn replace_org(&self, org: Org) -> Result<Arc<Org>, StorageError> {
         let _guard = self.inner.org_writes.lock().await;
-        self.inner.storage.save_org(org.document()).await?;
+        self.inner
+            .storage
+            .save_org(&OrgName::default_org(), org.document())
+            .await?;
         let org = Arc::new(org);
         self.inner.org.store(org.clone());
         Ok(org)
@@ -186,7 +191,12 @@ impl AppState {
     /// Serves the org the database holds now (another instance replaced it).
     pub async fn reload_org(&self) -> Result<(), StorageError> {
         let _guard = self.inner.org_writes.lock().await;
-        let document = self.inner.storage.load_org().await?.unwrap_or_default();
+        let document = self
+            .inner
+            .storage
+            .load_org(&OrgName::default_org())
+            .await?
+            .unwrap_or_default();
         match Org::new(document) {
             Ok(org) => self.inner.org.store(Arc::new(org)),
             // Every writer validates first, so this is a database edited by hand.
@@ -201,11 +211,15 @@ impl AppState {
     /// a restart does not bring the demo org back).
     pub async fn reset(&self, clear_org: bool) -> Result<(), StorageError> {
         let _guard = self.inner.org_writes.lock().await;
+        let default = OrgName::default_org();
         if !clear_org {
-            return self.inner.storage.reset(None).await;
+            return self.inner.storage.reset(&default, None).await;
         }
         let empty = Org::new(OrgDocument::default()).expect("an empty org is valid");
-        self.inner.storage.reset(Some(empty.document())).await?;
+        self.inner
+            .storage
+            .reset(&default, Some(empty.document()))
+            .await?;
         self.inner.org.store(Arc::new(empty));
         Ok(())
     }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use futures_util::{StreamExt, stream};
 use tokio::sync::oneshot;
 
-use crate::domain::SalesforceId;
+use crate::domain::{OrgName, SalesforceId};
 use crate::lifecycle::Lifecycle;
 use crate::org::Org;
 use crate::storage::{Batch, KeyedAnswer, Storage, StorageError};
@@ -28,6 +28,8 @@ use crate::voip::VoipProvider;
 
 /// Everything an action needs besides its inputs.
 pub struct ActionContext<'a> {
+    /// The org the action runs in, and its data.
+    pub org_name: &'a OrgName,
     pub org: &'a Org,
     /// The running user: the API key's user, `X-Fastcall-User-Id`, or the org's default.
     pub invoker: Option<SalesforceId>,
@@ -200,12 +202,13 @@ pub async fn store(
     key: Option<impl HeldKey>,
 ) -> Result<(), StorageError> {
     batch.answer = key.as_ref().map(HeldKey::answer);
+    let org = ctx.org_name.clone();
     let storage = ctx.storage.clone();
     let lifecycle = ctx.lifecycle.clone();
     // Closed when this call is dropped: then nobody answers a failure, so it is logged here.
     let (to_caller, _caller) = oneshot::channel::<Infallible>();
     let write = tokio::spawn(async move {
-        let written = storage.write(batch).await;
+        let written = storage.write(&org, batch).await;
         match &written {
             Ok(()) => {
                 lifecycle.steps_scheduled();

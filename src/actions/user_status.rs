@@ -4,8 +4,8 @@ use serde::Deserialize;
 
 use super::resolve::{fastcall_user, given, parse_id};
 use super::{ActionContext, ActionError, ApiException};
-use crate::domain::SalesforceId;
 use crate::domain::objects::{STATUS_LOG, StatusType};
+use crate::domain::{OrgName, SalesforceId};
 use crate::org::{Org, User};
 use crate::records::{UserState, UserStatusValue};
 use crate::storage::{StatusChange, StatusChangeOutcome, Storage, StorageError};
@@ -41,7 +41,10 @@ pub async fn set_all(
             })
         })
         .collect::<Result<Vec<_>, ApiException>>()?;
-    let outcomes = ctx.storage.change_user_statuses(&changes).await?;
+    let outcomes = ctx
+        .storage
+        .change_user_statuses(ctx.org_name, &changes)
+        .await?;
     Ok(changes.iter().zip(outcomes).map(output).collect())
 }
 
@@ -137,10 +140,11 @@ pub fn initial_status(org: &Org, user: &User) -> UserStatusValue {
 /// A user's status now: as last set through the action, else the org's.
 pub async fn current(
     storage: &dyn Storage,
+    org_name: &OrgName,
     org: &Org,
     user: &User,
 ) -> Result<UserState, StorageError> {
-    let stored = storage.user_state(user.id).await?;
+    let stored = storage.user_state(org_name, user.id).await?;
     Ok(stored.unwrap_or(UserState {
         status: initial_status(org, user),
         changed_at: None,

@@ -1,4 +1,5 @@
-//! Value types parsed from outside input: Ids, phone numbers, instants, templates, media URLs.
+//! Value types parsed from outside input: Ids, phone numbers, org names, instants, templates,
+//! media URLs.
 
 /// A closed set of names, as Salesforce shows them (a status, a picklist), parsed
 /// case-insensitively (filters and moves are typed by hand).
@@ -53,6 +54,7 @@ macro_rules! picklist {
 
 pub mod media_url;
 pub mod objects;
+pub mod org_name;
 pub mod phone;
 pub mod salesforce_id;
 pub mod segments;
@@ -61,6 +63,7 @@ pub mod template;
 pub mod time;
 
 pub use media_url::{MediaUrl, MediaUrlError};
+pub use org_name::{OrgName, OrgNameError};
 pub use phone::{Country, DialError, DialledNumber};
 pub use salesforce_id::{IdError, SalesforceId};
 pub use segments::{Encoding, Segments};

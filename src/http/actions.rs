@@ -40,7 +40,7 @@ pub async fn invoke(
     };
     let invocation = DirectInvocation {
         state: &state,
-        ctx: state.action_context(&caller.org, caller.invoker),
+        ctx: state.action_context(&caller.org_name, &caller.org, caller.invoker),
         headers: &headers,
         route: format!("/actions/{action}"),
         body: &body,
@@ -70,6 +70,7 @@ impl DirectInvocation<'_> {
             self.state,
             self.headers,
             &self.route,
+            self.ctx.org_name,
             self.ctx.invoker,
             self.body,
         )

@@ -1,6 +1,7 @@
 //! Extractors: the request body under the size limit, JSON parsed with errors that name the
 //! field, and the caller's identity.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::error::{BodyProblem, ExceptionResponse, PlatformCode, PlatformError, SESSION_INVALID};
-use crate::domain::SalesforceId;
+use crate::domain::{OrgName, SalesforceId};
 use crate::org::Org;
 use crate::state::AppState;
 
@@ -202,9 +203,28 @@ fn describe_json_error(error: serde_path_to_error::Error<serde_json::Error>) -> 
     }
 }
 
+/// The org a request addresses. Every request addresses the org `default` for now: the
+/// `/orgs/{name}` routes that address the others are still to come (issue 15).
+#[derive(Clone, Debug)]
+pub struct InOrg(pub OrgName);
+
+impl<S: Send + Sync> FromRequestParts<S> for InOrg {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<InOrg>()
+            .cloned()
+            .unwrap_or_else(|| InOrg(OrgName::default_org())))
+    }
+}
+
 /// Who is calling, read against the org current when the request arrived.
 #[derive(Clone)]
 pub struct Caller {
+    /// The org the request acts in.
+    pub org_name: OrgName,
     pub org: Arc<Org>,
     /// The running user, when the request names one (or the org has a default).
     pub invoker: Option<SalesforceId>,
@@ -230,7 +250,11 @@ impl Caller {
     pub fn identify(state: &AppState, headers: &HeaderMap) -> Result<Self, PlatformError> {
         let org = state.org();
         let invoker = identify(headers, &org)?;
-        Ok(Self { org, invoker })
+        Ok(Self {
+            org_name: OrgName::default_org(),
+            org,
+            invoker,
+        })
     }
 }
 

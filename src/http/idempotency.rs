@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::answer::Answer;
 use super::error::{PlatformCode, PlatformError};
 use crate::actions::HeldKey;
-use crate::domain::{SalesforceId, Timestamp};
+use crate::domain::{OrgName, SalesforceId, Timestamp};
 use crate::state::AppState;
 use crate::storage::{Claim, KeyClaim, KeyedAnswer, Storage, StoredAnswer};
 
@@ -44,6 +44,8 @@ pub enum Keyed {
 /// (its request timed out, or its client went away) gives the key up as it is dropped, so
 /// that a retry runs at once instead of waiting out the claim's lease.
 pub struct ClaimedKey {
+    /// The org the key is kept in.
+    org: OrgName,
     key: String,
     storage: Arc<dyn Storage>,
     /// The key holds its answer, or was given up: nothing is left to do as it drops.
@@ -66,7 +68,11 @@ impl ClaimedKey {
 
     /// Keeps `answer` under the key, for a call that stored nothing with it.
     async fn keep(self, answer: &Answer) {
-        match self.storage.answer_key(&self.key, &answer.stored()).await {
+        match self
+            .storage
+            .answer_key(&self.org, &self.key, &answer.stored())
+            .await
+        {
             Ok(()) => self.settle(),
             // The key is given up as the claim drops, and a retry runs the call again.
             Err(error) => tracing::warn!(%error, "cannot keep the answer of an idempotency key"),
@@ -76,7 +82,7 @@ impl ClaimedKey {
     /// Gives the key up after the call failed without storing anything (the database was
     /// unavailable, say), so that a retry runs it.
     async fn release(self) {
-        match self.storage.release_key(&self.key).await {
+        match self.storage.release_key(&self.org, &self.key).await {
             Ok(()) => self.settle(),
             // Dropping the claim tries once more, in the background.
             Err(error) => tracing::warn!(%error, "cannot release an idempotency key"),
@@ -93,9 +99,10 @@ impl Drop for ClaimedKey {
             return;
         };
         let storage = self.storage.clone();
+        let org = self.org.clone();
         let key = std::mem::take(&mut self.key);
         runtime.spawn(async move {
-            if let Err(error) = storage.release_key(&key).await {
+            if let Err(error) = storage.release_key(&org, &key).await {
                 tracing::warn!(%error, "cannot release an idempotency key");
             }
         });
@@ -132,6 +139,7 @@ pub async fn claim(
     state: &AppState,
     headers: &HeaderMap,
     route: &str,
+    org: &OrgName,
     invoker: Option<SalesforceId>,
     body: &[u8],
 ) -> Result<Keyed, PlatformError> {
@@ -157,6 +165,7 @@ pub async fn claim(
     let deadline = Instant::now() + WAIT_FOR_FIRST;
     loop {
         let claim = KeyClaim {
+            org,
             key,
             fingerprint: &fingerprint,
             now: Timestamp::now(),
@@ -166,6 +175,7 @@ pub async fn claim(
         match state.storage().claim_key(&claim).await? {
             Claim::Claimed => {
                 return Ok(Keyed::Run(Some(ClaimedKey {
+                    org: org.clone(),
                     key: key.to_owned(),
                     storage: state.storage_handle(),
                     settled: false,

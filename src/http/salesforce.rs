@@ -126,13 +126,21 @@ pub async fn invoke(
         return Err(PlatformError::new(PlatformCode::InvalidInput, message).into());
     }
     let route = format!("/services/data/actions/custom/apex/{action}");
-    let key = match idempotency::claim(&state, &headers, &route, caller.invoker, &body).await? {
+    let claimed = idempotency::claim(
+        &state,
+        &headers,
+        &route,
+        &caller.org_name,
+        caller.invoker,
+        &body,
+    );
+    let key = match claimed.await? {
         Keyed::Run(key) => key,
         Keyed::Replay(answer) => return Ok(idempotency::replay(answer)),
     };
     let _admitted = state.admit_bulk_inputs(request.inputs.len()).await;
     let invocation = BulkInvocation {
-        ctx: state.action_context(&caller.org, caller.invoker),
+        ctx: state.action_context(&caller.org_name, &caller.org, caller.invoker),
         key,
         name: &action_name,
         inputs: &request.inputs,
@@ -340,7 +348,15 @@ pub async fn sobject(
     check_version(&version)?;
     let caller = caller?;
     let id = SalesforceId::parse(&raw_id).map_err(|_| PlatformError::not_found())?;
-    let found = sobjects::sobject(state.storage(), &caller.org, &version, &object, id).await?;
+    let found = sobjects::sobject(
+        state.storage(),
+        &caller.org_name,
+        &caller.org,
+        &version,
+        &object,
+        id,
+    )
+    .await?;
     found
         .map(|json| json.into_response())
         .ok_or_else(|| PlatformError::not_found().into())

@@ -11,7 +11,7 @@ use crate::domain::objects::{
     CALL, CallType, ObjectType, SMS_MESSAGE, TASK, TaskPriority, TaskStatus, TaskSubtype,
 };
 use crate::domain::{
-    CallStatus, DialledNumber, Encoding, SalesforceId, Segments, SmsStatus, Timestamp,
+    CallStatus, DialledNumber, Encoding, OrgName, SalesforceId, Segments, SmsStatus, Timestamp,
 };
 use crate::org::Org;
 use crate::records::{Call, SmsMessage, Task};
@@ -188,6 +188,7 @@ struct OrgRecordObject<'a> {
 /// record of the org. Object names are case-insensitive, as in Salesforce.
 pub async fn sobject(
     storage: &dyn Storage,
+    org_name: &OrgName,
     org: &Org,
     version: &str,
     object: &str,
@@ -195,17 +196,17 @@ pub async fn sobject(
 ) -> Result<Option<Json<Value>>, StorageError> {
     let json = if object.eq_ignore_ascii_case(SMS_MESSAGE.api_name) {
         storage
-            .sms_message(id)
+            .sms_message(org_name, id)
             .await?
             .map(|m| to_value(sms_object(version, m)))
     } else if object.eq_ignore_ascii_case(CALL.api_name) {
         storage
-            .call(id)
+            .call(org_name, id)
             .await?
             .map(|c| to_value(call_object(version, c)))
     } else if object.eq_ignore_ascii_case(TASK.api_name) {
         storage
-            .task(id)
+            .task(org_name, id)
             .await?
             .map(|t| to_value(task_object(version, t)))
     } else {

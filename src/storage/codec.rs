@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::domain::objects::{
     CallType, ObjectType, StatusType, TaskPriority, TaskStatus, TaskSubtype,
 };
-use crate::domain::{CallStatus, DialledNumber, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{CallStatus, DialledNumber, OrgName, SalesforceId, SmsStatus, Timestamp};
 use crate::records::{EventKind, StatusHistory};
 
 /// Stores a value as text, reading it back through a parser that rejects what the
@@ -60,8 +60,9 @@ text_column!(
 text_column!(
     DialledNumber,
     DialledNumber::from_canonical,
-    "an E.164 number"
+    "a dialled phone number"
 );
+text_column!(OrgName, |s| OrgName::parse(s).ok(), "an org name");
 text_column!(SmsStatus, SmsStatus::parse, "an SMS status");
 text_column!(CallStatus, CallStatus::parse, "a call status");
 text_column!(StatusType, StatusType::parse, "a status type");

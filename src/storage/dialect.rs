@@ -9,8 +9,8 @@ pub(super) trait Dialect {
     /// Ends a `SELECT` that locks the rows it reads and skips those another transaction
     /// holds, so that several instances share out the work.
     const FOR_UPDATE_SKIP_LOCKED: &'static str;
-    /// What goes before and after the `VALUES` of new events: an `INSERT INTO events (kind,
-    /// payload, created_at)` that returns their seqs and, where several instances share the
+    /// What goes before and after the `VALUES` of new events: an `INSERT INTO events (org,
+    /// kind, payload, created_at)` that returns their seqs and, where several instances share the
     /// database, announces their seqs to every instance on commit, in the same statement.
     const INSERT_EVENTS: (&'static str, &'static str);
     /// Whether the database relays committed events to every instance, this one included.

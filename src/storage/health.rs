@@ -21,7 +21,7 @@ use super::{
     ActivityStore, Batch, Claim, IdempotencyStore, KeyClaim, LifecycleStore, ListFilter, Moved,
     StatusChange, StatusChangeOutcome, StepsRun, Storage, StorageError, StoredAnswer,
 };
-use crate::domain::{CallStatus, ProviderError, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{CallStatus, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp};
 use crate::org::OrgDocument;
 use crate::records::{
     Call, SmsMessage, StatusLogEntry, StoredEvent, Task, UserState, VoipErrorLog,
@@ -141,14 +141,14 @@ macro_rules! guarded {
 guarded! {
     impl Storage {
         Other async fn ping(&self) -> Result<(), StorageError>;
-        Other async fn load_org(&self) -> Result<Option<OrgDocument>, StorageError>;
-        Commits async fn save_org(&self, document: &OrgDocument) -> Result<(), StorageError>;
-        Commits async fn reset(&self, org: Option<&OrgDocument>) -> Result<(), StorageError>;
-        Other async fn user_state(&self, user_id: SalesforceId) -> Result<Option<UserState>, StorageError>;
-        Other async fn change_user_statuses(&self, changes: &[StatusChange]) -> Result<Vec<StatusChangeOutcome>, StorageError>;
-        Other async fn status_log_entry(&self, id: SalesforceId) -> Result<Option<StatusLogEntry>, StorageError>;
-        Other async fn list_status_log(&self, filter: &ListFilter) -> Result<Vec<StatusLogEntry>, StorageError>;
-        Other async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StorageError>;
+        Other async fn load_org(&self, org: &OrgName) -> Result<Option<OrgDocument>, StorageError>;
+        Commits async fn save_org(&self, org: &OrgName, document: &OrgDocument) -> Result<(), StorageError>;
+        Commits async fn reset(&self, org: &OrgName, document: Option<&OrgDocument>) -> Result<(), StorageError>;
+        Other async fn user_state(&self, org: &OrgName, user_id: SalesforceId) -> Result<Option<UserState>, StorageError>;
+        Other async fn change_user_statuses(&self, org: &OrgName, changes: &[StatusChange]) -> Result<Vec<StatusChangeOutcome>, StorageError>;
+        Other async fn status_log_entry(&self, org: &OrgName, id: SalesforceId) -> Result<Option<StatusLogEntry>, StorageError>;
+        Other async fn list_status_log(&self, org: &OrgName, filter: &ListFilter) -> Result<Vec<StatusLogEntry>, StorageError>;
+        Other async fn events_after(&self, org: &OrgName, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StorageError>;
         Other async fn prune_events(&self, before: Timestamp) -> Result<(), StorageError>;
         Commits async fn probe_write(&self) -> Result<(), StorageError>;
     }
@@ -170,17 +170,17 @@ guarded! {
 
 guarded! {
     impl ActivityStore {
-        Commits async fn write(&self, batch: Batch) -> Result<(), StorageError>;
-        Other async fn sms_message(&self, id: SalesforceId) -> Result<Option<SmsMessage>, StorageError>;
-        Other async fn sms_message_by_provider_id(&self, provider_id: &str) -> Result<Option<SmsMessage>, StorageError>;
-        Other async fn list_sms_messages(&self, filter: &ListFilter) -> Result<Vec<SmsMessage>, StorageError>;
-        Other async fn call(&self, id: SalesforceId) -> Result<Option<Call>, StorageError>;
-        Other async fn call_by_provider_id(&self, provider_id: &str) -> Result<Option<Call>, StorageError>;
-        Other async fn list_calls(&self, filter: &ListFilter) -> Result<Vec<Call>, StorageError>;
-        Other async fn task(&self, id: SalesforceId) -> Result<Option<Task>, StorageError>;
-        Other async fn list_tasks(&self, filter: &ListFilter) -> Result<Vec<Task>, StorageError>;
-        Other async fn voip_error(&self, id: SalesforceId) -> Result<Option<VoipErrorLog>, StorageError>;
-        Other async fn list_voip_errors(&self, filter: &ListFilter) -> Result<Vec<VoipErrorLog>, StorageError>;
+        Commits async fn write(&self, org: &OrgName, batch: Batch) -> Result<(), StorageError>;
+        Other async fn sms_message(&self, org: &OrgName, id: SalesforceId) -> Result<Option<SmsMessage>, StorageError>;
+        Other async fn sms_message_by_provider_id(&self, org: &OrgName, provider_id: &str) -> Result<Option<SmsMessage>, StorageError>;
+        Other async fn list_sms_messages(&self, org: &OrgName, filter: &ListFilter) -> Result<Vec<SmsMessage>, StorageError>;
+        Other async fn call(&self, org: &OrgName, id: SalesforceId) -> Result<Option<Call>, StorageError>;
+        Other async fn call_by_provider_id(&self, org: &OrgName, provider_id: &str) -> Result<Option<Call>, StorageError>;
+        Other async fn list_calls(&self, org: &OrgName, filter: &ListFilter) -> Result<Vec<Call>, StorageError>;
+        Other async fn task(&self, org: &OrgName, id: SalesforceId) -> Result<Option<Task>, StorageError>;
+        Other async fn list_tasks(&self, org: &OrgName, filter: &ListFilter) -> Result<Vec<Task>, StorageError>;
+        Other async fn voip_error(&self, org: &OrgName, id: SalesforceId) -> Result<Option<VoipErrorLog>, StorageError>;
+        Other async fn list_voip_errors(&self, org: &OrgName, filter: &ListFilter) -> Result<Vec<VoipErrorLog>, StorageError>;
     }
 }
 
@@ -188,16 +188,16 @@ guarded! {
     impl LifecycleStore {
         Other async fn run_due_steps(&self, now: Timestamp, limit: u32) -> Result<StepsRun, StorageError>;
         Other async fn next_step_due(&self) -> Result<Option<Timestamp>, StorageError>;
-        Other async fn move_sms(&self, id: SalesforceId, to: SmsStatus, error: Option<ProviderError>) -> Result<Moved<SmsMessage, SmsStatus>, StorageError>;
-        Other async fn move_call(&self, id: SalesforceId, to: CallStatus, error: Option<ProviderError>) -> Result<Moved<Call, CallStatus>, StorageError>;
+        Other async fn move_sms(&self, org: &OrgName, id: SalesforceId, to: SmsStatus, error: Option<ProviderError>) -> Result<Moved<SmsMessage, SmsStatus>, StorageError>;
+        Other async fn move_call(&self, org: &OrgName, id: SalesforceId, to: CallStatus, error: Option<ProviderError>) -> Result<Moved<Call, CallStatus>, StorageError>;
     }
 }
 
 guarded! {
     impl IdempotencyStore {
         Other async fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<Claim, StorageError>;
-        Other async fn answer_key(&self, key: &str, answer: &StoredAnswer) -> Result<(), StorageError>;
-        Other async fn release_key(&self, key: &str) -> Result<(), StorageError>;
+        Other async fn answer_key(&self, org: &OrgName, key: &str, answer: &StoredAnswer) -> Result<(), StorageError>;
+        Other async fn release_key(&self, org: &OrgName, key: &str) -> Result<(), StorageError>;
         Other async fn prune_keys(&self, before: Timestamp) -> Result<(), StorageError>;
     }
 }

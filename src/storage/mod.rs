@@ -21,7 +21,9 @@ use tokio::sync::broadcast;
 pub use error::StorageError;
 
 use crate::domain::objects::{StatusType, TaskStatus};
-use crate::domain::{CallStatus, DialledNumber, ProviderError, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{
+    CallStatus, DialledNumber, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp,
+};
 use crate::org::OrgDocument;
 use crate::records::{
     Call, Change, PendingStep, SmsMessage, StatusLogEntry, StoredEvent, Task, UserState,
@@ -42,37 +44,55 @@ pub trait Storage: ActivityStore + LifecycleStore + IdempotencyStore {
         self.ping().await
     }
 
-    /// The stored org data, `None` when none was ever stored.
-    async fn load_org(&self) -> Result<Option<OrgDocument>, StorageError>;
-    /// Replaces the org data. Statuses set through the action since are forgotten (users
-    /// start from the new org's), and an `org.replaced` event tells every instance.
-    async fn save_org(&self, document: &OrgDocument) -> Result<(), StorageError>;
-    /// Forgets all activity (records, statuses, the status log, events), and when `org` is
-    /// given replaces the org data with it, at once.
-    async fn reset(&self, org: Option<&OrgDocument>) -> Result<(), StorageError>;
+    /// The org's stored data, `None` when none was ever stored.
+    async fn load_org(&self, org: &OrgName) -> Result<Option<OrgDocument>, StorageError>;
+    /// Replaces the org's data, or creates the org. Statuses set through the action since
+    /// are forgotten (users start from the new org's), and an `org.replaced` event tells
+    /// every instance.
+    async fn save_org(&self, org: &OrgName, document: &OrgDocument) -> Result<(), StorageError>;
+    /// Forgets all the org's activity (records, statuses, the status log, events, keys), and
+    /// when `document` is given replaces the org's data with it, at once.
+    async fn reset(
+        &self,
+        org: &OrgName,
+        document: Option<&OrgDocument>,
+    ) -> Result<(), StorageError>;
 
     /// A user's status as last set through the action; `None` when never set (the org's).
-    async fn user_state(&self, user_id: SalesforceId) -> Result<Option<UserState>, StorageError>;
+    async fn user_state(
+        &self,
+        org: &OrgName,
+        user_id: SalesforceId,
+    ) -> Result<Option<UserState>, StorageError>;
     /// Sets each user's status unless the user already has it, all in one transaction, in
     /// order: one outcome per change. Changes for one user are serialised, so each log
     /// entry's "from" is the previous entry's "to".
     async fn change_user_statuses(
         &self,
+        org: &OrgName,
         changes: &[StatusChange],
     ) -> Result<Vec<StatusChangeOutcome>, StorageError>;
     async fn status_log_entry(
         &self,
+        org: &OrgName,
         id: SalesforceId,
     ) -> Result<Option<StatusLogEntry>, StorageError>;
     async fn list_status_log(
         &self,
+        org: &OrgName,
         filter: &ListFilter,
     ) -> Result<Vec<StatusLogEntry>, StorageError>;
 
     /// Live events from every instance sharing the database, in commit order.
     fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>>;
-    /// Stored events after `after` (a seq), oldest first: a reconnecting subscriber's catch-up.
-    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>, StorageError>;
+    /// The org's stored events after `after` (a seq), oldest first: a reconnecting
+    /// subscriber's catch-up.
+    async fn events_after(
+        &self,
+        org: &OrgName,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StorageError>;
     /// Deletes events created before `before`.
     async fn prune_events(&self, before: Timestamp) -> Result<(), StorageError>;
 }
@@ -84,28 +104,53 @@ pub trait ActivityStore: Send + Sync + 'static {
     /// calls, all or nothing, and returns once it is committed. The batch's steps that are
     /// already due (immediate progression) are taken in the same transaction. Concurrent
     /// writes may share a transaction (group commit), never a batch split across two.
-    async fn write(&self, batch: Batch) -> Result<(), StorageError>;
+    async fn write(&self, org: &OrgName, batch: Batch) -> Result<(), StorageError>;
 
-    async fn sms_message(&self, id: SalesforceId) -> Result<Option<SmsMessage>, StorageError>;
+    async fn sms_message(
+        &self,
+        org: &OrgName,
+        id: SalesforceId,
+    ) -> Result<Option<SmsMessage>, StorageError>;
     /// A message by the provider's id (`SM...`).
     async fn sms_message_by_provider_id(
         &self,
+        org: &OrgName,
         provider_id: &str,
     ) -> Result<Option<SmsMessage>, StorageError>;
-    async fn list_sms_messages(&self, filter: &ListFilter)
-    -> Result<Vec<SmsMessage>, StorageError>;
+    async fn list_sms_messages(
+        &self,
+        org: &OrgName,
+        filter: &ListFilter,
+    ) -> Result<Vec<SmsMessage>, StorageError>;
 
-    async fn call(&self, id: SalesforceId) -> Result<Option<Call>, StorageError>;
+    async fn call(&self, org: &OrgName, id: SalesforceId) -> Result<Option<Call>, StorageError>;
     /// A call by the provider's id (`CA...`).
-    async fn call_by_provider_id(&self, provider_id: &str) -> Result<Option<Call>, StorageError>;
-    async fn list_calls(&self, filter: &ListFilter) -> Result<Vec<Call>, StorageError>;
+    async fn call_by_provider_id(
+        &self,
+        org: &OrgName,
+        provider_id: &str,
+    ) -> Result<Option<Call>, StorageError>;
+    async fn list_calls(
+        &self,
+        org: &OrgName,
+        filter: &ListFilter,
+    ) -> Result<Vec<Call>, StorageError>;
 
-    async fn task(&self, id: SalesforceId) -> Result<Option<Task>, StorageError>;
-    async fn list_tasks(&self, filter: &ListFilter) -> Result<Vec<Task>, StorageError>;
+    async fn task(&self, org: &OrgName, id: SalesforceId) -> Result<Option<Task>, StorageError>;
+    async fn list_tasks(
+        &self,
+        org: &OrgName,
+        filter: &ListFilter,
+    ) -> Result<Vec<Task>, StorageError>;
 
-    async fn voip_error(&self, id: SalesforceId) -> Result<Option<VoipErrorLog>, StorageError>;
+    async fn voip_error(
+        &self,
+        org: &OrgName,
+        id: SalesforceId,
+    ) -> Result<Option<VoipErrorLog>, StorageError>;
     async fn list_voip_errors(
         &self,
+        org: &OrgName,
         filter: &ListFilter,
     ) -> Result<Vec<VoipErrorLog>, StorageError>;
 }
@@ -124,6 +169,7 @@ pub trait LifecycleStore: Send + Sync + 'static {
     /// Moves a message to `to` now, as its provider would report it.
     async fn move_sms(
         &self,
+        org: &OrgName,
         id: SalesforceId,
         to: SmsStatus,
         error: Option<ProviderError>,
@@ -131,6 +177,7 @@ pub trait LifecycleStore: Send + Sync + 'static {
     /// Moves a call to `to` now, as its provider would report it.
     async fn move_call(
         &self,
+        org: &OrgName,
         id: SalesforceId,
         to: CallStatus,
         error: Option<ProviderError>,
@@ -144,9 +191,14 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     /// of one key: one gets it, the others find it running.
     async fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<Claim, StorageError>;
     /// Stores a claimed key's answer (when no batch carried it).
-    async fn answer_key(&self, key: &str, answer: &StoredAnswer) -> Result<(), StorageError>;
+    async fn answer_key(
+        &self,
+        org: &OrgName,
+        key: &str,
+        answer: &StoredAnswer,
+    ) -> Result<(), StorageError>;
     /// Gives up a claim whose request stored nothing, so a retry runs it.
-    async fn release_key(&self, key: &str) -> Result<(), StorageError>;
+    async fn release_key(&self, org: &OrgName, key: &str) -> Result<(), StorageError>;
     /// Forgets keys created before `before`.
     async fn prune_keys(&self, before: Timestamp) -> Result<(), StorageError>;
 }
@@ -231,9 +283,10 @@ pub struct KeyedAnswer {
     pub answer: StoredAnswer,
 }
 
-/// A request's claim of an idempotency key.
+/// A request's claim of an idempotency key, in its org.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyClaim<'a> {
+    pub org: &'a OrgName,
     pub key: &'a str,
     /// What identifies the request: the same key with another fingerprint is a mismatch.
     pub fingerprint: &'a str,

@@ -59,9 +59,9 @@ impl Dialect for Postgres {
     // committed one transaction at a time, while everything else the transactions write
     // still goes on side by side.
     const INSERT_EVENTS: (&'static str, &'static str) = (
-        "WITH inserted AS (INSERT INTO events (kind, payload, created_at) SELECT * FROM (",
+        "WITH inserted AS (INSERT INTO events (org, kind, payload, created_at) SELECT * FROM (",
         concat!(
-            ") AS new (kind, payload, created_at) \
+            ") AS new (org, kind, payload, created_at) \
              WHERE (SELECT pg_advisory_xact_lock(",
             events_lock!(),
             ")) IS NOT NULL RETURNING seq), \

@@ -31,7 +31,7 @@ impl Dialect for Sqlite {
     const FOR_UPDATE: &'static str = "";
     const FOR_UPDATE_SKIP_LOCKED: &'static str = "";
     const INSERT_EVENTS: (&'static str, &'static str) = (
-        "INSERT INTO events (kind, payload, created_at) ",
+        "INSERT INTO events (org, kind, payload, created_at) ",
         " RETURNING seq",
     );
     const RELAYS_EVENTS: bool = false;

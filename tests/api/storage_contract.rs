@@ -8,7 +8,7 @@ use fastcall_emulator::domain::objects::{
     SMS_MESSAGE, StatusType, TaskPriority, TaskStatus, TaskSubtype,
 };
 use fastcall_emulator::domain::{
-    CallStatus, DialledNumber, ProviderError, SalesforceId, SmsStatus, Timestamp,
+    CallStatus, DialledNumber, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp,
 };
 use fastcall_emulator::events;
 use fastcall_emulator::org::{Org, OrgDocument};
@@ -30,6 +30,11 @@ const GRACE: &str = "005Dn0000002GrcIAE";
 const JANE: &str = "003Dn0000001JanIAE";
 const ACME: &str = "001Dn0000001AcmIAE";
 const AVAILABLE: &str = "a0UDn0000001AvlMAE";
+
+/// The org the contract's records are kept in.
+fn default() -> OrgName {
+    OrgName::default_org()
+}
 
 fn id(raw: &str) -> SalesforceId {
     SalesforceId::parse(raw).unwrap()
@@ -184,19 +189,19 @@ backend_tests! {
         let db = TestDb::new(backend).await;
         let store = open(&db).await;
         store.ping().await.unwrap();
-        assert_eq!(store.load_org().await.unwrap(), None);
+        assert_eq!(store.load_org(&default()).await.unwrap(), None);
         let demo = Org::demo().document().clone();
-        store.save_org(&demo).await.unwrap();
-        assert_eq!(store.load_org().await.unwrap().as_ref(), Some(&demo));
+        store.save_org(&default(), &demo).await.unwrap();
+        assert_eq!(store.load_org(&default()).await.unwrap().as_ref(), Some(&demo));
         let mut changed = demo.clone();
         changed.settings.sms_enabled = false;
         changed.users.truncate(1);
-        store.save_org(&changed).await.unwrap();
+        store.save_org(&default(), &changed).await.unwrap();
         drop(store);
         let store = open(&db).await;
-        assert_eq!(store.load_org().await.unwrap().as_ref(), Some(&changed));
-        store.reset(Some(&OrgDocument::default())).await.unwrap();
-        assert_eq!(store.load_org().await.unwrap(), Some(OrgDocument::default()));
+        assert_eq!(store.load_org(&default()).await.unwrap().as_ref(), Some(&changed));
+        store.reset(&default(), Some(&OrgDocument::default())).await.unwrap();
+        assert_eq!(store.load_org(&default()).await.unwrap(), Some(OrgDocument::default()));
     }
 
     async fn activity_is_written_whole_read_back_exactly_and_listed_newest_first(backend) {
@@ -219,61 +224,61 @@ backend_tests! {
             steps: Vec::new(),
             answer: None,
         };
-        store.write(batch.clone()).await.unwrap();
-        store.write(Batch::default()).await.unwrap();
+        store.write(&default(), batch.clone()).await.unwrap();
+        store.write(&default(), Batch::default()).await.unwrap();
 
-        assert_eq!(store.sms_message(to_jane.id).await.unwrap(), Some(to_jane.clone()));
+        assert_eq!(store.sms_message(&default(), to_jane.id).await.unwrap(), Some(to_jane.clone()));
         let sid = to_jane.provider_id.clone().unwrap();
-        assert_eq!(store.sms_message_by_provider_id(&sid).await.unwrap(), Some(to_jane.clone()));
-        assert_eq!(store.sms_message(SalesforceId::generate("a0S")).await.unwrap(), None);
-        assert_eq!(store.call(placed.id).await.unwrap(), Some(placed.clone()));
+        assert_eq!(store.sms_message_by_provider_id(&default(), &sid).await.unwrap(), Some(to_jane.clone()));
+        assert_eq!(store.sms_message(&default(), SalesforceId::generate("a0S")).await.unwrap(), None);
+        assert_eq!(store.call(&default(), placed.id).await.unwrap(), Some(placed.clone()));
         let cid = placed.provider_id.clone().unwrap();
-        assert_eq!(store.call_by_provider_id(&cid).await.unwrap(), Some(placed.clone()));
-        assert_eq!(store.task(jane_task.id).await.unwrap(), Some(jane_task.clone()));
-        assert_eq!(store.voip_error(entry.id).await.unwrap(), Some(entry.clone()));
+        assert_eq!(store.call_by_provider_id(&default(), &cid).await.unwrap(), Some(placed.clone()));
+        assert_eq!(store.task(&default(), jane_task.id).await.unwrap(), Some(jane_task.clone()));
+        assert_eq!(store.voip_error(&default(), entry.id).await.unwrap(), Some(entry.clone()));
 
         let ids = |items: Vec<SmsMessage>| items.into_iter().map(|m| m.id).collect::<Vec<_>>();
-        assert_eq!(ids(store.list_sms_messages(&filter()).await.unwrap()), [lone.id, failed.id, to_jane.id]);
+        assert_eq!(ids(store.list_sms_messages(&default(), &filter()).await.unwrap()), [lone.id, failed.id, to_jane.id]);
         let to = ListFilter { to: Some(phone("+14155550123")), ..filter() };
-        assert_eq!(ids(store.list_sms_messages(&to).await.unwrap()), [lone.id, to_jane.id]);
+        assert_eq!(ids(store.list_sms_messages(&default(), &to).await.unwrap()), [lone.id, to_jane.id]);
         let user_and_from = ListFilter { from: Some(phone("+14155550100")), user_id: Some(id(GRACE)), ..filter() };
-        assert_eq!(ids(store.list_sms_messages(&user_and_from).await.unwrap()), [lone.id]);
+        assert_eq!(ids(store.list_sms_messages(&default(), &user_and_from).await.unwrap()), [lone.id]);
         let related = ListFilter { related_record_id: Some(id(JANE)), ..filter() };
-        assert_eq!(ids(store.list_sms_messages(&related).await.unwrap()), [to_jane.id]);
+        assert_eq!(ids(store.list_sms_messages(&default(), &related).await.unwrap()), [to_jane.id]);
         let status = ListFilter { status: Some(StatusFilter::Message(SmsStatus::Failed)), ..filter() };
-        assert_eq!(ids(store.list_sms_messages(&status).await.unwrap()), [failed.id]);
+        assert_eq!(ids(store.list_sms_messages(&default(), &status).await.unwrap()), [failed.id]);
         let since = ListFilter { since: Some(Timestamp::from_millis(2_000)), limit: 1, ..filter() };
-        assert_eq!(ids(store.list_sms_messages(&since).await.unwrap()), [lone.id]);
+        assert_eq!(ids(store.list_sms_messages(&default(), &since).await.unwrap()), [lone.id]);
         let one = ListFilter { id: Some(to_jane.id), ..filter() };
-        assert_eq!(ids(store.list_sms_messages(&one).await.unwrap()), [to_jane.id]);
+        assert_eq!(ids(store.list_sms_messages(&default(), &one).await.unwrap()), [to_jane.id]);
         let one_failed = ListFilter { id: Some(to_jane.id), status: Some(StatusFilter::Message(SmsStatus::Failed)), ..filter() };
-        assert_eq!(ids(store.list_sms_messages(&one_failed).await.unwrap()), []);
-        let calls = store.list_calls(&ListFilter { status: Some(StatusFilter::Call(CallStatus::Queued)), ..filter() }).await.unwrap();
+        assert_eq!(ids(store.list_sms_messages(&default(), &one_failed).await.unwrap()), []);
+        let calls = store.list_calls(&default(), &ListFilter { status: Some(StatusFilter::Call(CallStatus::Queued)), ..filter() }).await.unwrap();
         assert_eq!(calls, std::slice::from_ref(&placed));
-        let tasks = store.list_tasks(&ListFilter { related_record_id: Some(id(ACME)), ..filter() }).await.unwrap();
+        let tasks = store.list_tasks(&default(), &ListFilter { related_record_id: Some(id(ACME)), ..filter() }).await.unwrap();
         assert_eq!(tasks, std::slice::from_ref(&acme_task));
-        assert_eq!(store.list_voip_errors(&filter()).await.unwrap(), std::slice::from_ref(&entry));
+        assert_eq!(store.list_voip_errors(&default(), &filter()).await.unwrap(), std::slice::from_ref(&entry));
 
         // A batch that cannot be written whole leaves nothing behind.
         let fresh = message("+14155550199", ADA, None, SmsStatus::Queued, 6_000);
         let duplicate = lone.clone();
         let batch = Batch { messages: vec![fresh.clone(), duplicate], ..Batch::default() };
-        match store.write(batch.clone()).await {
+        match store.write(&default(), batch.clone()).await {
             Err(StorageError::Conflict(_)) => {}
             other => panic!("a duplicate Id is a conflict, got {other:?}"),
         }
-        assert_eq!(store.sms_message(fresh.id).await.unwrap(), None);
+        assert_eq!(store.sms_message(&default(), fresh.id).await.unwrap(), None);
 
         // Everything survives reopening the database, and a reset forgets it.
         drop(store);
         let store = open(&db).await;
-        assert_eq!(store.list_sms_messages(&filter()).await.unwrap().len(), 3);
-        store.reset(None).await.unwrap();
-        assert!(store.list_sms_messages(&filter()).await.unwrap().is_empty());
-        assert!(store.list_calls(&filter()).await.unwrap().is_empty());
-        assert!(store.list_tasks(&filter()).await.unwrap().is_empty());
-        assert!(store.list_voip_errors(&filter()).await.unwrap().is_empty());
-        assert!(store.events_after(0, 100).await.unwrap().is_empty());
+        assert_eq!(store.list_sms_messages(&default(), &filter()).await.unwrap().len(), 3);
+        store.reset(&default(), None).await.unwrap();
+        assert!(store.list_sms_messages(&default(), &filter()).await.unwrap().is_empty());
+        assert!(store.list_calls(&default(), &filter()).await.unwrap().is_empty());
+        assert!(store.list_tasks(&default(), &filter()).await.unwrap().is_empty());
+        assert!(store.list_voip_errors(&default(), &filter()).await.unwrap().is_empty());
+        assert!(store.events_after(&default(), 0, 100).await.unwrap().is_empty());
     }
 
     async fn writes_raise_events_that_are_streamed_and_replayable(backend) {
@@ -282,7 +287,7 @@ backend_tests! {
         let mut live = store.subscribe();
         let sent = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
         let placed = call("+14155550125", GRACE, 1_000);
-        store.write(Batch { messages: vec![sent.clone()], calls: vec![placed.clone()], ..Batch::default() }).await.unwrap();
+        store.write(&default(), Batch { messages: vec![sent.clone()], calls: vec![placed.clone()], ..Batch::default() }).await.unwrap();
         let events = next_events(&mut live, 2).await;
         assert_eq!(events[0].kind, EventKind::SmsCreated);
         assert_eq!(events[1].kind, EventKind::CallCreated);
@@ -293,23 +298,23 @@ backend_tests! {
         let payload: serde_json::Value = serde_json::from_str(&events[1].payload).unwrap();
         assert_eq!(payload["callId"], placed.provider_id.clone().unwrap());
 
-        store.save_org(Org::demo().document()).await.unwrap();
+        store.save_org(&default(), Org::demo().document()).await.unwrap();
         assert_eq!(next_events(&mut live, 1).await[0].kind, EventKind::OrgReplaced);
 
-        let stored = store.events_after(0, 100).await.unwrap();
+        let stored = store.events_after(&default(), 0, 100).await.unwrap();
         let kinds: Vec<_> = stored.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["sms.created", "call.created", "org.replaced"]);
-        assert_eq!(store.events_after(stored[0].seq, 1).await.unwrap(), [stored[1].clone()]);
+        assert_eq!(store.events_after(&default(), stored[0].seq, 1).await.unwrap(), [stored[1].clone()]);
 
         store.prune_events(Timestamp::from_millis(Timestamp::now().millis() + 1)).await.unwrap();
-        assert!(store.events_after(0, 100).await.unwrap().is_empty());
+        assert!(store.events_after(&default(), 0, 100).await.unwrap().is_empty());
     }
 
     async fn concurrent_writes_commit_together_and_a_bad_one_fails_alone(backend) {
         let db = TestDb::new(backend).await;
         let store = open(&db).await;
         let taken = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
-        store.write(Batch { messages: vec![taken.clone()], ..Batch::default() }).await.unwrap();
+        store.write(&default(), Batch { messages: vec![taken.clone()], ..Batch::default() }).await.unwrap();
 
         // Many writers at once, so that the committer takes several in one transaction; one
         // of them reuses a stored Id.
@@ -326,29 +331,29 @@ backend_tests! {
             .collect();
         let writes = batches.iter().cloned().map(|batch| {
             let store = store.clone();
-            tokio::spawn(async move { store.write(batch).await })
+            tokio::spawn(async move { store.write(&default(), batch).await })
         });
         let outcomes = futures_util::future::join_all(writes).await;
         for (i, (outcome, batch)) in outcomes.into_iter().zip(&batches).enumerate() {
             let outcome = outcome.expect("the writer ran");
-            let stored = store.sms_message(batch.messages[0].id).await.unwrap();
+            let stored = store.sms_message(&default(), batch.messages[0].id).await.unwrap();
             if i == 60 {
                 assert!(matches!(outcome, Err(StorageError::Conflict(_))), "{outcome:?}");
                 assert_eq!(stored, None, "nothing of the failed batch is stored");
-                assert_eq!(store.call(batch.calls[0].id).await.unwrap(), None);
-                assert_eq!(store.task(batch.tasks[0].id).await.unwrap(), None);
+                assert_eq!(store.call(&default(), batch.calls[0].id).await.unwrap(), None);
+                assert_eq!(store.task(&default(), batch.tasks[0].id).await.unwrap(), None);
             } else {
                 outcome.unwrap_or_else(|e| panic!("write {i}: {e}"));
                 assert_eq!(stored.as_ref(), Some(&batch.messages[0]), "write {i}");
-                assert_eq!(store.call(batch.calls[0].id).await.unwrap().as_ref(), Some(&batch.calls[0]));
-                assert_eq!(store.task(batch.tasks[0].id).await.unwrap().as_ref(), Some(&batch.tasks[0]));
+                assert_eq!(store.call(&default(), batch.calls[0].id).await.unwrap().as_ref(), Some(&batch.calls[0]));
+                assert_eq!(store.task(&default(), batch.tasks[0].id).await.unwrap().as_ref(), Some(&batch.tasks[0]));
             }
         }
         let all = ListFilter { limit: 1000, ..filter() };
-        assert_eq!(store.list_sms_messages(&all).await.unwrap().len(), 120);
-        assert_eq!(store.list_calls(&all).await.unwrap().len(), 119);
+        assert_eq!(store.list_sms_messages(&default(), &all).await.unwrap().len(), 120);
+        assert_eq!(store.list_calls(&default(), &all).await.unwrap().len(), 119);
         // One `*.created` event per stored record, each once, in commit order.
-        let events = store.events_after(0, 1000).await.unwrap();
+        let events = store.events_after(&default(), 0, 1000).await.unwrap();
         assert_eq!(events.len(), 1 + 2 * 119);
         assert!(events.windows(2).all(|pair| pair[0].seq < pair[1].seq));
     }
@@ -358,7 +363,7 @@ backend_tests! {
         let store = open(&db).await;
         let mut live = store.subscribe();
         let initial = value(Some(AVAILABLE), StatusType::Available);
-        assert_eq!(store.user_state(id(ADA)).await.unwrap(), None);
+        assert_eq!(store.user_state(&default(), id(ADA)).await.unwrap(), None);
         let change = |to, log: &str| StatusChange {
             user_id: id(ADA),
             initial,
@@ -368,14 +373,14 @@ backend_tests! {
         };
 
         let change_one = async |change| {
-            let mut outcomes = store.change_user_statuses(&[change]).await.unwrap();
+            let mut outcomes = store.change_user_statuses(&default(), &[change]).await.unwrap();
             assert_eq!(outcomes.len(), 1);
             outcomes.remove(0)
         };
         let same = change_one(change(initial, "a0LDn0000001AaaMAE")).await;
         assert_eq!(same.previous.status, initial);
         assert_eq!(same.logged, None);
-        assert_eq!(store.user_state(id(ADA)).await.unwrap(), None);
+        assert_eq!(store.user_state(&default(), id(ADA)).await.unwrap(), None);
 
         let offline = value(None, StatusType::Offline);
         let changed = change_one(change(offline, "a0LDn0000002AaaMAE")).await;
@@ -383,11 +388,11 @@ backend_tests! {
         assert_eq!((entry.from_user_status_id, entry.from_status_type), (Some(id(AVAILABLE)), StatusType::Available));
         assert_eq!((entry.to_user_status_id, entry.to_status_type), (None, StatusType::Offline));
         assert_eq!(entry.changed_by, Some(id(GRACE)));
-        let state = store.user_state(id(ADA)).await.unwrap().expect("a stored state");
+        let state = store.user_state(&default(), id(ADA)).await.unwrap().expect("a stored state");
         assert_eq!(state.status, offline);
         assert_eq!(state.changed_at, Some(entry.changed_at));
-        assert_eq!(store.status_log_entry(entry.id).await.unwrap(), Some(entry.clone()));
-        assert_eq!(store.list_status_log(&filter()).await.unwrap(), std::slice::from_ref(&entry));
+        assert_eq!(store.status_log_entry(&default(), entry.id).await.unwrap(), Some(entry.clone()));
+        assert_eq!(store.list_status_log(&default(), &filter()).await.unwrap(), std::slice::from_ref(&entry));
         let event = &next_events(&mut live, 1).await[0];
         assert_eq!(event.kind, EventKind::UserStatusChanged);
 
@@ -397,9 +402,9 @@ backend_tests! {
         assert_eq!(again.previous, state);
 
         // A new org starts users from its own statuses.
-        store.save_org(Org::demo().document()).await.unwrap();
-        assert_eq!(store.user_state(id(ADA)).await.unwrap(), None);
-        assert_eq!(store.list_status_log(&filter()).await.unwrap().len(), 1);
+        store.save_org(&default(), Org::demo().document()).await.unwrap();
+        assert_eq!(store.user_state(&default(), id(ADA)).await.unwrap(), None);
+        assert_eq!(store.list_status_log(&default(), &filter()).await.unwrap().len(), 1);
     }
 
     async fn one_invocations_changes_apply_in_order_each_from_the_one_before(backend) {
@@ -422,7 +427,7 @@ backend_tests! {
             change(ADA, offline, "a0LDn0000003AaaMAE"),
             change(ADA, available, "a0LDn0000004AaaMAE"),
         ];
-        let outcomes = store.change_user_statuses(&changes).await.unwrap();
+        let outcomes = store.change_user_statuses(&default(), &changes).await.unwrap();
         let logged: Vec<_> = outcomes.iter().map(|o| o.logged.as_ref().map(|e| e.id)).collect();
         let ids = |raw: [Option<&str>; 4]| raw.map(|log| log.map(id)).to_vec();
         assert_eq!(logged, ids([Some("a0LDn0000001AaaMAE"), Some("a0LDn0000002AaaMAE"), None, Some("a0LDn0000004AaaMAE")]));
@@ -430,9 +435,9 @@ backend_tests! {
         assert_eq!(previous, [available, available, offline, offline]);
         let last = outcomes[3].logged.as_ref().unwrap();
         assert_eq!((last.from_status_type, last.to_status_type), (StatusType::Offline, StatusType::Available));
-        assert_eq!(store.user_state(id(ADA)).await.unwrap().unwrap().status, available);
-        assert_eq!(store.user_state(id(GRACE)).await.unwrap().unwrap().status, offline);
-        assert_eq!(store.list_status_log(&filter()).await.unwrap().len(), 3);
+        assert_eq!(store.user_state(&default(), id(ADA)).await.unwrap().unwrap().status, available);
+        assert_eq!(store.user_state(&default(), id(GRACE)).await.unwrap().unwrap().status, offline);
+        assert_eq!(store.list_status_log(&default(), &filter()).await.unwrap().len(), 3);
         assert!(next_events(&mut live, 3).await.iter().all(|e| e.kind == EventKind::UserStatusChanged));
     }
 
@@ -440,11 +445,11 @@ backend_tests! {
         let db = TestDb::new(backend).await;
         let store = open(&db).await;
         let queued = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
-        store.write(Batch { messages: vec![queued.clone()], ..Batch::default() }).await.unwrap();
+        store.write(&default(), Batch { messages: vec![queued.clone()], ..Batch::default() }).await.unwrap();
         db.execute(&format!(
-            "INSERT INTO pending_steps (kind, record_id, status, error_code, error_message, due_at) \
-             VALUES ('sms', '{id}', 'Teleported', NULL, NULL, 1), ('fax', '{id}', 'Sent', NULL, NULL, 2), \
-             ('sms', '{id}', 'Sent', NULL, NULL, 3)",
+            "INSERT INTO pending_steps (org, kind, record_id, status, error_code, error_message, due_at) \
+             VALUES ('default', 'sms', '{id}', 'Teleported', NULL, NULL, 1), ('default', 'fax', '{id}', 'Sent', NULL, NULL, 2), \
+             ('default', 'sms', '{id}', 'Sent', NULL, NULL, 3)",
             id = queued.id
         ))
         .await;
@@ -454,7 +459,7 @@ backend_tests! {
         assert_eq!(reasons.len(), 2, "{reasons:?}");
         assert!(reasons[0].contains("`Teleported` is not a status of a `sms` record"), "{reasons:?}");
         assert!(reasons[1].contains("`fax`"), "{reasons:?}");
-        let moved = store.sms_message(queued.id).await.unwrap().expect("the message");
+        let moved = store.sms_message(&default(), queued.id).await.unwrap().expect("the message");
         assert_eq!(moved.status, SmsStatus::Sent, "the readable step applied");
         assert_eq!(store.next_step_due().await.unwrap(), None, "nothing left pending");
     }
@@ -470,17 +475,17 @@ backend_tests! {
             tasks: vec![bad_task.clone()],
             ..Batch::default()
         };
-        store.write(batch).await.unwrap();
+        store.write(&default(), batch).await.unwrap();
         db.execute(&format!("UPDATE sms_messages SET status = 'Teleported' WHERE id = '{}'", bad.id)).await;
         db.execute(&format!("UPDATE tasks SET priority = 'Urgent!' WHERE id = '{}'", bad_task.id)).await;
         db.execute("UPDATE events SET kind = 'sms.teleported'").await;
         let corrupt = |outcome: &Result<_, StorageError>| matches!(outcome, Err(StorageError::Corrupt(_)));
-        assert!(corrupt(&store.sms_message(bad.id).await.map(|_| ())));
-        assert!(corrupt(&store.list_sms_messages(&filter()).await.map(|_| ())));
-        assert!(corrupt(&store.task(bad_task.id).await.map(|_| ())));
-        assert!(corrupt(&store.list_tasks(&filter()).await.map(|_| ())));
-        assert!(corrupt(&store.events_after(0, 10).await.map(|_| ())));
-        assert_eq!(store.sms_message(good.id).await.unwrap(), Some(good), "a readable row still reads");
+        assert!(corrupt(&store.sms_message(&default(), bad.id).await.map(|_| ())));
+        assert!(corrupt(&store.list_sms_messages(&default(), &filter()).await.map(|_| ())));
+        assert!(corrupt(&store.task(&default(), bad_task.id).await.map(|_| ())));
+        assert!(corrupt(&store.list_tasks(&default(), &filter()).await.map(|_| ())));
+        assert!(corrupt(&store.events_after(&default(), 0, 10).await.map(|_| ())));
+        assert_eq!(store.sms_message(&default(), good.id).await.unwrap(), Some(good), "a readable row still reads");
     }
 }
 

@@ -14,7 +14,9 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 
+use crate::domain::OrgName;
 use crate::http::error::{PlatformCode, PlatformError};
+use crate::http::extract::InOrg;
 use crate::http::query::QueryPairs;
 use crate::records::EventKind;
 use crate::records::StoredEvent;
@@ -27,6 +29,7 @@ const PAGE: u32 = 256;
 
 pub async fn stream(
     State(state): State<AppState>,
+    InOrg(org): InOrg,
     headers: HeaderMap,
     query: QueryPairs,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PlatformError> {
@@ -55,6 +58,7 @@ pub async fn stream(
     }
     // Subscribe before reading the first page, so nothing committed in between is missed.
     let mut feed = Feed {
+        org,
         live: state.storage().subscribe(),
         backlog: VecDeque::new(),
         catching_up: after.is_some(),
@@ -105,6 +109,8 @@ fn parse_kinds(value: &str) -> Result<Vec<EventKind>, PlatformError> {
 /// one must still be sent.
 struct Feed {
     state: AppState,
+    /// The org whose events these are: the others' are passed over.
+    org: OrgName,
     live: broadcast::Receiver<Arc<StoredEvent>>,
     /// Events read from the database, to send before live ones: at most a page.
     backlog: VecDeque<Arc<StoredEvent>>,
@@ -154,7 +160,7 @@ impl Feed {
                 _ = self.stopping.wait_for(|stopping| *stopping) => return None,
             };
             match received {
-                Ok(event) if event.seq <= self.read_up_to => {}
+                Ok(event) if event.org != self.org || event.seq <= self.read_up_to => {}
                 Ok(event) => return Some(event),
                 Err(RecvError::Lagged(missed)) => {
                     tracing::debug!(
@@ -170,7 +176,11 @@ impl Feed {
 
     /// Reads the stored events after `last`, a page at most; a short page ends the catch-up.
     async fn read_page(&mut self) -> Result<(), StorageError> {
-        let page = self.state.storage().events_after(self.last, PAGE).await?;
+        let page = self
+            .state
+            .storage()
+            .events_after(&self.org, self.last, PAGE)
+            .await?;
         self.catching_up = page.len() == PAGE as usize;
         if let Some(end) = page.last() {
             self.read_up_to = self.read_up_to.max(end.seq);

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::lists::List;
 use super::{PathId, RecordRef};
-use crate::domain::{CallStatus, ProviderError, SalesforceId, SmsStatus};
+use crate::domain::{CallStatus, OrgName, ProviderError, SalesforceId, SmsStatus};
 use crate::http::error::PlatformError;
 use crate::records::{Call, SmsMessage, StatusLogEntry, Task, VoipErrorLog};
 use crate::storage::{ListFilter, Moved, Storage, StorageError};
@@ -25,9 +25,17 @@ pub trait Listed: Sized + Send + 'static {
     /// The list, for the filters it takes and the events that wake its long polls.
     const LIST: List;
     type View<'a>: Serialize + From<&'a Self>;
-    /// The records that `filter` matches.
-    fn query<'a>(storage: &'a dyn Storage, filter: &'a ListFilter) -> Found<'a, Vec<Self>>;
-    fn find(storage: &dyn Storage, id: SalesforceId) -> Found<'_, Option<Self>>;
+    /// The org's records that `filter` matches.
+    fn query<'a>(
+        storage: &'a dyn Storage,
+        org: &'a OrgName,
+        filter: &'a ListFilter,
+    ) -> Found<'a, Vec<Self>>;
+    fn find<'a>(
+        storage: &'a dyn Storage,
+        org: &'a OrgName,
+        id: SalesforceId,
+    ) -> Found<'a, Option<Self>>;
 }
 
 /// `Record: List, View, its list query, its lookup by Id` (`Storage` methods).
@@ -36,11 +44,19 @@ macro_rules! listed {
         impl Listed for $record {
             const LIST: List = $list;
             type View<'a> = $view;
-            fn query<'a>(storage: &'a dyn Storage, filter: &'a ListFilter) -> Found<'a, Vec<Self>> {
-                storage.$query(filter)
+            fn query<'a>(
+                storage: &'a dyn Storage,
+                org: &'a OrgName,
+                filter: &'a ListFilter,
+            ) -> Found<'a, Vec<Self>> {
+                storage.$query(org, filter)
             }
-            fn find(storage: &dyn Storage, id: SalesforceId) -> Found<'_, Option<Self>> {
-                storage.$find(id)
+            fn find<'a>(
+                storage: &'a dyn Storage,
+                org: &'a OrgName,
+                id: SalesforceId,
+            ) -> Found<'a, Option<Self>> {
+                storage.$find(org, id)
             }
         }
     )+};
@@ -66,13 +82,18 @@ pub trait Provided: Listed {
     const STATUSES: &'static [&'static str];
     fn parse_status(raw: &str) -> Option<Self::Status>;
     fn id(&self) -> SalesforceId;
-    fn find_by_sid<'a>(storage: &'a dyn Storage, sid: &'a str) -> Found<'a, Option<Self>>;
-    fn move_to(
-        storage: &dyn Storage,
+    fn find_by_sid<'a>(
+        storage: &'a dyn Storage,
+        org: &'a OrgName,
+        sid: &'a str,
+    ) -> Found<'a, Option<Self>>;
+    fn move_to<'a>(
+        storage: &'a dyn Storage,
+        org: &'a OrgName,
         id: SalesforceId,
         to: Self::Status,
         error: Option<ProviderError>,
-    ) -> Found<'_, Moved<Self, Self::Status>>;
+    ) -> Found<'a, Moved<Self, Self::Status>>;
 }
 
 /// `Record: noun, id prefix, Status, its lookup by the provider's id, its move`.
@@ -89,16 +110,21 @@ macro_rules! provided {
             fn id(&self) -> SalesforceId {
                 self.id
             }
-            fn find_by_sid<'a>(storage: &'a dyn Storage, sid: &'a str) -> Found<'a, Option<Self>> {
-                storage.$find_by_sid(sid)
+            fn find_by_sid<'a>(
+                storage: &'a dyn Storage,
+                org: &'a OrgName,
+                sid: &'a str,
+            ) -> Found<'a, Option<Self>> {
+                storage.$find_by_sid(org, sid)
             }
-            fn move_to(
-                storage: &dyn Storage,
+            fn move_to<'a>(
+                storage: &'a dyn Storage,
+                org: &'a OrgName,
                 id: SalesforceId,
                 to: $status,
                 error: Option<ProviderError>,
-            ) -> Found<'_, Moved<Self, $status>> {
-                storage.$move_to(id, to, error)
+            ) -> Found<'a, Moved<Self, $status>> {
+                storage.$move_to(org, id, to, error)
             }
         }
     )+};
@@ -114,10 +140,11 @@ provided! {
 /// with the provider's id. `None` when it names nothing.
 pub async fn provided_id<R: Provided>(
     storage: &dyn Storage,
+    org: &OrgName,
     id: &PathId,
 ) -> Result<Option<SalesforceId>, PlatformError> {
     Ok(match id.record_or_provider(R::SID_PREFIXES)? {
         RecordRef::Id(id) => Some(id),
-        RecordRef::Provider(sid) => R::find_by_sid(storage, sid).await?.map(|r| r.id()),
+        RecordRef::Provider(sid) => R::find_by_sid(storage, org, sid).await?.map(|r| r.id()),
     })
 }

@@ -13,8 +13,9 @@ use super::kinds::{Listed, Provided};
 use super::{PathId, RecordRef};
 use crate::actions::user_status;
 use crate::domain::objects::{StatusType, TaskStatus};
-use crate::domain::{CallStatus, SmsStatus};
+use crate::domain::{CallStatus, OrgName, SmsStatus};
 use crate::http::error::PlatformError;
+use crate::http::extract::InOrg;
 use crate::http::query::{Accepts, ListQuery, QueryPairs, Statuses, list_query};
 use crate::records::StoredEvent;
 use crate::state::AppState;
@@ -68,6 +69,7 @@ fn accepts(list: List) -> Accepts {
 /// exists or the wait is over. Nothing polls the database while nothing happens.
 async fn matching<'a, T, F>(
     state: &'a AppState,
+    org: &OrgName,
     list: List,
     query: &ListQuery,
     run: impl Fn() -> F,
@@ -88,18 +90,19 @@ where
             _ = stopping.wait_for(|stopping| *stopping) => {}
         }
     };
-    let wakes = |event: &StoredEvent| list.may_match(&query.filter, event);
+    let wakes = |event: &StoredEvent| event.org == *org && list.may_match(&query.filter, event);
     wake::until_found(changes, wakes, over, run).await
 }
 
 /// `GET /_emulator/messages` and the other lists: `{"items": [...]}`.
 pub async fn list<R: Listed>(
     State(state): State<AppState>,
+    InOrg(org): InOrg,
     pairs: QueryPairs,
 ) -> Result<Response, PlatformError> {
     let query = list_query(&pairs, &state.org(), accepts(R::LIST))?;
-    let records = matching(&state, R::LIST, &query, || {
-        R::query(state.storage(), &query.filter)
+    let records = matching(&state, &org, R::LIST, &query, || {
+        R::query(state.storage(), &org, &query.filter)
     })
     .await?;
     let items: Vec<_> = records.iter().map(R::View::from).collect();
@@ -109,20 +112,22 @@ pub async fn list<R: Listed>(
 /// `GET /_emulator/tasks/{id}` and the other items, by their record Id.
 pub async fn item<R: Listed>(
     State(state): State<AppState>,
+    InOrg(org): InOrg,
     id: PathId,
 ) -> Result<Response, PlatformError> {
-    shown(R::find(state.storage(), id.salesforce()?).await?)
+    shown(R::find(state.storage(), &org, id.salesforce()?).await?)
 }
 
 /// `GET /_emulator/messages/{id}` and `/_emulator/calls/{id}`: by the record Id or the
 /// provider's id (`SM...`, `CA...`).
 pub async fn provided<R: Provided>(
     State(state): State<AppState>,
+    InOrg(org): InOrg,
     id: PathId,
 ) -> Result<Response, PlatformError> {
     let found = match id.record_or_provider(R::SID_PREFIXES)? {
-        RecordRef::Id(id) => R::find(state.storage(), id).await?,
-        RecordRef::Provider(sid) => R::find_by_sid(state.storage(), sid).await?,
+        RecordRef::Id(id) => R::find(state.storage(), &org, id).await?,
+        RecordRef::Provider(sid) => R::find_by_sid(state.storage(), &org, sid).await?,
     };
     shown(found)
 }
@@ -134,12 +139,16 @@ fn shown<R: Listed>(found: Option<R>) -> Result<Response, PlatformError> {
 }
 
 /// A user of the org and their status now.
-pub async fn user(State(state): State<AppState>, id: PathId) -> Result<Response, PlatformError> {
+pub async fn user(
+    State(state): State<AppState>,
+    InOrg(org_name): InOrg,
+    id: PathId,
+) -> Result<Response, PlatformError> {
     let org = state.org();
     let user = org
         .user(id.salesforce()?)
         .ok_or_else(PlatformError::not_found)?;
-    let current = user_status::current(state.storage(), &org, user).await?;
+    let current = user_status::current(state.storage(), &org_name, &org, user).await?;
     let status = current.status;
     Ok(Json(UserStateItem {
         id: user.id,

@@ -10,7 +10,7 @@ use super::PathId;
 use super::kinds::{Provided, provided_id};
 use crate::domain::ProviderError;
 use crate::http::error::{PlatformCode, PlatformError};
-use crate::http::extract::{Body, BodyError, parse_json};
+use crate::http::extract::{Body, BodyError, InOrg, parse_json};
 use crate::state::AppState;
 use crate::storage::Moved;
 
@@ -66,14 +66,15 @@ impl MoveRequest {
 /// Id or the provider's id.
 pub async fn move_to<R: Provided>(
     State(state): State<AppState>,
+    InOrg(org): InOrg,
     id: PathId,
     body: Result<Body, BodyError>,
 ) -> Result<Response, PlatformError> {
     let (to, error) = MoveRequest::parse(body)?.target::<R>()?;
-    let id = provided_id::<R>(state.storage(), &id)
+    let id = provided_id::<R>(state.storage(), &org, &id)
         .await?
         .ok_or_else(PlatformError::not_found)?;
-    match R::move_to(state.storage(), id, to, error).await? {
+    match R::move_to(state.storage(), &org, id, to, error).await? {
         Moved::Done(record) => {
             state.lifecycle().steps_scheduled();
             Ok(Json(R::View::from(&record)).into_response())

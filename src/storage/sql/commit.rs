@@ -25,8 +25,8 @@ use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
 use super::idempotency::ANSWER_KEY;
 use super::moves::{Moves, take_step};
 use super::{Connection, Db, EVENT_BUFFER, SqlStorage, Table, publish};
-use crate::domain::Timestamp;
-use crate::records::{Call, Change, EventKind, PendingStep, SmsMessage, StoredEvent};
+use crate::domain::{OrgName, Timestamp};
+use crate::records::{Call, Change, EventKind, SmsMessage, StoredEvent};
 use crate::storage::dialect::Dialect;
 use crate::storage::{Batch, EncodeEvent, StepRules, StorageError};
 
@@ -43,6 +43,7 @@ const EVENTS_PER_INSERT: usize = 300;
 
 /// A write waiting for its transaction.
 struct Job {
+    org: OrgName,
     batch: Batch,
     done: oneshot::Sender<Result<(), StorageError>>,
 }
@@ -53,25 +54,28 @@ pub(super) struct Commits(mpsc::Sender<Job>);
 impl Commits {
     /// Queues `batch` and waits until the transaction that took it has committed (or
     /// failed).
-    pub(super) async fn write(&self, batch: Batch) -> Result<(), StorageError> {
+    pub(super) async fn write(&self, org: &OrgName, batch: Batch) -> Result<(), StorageError> {
         let (done, outcome) = oneshot::channel();
+        let org = org.clone();
         self.0
-            .send(Job { batch, done })
+            .send(Job { org, batch, done })
             .await
             .map_err(|_| StorageError::Stopped)?;
         outcome.await.unwrap_or(Err(StorageError::Stopped))
     }
 }
 
-/// An event to store: its kind and its JSON payload.
+/// An event to store: the org it belongs to, its kind and its JSON payload.
 pub(super) struct NewEvent {
+    org: OrgName,
     kind: EventKind,
     payload: String,
 }
 
 impl NewEvent {
-    pub(super) fn of(change: &Change<'_>, encode: EncodeEvent) -> Self {
+    pub(super) fn of(org: &OrgName, change: &Change<'_>, encode: EncodeEvent) -> Self {
         Self {
+            org: org.clone(),
             kind: change.kind(),
             payload: encode(change),
         }
@@ -140,7 +144,8 @@ impl Committer {
     /// Commits the group in one transaction and answers its writers; on failure, as the
     /// module explains.
     async fn commit_group(&self, group: Vec<Job>) {
-        let batches: Vec<&Batch> = group.iter().map(|job| &job.batch).collect();
+        let batches: Vec<(&OrgName, &Batch)> =
+            group.iter().map(|job| (&job.org, &job.batch)).collect();
         let outcome = self.commit(&batches).await;
         drop(batches);
         match outcome {
@@ -164,7 +169,7 @@ impl Committer {
             Err(error) => {
                 tracing::debug!(%error, writes = group.len(), "a group commit failed: committing each write alone");
                 for job in group {
-                    let outcome = self.commit(&[&job.batch]).await;
+                    let outcome = self.commit(&[(&job.org, &job.batch)]).await;
                     let _ = job.done.send(outcome);
                 }
             }
@@ -175,29 +180,24 @@ impl Committer {
     /// messages and calls. Steps already due (immediate progression) are taken in the same
     /// transaction, so the records are final when their writers hear back.
     #[tracing::instrument(skip_all, fields(writes = batches.len()))]
-    async fn commit(&self, batches: &[&Batch]) -> Result<(), StorageError> {
+    async fn commit(&self, batches: &[(&OrgName, &Batch)]) -> Result<(), StorageError> {
         let now = Timestamp::now();
         let mut tx = self.pool.begin().await?;
-        let messages: Vec<&SmsMessage> = batches.iter().flat_map(|b| &b.messages).collect();
-        let calls: Vec<&Call> = batches.iter().flat_map(|b| &b.calls).collect();
+        let messages: Vec<(&OrgName, &SmsMessage)> = rows_of(batches, |b| &b.messages);
+        let calls: Vec<(&OrgName, &Call)> = rows_of(batches, |b| &b.calls);
         insert_rows(&mut tx, &messages).await?;
         insert_rows(&mut tx, &calls).await?;
-        insert_rows(
-            &mut tx,
-            &batches.iter().flat_map(|b| &b.tasks).collect::<Vec<_>>(),
-        )
-        .await?;
-        let voip_errors: Vec<_> = batches.iter().flat_map(|b| &b.voip_errors).collect();
-        insert_rows(&mut tx, &voip_errors).await?;
+        insert_rows(&mut tx, &rows_of(batches, |b| &b.tasks)).await?;
+        insert_rows(&mut tx, &rows_of(batches, |b| &b.voip_errors)).await?;
 
         let encode = self.encode;
         let events = messages
             .iter()
-            .map(|m| NewEvent::of(&Change::SmsCreated(m), encode))
+            .map(|(org, m)| NewEvent::of(org, &Change::SmsCreated(m), encode))
             .chain(
                 calls
                     .iter()
-                    .map(|c| NewEvent::of(&Change::CallCreated(c), encode)),
+                    .map(|(org, c)| NewEvent::of(org, &Change::CallCreated(c), encode)),
             )
             .collect();
         let mut moves = Moves {
@@ -206,24 +206,28 @@ impl Committer {
             encode,
             events,
         };
-        let (due, later): (Vec<&PendingStep>, Vec<&PendingStep>) = batches
-            .iter()
-            .flat_map(|b| &b.steps)
-            .partition(|step| step.due_at <= now);
+        let (due, later): (Vec<_>, Vec<_>) = rows_of(batches, |b| &b.steps)
+            .into_iter()
+            .partition(|(_, step)| step.due_at <= now);
         insert_rows(&mut tx, &later).await?;
         // Immediate progression.
-        for step in due {
+        for (org, step) in due {
             take_step(
                 &mut tx,
                 &mut moves,
+                org,
                 step.record_id,
                 step.to,
                 step.error.clone(),
             )
             .await?;
         }
-        for keyed in batches.iter().filter_map(|b| b.answer.as_ref()) {
+        for (org, keyed) in batches
+            .iter()
+            .filter_map(|(org, b)| Some((org, b.answer.as_ref()?)))
+        {
             sqlx::query(ANSWER_KEY)
+                .bind(*org)
                 .bind(&keyed.key)
                 .bind(i32::from(keyed.answer.status))
                 .bind(&keyed.answer.body)
@@ -244,15 +248,26 @@ fn fail_all(group: Vec<Job>, error: impl Fn() -> StorageError) {
     }
 }
 
-/// `INSERT INTO <table> (<columns>) VALUES (...), (...), ...` for all `rows`, in
-/// statements of at most [`ROWS_PER_INSERT`] rows.
+/// Every batch's records of one kind, each with its batch's org.
+fn rows_of<'a, T>(
+    batches: &[(&'a OrgName, &'a Batch)],
+    records: impl Fn(&'a Batch) -> &'a Vec<T>,
+) -> Vec<(&'a OrgName, &'a T)> {
+    batches
+        .iter()
+        .flat_map(|(org, batch)| records(batch).iter().map(move |record| (*org, record)))
+        .collect()
+}
+
+/// `INSERT INTO <table> (org, <columns>) VALUES (...), (...), ...` for all `rows`, each of
+/// its org, in statements of at most [`ROWS_PER_INSERT`] rows.
 pub(super) async fn insert_rows<T: Table>(
     conn: &mut Connection,
-    rows: &[&T],
+    rows: &[(&OrgName, &T)],
 ) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut insert = QueryBuilder::<Db>::new(T::INSERT);
-        insert.push_values(chunk, |row, item| item.bind(row));
+        insert.push_values(chunk, |row, (org, item)| item.bind(org, row));
         insert.build().execute(&mut *conn).await?;
     }
     Ok(())
@@ -271,7 +286,8 @@ pub(super) async fn insert_events(
         let (head, tail) = Db::INSERT_EVENTS;
         let mut insert = QueryBuilder::<Db>::new(head);
         insert.push_values(chunk, |mut row, event| {
-            row.push_bind(event.kind.as_str())
+            row.push_bind(event.org.clone())
+                .push_bind(event.kind.as_str())
                 .push_bind(&event.payload)
                 .push_bind(at);
         });
@@ -285,6 +301,7 @@ pub(super) async fn insert_events(
                 .zip(chunk)
                 .map(|((seq,), event)| StoredEvent {
                     seq,
+                    org: event.org.clone(),
                     kind: event.kind,
                     payload: event.payload.clone(),
                     created_at: at,

@@ -1,17 +1,18 @@
 //! Idempotency keys, over SQL.
 
 use super::{Db, SqlStorage, statement};
-use crate::domain::Timestamp;
+use crate::domain::{OrgName, Timestamp};
 use crate::storage::dialect::Dialect;
 use crate::storage::{Claim, IdempotencyStore, KeyClaim, StorageError, StoredAnswer};
 use async_trait::async_trait;
 
-const INSERT_KEY: &str = "INSERT INTO idempotency_keys (key, fingerprint, status, body, created_at, locked_until) \
-     VALUES ($1, $2, NULL, NULL, $3, $4) ON CONFLICT (key) DO NOTHING RETURNING key";
-const RECLAIM_KEY: &str = "UPDATE idempotency_keys SET fingerprint = $2, status = NULL, body = NULL, \
-     created_at = $3, locked_until = $4 WHERE key = $1";
+// A key is its org's: `$1` is the org, `$2` the key.
+const INSERT_KEY: &str = "INSERT INTO idempotency_keys (org, key, fingerprint, status, body, created_at, locked_until) \
+     VALUES ($1, $2, $3, NULL, NULL, $4, $5) ON CONFLICT (org, key) DO NOTHING RETURNING key";
+const RECLAIM_KEY: &str = "UPDATE idempotency_keys SET fingerprint = $3, status = NULL, body = NULL, \
+     created_at = $4, locked_until = $5 WHERE org = $1 AND key = $2";
 pub(super) const ANSWER_KEY: &str =
-    "UPDATE idempotency_keys SET status = $2, body = $3 WHERE key = $1";
+    "UPDATE idempotency_keys SET status = $3, body = $4 WHERE org = $1 AND key = $2";
 
 /// A key as stored.
 #[derive(sqlx::FromRow)]
@@ -28,6 +29,7 @@ impl IdempotencyStore for SqlStorage {
     #[tracing::instrument(skip_all)]
     async fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<Claim, StorageError> {
         let &KeyClaim {
+            org,
             key,
             fingerprint,
             now,
@@ -36,9 +38,10 @@ impl IdempotencyStore for SqlStorage {
         } = claim;
         let locked_until = Timestamp::from_millis(now.millis() + lease.as_millis() as i64);
         let mut tx = self.writer.begin().await?;
-        // Both statements take the claim as `$1` to `$4`.
+        // Both statements take the claim as `$1` to `$5`.
         let claiming = |sql| {
             sqlx::query(sql)
+                .bind(org)
                 .bind(key)
                 .bind(fingerprint)
                 .bind(now)
@@ -51,10 +54,11 @@ impl IdempotencyStore for SqlStorage {
         }
         let lock_key = statement!(
             "SELECT fingerprint, status, body, created_at, locked_until FROM idempotency_keys \
-             WHERE key = $1",
+             WHERE org = $1 AND key = $2",
             Db::FOR_UPDATE
         );
         let row: KeyRow = sqlx::query_as(lock_key)
+            .bind(org)
             .bind(key)
             .fetch_one(&mut *tx)
             .await?;
@@ -80,8 +84,14 @@ impl IdempotencyStore for SqlStorage {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn answer_key(&self, key: &str, answer: &StoredAnswer) -> Result<(), StorageError> {
+    async fn answer_key(
+        &self,
+        org: &OrgName,
+        key: &str,
+        answer: &StoredAnswer,
+    ) -> Result<(), StorageError> {
         sqlx::query(ANSWER_KEY)
+            .bind(org)
             .bind(key)
             .bind(i32::from(answer.status))
             .bind(&answer.body)
@@ -91,8 +101,9 @@ impl IdempotencyStore for SqlStorage {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn release_key(&self, key: &str) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE key = $1 AND status IS NULL")
+    async fn release_key(&self, org: &OrgName, key: &str) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE org = $1 AND key = $2 AND status IS NULL")
+            .bind(org)
             .bind(key)
             .execute(&self.writer)
             .await?;

@@ -21,7 +21,7 @@ use self::commit::Commits;
 use self::tables::{Readable, Table, select};
 pub(in crate::storage) use self::tables::{SELECT_EVENTS, statement};
 use super::{Db, DbRow};
-use crate::domain::{SalesforceId, Timestamp};
+use crate::domain::{OrgName, SalesforceId, Timestamp};
 use crate::records::StoredEvent;
 use crate::storage::dialect::Dialect;
 use crate::storage::{EncodeEvent, ListFilter, StepRules, StorageError};
@@ -58,9 +58,14 @@ impl SqlStorage {
         publish(&self.events, events);
     }
 
-    /// A record by its Id.
-    async fn by_id<T: Readable>(&self, id: SalesforceId) -> Result<Option<T>, StorageError> {
+    /// A record of the org, by its Id.
+    async fn by_id<T: Readable>(
+        &self,
+        org: &OrgName,
+        id: SalesforceId,
+    ) -> Result<Option<T>, StorageError> {
         Ok(sqlx::query_as(T::BY_ID)
+            .bind(org)
             .bind(id)
             .fetch_optional(&self.reader)
             .await?)
@@ -79,13 +84,14 @@ impl SqlStorage {
         Ok(())
     }
 
-    /// A list's records, newest first.
+    /// A list of the org's records, newest first.
     async fn list<T: Readable>(
         &self,
+        org: &OrgName,
         filter: &ListFilter,
         on: &FilterColumns,
     ) -> Result<Vec<T>, StorageError> {
-        let mut query = list_query::<T>(filter, on);
+        let mut query = list_query::<T>(org, filter, on);
         Ok(query.build_query_as().fetch_all(&self.reader).await?)
     }
 }
@@ -155,14 +161,19 @@ const STATUS_LOG_FILTERS: FilterColumns = FilterColumns {
     time: "changed_at",
 };
 
-/// `SELECT columns FROM table WHERE <filters> ORDER BY seq DESC LIMIT n`: newest first.
-/// Filters a list does not take were refused before they got here.
-fn list_query<T: Table>(filter: &ListFilter, on: &FilterColumns) -> QueryBuilder<Db> {
+/// `SELECT columns FROM table WHERE org = ... <filters> ORDER BY seq DESC LIMIT n`: the
+/// org's, newest first. Filters a list does not take were refused before they got here.
+fn list_query<T: Table>(
+    org: &OrgName,
+    filter: &ListFilter,
+    on: &FilterColumns,
+) -> QueryBuilder<Db> {
     let mut query = QueryBuilder::new(format!(
-        "SELECT {} FROM {} WHERE 1 = 1",
+        "SELECT {} FROM {} WHERE org = ",
         T::COLUMNS,
         T::NAME
     ));
+    query.push_bind(org.clone());
     if let Some(id) = filter.id {
         query.push(" AND id = ").push_bind(id);
     }

@@ -6,7 +6,7 @@ use super::commit::{NewEvent, insert_events, insert_rows};
 use super::tables::both_or_neither;
 use super::{Connection, Db, Readable, SqlStorage, Table, select, statement};
 use crate::domain::objects::{CALL, ObjectType, SMS_MESSAGE, VOIP_ERROR_LOG};
-use crate::domain::{CallStatus, ProviderError, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{CallStatus, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp};
 use crate::records::{Call, Change, NextStatus, PendingStep, SmsMessage, VoipErrorLog};
 use crate::storage::dialect::Dialect;
 use crate::storage::{
@@ -21,6 +21,7 @@ const DROP_STEP: &str = "DELETE FROM pending_steps WHERE seq = $1";
 #[derive(sqlx::FromRow)]
 struct StepRow {
     seq: i64,
+    org: String,
     kind: String,
     record_id: String,
     status: String,
@@ -29,8 +30,10 @@ struct StepRow {
 }
 
 impl StepRow {
-    /// The record to move, where to and with which provider error.
-    fn read(&self) -> Result<(SalesforceId, NextStatus, Option<ProviderError>), String> {
+    /// The record to move, in which org, where to and with which provider error.
+    fn read(&self) -> Result<(OrgName, SalesforceId, NextStatus, Option<ProviderError>), String> {
+        let org = OrgName::parse(&self.org)
+            .map_err(|e| format!("org `{}` is not an org name: it {e}", self.org))?;
         let record_id = SalesforceId::parse(&self.record_id).map_err(|e| {
             format!(
                 "record_id `{}` is not a Salesforce Id: it {e}",
@@ -44,7 +47,7 @@ impl StepRow {
             )
         })?;
         let error = both_or_neither(self.error_code, self.error_message.clone())?;
-        Ok((record_id, to, error))
+        Ok((org, record_id, to, error))
     }
 }
 
@@ -62,7 +65,7 @@ pub(super) trait Movable: Readable {
     type Status: Copy + PartialEq + Send;
     const OBJECT: ObjectType;
 
-    /// Reads the record (`$1`: its Id) and locks it until commit.
+    /// Reads the record (`$1`: its org, `$2`: its Id) and locks it until commit.
     fn lock() -> &'static str;
     /// The status a step moves this kind of record to; `None` for the other kind's steps.
     fn step_status(to: NextStatus) -> Option<Self::Status>;
@@ -88,7 +91,7 @@ macro_rules! movable {
             const OBJECT: ObjectType = $object;
 
             fn lock() -> &'static str {
-                select!($record, "WHERE id = $1", Db::FOR_UPDATE)
+                select!($record, "WHERE org = $1 AND id = $2", Db::FOR_UPDATE)
             }
             fn step_status(to: NextStatus) -> Option<$status> {
                 match to {
@@ -186,6 +189,7 @@ movable!(
 pub(super) async fn advance<R: Movable>(
     conn: &mut Connection,
     moves: &mut Moves<'_>,
+    org: &OrgName,
     id: SalesforceId,
     mut to: R::Status,
     mut error: Option<ProviderError>,
@@ -196,6 +200,7 @@ pub(super) async fn advance<R: Movable>(
     );
     sqlx::query(lock_steps).bind(id).execute(&mut *conn).await?;
     let Some(mut record) = sqlx::query_as::<_, R>(R::lock())
+        .bind(org)
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
@@ -216,11 +221,11 @@ pub(super) async fn advance<R: Movable>(
         record.set(to, now, failure.as_ref());
         if let Some(failure) = &failure {
             let entry = record.log_entry(moves.rules.provider(), failure, now);
-            insert_rows(&mut *conn, &[&entry]).await?;
+            insert_rows(&mut *conn, &[(org, &entry)]).await?;
         }
         moves
             .events
-            .push(NewEvent::of(&record.changed(), moves.encode));
+            .push(NewEvent::of(org, &record.changed(), moves.encode));
         let Some(next) = record.next_step(moves.rules, now) else {
             break None;
         };
@@ -234,7 +239,7 @@ pub(super) async fn advance<R: Movable>(
     };
     record.update(&mut *conn).await?;
     if let Some(next) = later {
-        insert_rows(&mut *conn, &[&next]).await?;
+        insert_rows(&mut *conn, &[(org, &next)]).await?;
     }
     Ok(Moved::Done(record))
 }
@@ -243,16 +248,17 @@ pub(super) async fn advance<R: Movable>(
 pub(super) async fn take_step(
     conn: &mut Connection,
     moves: &mut Moves<'_>,
+    org: &OrgName,
     record_id: SalesforceId,
     to: NextStatus,
     error: Option<ProviderError>,
 ) -> Result<(), sqlx::Error> {
     match to {
         NextStatus::Message(to) => {
-            advance::<SmsMessage>(conn, moves, record_id, to, error).await?;
+            advance::<SmsMessage>(conn, moves, org, record_id, to, error).await?;
         }
         NextStatus::Call(to) => {
-            advance::<Call>(conn, moves, record_id, to, error).await?;
+            advance::<Call>(conn, moves, org, record_id, to, error).await?;
         }
     }
     Ok(())
@@ -263,7 +269,7 @@ impl LifecycleStore for SqlStorage {
     #[tracing::instrument(skip_all)]
     async fn run_due_steps(&self, now: Timestamp, limit: u32) -> Result<StepsRun, StorageError> {
         let claim = statement!(
-            "SELECT seq, kind, record_id, status, error_code, error_message FROM pending_steps \
+            "SELECT seq, org, kind, record_id, status, error_code, error_message FROM pending_steps \
              WHERE due_at <= $1 ORDER BY due_at, seq LIMIT $2",
             Db::FOR_UPDATE_SKIP_LOCKED
         );
@@ -285,8 +291,8 @@ impl LifecycleStore for SqlStorage {
                 .execute(&mut *tx)
                 .await?;
             match row.read() {
-                Ok((record_id, to, error)) => {
-                    take_step(&mut tx, &mut moves, record_id, to, error).await?;
+                Ok((org, record_id, to, error)) => {
+                    take_step(&mut tx, &mut moves, &org, record_id, to, error).await?;
                 }
                 Err(reason) => run.unreadable.push(UnreadableStep {
                     seq: row.seq,
@@ -308,24 +314,26 @@ impl LifecycleStore for SqlStorage {
         Ok(due.map(Timestamp::from_millis))
     }
 
-    #[tracing::instrument(skip_all, fields(%id, %to))]
+    #[tracing::instrument(skip_all, fields(%org, %id, %to))]
     async fn move_sms(
         &self,
+        org: &OrgName,
         id: SalesforceId,
         to: SmsStatus,
         error: Option<ProviderError>,
     ) -> Result<Moved<SmsMessage, SmsStatus>, StorageError> {
-        self.move_now::<SmsMessage>(id, to, error).await
+        self.move_now::<SmsMessage>(org, id, to, error).await
     }
 
-    #[tracing::instrument(skip_all, fields(%id, %to))]
+    #[tracing::instrument(skip_all, fields(%org, %id, %to))]
     async fn move_call(
         &self,
+        org: &OrgName,
         id: SalesforceId,
         to: CallStatus,
         error: Option<ProviderError>,
     ) -> Result<Moved<Call, CallStatus>, StorageError> {
-        self.move_now::<Call>(id, to, error).await
+        self.move_now::<Call>(org, id, to, error).await
     }
 }
 
@@ -343,6 +351,7 @@ impl SqlStorage {
     /// A move of its own transaction (the manual route).
     async fn move_now<R: Movable>(
         &self,
+        org: &OrgName,
         id: SalesforceId,
         to: R::Status,
         error: Option<ProviderError>,
@@ -350,7 +359,7 @@ impl SqlStorage {
         let now = Timestamp::now();
         let mut tx = self.writer.begin().await?;
         let mut moves = self.moves(now);
-        let moved = advance::<R>(&mut tx, &mut moves, id, to, error).await?;
+        let moved = advance::<R>(&mut tx, &mut moves, org, id, to, error).await?;
         let stored = insert_events(&mut tx, &moves.events, now).await?;
         tx.commit().await?;
         self.publish_committed(stored);

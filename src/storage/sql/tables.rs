@@ -6,24 +6,26 @@ use sqlx::query_builder::Separated;
 use sqlx::{FromRow, Row};
 
 use super::{Db, DbRow};
-use crate::domain::ProviderError;
+use crate::domain::{OrgName, ProviderError};
 use crate::records::{
     Call, PendingStep, SmsMessage, StatusLogEntry, StoredEvent, Task, VoipErrorLog,
 };
 
-/// A record stored as one row of its own table.
+/// A record stored as one row of its own table, which belongs to one org: the table's
+/// `org` column, which the record itself does not hold.
 pub(in crate::storage) trait Table {
     const NAME: &'static str;
-    /// The columns, in the order [`Table::bind`] binds them.
+    /// The record's columns, in the order [`Table::bind`] binds them after `org`.
     const COLUMNS: &'static str;
-    /// `INSERT INTO <table> (<columns>) `, for a `VALUES` list of bound rows.
+    /// `INSERT INTO <table> (org, <columns>) `, for a `VALUES` list of bound rows.
     const INSERT: &'static str;
     /// `SELECT <columns> FROM <table> `, for a `WHERE` to follow.
     const SELECT: &'static str;
-    /// Reads the record with the Id `$1`.
+    /// Reads the record of the org `$1` with the Id `$2`.
     const BY_ID: &'static str;
-    /// Binds the record's values, one per column, as one row of a multi-row `INSERT`.
-    fn bind(&self, row: Separated<'_, Db, &'static str>);
+    /// Binds the org and the record's values, one per column, as one row of a multi-row
+    /// `INSERT`.
+    fn bind(&self, org: &OrgName, row: Separated<'_, Db, &'static str>);
 }
 
 /// A [`Table`] whose rows read back into the record.
@@ -45,19 +47,19 @@ macro_rules! table {
             const COLUMNS: &'static str =
                 concat!(stringify!($first) $(, ", ", stringify!($column))*);
             const INSERT: &'static str = concat!(
-                "INSERT INTO ", $name, " (", stringify!($first) $(, ", ", stringify!($column))*, ") "
+                "INSERT INTO ", $name, " (org, ", stringify!($first) $(, ", ", stringify!($column))*, ") "
             );
             const SELECT: &'static str = concat!(
                 "SELECT ", stringify!($first) $(, ", ", stringify!($column))*, " FROM ", $name, " "
             );
             const BY_ID: &'static str = concat!(
                 "SELECT ", stringify!($first) $(, ", ", stringify!($column))*, " FROM ", $name,
-                " WHERE id = $1"
+                " WHERE org = $1 AND id = $2"
             );
 
-            fn bind(&self, mut row: Separated<'_, Db, &'static str>) {
+            fn bind(&self, org: &OrgName, mut row: Separated<'_, Db, &'static str>) {
                 let $r = self;
-                row.push_bind($first_value)$(.push_bind($value))*;
+                row.push_bind(org.clone()).push_bind($first_value)$(.push_bind($value))*;
             }
         }
     };
@@ -145,11 +147,11 @@ macro_rules! from_row {
 }
 
 // Events are inserted by `commit::insert_events`, with the dialect's announcement.
-from_row! { StoredEvent { seq, kind, payload, created_at } }
+from_row! { StoredEvent { seq, org, kind, payload, created_at } }
 
 /// `SELECT <the columns StoredEvent reads> FROM events `, for a `WHERE` to follow.
 pub(in crate::storage) const SELECT_EVENTS: &str =
-    "SELECT seq, kind, payload, created_at FROM events ";
+    "SELECT seq, org, kind, payload, created_at FROM events ";
 from_row! { SmsMessage {
     id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id, from_phone,
     to_phone, body, media_url, related_record_id, task_id, status, status_history;

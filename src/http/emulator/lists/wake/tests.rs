@@ -10,7 +10,7 @@ use tokio::sync::broadcast;
 
 use super::*;
 use crate::domain::objects::{CALL, SMS_MESSAGE, STATUS_LOG, StatusType};
-use crate::domain::{CallStatus, DialledNumber, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{CallStatus, DialledNumber, OrgName, SalesforceId, SmsStatus, Timestamp};
 use crate::events;
 use crate::records::{Call, Change, SmsMessage, StatusHistory, StatusLogEntry};
 
@@ -42,6 +42,7 @@ fn phone(raw: &str) -> DialledNumber {
 fn stored(change: Change<'_>) -> StoredEvent {
     StoredEvent {
         seq: 1,
+        org: OrgName::default_org(),
         kind: change.kind(),
         payload: events::payload(&change),
         created_at: Timestamp::now(),
