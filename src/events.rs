@@ -17,6 +17,7 @@ pub fn payload(change: &Change<'_>) -> String {
         Change::CallCreated(call) | Change::CallStatusChanged(call) => json(&CallItem::from(call)),
         Change::UserStatusChanged(entry) => json(&StatusLogItem::from(entry)),
         Change::OrgReplaced { version } => json(&serde_json::json!({ "version": version })),
+        Change::OrgDeleted => "{}".to_owned(),
     }
 }
 

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use fastcall_emulator::config::Config;
+use fastcall_emulator::domain::OrgName;
 use fastcall_emulator::startup::Application;
 use fastcall_emulator::{healthcheck, ready, telemetry};
 
@@ -26,10 +27,13 @@ async fn main() -> ExitCode {
         }
     };
     let addr = app.local_addr();
-    if !addr.ip().is_loopback() && !app.state().org().has_api_keys() {
+    let default = app.state().org(&OrgName::default_org());
+    if !addr.ip().is_loopback() && !default.as_ref().is_some_and(|org| org.has_api_keys()) {
         tracing::warn!(%addr, "listening beyond this machine without API keys: anyone who can reach it can send");
     }
-    tracing::info!("{}", ready::ready_message(addr, &app.state().org()));
+    if let Some(default) = default {
+        tracing::info!("{}", ready::ready_message(addr, &default));
+    }
     app.run_until(shutdown_signal()).await;
     ExitCode::SUCCESS
 }

@@ -216,18 +216,21 @@ pub enum EventKind {
     CallCreated,
     CallStatusChanged,
     UserStatusChanged,
-    /// The org data was replaced: every instance reloads it.
+    /// The org data was replaced (or the org created): every instance reloads it.
     OrgReplaced,
+    /// The org was deleted: every instance stops serving it, and its streams end.
+    OrgDeleted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 6] = [
+    pub const ALL: [EventKind; 7] = [
         Self::SmsCreated,
         Self::SmsStatusChanged,
         Self::CallCreated,
         Self::CallStatusChanged,
         Self::UserStatusChanged,
         Self::OrgReplaced,
+        Self::OrgDeleted,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -238,6 +241,7 @@ impl EventKind {
             Self::CallStatusChanged => "call.status_changed",
             Self::UserStatusChanged => "user_status.changed",
             Self::OrgReplaced => "org.replaced",
+            Self::OrgDeleted => "org.deleted",
         }
     }
 
@@ -259,6 +263,7 @@ pub enum Change<'a> {
     OrgReplaced {
         version: i64,
     },
+    OrgDeleted,
 }
 
 impl Change<'_> {
@@ -270,6 +275,7 @@ impl Change<'_> {
             Self::CallStatusChanged(_) => EventKind::CallStatusChanged,
             Self::UserStatusChanged(_) => EventKind::UserStatusChanged,
             Self::OrgReplaced { .. } => EventKind::OrgReplaced,
+            Self::OrgDeleted => EventKind::OrgDeleted,
         }
     }
 }

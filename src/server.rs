@@ -2,15 +2,19 @@
 //! that trickles them in cannot hold a connection), and a graceful stop that lets requests
 //! in flight finish within a grace period.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
 
-use axum::Router;
+use axum::response::Response;
+use hyper::Request;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower_service::Service;
 
 /// How the server treats its connections.
 #[derive(Debug, Clone, Copy)]
@@ -21,14 +25,20 @@ pub struct ServeOptions {
     pub shutdown_grace: Duration,
 }
 
-/// Serves `router` until `shutdown` completes, then stops accepting, closes idle
+/// Serves `app` until `shutdown` completes, then stops accepting, closes idle
 /// connections, and waits up to the grace period for requests in flight.
-pub async fn serve(
+pub async fn serve<App>(
     listener: TcpListener,
-    router: Router,
+    app: App,
     shutdown: impl Future<Output = ()>,
     options: ServeOptions,
-) {
+) where
+    App: Service<Request<Incoming>, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    App::Future: Send + 'static,
+{
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -47,10 +57,7 @@ pub async fn serve(
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(options.header_read_timeout)
-            .serve_connection(
-                TokioIo::new(stream),
-                TowerToHyperService::new(router.clone()),
-            );
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {

@@ -15,7 +15,7 @@ use crate::domain::{OrgName, Timestamp};
 use crate::events;
 use crate::http;
 use crate::lifecycle::Lifecycle;
-use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat};
+use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat, Served};
 use crate::records::EventKind;
 use crate::server::{self, ServeOptions};
 use crate::state::{Admin, AppState, Limits};
@@ -31,8 +31,8 @@ pub enum StartupError {
     OrgFile { path: PathBuf, source: io::Error },
     #[error("org file {}: {source}", path.display())]
     InvalidOrgFile { path: PathBuf, source: InvalidOrg },
-    #[error("the org data stored in the database no longer validates: {0}")]
-    InvalidStoredOrg(InvalidOrg),
+    #[error("the data of the org {name} stored in the database no longer validates: {source}")]
+    InvalidStoredOrg { name: OrgName, source: InvalidOrg },
     #[error("cannot read the admin token file {}: {source}", path.display())]
     AdminTokenFile { path: PathBuf, source: io::Error },
     #[error(
@@ -100,7 +100,7 @@ impl Application {
             url: redact_url(&config.database_url),
             source,
         })?;
-        let org = initial_org(
+        let orgs = served_orgs(
             storage.as_ref(),
             config.org.as_deref(),
             &config.database_url,
@@ -117,10 +117,10 @@ impl Application {
             provider_concurrency: config.provider_concurrency.max(1),
         };
         let admin = admin(config)?;
-        if admin.keys_need_token && org.has_api_keys() {
+        if admin.keys_need_token && orgs.any_api_keys() {
             return Err(StartupError::OpenAdmin { addr: config.addr });
         }
-        let state = AppState::new(storage, voip, lifecycle, org, limits, admin);
+        let state = AppState::new(storage, voip, lifecycle, orgs, limits, admin);
         let listener =
             TcpListener::bind(config.addr)
                 .await
@@ -158,7 +158,7 @@ impl Application {
             tokio::spawn(self.state.run_lifecycle()),
         ];
         let state = self.state.clone();
-        let app = http::router(self.state);
+        let app = http::app(self.state);
         let stop = async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
@@ -175,18 +175,41 @@ impl Application {
     }
 }
 
-/// Reloads the org when any instance (this one included) replaced it.
+/// Reloads an org when any instance (this one included) created, replaced or deleted it.
 async fn follow_org_replacements(state: AppState) {
     let mut events = state.storage().subscribe();
     loop {
-        let replaced = match events.recv().await {
-            Ok(event) => event.kind == EventKind::OrgReplaced,
-            // Missed events may have held a replacement.
-            Err(broadcast::error::RecvError::Lagged(_)) => true,
+        let changed: Vec<OrgName> = match events.recv().await {
+            Ok(event) if matches!(event.kind, EventKind::OrgReplaced | EventKind::OrgDeleted) => {
+                vec![event.org.clone()]
+            }
+            Ok(_) => continue,
+            // Missed events may have held changes: every org is read again.
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                match state.storage().load_orgs().await {
+                    Ok(stored) => {
+                        let served = state.orgs();
+                        let gone = served
+                            .names()
+                            .filter(|name| !stored.iter().any(|(n, _)| n == *name));
+                        stored
+                            .iter()
+                            .map(|(name, _)| name.clone())
+                            .chain(gone.cloned())
+                            .collect()
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read the orgs after missing their changes");
+                        continue;
+                    }
+                }
+            }
             Err(broadcast::error::RecvError::Closed) => return,
         };
-        if replaced && let Err(error) = state.reload_org().await {
-            tracing::warn!(%error, "cannot reload the replaced org");
+        for name in changed {
+            if let Err(error) = state.reload_org(&name).await {
+                tracing::warn!(%error, %name, "cannot reload a changed org");
+            }
         }
     }
 }
@@ -213,9 +236,44 @@ async fn prune(state: AppState, event_retention: Duration) {
     }
 }
 
-/// The org to serve: the `--org` file (stored, replacing what was there), else the stored
+/// The orgs to serve: `default` (see [`default_org`]) and every other org stored.
+async fn served_orgs(
+    storage: &dyn Storage,
+    file: Option<&Path>,
+    url: &str,
+) -> Result<Served, StartupError> {
+    let default = default_org(storage, file, url).await?;
+    let stored = storage
+        .load_orgs()
+        .await
+        .map_err(|source| StartupError::Storage {
+            url: redact_url(url),
+            source,
+        })?;
+    let mut served = Served::default();
+    for (name, document) in stored.into_iter().filter(|(name, _)| !name.is_default()) {
+        let org = Org::new(document).map_err(|source| StartupError::InvalidStoredOrg {
+            name: name.clone(),
+            source,
+        })?;
+        served = served.with(name.clone(), Arc::new(org)).map_err(|taken| {
+            StartupError::InvalidStoredOrg {
+                name,
+                source: taken.into(),
+            }
+        })?;
+    }
+    served
+        .with(OrgName::default_org(), Arc::new(default))
+        .map_err(|taken| StartupError::InvalidStoredOrg {
+            name: OrgName::default_org(),
+            source: taken.into(),
+        })
+}
+
+/// The org `default`: the `--org` file (stored, replacing what was there), else the stored
 /// org, else the demo org (stored, so later edits and restarts keep it).
-async fn initial_org(
+async fn default_org(
     storage: &dyn Storage,
     file: Option<&Path>,
     url: &str,
@@ -236,7 +294,10 @@ async fn initial_org(
         return Ok(org);
     }
     match storage.load_org(&default).await.map_err(storage_error)? {
-        Some(document) => Org::new(document).map_err(StartupError::InvalidStoredOrg),
+        Some(document) => Org::new(document).map_err(|source| StartupError::InvalidStoredOrg {
+            name: default,
+            source,
+        }),
         None => {
             let org = Org::demo();
             storage

@@ -10,7 +10,7 @@ use crate::actions::ActionContext;
 use crate::config::Secret;
 use crate::domain::{OrgName, SalesforceId};
 use crate::lifecycle::Lifecycle;
-use crate::org::{Org, OrgDocument};
+use crate::org::{KeyTaken, Org, OrgDocument, Served};
 use crate::storage::{Storage, StorageError};
 use crate::voip::VoipProvider;
 
@@ -23,9 +23,9 @@ struct Inner {
     storage: Arc<dyn Storage>,
     voip: Arc<dyn VoipProvider>,
     lifecycle: Arc<Lifecycle>,
-    /// Read on every request without a lock; replaced whole.
-    org: ArcSwap<Org>,
-    /// Serialises org replacements so the stored org and the one in memory agree.
+    /// Every org served: read on every request without a lock; replaced whole.
+    orgs: ArcSwap<Served>,
+    /// Serialises org changes so the stored orgs and the ones in memory agree.
     org_writes: Mutex<()>,
     limits: Limits,
     admin: Admin,
@@ -79,7 +79,7 @@ impl AppState {
         storage: Arc<dyn Storage>,
         voip: Arc<dyn VoipProvider>,
         lifecycle: Arc<Lifecycle>,
-        org: Org,
+        orgs: Served,
         limits: Limits,
         admin: Admin,
     ) -> Self {
@@ -87,7 +87,7 @@ impl AppState {
             storage,
             voip,
             lifecycle,
-            org: ArcSwap::from_pointee(org),
+            orgs: ArcSwap::from_pointee(orgs),
             org_writes: Mutex::new(()),
             limits,
             admin,
@@ -100,9 +100,15 @@ impl AppState {
         }
     }
 
-    /// The org as it is now; a request keeps the snapshot it started with.
-    pub fn org(&self) -> Arc<Org> {
-        self.inner.org.load_full()
+    /// The org `name` as it is now, if it is served; a request keeps the snapshot it
+    /// started with.
+    pub fn org(&self, name: &OrgName) -> Option<Arc<Org>> {
+        self.inner.orgs.load().get(name).cloned()
+    }
+
+    /// Every org served, as they are now.
+    pub fn orgs(&self) -> Arc<Served> {
+        self.inner.orgs.load_full()
     }
 
     pub fn storage(&self) -> &dyn Storage {
@@ -175,52 +181,85 @@ impl AppState {
         self.inner.stopping.send_replace(true);
     }
 
-    /// Stores a validated org, then serves it. Other instances learn of it through the
-    /// `org.replaced` event.
-    pub async fn replace_org(&self, org: Org) -> Result<Arc<Org>, StorageError> {
+    /// Stores a validated org as `name` (creating the org, or replacing its data), then
+    /// serves it. Other instances learn of it through the `org.replaced` event.
+    pub async fn replace_org(&self, name: &OrgName, org: Org) -> Result<Arc<Org>, OrgWriteError> {
         let _guard = self.inner.org_writes.lock().await;
-        self.inner
-            .storage
-            .save_org(&OrgName::default_org(), org.document())
-            .await?;
         let org = Arc::new(org);
-        self.inner.org.store(org.clone());
+        let served = self.inner.orgs.load().with(name.clone(), org.clone())?;
+        self.inner.storage.save_org(name, org.document()).await?;
+        self.inner.orgs.store(Arc::new(served));
         Ok(org)
     }
 
-    /// Serves the org the database holds now (another instance replaced it).
-    pub async fn reload_org(&self) -> Result<(), StorageError> {
+    /// Serves the org `name` as the database holds it now (another instance created,
+    /// replaced or deleted it).
+    pub async fn reload_org(&self, name: &OrgName) -> Result<(), StorageError> {
         let _guard = self.inner.org_writes.lock().await;
-        let document = self
-            .inner
-            .storage
-            .load_org(&OrgName::default_org())
-            .await?
-            .unwrap_or_default();
-        match Org::new(document) {
-            Ok(org) => self.inner.org.store(Arc::new(org)),
-            // Every writer validates first, so this is a database edited by hand.
+        let served = self.inner.orgs.load_full();
+        let Some(document) = self.inner.storage.load_org(name).await? else {
+            self.inner.orgs.store(Arc::new(served.without(name)));
+            return Ok(());
+        };
+        let next = Org::new(document)
+            .map_err(|error| error.to_string())
+            .and_then(|org| {
+                served
+                    .with(name.clone(), Arc::new(org))
+                    .map_err(|taken| taken.to_string())
+            });
+        match next {
+            Ok(next) => self.inner.orgs.store(Arc::new(next)),
+            // Every writer validates first, so this is a database edited by hand, or two
+            // instances that gave one key to two orgs at once.
             Err(error) => {
-                tracing::error!(%error, "the stored org no longer validates; keeping the one in memory")
+                tracing::error!(%name, %error, "the stored org cannot be served; keeping the one in memory")
             }
         }
         Ok(())
     }
 
-    /// Forgets all activity; with `clear_org`, the org data too (an empty org is stored, so
-    /// a restart does not bring the demo org back).
-    pub async fn reset(&self, clear_org: bool) -> Result<(), StorageError> {
+    /// Removes the org `name` with everything it holds; `false` when there is none.
+    pub async fn delete_org(&self, name: &OrgName) -> Result<bool, StorageError> {
         let _guard = self.inner.org_writes.lock().await;
-        let default = OrgName::default_org();
+        let deleted = self.inner.storage.delete_org(name).await?;
+        let served = self.inner.orgs.load().without(name);
+        self.inner.orgs.store(Arc::new(served));
+        Ok(deleted)
+    }
+
+    /// Forgets all the org's activity; with `clear_org`, its data too (an empty org is
+    /// stored, so a restart does not bring the demo org back).
+    pub async fn reset(&self, name: &OrgName, clear_org: bool) -> Result<(), StorageError> {
+        let _guard = self.inner.org_writes.lock().await;
         if !clear_org {
-            return self.inner.storage.reset(&default, None).await;
+            return self.inner.storage.reset(name, None).await;
         }
-        let empty = Org::new(OrgDocument::default()).expect("an empty org is valid");
+        let empty = Arc::new(Org::new(OrgDocument::default()).expect("an empty org is valid"));
         self.inner
             .storage
-            .reset(&default, Some(empty.document()))
+            .reset(name, Some(empty.document()))
             .await?;
-        self.inner.org.store(Arc::new(empty));
+        // An org without keys frees its keys: it cannot conflict.
+        let served = self
+            .inner
+            .orgs
+            .load()
+            .without(name)
+            .with(name.clone(), empty);
+        self.inner
+            .orgs
+            .store(Arc::new(served.expect("an org without keys takes none")));
         Ok(())
     }
+}
+
+/// Why an org could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum OrgWriteError {
+    /// One of its API keys is another org's.
+    #[error(transparent)]
+    KeyTaken(#[from] KeyTaken),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }

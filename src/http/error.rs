@@ -119,6 +119,10 @@ pub enum PlatformCode {
     InvalidOrg(BodyProblem),
     /// A Salesforce-shaped call with no inputs, or too many.
     InvalidInput,
+    /// An `/orgs/{name}` whose name is not an org name.
+    InvalidOrgName,
+    /// The org `default` cannot be deleted.
+    DefaultOrg,
     /// A list filter, stream parameter or reset option that is not understood.
     InvalidFilter,
     /// A move request's field that does not fit.
@@ -149,6 +153,8 @@ impl PlatformCode {
             Self::AdminTokenRequired => StatusCode::FORBIDDEN,
             Self::Body(problem) | Self::InvalidOrg(problem) => problem.status(),
             Self::InvalidInput
+            | Self::InvalidOrgName
+            | Self::DefaultOrg
             | Self::InvalidFilter
             | Self::InvalidField
             | Self::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
@@ -173,6 +179,8 @@ impl PlatformCode {
             Self::Body(BodyProblem::Malformed) => "JSON_PARSER_ERROR",
             Self::InvalidOrg(_) => "INVALID_ORG",
             Self::InvalidInput => "INVALID_INPUT",
+            Self::InvalidOrgName => "INVALID_ORG_NAME",
+            Self::DefaultOrg => "DEFAULT_ORG",
             Self::InvalidFilter => "INVALID_FILTER",
             Self::InvalidField => "INVALID_FIELD",
             Self::InvalidTransition => "INVALID_TRANSITION",

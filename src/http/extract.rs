@@ -203,21 +203,58 @@ fn describe_json_error(error: serde_path_to_error::Error<serde_json::Error>) -> 
     }
 }
 
-/// The org a request addresses. Every request addresses the org `default` for now: the
-/// `/orgs/{name}` routes that address the others are still to come (issue 15).
+/// The org a request addresses: the one its `/orgs/{name}` prefix names (`scope.rs` puts
+/// it in the request's extensions), else `default`.
 #[derive(Clone, Debug)]
 pub struct InOrg(pub OrgName);
+
+impl InOrg {
+    /// The org the request's prefix named, if it had one.
+    fn addressed(parts: &Parts) -> Option<&OrgName> {
+        parts.extensions.get::<InOrg>().map(|InOrg(name)| name)
+    }
+
+    /// The org the request addresses.
+    fn of(parts: &Parts) -> OrgName {
+        Self::addressed(parts)
+            .cloned()
+            .unwrap_or_else(OrgName::default_org)
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for InOrg {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<InOrg>()
-            .cloned()
-            .unwrap_or_else(|| InOrg(OrgName::default_org())))
+        Ok(InOrg(Self::of(parts)))
     }
+}
+
+/// The org a request addresses, and its data: 404 when no org of that name is served.
+pub struct Scoped {
+    pub name: OrgName,
+    pub org: Arc<Org>,
+}
+
+impl FromRequestParts<AppState> for Scoped {
+    type Rejection = PlatformError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let name = InOrg::of(parts);
+        let org = state.org(&name).ok_or_else(|| no_such_org(&name))?;
+        Ok(Self { name, org })
+    }
+}
+
+/// 404 for an org that is not served.
+pub fn no_such_org(name: &OrgName) -> PlatformError {
+    PlatformError::new(
+        PlatformCode::NotFound,
+        format!("There is no org named {name} on this server"),
+    )
 }
 
 /// Who is calling, read against the org current when the request arrived.
@@ -240,18 +277,36 @@ impl FromRequestParts<AppState> for Caller {
         // The admission guard identified the caller before reading the body.
         match parts.extensions.remove::<Caller>() {
             Some(caller) => Ok(caller),
-            None => Self::identify(state, &parts.headers),
+            None => Self::identify(state, parts),
         }
     }
 }
 
 impl Caller {
-    /// The caller the headers name, in the org served now.
-    pub fn identify(state: &AppState, headers: &HeaderMap) -> Result<Self, PlatformError> {
-        let org = state.org();
-        let invoker = identify(headers, &org)?;
+    /// The caller the request names, in the org it acts in: the org of its API key, which
+    /// must be the org its prefix names if it names one (else 401); without a key, the
+    /// org its prefix names, else `default`.
+    pub fn identify(state: &AppState, parts: &Parts) -> Result<Self, PlatformError> {
+        let orgs = state.orgs();
+        let addressed = InOrg::addressed(parts);
+        let holder = presented_key(&parts.headers).and_then(|key| orgs.holder_of_key(key));
+        let org_name = match (addressed, holder) {
+            (Some(addressed), Some(holder)) if addressed != holder => {
+                return Err(PlatformError::unauthorized(
+                    "This API key belongs to another org than the one this route serves",
+                ));
+            }
+            (_, Some(holder)) => holder.clone(),
+            (Some(addressed), None) => addressed.clone(),
+            (None, None) => OrgName::default_org(),
+        };
+        let org = orgs
+            .get(&org_name)
+            .cloned()
+            .ok_or_else(|| no_such_org(&org_name))?;
+        let invoker = identify(&parts.headers, &org)?;
         Ok(Self {
-            org_name: OrgName::default_org(),
+            org_name,
             org,
             invoker,
         })

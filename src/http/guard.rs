@@ -55,8 +55,10 @@ async fn admit(
     admission: Admission,
 ) -> Result<Response, PlatformError> {
     if admission != Admission::Control {
-        let caller = Caller::identify(state, request.headers())?;
-        request.extensions_mut().insert(caller);
+        let (parts, body) = request.into_parts();
+        let caller = Caller::identify(state, &parts);
+        request = Request::from_parts(parts, body);
+        request.extensions_mut().insert(caller?);
     }
     let request = buffer_body(state, request).await;
     let Some(_permit) = state.try_start_request() else {

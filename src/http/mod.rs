@@ -11,6 +11,7 @@ mod idempotency;
 mod query;
 mod routes;
 mod salesforce;
+mod scope;
 mod sobjects;
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -20,12 +21,13 @@ use axum::{Json, Router, middleware};
 use serde_json::json;
 
 pub use routes::Endpoint;
+pub use scope::App;
 
 use crate::actions::ActionName;
 use crate::records::{Call, SmsMessage, StatusLogEntry, Task, VoipErrorLog};
 use crate::state::AppState;
 use crate::storage::StorageError;
-use emulator::{lists, moves};
+use emulator::{lists, moves, orgs};
 use error::{PlatformError, SalesforceError};
 use guard::{Admission, guard};
 use routes::Routes;
@@ -80,7 +82,8 @@ fn routes() -> RouteGroups {
             moves::move_to::<SmsMessage>,
         )
         .post("/_emulator/calls/{id}/status", moves::move_to::<Call>)
-        .post("/_emulator/reset", emulator::reset);
+        .post("/_emulator/reset", emulator::reset)
+        .delete("/orgs/{name}", orgs::delete);
     let watch = Routes::new("", platform_answer)
         .get("/_emulator/messages", lists::list::<SmsMessage>)
         .get("/_emulator/messages/{id}", lists::provided::<SmsMessage>)
@@ -93,7 +96,8 @@ fn routes() -> RouteGroups {
         .get("/_emulator/status-log", lists::list::<StatusLogEntry>)
         .get("/_emulator/status-log/{id}", lists::item::<StatusLogEntry>)
         .get("/_emulator/users/{id}", lists::user)
-        .get("/_emulator/events", emulator::events::stream);
+        .get("/_emulator/events", emulator::events::stream)
+        .get("/orgs", orgs::list);
     let public = Routes::new("", platform_answer)
         .get("/livez", livez)
         .get("/readyz", readyz)
@@ -135,8 +139,13 @@ pub fn endpoints() -> Vec<Endpoint> {
     endpoints
 }
 
+/// The emulator's HTTP service: every route, at the root and under `/orgs/{name}`.
+pub fn app(state: AppState) -> App {
+    App::new(router(state.clone()), state)
+}
+
 /// Every route the emulator serves.
-pub fn router(state: AppState) -> Router {
+fn router(state: AppState) -> Router {
     let groups = routes();
     let admitted = |admission| middleware::from_fn_with_state((state.clone(), admission), guard);
     let admin = || middleware::from_fn_with_state(state.clone(), emulator::require_admin);

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::response::Response;
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 
 use super::error::PlatformError;
 use crate::state::AppState;
@@ -70,6 +70,14 @@ impl Routes {
         handler: H,
     ) -> Self {
         self.add("PUT", path, &[path], put(handler))
+    }
+
+    pub(super) fn delete<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        handler: H,
+    ) -> Self {
+        self.add("DELETE", path, &[path], delete(handler))
     }
 
     /// A handler for a path template whose only meaningful values are `paths` (one per

@@ -2,6 +2,7 @@
 //! org holds. Validated whole (`Org::new`), then read through indexes on the request path.
 
 mod document;
+mod served;
 mod validate;
 
 use std::borrow::Cow;
@@ -12,6 +13,7 @@ pub use document::{
     ApiKey, Assignment, Group, Ivr, OrgDocument, PhoneNumber, Record, Settings, SmsTemplate, User,
     UserStatus,
 };
+pub use served::{KeyTaken, Served};
 
 use crate::domain::{DialledNumber, SalesforceId};
 

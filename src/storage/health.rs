@@ -19,7 +19,7 @@ use tokio::sync::broadcast;
 
 use super::{
     ActivityStore, Batch, Claim, IdempotencyStore, KeyClaim, LifecycleStore, ListFilter, Moved,
-    StatusChange, StatusChangeOutcome, StepsRun, Storage, StorageError, StoredAnswer,
+    OrgSummary, StatusChange, StatusChangeOutcome, StepsRun, Storage, StorageError, StoredAnswer,
 };
 use crate::domain::{CallStatus, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp};
 use crate::org::OrgDocument;
@@ -142,6 +142,9 @@ guarded! {
     impl Storage {
         Other async fn ping(&self) -> Result<(), StorageError>;
         Other async fn load_org(&self, org: &OrgName) -> Result<Option<OrgDocument>, StorageError>;
+        Other async fn load_orgs(&self) -> Result<Vec<(OrgName, OrgDocument)>, StorageError>;
+        Other async fn list_orgs(&self) -> Result<Vec<OrgSummary>, StorageError>;
+        Commits async fn delete_org(&self, org: &OrgName) -> Result<bool, StorageError>;
         Commits async fn save_org(&self, org: &OrgName, document: &OrgDocument) -> Result<(), StorageError>;
         Commits async fn reset(&self, org: &OrgName, document: Option<&OrgDocument>) -> Result<(), StorageError>;
         Other async fn user_state(&self, org: &OrgName, user_id: SalesforceId) -> Result<Option<UserState>, StorageError>;

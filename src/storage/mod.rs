@@ -46,6 +46,13 @@ pub trait Storage: ActivityStore + LifecycleStore + IdempotencyStore {
 
     /// The org's stored data, `None` when none was ever stored.
     async fn load_org(&self, org: &OrgName) -> Result<Option<OrgDocument>, StorageError>;
+    /// Every org's stored data, by name.
+    async fn load_orgs(&self) -> Result<Vec<(OrgName, OrgDocument)>, StorageError>;
+    /// Every org, by name, with what it holds.
+    async fn list_orgs(&self) -> Result<Vec<OrgSummary>, StorageError>;
+    /// Removes the org with everything it holds; an `org.deleted` event tells every
+    /// instance. `false` when there was no such org.
+    async fn delete_org(&self, org: &OrgName) -> Result<bool, StorageError>;
     /// Replaces the org's data, or creates the org. Statuses set through the action since
     /// are forgotten (users start from the new org's), and an `org.replaced` event tells
     /// every instance.
@@ -308,6 +315,20 @@ pub enum Claim {
     Mismatch,
     /// The key's first request is still running.
     Running,
+}
+
+/// An org and how much it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSummary {
+    pub name: OrgName,
+    /// Counts its replacements: 1 when created.
+    pub version: i64,
+    pub updated_at: Timestamp,
+    pub messages: i64,
+    pub calls: i64,
+    pub tasks: i64,
+    pub status_changes: i64,
+    pub voip_errors: i64,
 }
 
 /// A request to set a user's status.

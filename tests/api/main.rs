@@ -11,6 +11,7 @@ mod inspection;
 mod lifecycle;
 mod long_poll;
 mod org;
+mod orgs;
 mod process;
 mod progression;
 mod resilience;

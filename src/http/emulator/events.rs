@@ -16,7 +16,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::domain::OrgName;
 use crate::http::error::{PlatformCode, PlatformError};
-use crate::http::extract::InOrg;
+use crate::http::extract::Scoped;
 use crate::http::query::QueryPairs;
 use crate::records::EventKind;
 use crate::records::StoredEvent;
@@ -29,7 +29,7 @@ const PAGE: u32 = 256;
 
 pub async fn stream(
     State(state): State<AppState>,
-    InOrg(org): InOrg,
+    Scoped { name: org, .. }: Scoped,
     headers: HeaderMap,
     query: QueryPairs,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PlatformError> {
@@ -59,6 +59,7 @@ pub async fn stream(
     // Subscribe before reading the first page, so nothing committed in between is missed.
     let mut feed = Feed {
         org,
+        org_deleted: false,
         live: state.storage().subscribe(),
         backlog: VecDeque::new(),
         catching_up: after.is_some(),
@@ -111,6 +112,8 @@ struct Feed {
     state: AppState,
     /// The org whose events these are: the others' are passed over.
     org: OrgName,
+    /// The org was deleted: its `org.deleted` event was the last.
+    org_deleted: bool,
     live: broadcast::Receiver<Arc<StoredEvent>>,
     /// Events read from the database, to send before live ones: at most a page.
     backlog: VecDeque<Arc<StoredEvent>>,
@@ -128,8 +131,12 @@ struct Feed {
 impl Feed {
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
         loop {
+            if self.org_deleted {
+                return None;
+            }
             let event = self.next_event().await?;
             self.last = self.last.max(event.seq);
+            self.org_deleted = event.kind == EventKind::OrgDeleted;
             if self.wants(&event) {
                 let sse = Event::default()
                     .id(event.seq.to_string())

@@ -15,7 +15,7 @@ use crate::actions::user_status;
 use crate::domain::objects::{StatusType, TaskStatus};
 use crate::domain::{CallStatus, OrgName, SmsStatus};
 use crate::http::error::PlatformError;
-use crate::http::extract::InOrg;
+use crate::http::extract::Scoped;
 use crate::http::query::{Accepts, ListQuery, QueryPairs, Statuses, list_query};
 use crate::records::StoredEvent;
 use crate::state::AppState;
@@ -97,10 +97,11 @@ where
 /// `GET /_emulator/messages` and the other lists: `{"items": [...]}`.
 pub async fn list<R: Listed>(
     State(state): State<AppState>,
-    InOrg(org): InOrg,
+    scoped: Scoped,
     pairs: QueryPairs,
 ) -> Result<Response, PlatformError> {
-    let query = list_query(&pairs, &state.org(), accepts(R::LIST))?;
+    let query = list_query(&pairs, &scoped.org, accepts(R::LIST))?;
+    let org = scoped.name;
     let records = matching(&state, &org, R::LIST, &query, || {
         R::query(state.storage(), &org, &query.filter)
     })
@@ -112,17 +113,17 @@ pub async fn list<R: Listed>(
 /// `GET /_emulator/tasks/{id}` and the other items, by their record Id.
 pub async fn item<R: Listed>(
     State(state): State<AppState>,
-    InOrg(org): InOrg,
+    scoped: Scoped,
     id: PathId,
 ) -> Result<Response, PlatformError> {
-    shown(R::find(state.storage(), &org, id.salesforce()?).await?)
+    shown(R::find(state.storage(), &scoped.name, id.salesforce()?).await?)
 }
 
 /// `GET /_emulator/messages/{id}` and `/_emulator/calls/{id}`: by the record Id or the
 /// provider's id (`SM...`, `CA...`).
 pub async fn provided<R: Provided>(
     State(state): State<AppState>,
-    InOrg(org): InOrg,
+    Scoped { name: org, .. }: Scoped,
     id: PathId,
 ) -> Result<Response, PlatformError> {
     let found = match id.record_or_provider(R::SID_PREFIXES)? {
@@ -141,10 +142,12 @@ fn shown<R: Listed>(found: Option<R>) -> Result<Response, PlatformError> {
 /// A user of the org and their status now.
 pub async fn user(
     State(state): State<AppState>,
-    InOrg(org_name): InOrg,
+    Scoped {
+        name: org_name,
+        org,
+    }: Scoped,
     id: PathId,
 ) -> Result<Response, PlatformError> {
-    let org = state.org();
     let user = org
         .user(id.salesforce()?)
         .ok_or_else(PlatformError::not_found)?;

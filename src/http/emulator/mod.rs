@@ -5,6 +5,7 @@ pub mod events;
 mod kinds;
 pub mod lists;
 pub mod moves;
+pub mod orgs;
 
 use std::convert::Infallible;
 
@@ -17,11 +18,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::error::{PlatformCode, PlatformError};
-use super::extract::{Body, BodyError, bearer_token};
+use super::extract::{Body, BodyError, InOrg, Scoped, bearer_token};
 use super::query::QueryPairs;
 use crate::domain::SalesforceId;
-use crate::org::{Org, OrgDocument, OrgFormat};
-use crate::state::AppState;
+use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat};
+use crate::state::{AppState, OrgWriteError};
 
 /// With an admin token configured, every `/_emulator` route needs it as a bearer token.
 pub async fn require_admin(
@@ -94,8 +95,11 @@ fn wants_yaml(headers: &HeaderMap, header_name: header::HeaderName) -> bool {
 }
 
 /// The org data: JSON, or YAML when the Accept header asks for it.
-pub async fn get_org(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let exported = state.org().document().exported();
+pub async fn get_org(scoped: Result<Scoped, PlatformError>, headers: HeaderMap) -> Response {
+    let exported = match scoped {
+        Ok(scoped) => scoped.org.document().exported(),
+        Err(error) => return error.into_response(),
+    };
     if wants_yaml(&headers, header::ACCEPT) {
         match serde_norway::to_string(&exported) {
             Ok(yaml) => (
@@ -113,9 +117,11 @@ pub async fn get_org(State(state): State<AppState>, headers: HeaderMap) -> Respo
     }
 }
 
-/// Replaces the org data with the body (JSON, or YAML by Content-Type), all or nothing.
+/// Replaces the org data with the body (JSON, or YAML by Content-Type), all or nothing;
+/// under `/orgs/{name}`, creates the org when there is none of that name.
 pub async fn put_org(
     State(state): State<AppState>,
+    InOrg(name): InOrg,
     headers: HeaderMap,
     body: Result<Body, BodyError>,
 ) -> Response {
@@ -144,9 +150,10 @@ pub async fn put_org(
         )
         .into_response();
     }
-    match state.replace_org(org).await {
+    match state.replace_org(&name, org).await {
         Ok(org) => Json(org.document().exported()).into_response(),
-        Err(error) => PlatformError::from(error).into_response(),
+        Err(OrgWriteError::KeyTaken(taken)) => InvalidOrg::from(taken).into_response(),
+        Err(OrgWriteError::Storage(error)) => PlatformError::from(error).into_response(),
     }
 }
 
@@ -159,6 +166,7 @@ pub struct ResetDone {
 
 pub async fn reset(
     State(state): State<AppState>,
+    Scoped { name, .. }: Scoped,
     query: QueryPairs,
 ) -> Result<Json<ResetDone>, PlatformError> {
     let mut clear_org = false;
@@ -174,7 +182,7 @@ pub async fn reset(
             }
         }
     }
-    state.reset(clear_org).await?;
+    state.reset(&name, clear_org).await?;
     Ok(Json(ResetDone {
         activity_cleared: true,
         org_cleared: clear_org,

@@ -10,7 +10,7 @@ use super::PathId;
 use super::kinds::{Provided, provided_id};
 use crate::domain::ProviderError;
 use crate::http::error::{PlatformCode, PlatformError};
-use crate::http::extract::{Body, BodyError, InOrg, parse_json};
+use crate::http::extract::{Body, BodyError, Scoped, parse_json};
 use crate::state::AppState;
 use crate::storage::Moved;
 
@@ -66,7 +66,7 @@ impl MoveRequest {
 /// Id or the provider's id.
 pub async fn move_to<R: Provided>(
     State(state): State<AppState>,
-    InOrg(org): InOrg,
+    Scoped { name: org, .. }: Scoped,
     id: PathId,
     body: Result<Body, BodyError>,
 ) -> Result<Response, PlatformError> {

@@ -13,7 +13,7 @@ use crate::org::OrgDocument;
 use crate::records::{Change, StatusLogEntry, StoredEvent, UserState, UserStatusValue};
 use crate::storage::dialect::Dialect;
 use crate::storage::{
-    EncodeEvent, ListFilter, StatusChange, StatusChangeOutcome, Storage, StorageError,
+    EncodeEvent, ListFilter, OrgSummary, StatusChange, StatusChangeOutcome, Storage, StorageError,
 };
 
 /// Everything `reset` forgets of an org (`$1`): all but its org data.
@@ -121,6 +121,93 @@ impl Storage for SqlStorage {
                 .map_err(|e| StorageError::Corrupt(format!("stored org data: {e}")))
         })
         .transpose()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn load_orgs(&self) -> Result<Vec<(OrgName, OrgDocument)>, StorageError> {
+        let rows: Vec<(OrgName, String)> =
+            sqlx::query_as("SELECT name, document FROM orgs ORDER BY name")
+                .fetch_all(&self.reader)
+                .await?;
+        rows.into_iter()
+            .map(|(name, json)| {
+                let document = serde_json::from_str(&json).map_err(|e| {
+                    StorageError::Corrupt(format!("stored data of the org {name}: {e}"))
+                })?;
+                Ok((name, document))
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_orgs(&self) -> Result<Vec<OrgSummary>, StorageError> {
+        let orgs: Vec<(OrgName, i64, Timestamp)> =
+            sqlx::query_as("SELECT name, version, updated_at FROM orgs ORDER BY name")
+                .fetch_all(&self.reader)
+                .await?;
+        let mut summaries: Vec<OrgSummary> = orgs
+            .into_iter()
+            .map(|(name, version, updated_at)| OrgSummary {
+                name,
+                version,
+                updated_at,
+                messages: 0,
+                calls: 0,
+                tasks: 0,
+                status_changes: 0,
+                voip_errors: 0,
+            })
+            .collect();
+        let counted: [(&str, fn(&mut OrgSummary) -> &mut i64); 5] = [
+            ("SELECT org, COUNT(*) FROM sms_messages GROUP BY org", |s| {
+                &mut s.messages
+            }),
+            ("SELECT org, COUNT(*) FROM calls GROUP BY org", |s| {
+                &mut s.calls
+            }),
+            ("SELECT org, COUNT(*) FROM tasks GROUP BY org", |s| {
+                &mut s.tasks
+            }),
+            ("SELECT org, COUNT(*) FROM status_log GROUP BY org", |s| {
+                &mut s.status_changes
+            }),
+            ("SELECT org, COUNT(*) FROM voip_errors GROUP BY org", |s| {
+                &mut s.voip_errors
+            }),
+        ];
+        for (sql, count) in counted {
+            let counts: Vec<(OrgName, i64)> = sqlx::query_as(sql).fetch_all(&self.reader).await?;
+            for (org, n) in counts {
+                if let Ok(at) = summaries.binary_search_by(|s| s.name.cmp(&org)) {
+                    *count(&mut summaries[at]) = n;
+                }
+            }
+        }
+        Ok(summaries)
+    }
+
+    #[tracing::instrument(skip_all, fields(%org))]
+    async fn delete_org(&self, org: &OrgName) -> Result<bool, StorageError> {
+        let now = Timestamp::now();
+        let mut tx = self.writer.begin().await?;
+        let deleted = sqlx::query("DELETE FROM orgs WHERE name = $1")
+            .bind(org)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if !deleted {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for statement in CLEAR_ACTIVITY {
+            sqlx::query(statement).bind(org).execute(&mut *tx).await?;
+        }
+        let gone = NewEvent::of(org, &Change::OrgDeleted, self.encode);
+        let stored = insert_events(&mut tx, &[gone], now).await?;
+        tx.commit().await?;
+        self.publish_committed(stored);
+        Ok(true)
     }
 
     #[tracing::instrument(skip_all, fields(%org))]

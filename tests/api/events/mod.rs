@@ -41,12 +41,12 @@ impl SseEvent {
             .unwrap_or_else(|_| panic!("a numeric id: {self:?}"))
     }
 
-    fn kind(&self) -> &str {
+    pub(super) fn kind(&self) -> &str {
         self.event.as_deref().unwrap_or("")
     }
 
     #[track_caller]
-    fn payload(&self) -> Value {
+    pub(super) fn payload(&self) -> Value {
         serde_json::from_str(&self.data).unwrap_or_else(|_| panic!("a JSON payload: {self:?}"))
     }
 }
@@ -71,7 +71,7 @@ pub(super) struct EventStream {
 
 impl EventStream {
     /// A live stream of `path` (no replay).
-    async fn open(app: &TestApp, path: &str) -> Self {
+    pub(super) async fn open(app: &TestApp, path: &str) -> Self {
         Self::live(app.client.get(app.url(path))).await
     }
 
@@ -106,7 +106,7 @@ impl EventStream {
     }
 
     /// The next event or comment block; `None` when the body finished.
-    async fn next_frame(&mut self) -> Option<Frame> {
+    pub(super) async fn next_frame(&mut self) -> Option<Frame> {
         loop {
             while let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
                 let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
@@ -141,7 +141,7 @@ impl EventStream {
     }
 
     /// The next event, skipping comments.
-    async fn next_event(&mut self) -> SseEvent {
+    pub(super) async fn next_event(&mut self) -> SseEvent {
         loop {
             match self.next_frame().await {
                 Some(Frame::Event(event)) => return event,
@@ -152,7 +152,7 @@ impl EventStream {
     }
 
     /// The next event, which must be of `kind`.
-    async fn expect(&mut self, kind: &str) -> SseEvent {
+    pub(super) async fn expect(&mut self, kind: &str) -> SseEvent {
         let event = self.next_event().await;
         assert_eq!(event.kind(), kind, "{event:?}");
         event

@@ -28,6 +28,48 @@ impl TestDb {
         }
     }
 
+    /// Brings the database's schema to the migration `version`, as an earlier release left
+    /// it.
+    pub async fn migrate_to(&self, version: i64) {
+        let dir = if self.url.starts_with("sqlite:") {
+            "sqlite"
+        } else {
+            "postgres"
+        };
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(dir);
+        let mut migrator = sqlx::migrate::Migrator::new(path)
+            .await
+            .expect("the migrations");
+        let earlier: Vec<_> = migrator
+            .migrations
+            .iter()
+            .filter(|m| m.version <= version)
+            .cloned()
+            .collect();
+        migrator.migrations = earlier.into();
+        if self.url.starts_with("sqlite:") {
+            let options: sqlx::sqlite::SqliteConnectOptions =
+                self.url.parse().expect("a SQLite URL");
+            let mut conn = sqlx::SqliteConnection::connect_with(&options.create_if_missing(true))
+                .await
+                .expect("SQLite");
+            migrator
+                .run(&mut conn)
+                .await
+                .expect("the earlier migrations");
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("PostgreSQL");
+            migrator
+                .run(&mut conn)
+                .await
+                .expect("the earlier migrations");
+        }
+    }
+
     pub async fn new(backend: Backend) -> Self {
         init_logging();
         match backend {
