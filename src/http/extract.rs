@@ -230,6 +230,20 @@ impl<S: Send + Sync> FromRequestParts<S> for InOrg {
     }
 }
 
+/// The path a request's route sits under: `/orgs/{name}` when its prefix named an org, else
+/// empty. The URLs the emulator writes into its answers start with it, so that a client
+/// that follows them stays in the org it called.
+pub struct BasePath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BasePath {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let base = InOrg::addressed(parts).map(|name| format!("/orgs/{name}"));
+        Ok(Self(base.unwrap_or_default()))
+    }
+}
+
 /// The org a request addresses, and its data: 404 when no org of that name is served.
 pub struct Scoped {
     pub name: OrgName,

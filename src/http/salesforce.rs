@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 use super::answer::Answer;
 use super::error::{PlatformCode, PlatformError, SalesforceError};
-use super::extract::{Body, BodyError, Caller, parse_json, parse_object};
+use super::extract::{BasePath, Body, BodyError, Caller, parse_json, parse_object};
 use super::idempotency::{self, ClaimedKey, Keyed};
 use super::sobjects;
 use crate::actions::call::CallInput;
@@ -253,6 +253,7 @@ pub struct ActionSummary {
 
 pub async fn list(
     Path(version): Path<String>,
+    BasePath(base): BasePath,
     caller: Result<Caller, PlatformError>,
 ) -> Result<Json<ActionList>, SalesforceError> {
     check_version(&version)?;
@@ -262,7 +263,7 @@ pub async fn list(
         .map(|name| ActionSummary {
             label: catalog::spec(name).label,
             url: format!(
-                "/services/data/{version}/actions/custom/apex/{}",
+                "{base}/services/data/{version}/actions/custom/apex/{}",
                 name.namespaced()
             ),
             name: name.namespaced(),
@@ -342,6 +343,7 @@ pub async fn describe(
 pub async fn sobject(
     State(state): State<AppState>,
     path: Result<Path<(String, String, String)>, PathRejection>,
+    BasePath(base): BasePath,
     caller: Result<Caller, PlatformError>,
 ) -> Result<Response, SalesforceError> {
     let Path((version, object, raw_id)) = path.map_err(|_| PlatformError::not_found())?;
@@ -352,7 +354,7 @@ pub async fn sobject(
         state.storage(),
         &caller.org_name,
         &caller.org,
-        &version,
+        &format!("{base}/services/data/{version}"),
         &object,
         id,
     )

@@ -40,17 +40,19 @@ struct Attributes {
 }
 
 impl Attributes {
-    fn new(version: &str, object: &str, id: SalesforceId) -> Self {
+    /// `data` is the data API's path the record was asked for under:
+    /// `/services/data/v60.0`, or `/orgs/qa/services/data/v60.0`.
+    fn new(data: &str, object: &str, id: SalesforceId) -> Self {
         Self {
             object: object.to_owned(),
-            url: format!("/services/data/{version}/sobjects/{object}/{id}"),
+            url: format!("{data}/sobjects/{object}/{id}"),
         }
     }
 }
 
 impl Header {
     fn new(
-        version: &str,
+        data: &str,
         object: ObjectType,
         id: SalesforceId,
         owner_id: SalesforceId,
@@ -58,7 +60,7 @@ impl Header {
         last_modified_date: Timestamp,
     ) -> Self {
         Self {
-            attributes: Attributes::new(version, object.api_name, id),
+            attributes: Attributes::new(data, object.api_name, id),
             id,
             owner_id,
             created_date,
@@ -97,10 +99,10 @@ struct Outbound<S> {
 
 /// The [`Header`] and [`Outbound`] fields of a message or a call, which name them alike.
 macro_rules! outbound {
-    ($version:expr, $object:expr, $record:ident) => {
+    ($data:expr, $object:expr, $record:ident) => {
         (
             Header::new(
-                $version,
+                $data,
                 $object,
                 $record.id,
                 $record.owner_id,
@@ -190,7 +192,7 @@ pub async fn sobject(
     storage: &dyn Storage,
     org_name: &OrgName,
     org: &Org,
-    version: &str,
+    data: &str,
     object: &str,
     id: SalesforceId,
 ) -> Result<Option<Json<Value>>, StorageError> {
@@ -198,24 +200,24 @@ pub async fn sobject(
         storage
             .sms_message(org_name, id)
             .await?
-            .map(|m| to_value(sms_object(version, m)))
+            .map(|m| to_value(sms_object(data, m)))
     } else if object.eq_ignore_ascii_case(CALL.api_name) {
         storage
             .call(org_name, id)
             .await?
-            .map(|c| to_value(call_object(version, c)))
+            .map(|c| to_value(call_object(data, c)))
     } else if object.eq_ignore_ascii_case(TASK.api_name) {
         storage
             .task(org_name, id)
             .await?
-            .map(|t| to_value(task_object(version, t)))
+            .map(|t| to_value(task_object(data, t)))
     } else {
         org.record(id)
             .filter(|r| r.object_type.eq_ignore_ascii_case(object))
             .map(|r| {
                 to_value(OrgRecordObject {
                     fields: r.fields,
-                    attributes: Attributes::new(version, r.object_type, id),
+                    attributes: Attributes::new(data, r.object_type, id),
                     id,
                 })
             })
@@ -227,8 +229,8 @@ fn to_value(object: impl Serialize) -> Value {
     serde_json::to_value(object).expect("sObjects serialise to JSON")
 }
 
-fn sms_object(version: &str, m: SmsMessage) -> SmsMessageObject {
-    let (header, outbound) = outbound!(version, SMS_MESSAGE, m);
+fn sms_object(data: &str, m: SmsMessage) -> SmsMessageObject {
+    let (header, outbound) = outbound!(data, SMS_MESSAGE, m);
     let segments = Segments::of(&m.body);
     SmsMessageObject {
         header,
@@ -241,8 +243,8 @@ fn sms_object(version: &str, m: SmsMessage) -> SmsMessageObject {
     }
 }
 
-fn call_object(version: &str, c: Call) -> CallObject {
-    let (header, outbound) = outbound!(version, CALL, c);
+fn call_object(data: &str, c: Call) -> CallObject {
+    let (header, outbound) = outbound!(data, CALL, c);
     CallObject {
         header,
         outbound,
@@ -252,9 +254,9 @@ fn call_object(version: &str, c: Call) -> CallObject {
     }
 }
 
-fn task_object(version: &str, t: Task) -> TaskObject {
+fn task_object(data: &str, t: Task) -> TaskObject {
     TaskObject {
-        header: Header::new(version, TASK, t.id, t.owner_id, t.created_at, t.created_at),
+        header: Header::new(data, TASK, t.id, t.owner_id, t.created_at, t.created_at),
         activity_date: t.created_at.date(),
         subject: t.subject,
         description: t.description,
@@ -284,7 +286,7 @@ mod tests {
         .collect();
         let object = to_value(OrgRecordObject {
             fields: &fields,
-            attributes: Attributes::new("v60.0", "Contact", id),
+            attributes: Attributes::new("/services/data/v60.0", "Contact", id),
             id,
         });
         assert_eq!(object["Id"], "003Dn0000001JanIAE");

@@ -146,6 +146,13 @@ backend_tests! {
         assert_eq!(status, StatusCode::NOT_FOUND, "a root move reaches a qa message");
         let (status, body) = app.post(&format!("/orgs/qa/_emulator/messages/{qa_message}/status"), &moved).await;
         assert_eq!((status, &body["status"]), (StatusCode::OK, &json!("Sent")), "{body}");
+        // The URLs in the answers keep a client in the org it called.
+        let record = app.item(&format!("/orgs/qa{sobject}")).await;
+        assert_eq!(record["attributes"]["url"], format!("/orgs/qa{sobject}"));
+        let list = app.item("/orgs/qa/services/data/v60.0/actions/custom/apex").await;
+        let url = list["actions"][0]["url"].as_str().unwrap();
+        assert!(url.starts_with("/orgs/qa/services/data/v60.0/actions/custom/apex/"), "{url}");
+        app.item(url).await;
         let grace = |org: Option<&str>| at(org, &format!("/_emulator/users/{GRACE}"));
         assert_eq!(app.item(&grace(Some("qa"))).await["userStatusId"], AVAILABLE);
         assert_eq!(app.item(&grace(Some("uat"))).await["changedDate"], Value::Null, "uat's Grace never changed");
