@@ -87,14 +87,14 @@ json.dump(org, sys.stdout)' >"$work/org.json"
 # BENCH_ROWS messages and Tasks already in the tables, as the naive figures were measured with.
 # Their Ids are valid 18-character Ids (all digits after the prefix, checksum AAA).
 PRELOAD=(
-    "INSERT INTO sms_messages (id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id,
+    "INSERT INTO sms_messages (org, id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id,
         from_phone, to_phone, body, status, status_history)
-     SELECT 'a0s' || substr(CAST(1000000000000 + n AS TEXT), 2) || 'AAA', 'SMpre' || CAST(n AS TEXT), 0, 0,
+     SELECT 'default', 'a0s' || substr(CAST(1000000000000 + n AS TEXT), 2) || 'AAA', 'SMpre' || CAST(n AS TEXT), 0, 0,
         '005Dn0000001AdaIAE', '005Dn0000001AdaIAE', 'a0PDn0000001AdaMAE', '+14155550100', '+14155550123',
         'preloaded', 'Delivered', '[]'
      FROM series"
-    "INSERT INTO tasks (id, created_at, owner_id, subject, status, priority, task_subtype, who_id)
-     SELECT '00t' || substr(CAST(1000000000000 + n AS TEXT), 2) || 'AAA', 0, '005Dn0000001AdaIAE', 'SMS', 'Completed',
+    "INSERT INTO tasks (org, id, created_at, owner_id, subject, status, priority, task_subtype, who_id)
+     SELECT 'default', '00t' || substr(CAST(1000000000000 + n AS TEXT), 2) || 'AAA', 0, '005Dn0000001AdaIAE', 'SMS', 'Completed',
         'Normal', 'Task', '003Dn0000001JanIAE'
      FROM series"
 )

@@ -157,6 +157,26 @@ pub async fn spawn_app_with_org(backend: Backend, yaml: &str) -> TestApp {
     spawn_app_with(backend, move |config| config.org = Some(path)).await
 }
 
+/// Builds the app. A restart test stops an app and starts another over the same SQLite file
+/// in one process: a task the stopped app left behind (giving up an idempotency key, say) may
+/// hold its storage, and so the file's claim, for a moment after the stop, which a real
+/// process's exit would release. So a claim still held is waited for, briefly.
+async fn build(config: &Config) -> Application {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match Application::build(config).await {
+            Ok(app) => return app,
+            Err(error)
+                if error.to_string().contains("is in use by another")
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(error) => panic!("the application builds: {error}"),
+        }
+    }
+}
+
 impl TestApp {
     /// Starts a server over `db`, which outlives it (for restart tests).
     /// Records stay at their initial status unless a test chooses a progression: what a
@@ -170,9 +190,7 @@ impl TestApp {
             ..Config::default()
         };
         configure(&mut config);
-        let app = Application::build(&config)
-            .await
-            .expect("the application builds");
+        let app = build(&config).await;
         let base_url = format!("http://{}", app.local_addr());
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async move {
