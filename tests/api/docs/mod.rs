@@ -356,3 +356,39 @@ backend_tests! {
         }
     }
 }
+
+/// The Postman collection runs in an org of its own: its first request creates it with the
+/// built-in demo org's data, word for word, and every request but the Orgs folder's goes to
+/// it, so that a run never resets anybody's data.
+#[test]
+fn the_postman_collection_runs_in_an_org_of_its_own_made_from_the_demo_org() {
+    let collection: Value =
+        serde_json::from_str(&read("postman/fastcall-emulator.postman_collection.json"))
+            .expect("the collection is JSON");
+    fn requests<'a>(items: &'a Value, folder: &str, into: &mut Vec<(String, &'a Value)>) {
+        for item in items.as_array().expect("items") {
+            match item.get("item") {
+                Some(children) => requests(children, item["name"].as_str().unwrap(), into),
+                None => into.push((folder.to_owned(), item)),
+            }
+        }
+    }
+    let mut all = Vec::new();
+    requests(&collection["item"], "", &mut all);
+    let (_, first) = all[0];
+    assert_eq!(first["request"]["method"], "PUT");
+    assert_eq!(
+        first["request"]["url"]["raw"],
+        "{{baseUrl}}/orgs/{{runOrg}}/_emulator/org"
+    );
+    assert_eq!(
+        first["request"]["body"]["raw"],
+        fastcall_emulator::org::DEMO_ORG_YAML
+    );
+    for (folder, request) in &all[1..] {
+        let url = request["request"]["url"]["raw"].as_str().unwrap();
+        if folder != "Orgs side by side" {
+            assert!(url.starts_with("{{orgUrl}}/"), "{folder}: {url}");
+        }
+    }
+}
