@@ -187,7 +187,12 @@ impl AppState {
         let _guard = self.inner.org_writes.lock().await;
         let org = Arc::new(org);
         let served = self.inner.orgs.load().with(name.clone(), org.clone())?;
-        self.inner.storage.save_org(name, org.document()).await?;
+        match self.inner.storage.save_org(name, org.document()).await {
+            Ok(()) => {}
+            // Another instance gave one of its keys to another org meanwhile.
+            Err(StorageError::Conflict(_)) => return Err(OrgWriteError::KeyHeldElsewhere),
+            Err(error) => return Err(error.into()),
+        }
         self.inner.orgs.store(Arc::new(served));
         Ok(org)
     }
@@ -260,6 +265,9 @@ pub enum OrgWriteError {
     /// One of its API keys is another org's.
     #[error(transparent)]
     KeyTaken(#[from] KeyTaken),
+    /// One of its API keys is another org's, as another instance stored it.
+    #[error("an API key is already another org's")]
+    KeyHeldElsewhere,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -54,3 +54,11 @@ ALTER TABLE idempotency_keys ADD PRIMARY KEY (org, key);
 -- The write `/readyz` probes with while writes fail is as large as a request's: a full disk
 -- that still takes a tiny row but no message is not ready.
 ALTER TABLE write_probe ADD COLUMN padding TEXT;
+
+-- Which org holds each API key, by the key's SHA-256 (hex): a key is unique on the server,
+-- even when two instances store orgs at the same moment.
+CREATE TABLE api_keys (
+    digest TEXT PRIMARY KEY,
+    org    TEXT NOT NULL
+);
+CREATE INDEX api_keys_org ON api_keys (org);

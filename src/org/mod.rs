@@ -13,7 +13,7 @@ pub use document::{
     ApiKey, Assignment, Group, Ivr, OrgDocument, PhoneNumber, Record, Settings, SmsTemplate, User,
     UserStatus,
 };
-pub use served::{KeyTaken, Served};
+pub use served::{KeyTaken, Served, key_digest};
 
 use crate::domain::{DialledNumber, SalesforceId};
 

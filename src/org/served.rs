@@ -13,9 +13,9 @@ use crate::domain::OrgName;
 #[derive(Debug, Clone, Default)]
 pub struct Served {
     by_name: HashMap<OrgName, Arc<Org>>,
-    /// Which org holds each API key, by the key's SHA-256: keys are looked up without
+    /// Which org holds each API key, by its [`key_digest`]: keys are looked up without
     /// keeping them in a second place.
-    keys: HashMap<[u8; 32], OrgName>,
+    keys: HashMap<String, OrgName>,
 }
 
 /// An org cannot take a key another org holds.
@@ -50,7 +50,7 @@ impl Served {
 
     /// The org that holds `key`, if one does.
     pub fn holder_of_key(&self, key: &str) -> Option<&OrgName> {
-        self.keys.get(&digest(key))
+        self.keys.get(&key_digest(key))
     }
 
     /// These orgs, with `org` served as `name` (created, or replacing the org of that name);
@@ -58,7 +58,7 @@ impl Served {
     pub fn with(&self, name: OrgName, org: Arc<Org>) -> Result<Self, KeyTaken> {
         let mut next = self.without(&name);
         for (index, api_key) in org.document().api_keys.iter().enumerate() {
-            if let Some(holder) = next.keys.insert(digest(&api_key.key), name.clone())
+            if let Some(holder) = next.keys.insert(key_digest(&api_key.key), name.clone())
                 && holder != name
             {
                 return Err(KeyTaken { index, holder });
@@ -89,8 +89,12 @@ impl From<KeyTaken> for super::InvalidOrg {
     }
 }
 
-fn digest(key: &str) -> [u8; 32] {
-    Sha256::digest(key.as_bytes()).into()
+/// An API key as it is indexed and stored beside its org: its SHA-256, in hex.
+pub fn key_digest(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

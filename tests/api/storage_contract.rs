@@ -11,7 +11,7 @@ use fastcall_emulator::domain::{
     CallStatus, DialledNumber, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp,
 };
 use fastcall_emulator::events;
-use fastcall_emulator::org::{Org, OrgDocument};
+use fastcall_emulator::org::{Org, OrgDocument, OrgFormat};
 use fastcall_emulator::records::{
     Call, EventKind, PendingStep, SmsMessage, StatusHistory, StoredEvent, Task, UserStatusValue,
     VoipErrorLog,
@@ -185,6 +185,30 @@ fn value(status_id: Option<&str>, status_type: StatusType) -> UserStatusValue {
 }
 
 backend_tests! {
+    async fn an_api_key_is_held_by_one_org_in_the_database(backend) {
+        let db = TestDb::new(backend).await;
+        let store = open(&db).await;
+        let (qa, uat) = (OrgName::parse("qa").unwrap(), OrgName::parse("uat").unwrap());
+        let keyed = |key: &str| {
+            let yaml = format!(
+                "users: [{{id: {ADA}, name: Ada, fastcallUser: true}}]\napiKeys: [{{key: {key}, userId: {ADA}}}]"
+            );
+            OrgDocument::parse(yaml.as_bytes(), OrgFormat::Yaml).unwrap()
+        };
+        store.save_org(&qa, &keyed("shared-key-0123")).await.unwrap();
+        // Two instances may each find the key free in memory: the database still refuses.
+        let refused = store.save_org(&uat, &keyed("shared-key-0123")).await;
+        assert!(matches!(refused, Err(StorageError::Conflict(_))), "{refused:?}");
+        assert_eq!(store.load_org(&uat).await.unwrap(), None, "nothing of uat was stored");
+        // The org that holds it may store it again; once it lets go, another may take it.
+        store.save_org(&qa, &keyed("shared-key-0123")).await.unwrap();
+        store.save_org(&qa, &keyed("another-key-0123")).await.unwrap();
+        store.save_org(&uat, &keyed("shared-key-0123")).await.unwrap();
+        assert!(matches!(store.save_org(&qa, &keyed("shared-key-0123")).await, Err(StorageError::Conflict(_))));
+        assert!(store.delete_org(&uat).await.unwrap());
+        store.save_org(&qa, &keyed("shared-key-0123")).await.unwrap();
+    }
+
     async fn org_data_is_stored_replaced_and_kept_across_reopening(backend) {
         let db = TestDb::new(backend).await;
         let store = open(&db).await;

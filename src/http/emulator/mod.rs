@@ -21,7 +21,7 @@ use super::error::{PlatformCode, PlatformError};
 use super::extract::{Body, BodyError, InOrg, Scoped, bearer_token};
 use super::query::QueryPairs;
 use crate::domain::SalesforceId;
-use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat};
+use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat, OrgProblem};
 use crate::state::{AppState, OrgWriteError};
 
 /// With an admin token configured, every `/_emulator` route needs it as a bearer token.
@@ -153,6 +153,13 @@ pub async fn put_org(
     match state.replace_org(&name, org).await {
         Ok(org) => Json(org.document().exported()).into_response(),
         Err(OrgWriteError::KeyTaken(taken)) => InvalidOrg::from(taken).into_response(),
+        Err(OrgWriteError::KeyHeldElsewhere) => InvalidOrg {
+            problems: vec![OrgProblem {
+                path: "apiKeys".into(),
+                message: "a key is already the key of another org".into(),
+            }],
+        }
+        .into_response(),
         Err(OrgWriteError::Storage(error)) => PlatformError::from(error).into_response(),
     }
 }

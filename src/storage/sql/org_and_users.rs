@@ -9,7 +9,7 @@ use super::commit::{NewEvent, insert_events, insert_rows};
 use super::{Connection, Db, SELECT_EVENTS, STATUS_LOG_FILTERS, SqlStorage, statement};
 use crate::domain::objects::StatusType;
 use crate::domain::{OrgName, SalesforceId, Timestamp};
-use crate::org::OrgDocument;
+use crate::org::{OrgDocument, key_digest};
 use crate::records::{Change, StatusLogEntry, StoredEvent, UserState, UserStatusValue};
 use crate::storage::dialect::Dialect;
 use crate::storage::{
@@ -34,6 +34,7 @@ const SEED_USER_STATE: &str = "INSERT INTO user_states (org, user_id, user_statu
      VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (org, user_id) DO NOTHING";
 const UPDATE_USER_STATE: &str = "UPDATE user_states SET user_status_id = $3, status_type = $4, changed_at = $5 \
      WHERE org = $1 AND user_id = $2";
+const DELETE_KEYS: &str = "DELETE FROM api_keys WHERE org = $1";
 const UPSERT_ORG: &str = "INSERT INTO orgs (name, document, version, updated_at) VALUES ($1, $2, 1, $3) \
      ON CONFLICT (name) DO UPDATE SET document = excluded.document, version = orgs.version + 1, \
      updated_at = excluded.updated_at RETURNING version";
@@ -70,8 +71,8 @@ fn org_json(document: &OrgDocument) -> Result<String, StorageError> {
     serde_json::to_string(document).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 
-/// Stores the org's data, creating the org or replacing its data; answers the
-/// `org.replaced` event to store with it.
+/// Stores the org's data, creating the org or replacing its data, with its API keys (a key
+/// another org holds is a `Conflict`); answers the `org.replaced` event to store with it.
 async fn upsert_org(
     conn: &mut Connection,
     org: &OrgName,
@@ -85,6 +86,17 @@ async fn upsert_org(
         .bind(now)
         .fetch_one(&mut *conn)
         .await?;
+    sqlx::query(DELETE_KEYS)
+        .bind(org)
+        .execute(&mut *conn)
+        .await?;
+    for api_key in &document.api_keys {
+        sqlx::query("INSERT INTO api_keys (digest, org) VALUES ($1, $2)")
+            .bind(key_digest(&api_key.key))
+            .bind(org)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(NewEvent::of(org, &Change::OrgReplaced { version }, encode))
 }
 
@@ -200,7 +212,7 @@ impl Storage for SqlStorage {
             tx.rollback().await?;
             return Ok(false);
         }
-        for statement in CLEAR_ACTIVITY {
+        for statement in CLEAR_ACTIVITY.into_iter().chain([DELETE_KEYS]) {
             sqlx::query(statement).bind(org).execute(&mut *tx).await?;
         }
         let gone = NewEvent::of(org, &Change::OrgDeleted, self.encode);
