@@ -332,7 +332,8 @@ backend_tests! {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_org_made_or_deleted_on_one_instance_is_served_or_gone_on_the_other_at_once() {
+async fn an_org_made_or_deleted_on_one_instance_is_served_streamed_and_polled_or_gone_on_the_other()
+{
     let Some((_db, first, second)) = two_postgres_instances("orgs across instances", |_| {}).await
     else {
         return;
@@ -342,12 +343,34 @@ async fn an_org_made_or_deleted_on_one_instance_is_served_or_gone_on_the_other_a
     until(|| async { second.get("/orgs/qa/_emulator/messages").await.0 == StatusCode::OK }).await;
     let mut events =
         EventStream::open(&second, "/orgs/qa/_emulator/events?types=sms.created").await;
+    let waiting = {
+        let client = second.client.clone();
+        let url = second.url("/orgs/qa/_emulator/messages?wait=10");
+        tokio::spawn(async move { json_of(client.get(url)).await })
+    };
+    // The root org's message first, on the first instance: the second's qa stream and long
+    // poll hear neither it nor its event.
+    let root = json!({"toPhone": JANE_PHONE, "bodyText": "root"});
+    assert_eq!(first.send_sms(&root).await.0, StatusCode::OK);
     let sms = json!({"toPhone": JANE_PHONE, "bodyText": "from the first"});
     let (status, sent) = first.post(&format!("/orgs/qa{SMS}"), &sms).await;
     assert_eq!(status, StatusCode::OK, "{sent}");
     assert_eq!(
         events.expect("sms.created").await.payload()["id"],
         sent["id"]
+    );
+    let (status, polled) = waiting.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{polled}");
+    let ids: Vec<&Value> = polled["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["id"])
+        .collect();
+    assert_eq!(
+        ids,
+        [&sent["id"]],
+        "the long poll answers qa's message alone"
     );
     second
         .item(&format!(
