@@ -20,34 +20,18 @@ ROUNDS="${BENCH_ROUNDS:-2}"
 export BENCH_DIR="$PWD/bench"
 export PGOPTIONS="-c client_min_messages=warning"
 
-work=$(mktemp -d /tmp/fastcall-ab.XXXXXX)
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. bench/lib.sh
+work_dir ab
 
 # Runs `bench/sms.lua` against build $1 over database $2 with $3 connections: "rps p50 p99 errors".
 run() {
-    local binary=$1 url=$2 connections=$3 port base
-    port=$(free_port)
-    base="http://127.0.0.1:$port"
-    env -i PATH="$PATH" "$binary" --database-url "$url" --addr "127.0.0.1:$port" \
-        --progression manual --log warn >"$work/server.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 1 100); do
-        curl -fs "$base/livez" >/dev/null 2>&1 && break
-        sleep 0.1
-    done
+    local connections=$3
+    start_server "$1" "$2"
     wrk -t2 -c"$connections" -d"${WARMUP}s" -s bench/sms.lua "$base/actions/SubscriberSMSInvocable" >/dev/null 2>&1 || true
     wrk -t2 -c"$connections" -d"${DURATION}s" -s bench/sms.lua "$base/actions/SubscriberSMSInvocable" \
         | tail -n 1 \
         | python3 -c 'import json, sys; r = json.load(sys.stdin); print("%.0f %.2f %.2f %d" % (r["requests"] / r["seconds"], r["p50_ms"], r["p99_ms"], r["errors"]))'
-    kill "$server_pid" && wait "$server_pid" || true
-    server_pid=""
+    stop_server
 }
 
 # A fresh database URL for backend $1, run $2.

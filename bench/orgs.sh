@@ -17,31 +17,14 @@ ORGS="${BENCH_ORGS:-1000}"
 DURATION="${BENCH_SECONDS:-10}"
 export BENCH_DIR="$root/bench"
 
-step() { printf '\n==> %s\n' "$*" >&2; }
-if ! command -v wrk >/dev/null 2>&1; then
-    step "installing wrk"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
-step "cargo build --release"
-cargo build --release --locked >&2
-binary="${CARGO_TARGET_DIR:-target}/release/fastcall-emulator"
-
-work=$(mktemp -d /tmp/fastcall-orgs-bench.XXXXXX)
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/lib.sh
+need_wrk
+build_release
+work_dir orgs-bench
 
 run() {
     local url=$1 label=$2
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    base="http://127.0.0.1:$port"
-    env -i PATH="$PATH" "$binary" --database-url "$url" --addr "127.0.0.1:$port" \
-        --progression manual --log warn >"$work/server.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 1 100); do curl -fs "$base/livez" >/dev/null 2>&1 && break; sleep 0.1; done
+    start_server "$binary" "$url"
     sms() {
         wrk -t2 -c16 -d2s -s bench/sms.lua "$base$1" >/dev/null 2>&1 || true
         wrk -t2 -c16 -d"${DURATION}s" -s bench/sms.lua "$base$1" | tail -n 1
@@ -72,9 +55,8 @@ PY
     step "$label: SMS with $((ORGS + 1)) orgs"
     local many; many=$(sms /actions/SubscriberSMSInvocable)
     local last; last=$(sms "/orgs/bench-$(printf %05d $((ORGS - 1)))/actions/SubscriberSMSInvocable")
-    local rss; rss=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status")
-    kill "$server_pid" && wait "$server_pid" || true
-    server_pid=""
+    local rss; rss=$(peak_rss_mb)
+    stop_server
     python3 - "$label" "$ORGS" "$created" "$one" "$many" "$last" "$rss" <<'PY'
 import json, sys
 label, orgs, created, one, many, last, rss = sys.argv[1:]

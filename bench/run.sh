@@ -25,52 +25,15 @@ ROWS="${BENCH_ROWS:-1000000}"
 export BENCH_DIR="$root/bench"
 export CARGO_TERM_COLOR=never
 
-step() { printf '\n==> %s\n' "$*" >&2; }
+. bench/lib.sh
 
-if ! command -v wrk >/dev/null 2>&1; then
-    step "installing wrk"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
+need_wrk
 if [ -n "$pg_url" ] && ! command -v pgbench >/dev/null 2>&1; then
     step "installing pgbench"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
 fi
-
-step "cargo build --release"
-cargo build --release --locked >&2
-binary="${CARGO_TARGET_DIR:-target}/release/fastcall-emulator"
-
-work=$(mktemp -d /tmp/fastcall-bench.XXXXXX)
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-# Starts the server on $1 (a database URL) and waits for it.
-start_server() {
-    port=$(free_port)
-    base="http://127.0.0.1:$port"
-    env -i PATH="$PATH" "$binary" --database-url "$1" --addr "127.0.0.1:$port" \
-        --progression manual --log warn >"$work/server.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 1 100); do
-        curl -fs "$base/livez" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    cat "$work/server.log" >&2
-    exit 1
-}
-
-stop_server() {
-    kill "$server_pid" && wait "$server_pid" || true
-    server_pid=""
-}
-
-peak_rss_mb() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"; }
+build_release
+work_dir bench
 
 # The demo org plus BENCH_USERS Fastcall users, for the status scenario.
 load_org() {
@@ -142,11 +105,11 @@ results="$work/results.txt"
 run_backend() {
     local label=$1 url=$2
     step "$label"
-    start_server "$url"
+    start_server "$binary" "$url"
     load_org
     stop_server
     preload "$url"
-    start_server "$url"
+    start_server "$binary" "$url"
     for connections in 16 64; do
         for spec in "SMS sms.lua /actions/SubscriberSMSInvocable 1" \
                     "call call.lua /actions/SubscriberCallInvocable 1" \
