@@ -1,5 +1,6 @@
 //! Building the application from its configuration, and serving it until shutdown.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -187,16 +188,11 @@ async fn follow_org_replacements(state: AppState) {
             // Missed events may have held changes: every org is read again.
             Err(broadcast::error::RecvError::Lagged(_)) => {
                 match state.storage().load_orgs().await {
+                    // Those stored now, and those served that may be gone.
                     Ok(stored) => {
-                        let served = state.orgs();
-                        let gone = served
-                            .names()
-                            .filter(|name| !stored.iter().any(|(n, _)| n == *name));
-                        stored
-                            .iter()
-                            .map(|(name, _)| name.clone())
-                            .chain(gone.cloned())
-                            .collect()
+                        let mut names: BTreeSet<OrgName> = state.orgs().names().cloned().collect();
+                        names.extend(stored.into_iter().map(|(name, _)| name));
+                        names.into_iter().collect()
                     }
                     Err(error) => {
                         tracing::warn!(%error, "cannot read the orgs after missing their changes");

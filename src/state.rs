@@ -245,13 +245,8 @@ impl AppState {
             .storage
             .reset(name, Some(empty.document()))
             .await?;
-        // An org without keys frees its keys: it cannot conflict.
-        let served = self
-            .inner
-            .orgs
-            .load()
-            .without(name)
-            .with(name.clone(), empty);
+        // Served in place of the org it replaces, whose keys go with it; it takes none.
+        let served = self.inner.orgs.load().with(name.clone(), empty);
         self.inner
             .orgs
             .store(Arc::new(served.expect("an org without keys takes none")));
