@@ -11,9 +11,9 @@ use crate::views::{CallItem, MessageItem, StatusLogItem};
 /// inspection API shows it. Handed to `storage::connect`.
 pub fn payload(change: &Change<'_>) -> String {
     match *change {
-        Change::SmsCreated(message) | Change::SmsStatusChanged(message) => {
-            json(&MessageItem::from(message))
-        }
+        Change::SmsCreated(message)
+        | Change::SmsStatusChanged(message)
+        | Change::SmsReceived(message) => json(&MessageItem::from(message)),
         Change::CallCreated(call) | Change::CallStatusChanged(call) => json(&CallItem::from(call)),
         Change::UserStatusChanged(entry) => json(&StatusLogItem::from(entry)),
         Change::OrgReplaced { version } => json(&serde_json::json!({ "version": version })),

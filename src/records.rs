@@ -5,13 +5,14 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::objects::{
-    CallType, ObjectType, StatusType, TaskPriority, TaskStatus, TaskSubtype,
+    CallType, Direction, ObjectType, StatusType, TaskPriority, TaskStatus, TaskSubtype,
 };
 use crate::domain::{
     CallStatus, DialledNumber, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp,
 };
 
-/// A `FastCall__SMS_Message__c` record.
+/// A `FastCall__SMS_Message__c` record: one the action sent, or one a customer texted to
+/// one of the org's numbers (`direction` Inbound, status Received).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SmsMessage {
     pub id: SalesforceId,
@@ -19,10 +20,14 @@ pub struct SmsMessage {
     pub provider_id: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// The acting user, or the group whose number was the caller ID.
+    pub direction: Direction,
+    /// Outbound: the acting user, or the group whose number was the caller ID. Inbound: the
+    /// number's user or group.
     pub owner_id: SalesforceId,
-    /// The acting user.
-    pub user_id: SalesforceId,
+    /// Outbound: the acting user. Inbound: the user the number's message is for, if a user
+    /// owns it (none for a group's number).
+    pub user_id: Option<SalesforceId>,
+    /// The org's number it was sent from or received at.
     pub phone_number_id: SalesforceId,
     pub from_phone: DialledNumber,
     pub to_phone: DialledNumber,
@@ -177,7 +182,34 @@ pub struct VoipErrorLog {
     pub error: ProviderError,
     pub from_phone: DialledNumber,
     pub to_phone: DialledNumber,
-    pub user_id: SalesforceId,
+    /// The acting user; none for a reply the provider sent on its own (to a keyword).
+    pub user_id: Option<SalesforceId>,
+}
+
+/// A customer who texted an opt-out keyword to one of the org's numbers: that number sends
+/// them nothing more until they opt back in (the provider refuses, 21610).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptOut {
+    /// The customer's number.
+    pub sender: DialledNumber,
+    /// The org's number they opted out of, and its Id.
+    pub org_number: DialledNumber,
+    pub phone_number_id: SalesforceId,
+    /// The inbound message that opted them out.
+    pub message_id: SalesforceId,
+    pub since: Timestamp,
+}
+
+/// What a keyword does to the opt-outs, stored with its inbound message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptOutChange {
+    /// Opts the sender out, unless they already are (then they stay so since the first time).
+    Out(OptOut),
+    /// Opts `sender` back in to `org_number`.
+    In {
+        sender: DialledNumber,
+        org_number: DialledNumber,
+    },
 }
 
 /// A user's Fastcall status: a status record, or only an availability.
@@ -213,6 +245,8 @@ pub struct StatusLogEntry {
 pub enum EventKind {
     SmsCreated,
     SmsStatusChanged,
+    /// A customer's message reached one of the org's numbers.
+    SmsReceived,
     CallCreated,
     CallStatusChanged,
     UserStatusChanged,
@@ -223,9 +257,10 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 8] = [
         Self::SmsCreated,
         Self::SmsStatusChanged,
+        Self::SmsReceived,
         Self::CallCreated,
         Self::CallStatusChanged,
         Self::UserStatusChanged,
@@ -237,6 +272,7 @@ impl EventKind {
         match self {
             Self::SmsCreated => "sms.created",
             Self::SmsStatusChanged => "sms.status_changed",
+            Self::SmsReceived => "sms.received",
             Self::CallCreated => "call.created",
             Self::CallStatusChanged => "call.status_changed",
             Self::UserStatusChanged => "user_status.changed",
@@ -256,6 +292,7 @@ impl EventKind {
 pub enum Change<'a> {
     SmsCreated(&'a SmsMessage),
     SmsStatusChanged(&'a SmsMessage),
+    SmsReceived(&'a SmsMessage),
     CallCreated(&'a Call),
     CallStatusChanged(&'a Call),
     UserStatusChanged(&'a StatusLogEntry),
@@ -271,6 +308,7 @@ impl Change<'_> {
         match self {
             Self::SmsCreated(_) => EventKind::SmsCreated,
             Self::SmsStatusChanged(_) => EventKind::SmsStatusChanged,
+            Self::SmsReceived(_) => EventKind::SmsReceived,
             Self::CallCreated(_) => EventKind::CallCreated,
             Self::CallStatusChanged(_) => EventKind::CallStatusChanged,
             Self::UserStatusChanged(_) => EventKind::UserStatusChanged,

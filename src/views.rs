@@ -4,14 +4,13 @@
 
 use serde::Serialize;
 
-use crate::domain::objects::{CallType, StatusType, TaskPriority, TaskStatus, TaskSubtype};
+use crate::domain::objects::{
+    CallType, Direction, StatusType, TaskPriority, TaskStatus, TaskSubtype,
+};
 use crate::domain::{
     CallStatus, DialledNumber, Encoding, SalesforceId, Segments, SmsStatus, Timestamp,
 };
-use crate::records::{Call, SmsMessage, StatusHistory, StatusLogEntry, Task, VoipErrorLog};
-
-/// Every message and call the emulator makes is outbound.
-pub const OUTBOUND: &str = "Outbound";
+use crate::records::{Call, OptOut, SmsMessage, StatusHistory, StatusLogEntry, Task, VoipErrorLog};
 
 /// `{"items": [...]}`, as every inspection list answers.
 #[derive(Serialize)]
@@ -24,7 +23,7 @@ pub struct Items<T> {
 #[serde(rename_all = "camelCase")]
 pub struct SmsOutput {
     pub created_date: Timestamp,
-    pub direction: &'static str,
+    pub direction: Direction,
     pub id: SalesforceId,
     pub owner: SalesforceId,
     pub phone_number_id: SalesforceId,
@@ -38,7 +37,7 @@ impl From<&SmsMessage> for SmsOutput {
     fn from(m: &SmsMessage) -> Self {
         Self {
             created_date: m.created_at,
-            direction: OUTBOUND,
+            direction: m.direction,
             id: m.id,
             owner: m.owner_id,
             phone_number_id: m.phone_number_id,
@@ -55,7 +54,8 @@ impl From<&SmsMessage> for SmsOutput {
 #[serde(rename_all = "camelCase")]
 pub struct CallOutput {
     pub call_id: Option<String>,
-    pub direction: &'static str,
+    /// Every call the emulator places is outbound.
+    pub direction: Direction,
     pub id: SalesforceId,
     pub ivr: SalesforceId,
     pub owner: SalesforceId,
@@ -69,7 +69,7 @@ impl From<&Call> for CallOutput {
     fn from(c: &Call) -> Self {
         Self {
             call_id: c.provider_id.clone(),
-            direction: OUTBOUND,
+            direction: Direction::Outbound,
             id: c.id,
             ivr: c.ivr_id,
             owner: c.owner_id,
@@ -111,7 +111,8 @@ pub struct MessageItem<'a> {
     to_phone: DialledNumber,
     #[serde(rename = "mediaURL")]
     media_url: Option<&'a str>,
-    user_id: SalesforceId,
+    /// None for an inbound message to a group's number, and for a reply to a keyword there.
+    user_id: Option<SalesforceId>,
     error_code: Option<i32>,
     error_message: Option<&'a str>,
     /// Every status the message had, oldest first, with when and the provider's error.
@@ -217,7 +218,7 @@ pub struct VoipErrorItem<'a> {
     error_message: &'a str,
     from_phone: DialledNumber,
     to_phone: DialledNumber,
-    user_id: SalesforceId,
+    user_id: Option<SalesforceId>,
 }
 
 impl<'a> From<&'a VoipErrorLog> for VoipErrorItem<'a> {
@@ -280,4 +281,31 @@ pub struct UserStateItem<'a> {
     pub status_type: StatusType,
     /// When the status was last set through the action; `null` while it is the org's.
     pub changed_date: Option<Timestamp>,
+}
+
+/// An opt-out: the customer who texted an opt-out keyword, the org's number they opted out
+/// of, and since when.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OptOutItem {
+    /// The customer's number.
+    from_phone: DialledNumber,
+    /// The org's number, and its Id.
+    to_phone: DialledNumber,
+    phone_number_id: SalesforceId,
+    /// The inbound message that opted them out.
+    message_id: SalesforceId,
+    since: Timestamp,
+}
+
+impl From<&OptOut> for OptOutItem {
+    fn from(o: &OptOut) -> Self {
+        Self {
+            from_phone: o.sender,
+            to_phone: o.org_number,
+            phone_number_id: o.phone_number_id,
+            message_id: o.message_id,
+            since: o.since,
+        }
+    }
 }

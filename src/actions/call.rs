@@ -153,7 +153,7 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<CallOut
                 error,
                 from: call.from_phone,
                 to: call.to_phone,
-                user_id: call.user_id,
+                user_id: Some(call.user_id),
                 at: now,
             };
             let (error, exception) = refusal.record(&mut batch);

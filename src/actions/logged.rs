@@ -55,7 +55,7 @@ pub(super) struct ProviderRefusal<'a> {
     pub error: VoipError,
     pub from: DialledNumber,
     pub to: DialledNumber,
-    pub user_id: SalesforceId,
+    pub user_id: Option<SalesforceId>,
     pub at: Timestamp,
 }
 

@@ -8,6 +8,7 @@
 pub mod call;
 mod caller_id;
 pub mod catalog;
+pub mod inbound;
 mod logged;
 mod resolve;
 pub mod sms;
@@ -117,6 +118,17 @@ pub trait Dispatch: Sized {
         invoker: Option<SalesforceId>,
     ) -> Result<Self::Plan<'o>, ApiException>;
 
+    /// What the provider's answer depends on that the emulator stores, looked up for all
+    /// the plans of an invocation at once before any is handed off: which recipients opted
+    /// out of their sending number (messages). Nothing, by default.
+    fn screen<'a, 'o>(
+        plans: &'a mut [Self::Plan<'o>],
+        ctx: &'a ActionContext<'o>,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send + 'a {
+        let _ = (plans, ctx);
+        std::future::ready(Ok(()))
+    }
+
     /// Hands a checked input to the provider, and builds what is to be stored either way:
     /// the provider's refusal is kept too, as a Failed record with its VoIP error log entry.
     fn hand_off<'a, 'o>(
@@ -125,19 +137,21 @@ pub trait Dispatch: Sized {
     ) -> impl Future<Output = Dispatched<Self::Output>> + Send + 'a;
 }
 
-/// One input, on its own: checked, then handed off.
+/// One input, on its own: checked, screened, then handed off.
 pub async fn dispatch<I: Dispatch>(
     ctx: &ActionContext<'_>,
     input: &I,
-) -> Result<Dispatched<I::Output>, ApiException> {
-    let plan = input.check(ctx.org, ctx.invoker)?;
+) -> Result<Dispatched<I::Output>, ActionError> {
+    let mut plan = [input.check(ctx.org, ctx.invoker)?];
+    I::screen(&mut plan, ctx).await?;
+    let [plan] = plan;
     Ok(I::hand_off(plan, ctx).await)
 }
 
 /// The inputs of one invocation of the Apex method (SPEC 2.2), all or nothing as far as
 /// can be: every input is checked before any is handed off, and the first failure, in
-/// input order, fails the invocation with nothing handed off or to store. Once all passed,
-/// they all go to the provider; a refusal then fails the invocation too (the first
+/// input order, fails the invocation with nothing handed off or to store. Once all passed
+/// (and were screened together), they all go to the provider; a refusal then fails the invocation too (the first
 /// refusal's error), but what the provider accepted cannot be taken back, so the batch
 /// holds every input's records, to be committed together.
 ///
@@ -147,11 +161,12 @@ pub async fn dispatch<I: Dispatch>(
 pub async fn dispatch_all<I: Dispatch>(
     ctx: &ActionContext<'_>,
     inputs: Vec<Result<I, ApiException>>,
-) -> Result<Dispatched<Vec<I::Output>>, ApiException> {
-    let plans = inputs
+) -> Result<Dispatched<Vec<I::Output>>, ActionError> {
+    let mut plans = inputs
         .into_iter()
         .map(|input| input?.check(ctx.org, ctx.invoker))
         .collect::<Result<Vec<_>, _>>()?;
+    I::screen(&mut plans, ctx).await?;
     let count = plans.len();
     // Futures do nothing until polled: `buffered` runs them, a few at a time.
     let hand_offs: Vec<_> = plans

@@ -8,13 +8,13 @@ use super::caller_id::{self, Use};
 use super::logged::{self, ProviderRefusal};
 use super::resolve::{Route, acting_user, destination, given, parse_id, related_record};
 use super::{ActionContext, ApiException, Dispatch, Dispatched, ErrorCode};
-use crate::domain::objects::SMS_MESSAGE;
+use crate::domain::objects::{Direction, SMS_MESSAGE};
 use crate::domain::{MediaUrl, SalesforceId, SmsStatus, Timestamp, template};
 use crate::org::{Org, RecordRef, User};
 use crate::records::{SmsMessage, StatusHistory};
-use crate::storage::{Batch, StepRules};
+use crate::storage::{Batch, StepRules, StorageError};
 use crate::views::SmsOutput;
-use crate::voip::SmsRequest;
+use crate::voip::{SmsRequest, VoipError};
 
 /// The providers' limit on one message's length, in characters.
 pub const MAX_BODY_CHARS: usize = 1600;
@@ -46,6 +46,13 @@ impl Dispatch for SmsInput {
         plan(org, invoker, self)
     }
 
+    fn screen<'a, 'o>(
+        plans: &'a mut [Plan<'o>],
+        ctx: &'a ActionContext<'o>,
+    ) -> impl Future<Output = Result<(), StorageError>> + Send + 'a {
+        screen(plans, ctx)
+    }
+
     fn hand_off<'a, 'o>(
         plan: Plan<'o>,
         ctx: &'a ActionContext<'o>,
@@ -60,6 +67,8 @@ pub struct Plan<'o> {
     route: Route<'o>,
     body: String,
     media_url: Option<MediaUrl>,
+    /// The recipient opted out of the sending number: the provider refuses it (21610).
+    opted_out: bool,
 }
 
 /// Every check, in the order the errors are reported: the org's capability (105), the Ids
@@ -140,7 +149,32 @@ fn plan<'o>(
         },
         body,
         media_url,
+        opted_out: false,
     })
+}
+
+/// Marks the messages whose recipient opted out of the sending number (SPEC 10), in one
+/// read for the whole invocation.
+async fn screen(plans: &mut [Plan<'_>], ctx: &ActionContext<'_>) -> Result<(), StorageError> {
+    let routes: Vec<_> = plans
+        .iter()
+        .map(|plan| (plan.route.caller.number, plan.route.to))
+        .collect();
+    let opted_out = ctx.storage.opted_out(ctx.org_name, &routes).await?;
+    if !opted_out.is_empty() {
+        for (plan, route) in plans.iter_mut().zip(&routes) {
+            plan.opted_out = opted_out.contains(route);
+        }
+    }
+    Ok(())
+}
+
+/// Twilio's refusal of a message to a recipient who opted out of the sending number.
+fn unsubscribed() -> VoipError {
+    VoipError::Refused {
+        code: 21610,
+        message: "Attempt to send to unsubscribed recipient.".into(),
+    }
 }
 
 /// Whether `user_id` could send a plain SMS with no `fromPhone`: SMS is enabled, the user
@@ -173,15 +207,20 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<SmsOutp
         body: &plan.body,
         media_url: plan.media_url.as_ref().map(MediaUrl::as_str),
     };
-    let outcome = ctx.voip.send_sms(&request).await;
+    let outcome = if plan.opted_out {
+        Err(unsubscribed())
+    } else {
+        ctx.voip.send_sms(&request).await
+    };
     let now = Timestamp::now();
     let mut message = SmsMessage {
         id: SalesforceId::generate(SMS_MESSAGE.key_prefix),
         provider_id: None,
         created_at: now,
         updated_at: now,
+        direction: Direction::Outbound,
         owner_id: plan.route.caller.owner,
-        user_id: plan.route.user.id,
+        user_id: Some(plan.route.user.id),
         phone_number_id: plan.route.caller.phone.id,
         from_phone: plan.route.caller.number,
         to_phone: plan.route.to,
@@ -204,7 +243,7 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<SmsOutp
             if let Some(related) = plan.route.related {
                 let mut task = logged::task(
                     now,
-                    message.user_id,
+                    plan.route.user.id,
                     format!("SMS to {}", message.to_phone),
                     Some(related),
                 );

@@ -52,6 +52,7 @@ macro_rules! picklist {
     };
 }
 
+pub mod keyword;
 pub mod media_url;
 pub mod objects;
 pub mod org_name;
@@ -62,6 +63,7 @@ pub mod status;
 pub mod template;
 pub mod time;
 
+pub use keyword::Keyword;
 pub use media_url::{MediaUrl, MediaUrlError};
 pub use org_name::{OrgName, OrgNameError};
 pub use phone::{Country, DialError, DialledNumber};

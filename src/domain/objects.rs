@@ -149,3 +149,12 @@ picklist! {
         Internal => "Internal",
     }
 }
+
+picklist! {
+    /// Which way a message went: the actions' messages and calls are Outbound, what a
+    /// customer texts to one of the org's numbers is Inbound.
+    Direction {
+        Inbound => "Inbound",
+        Outbound => "Outbound",
+    }
+}

@@ -2,7 +2,7 @@
 //! shows them; which moves a provider could report, and which statuses are final.
 
 picklist! {
-    /// Where an outbound SMS/MMS is on its way to the handset.
+    /// Where an outbound SMS/MMS is on its way to the handset; an inbound one is Received.
     SmsStatus {
         Queued => "Queued",
         Sending => "Sending",
@@ -10,6 +10,8 @@ picklist! {
         Delivered => "Delivered",
         Undelivered => "Undelivered",
         Failed => "Failed",
+        /// An inbound message: the customer's, as the org's number received it.
+        Received => "Received",
     }
 }
 
@@ -86,7 +88,7 @@ impl SmsStatus {
             Self::Queued => 0,
             Self::Sending => 1,
             Self::Sent => 2,
-            Self::Delivered | Self::Undelivered | Self::Failed => 3,
+            Self::Delivered | Self::Undelivered | Self::Failed | Self::Received => 3,
         }
     }
 
@@ -95,9 +97,10 @@ impl SmsStatus {
     }
 
     /// Whether a provider could report `next` after `self`: forward only (a step may be
-    /// skipped, as when a "sent" callback is lost), never out of a final status.
+    /// skipped, as when a "sent" callback is lost), never out of a final status. Only an
+    /// inbound message is Received, and it arrives so: nothing becomes Received.
     pub fn can_become(self, next: Self) -> bool {
-        !self.is_final() && next.stage() > self.stage()
+        !self.is_final() && next != Self::Received && next.stage() > self.stage()
     }
 
     /// The error a failure reports when none is given.
@@ -164,6 +167,14 @@ mod tests {
             r#""No Answer""#
         );
         assert_eq!(SmsStatus::NAMES.len(), SmsStatus::ALL.len());
+    }
+
+    #[test]
+    fn only_an_inbound_message_is_received_and_it_moves_no_further() {
+        assert!(!SmsStatus::Queued.can_become(SmsStatus::Received));
+        assert!(!SmsStatus::Sent.can_become(SmsStatus::Received));
+        assert!(SmsStatus::Received.is_final());
+        assert!(!SmsStatus::Received.can_become(SmsStatus::Delivered));
     }
 
     const PATH: &[Step<SmsStatus>] = &[Step::to(SmsStatus::Sent), Step::to(SmsStatus::Delivered)];

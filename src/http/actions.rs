@@ -94,7 +94,13 @@ impl DirectInvocation<'_> {
         let dispatched = match actions::dispatch(&self.ctx, &input).await {
             Ok(dispatched) => dispatched,
             // Refused before the hand-off: there is nothing to store but the answer.
-            Err(exception) => return keep(key, exception_answer(exception)).await,
+            Err(ActionError::Api(exception)) => {
+                return keep(key, exception_answer(exception)).await;
+            }
+            Err(ActionError::Storage(error)) => {
+                idempotency::release(key).await;
+                return PlatformError::from(error).into_response();
+            }
         };
         let answer = match &dispatched.outcome {
             Ok(output) => Answer::json(StatusCode::OK, output),

@@ -125,7 +125,7 @@ pub enum PlatformCode {
     DefaultOrg,
     /// A list filter, stream parameter or reset option that is not understood.
     InvalidFilter,
-    /// A move request's field that does not fit.
+    /// A field of a move or an inbound message that does not fit.
     InvalidField,
     /// A move that no provider reports from the record's current status.
     InvalidTransition,

@@ -24,7 +24,7 @@ pub use routes::Endpoint;
 pub use scope::App;
 
 use crate::actions::ActionName;
-use crate::records::{Call, SmsMessage, StatusLogEntry, Task, VoipErrorLog};
+use crate::records::{Call, OptOut, SmsMessage, StatusLogEntry, Task, VoipErrorLog};
 use crate::state::AppState;
 use crate::storage::StorageError;
 use emulator::{lists, moves, orgs};
@@ -82,6 +82,7 @@ fn routes() -> RouteGroups {
             moves::move_to::<SmsMessage>,
         )
         .post("/_emulator/calls/{id}/status", moves::move_to::<Call>)
+        .post("/_emulator/inbound", emulator::inbound::receive)
         .post("/_emulator/reset", emulator::reset)
         .delete("/orgs/{name}", orgs::delete);
     let watch = Routes::new("", platform_answer)
@@ -95,6 +96,7 @@ fn routes() -> RouteGroups {
         .get("/_emulator/voip-errors/{id}", lists::item::<VoipErrorLog>)
         .get("/_emulator/status-log", lists::list::<StatusLogEntry>)
         .get("/_emulator/status-log/{id}", lists::item::<StatusLogEntry>)
+        .get("/_emulator/opt-outs", lists::list::<OptOut>)
         .get("/_emulator/users/{id}", lists::user)
         .get("/_emulator/events", emulator::events::stream)
         .get("/orgs", orgs::list);

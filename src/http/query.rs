@@ -6,6 +6,7 @@ use axum::extract::{FromRequestParts, RawQuery};
 use axum::http::request::Parts;
 
 use super::error::{PlatformCode, PlatformError};
+use crate::domain::objects::Direction;
 use crate::domain::{DialledNumber, SalesforceId, Timestamp};
 use crate::org::Org;
 use crate::storage::{ListFilter, StatusFilter};
@@ -37,8 +38,12 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 /// The filters a list understands.
 #[derive(Debug, Clone, Copy)]
 pub struct Accepts {
+    /// `id` and `userId`.
+    pub records: bool,
     pub phones: bool,
     pub related: bool,
+    /// `direction`: Inbound or Outbound.
+    pub directions: bool,
     /// The statuses the list's items can have; `None`: no status filter.
     pub statuses: Option<Statuses>,
 }
@@ -76,8 +81,17 @@ pub fn list_query(
         match name.as_str() {
             "to" if accepts.phones => filter.to = Some(phone(name, value, org)?),
             "from" if accepts.phones => filter.from = Some(phone(name, value, org)?),
-            "id" => filter.id = Some(id(name, value)?),
-            "userId" => filter.user_id = Some(id(name, value)?),
+            "id" if accepts.records => filter.id = Some(id(name, value)?),
+            "userId" if accepts.records => filter.user_id = Some(id(name, value)?),
+            "direction" if accepts.directions => {
+                let direction = Direction::parse(value).ok_or_else(|| {
+                    invalid(format!(
+                        "direction `{value}` is not one of {}",
+                        Direction::NAMES.join(", ")
+                    ))
+                })?;
+                filter.direction = Some(direction);
+            }
             "relatedRecordId" if accepts.related => {
                 filter.related_record_id = Some(id(name, value)?)
             }
@@ -98,7 +112,13 @@ pub fn list_query(
             "limit" => filter.limit = limit(value)?,
             "wait" => wait = Some(wait_for(value)?),
             other => {
-                let mut known = vec!["id", "userId", "since", "limit", "wait"];
+                let mut known = vec!["since", "limit", "wait"];
+                if accepts.records {
+                    known.extend(["id", "userId"]);
+                }
+                if accepts.directions {
+                    known.push("direction");
+                }
                 if accepts.phones {
                     known.extend(["to", "from"]);
                 }

@@ -171,10 +171,14 @@ impl BulkInvocation<'_> {
     {
         let dispatched = match dispatch_all::<I>(&self.ctx, parse_inputs(self.inputs)).await {
             Ok(dispatched) => dispatched,
-            Err(exception) => {
+            Err(ActionError::Api(exception)) => {
                 let answer = self.answer::<I::Output>(Err(exception));
                 idempotency::keep(self.key, &answer).await;
                 return answer.into_response();
+            }
+            Err(ActionError::Storage(error)) => {
+                idempotency::release(self.key).await;
+                return SalesforceError::from(error).into_response();
             }
         };
         let answer = self.answer(dispatched.outcome);

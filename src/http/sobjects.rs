@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::domain::objects::{
-    CALL, CallType, ObjectType, SMS_MESSAGE, TASK, TaskPriority, TaskStatus, TaskSubtype,
+    CALL, CallType, Direction, ObjectType, SMS_MESSAGE, TASK, TaskPriority, TaskStatus, TaskSubtype,
 };
 use crate::domain::{
     CallStatus, DialledNumber, Encoding, OrgName, SalesforceId, Segments, SmsStatus, Timestamp,
@@ -16,7 +16,6 @@ use crate::domain::{
 use crate::org::Org;
 use crate::records::{Call, SmsMessage, Task};
 use crate::storage::{Storage, StorageError};
-use crate::views::OUTBOUND;
 
 /// What every record the emulator creates begins with.
 #[derive(Serialize)]
@@ -72,13 +71,14 @@ impl Header {
 /// The fields of a message and of a call alike: who sent it, between which numbers, about
 /// what, and where it is now.
 #[derive(Serialize)]
-struct Outbound<S> {
+struct Exchange<S> {
+    /// The acting user; none for an inbound message to a group's number.
     #[serde(rename = "CreatedById")]
-    created_by_id: SalesforceId,
+    created_by_id: Option<SalesforceId>,
     #[serde(rename = "FastCall__Status__c")]
     status: S,
     #[serde(rename = "FastCall__Direction__c")]
-    direction: &'static str,
+    direction: Direction,
     #[serde(rename = "FastCall__From_Phone__c")]
     from_phone: DialledNumber,
     #[serde(rename = "FastCall__To_Phone__c")]
@@ -90,16 +90,16 @@ struct Outbound<S> {
     #[serde(rename = "FastCall__Task_Id__c")]
     task_id: Option<SalesforceId>,
     #[serde(rename = "FastCall__User__c")]
-    user_id: SalesforceId,
+    user_id: Option<SalesforceId>,
     #[serde(rename = "FastCall__Error_Code__c")]
     error_code: Option<i32>,
     #[serde(rename = "FastCall__Error_Message__c")]
     error_message: Option<String>,
 }
 
-/// The [`Header`] and [`Outbound`] fields of a message or a call, which name them alike.
-macro_rules! outbound {
-    ($data:expr, $object:expr, $record:ident) => {
+/// The [`Header`] and [`Exchange`] fields of a message or a call, which name them alike.
+macro_rules! exchange {
+    ($data:expr, $object:expr, $record:ident, $direction:expr) => {
         (
             Header::new(
                 $data,
@@ -109,16 +109,16 @@ macro_rules! outbound {
                 $record.created_at,
                 $record.updated_at,
             ),
-            Outbound {
-                created_by_id: $record.user_id,
+            Exchange {
+                created_by_id: $record.user_id.into(),
                 status: $record.status,
-                direction: OUTBOUND,
+                direction: $direction,
                 from_phone: $record.from_phone,
                 to_phone: $record.to_phone,
                 phone_number_id: $record.phone_number_id,
                 related_record_id: $record.related_record_id,
                 task_id: $record.task_id,
-                user_id: $record.user_id,
+                user_id: $record.user_id.into(),
                 error_code: $record.error.as_ref().map(|e| e.code),
                 error_message: $record.error.map(|e| e.message),
             },
@@ -131,7 +131,7 @@ struct SmsMessageObject {
     #[serde(flatten)]
     header: Header,
     #[serde(flatten)]
-    outbound: Outbound<SmsStatus>,
+    exchange: Exchange<SmsStatus>,
     #[serde(rename = "FastCall__Body__c")]
     body: String,
     #[serde(rename = "FastCall__Encoding__c")]
@@ -149,7 +149,7 @@ struct CallObject {
     #[serde(flatten)]
     header: Header,
     #[serde(flatten)]
-    outbound: Outbound<CallStatus>,
+    exchange: Exchange<CallStatus>,
     #[serde(rename = "FastCall__IVR__c")]
     ivr_id: SalesforceId,
     #[serde(rename = "FastCall__Call_Id__c")]
@@ -230,11 +230,11 @@ fn to_value(object: impl Serialize) -> Value {
 }
 
 fn sms_object(data: &str, m: SmsMessage) -> SmsMessageObject {
-    let (header, outbound) = outbound!(data, SMS_MESSAGE, m);
+    let (header, exchange) = exchange!(data, SMS_MESSAGE, m, m.direction);
     let segments = Segments::of(&m.body);
     SmsMessageObject {
         header,
-        outbound,
+        exchange,
         body: m.body,
         encoding: segments.encoding,
         num_segments: segments.count,
@@ -244,10 +244,10 @@ fn sms_object(data: &str, m: SmsMessage) -> SmsMessageObject {
 }
 
 fn call_object(data: &str, c: Call) -> CallObject {
-    let (header, outbound) = outbound!(data, CALL, c);
+    let (header, exchange) = exchange!(data, CALL, c, Direction::Outbound);
     CallObject {
         header,
-        outbound,
+        exchange,
         ivr_id: c.ivr_id,
         provider_id: c.provider_id,
         start_time: c.created_at,

@@ -34,6 +34,8 @@ pub struct Org {
     ivrs: HashMap<SalesforceId, usize>,
     /// Index into `document.records` and the record's object type.
     records: HashMap<SalesforceId, (usize, String)>,
+    /// The records each number is in a phone field of, dialled by the org's rule.
+    by_phone: HashMap<DialledNumber, Vec<SalesforceId>>,
 }
 
 /// Why org data was refused: every problem found, each naming its entry and field.
@@ -182,6 +184,12 @@ impl Org {
             .zip(&self.document.phone_numbers)
     }
 
+    /// The records that hold `number` in one of their phone fields (see
+    /// [`is_phone_field`]), in file order, each once.
+    pub fn records_with_phone(&self, number: DialledNumber) -> &[SalesforceId] {
+        self.by_phone.get(&number).map_or(&[], Vec::as_slice)
+    }
+
     pub fn phone_number(&self, number: DialledNumber) -> Option<&PhoneNumber> {
         self.number_index
             .get(&number)
@@ -204,6 +212,14 @@ impl Org {
         }
         found
     }
+}
+
+/// Whether a record's field holds a phone number: Salesforce's phone fields are named so
+/// (`Phone`, `MobilePhone`, `HomePhone`, `OtherPhone`, `AssistantPhone`), and so, by
+/// convention, are custom ones (`Work_Phone__c`).
+pub fn is_phone_field(name: &str) -> bool {
+    let name = name.strip_suffix("__c").unwrap_or(name);
+    name.len() >= 5 && name[name.len() - 5..].eq_ignore_ascii_case("phone")
 }
 
 /// A record of the org, with its object type.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Assignment, InvalidOrg, Org, OrgDocument, OrgProblem};
+use super::{Assignment, InvalidOrg, Org, OrgDocument, OrgProblem, is_phone_field};
 use crate::domain::objects::{self, GROUP, USER};
 use crate::domain::{DialledNumber, SalesforceId};
 
@@ -181,6 +181,7 @@ pub(super) fn validate(mut document: OrgDocument) -> Result<Org, InvalidOrg> {
         });
     }
     let number_index = numbers.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let by_phone = index_phones(&document);
     Ok(Org {
         document,
         numbers,
@@ -191,7 +192,30 @@ pub(super) fn validate(mut document: OrgDocument) -> Result<Org, InvalidOrg> {
         templates,
         ivrs,
         records,
+        by_phone,
     })
+}
+
+/// The records each number is in a phone field of, dialled as Fastcall dials: an inbound
+/// message is related to the record its sender's number belongs to.
+fn index_phones(document: &OrgDocument) -> HashMap<DialledNumber, Vec<SalesforceId>> {
+    let country = document.settings.default_country;
+    let mut by_phone: HashMap<DialledNumber, Vec<SalesforceId>> = HashMap::new();
+    for record in &document.records {
+        let numbers = record
+            .fields
+            .iter()
+            .filter(|(name, _)| is_phone_field(name))
+            .filter_map(|(_, value)| DialledNumber::dial(value.as_str()?, country).ok());
+        for number in numbers {
+            let holders = by_phone.entry(number).or_default();
+            // A record with the number in two fields holds it once.
+            if holders.last() != Some(&record.id) {
+                holders.push(record.id);
+            }
+        }
+    }
+    by_phone
 }
 
 /// Normalises every number to E.164 in place and checks its assignment.

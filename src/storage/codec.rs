@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::domain::objects::{
-    CallType, ObjectType, StatusType, TaskPriority, TaskStatus, TaskSubtype,
+    CallType, Direction, ObjectType, StatusType, TaskPriority, TaskStatus, TaskSubtype,
 };
 use crate::domain::{CallStatus, DialledNumber, OrgName, SalesforceId, SmsStatus, Timestamp};
 use crate::records::{EventKind, StatusHistory};
@@ -70,6 +70,7 @@ text_column!(TaskStatus, TaskStatus::parse, "a Task status");
 text_column!(TaskPriority, TaskPriority::parse, "a Task priority");
 text_column!(TaskSubtype, TaskSubtype::parse, "a Task subtype");
 text_column!(CallType, CallType::parse, "a call type");
+text_column!(Direction, Direction::parse, "a direction");
 text_column!(EventKind, EventKind::parse, "an event kind");
 text_column!(
     ObjectType,

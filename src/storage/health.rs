@@ -21,10 +21,12 @@ use super::{
     ActivityStore, Batch, Claim, IdempotencyStore, KeyClaim, LifecycleStore, ListFilter, Moved,
     OrgSummary, StatusChange, StatusChangeOutcome, StepsRun, Storage, StorageError, StoredAnswer,
 };
-use crate::domain::{CallStatus, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp};
+use crate::domain::{
+    CallStatus, DialledNumber, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp,
+};
 use crate::org::OrgDocument;
 use crate::records::{
-    Call, SmsMessage, StatusLogEntry, StoredEvent, Task, UserState, VoipErrorLog,
+    Call, OptOut, SmsMessage, StatusLogEntry, StoredEvent, Task, UserState, VoipErrorLog,
 };
 
 /// How often the probe looks for a database that went away.
@@ -184,6 +186,8 @@ guarded! {
         Other async fn list_tasks(&self, org: &OrgName, filter: &ListFilter) -> Result<Vec<Task>, StorageError>;
         Other async fn voip_error(&self, org: &OrgName, id: SalesforceId) -> Result<Option<VoipErrorLog>, StorageError>;
         Other async fn list_voip_errors(&self, org: &OrgName, filter: &ListFilter) -> Result<Vec<VoipErrorLog>, StorageError>;
+        Other async fn list_opt_outs(&self, org: &OrgName, filter: &ListFilter) -> Result<Vec<OptOut>, StorageError>;
+        Other async fn opted_out(&self, org: &OrgName, routes: &[(DialledNumber, DialledNumber)]) -> Result<Vec<(DialledNumber, DialledNumber)>, StorageError>;
     }
 }
 

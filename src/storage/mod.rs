@@ -20,14 +20,14 @@ use tokio::sync::broadcast;
 
 pub use error::StorageError;
 
-use crate::domain::objects::{StatusType, TaskStatus};
+use crate::domain::objects::{Direction, StatusType, TaskStatus};
 use crate::domain::{
     CallStatus, DialledNumber, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp,
 };
 use crate::org::OrgDocument;
 use crate::records::{
-    Call, Change, PendingStep, SmsMessage, StatusLogEntry, StoredEvent, Task, UserState,
-    UserStatusValue, VoipErrorLog,
+    Call, Change, OptOut, OptOutChange, PendingStep, SmsMessage, StatusLogEntry, StoredEvent, Task,
+    UserState, UserStatusValue, VoipErrorLog,
 };
 
 /// Everything the emulator keeps: the org data, user statuses and the events they raise.
@@ -107,8 +107,9 @@ pub trait Storage: ActivityStore + LifecycleStore + IdempotencyStore {
 /// The records the actions create: messages, calls, Tasks and VoIP error log entries.
 #[async_trait]
 pub trait ActivityStore: Send + Sync + 'static {
-    /// Stores what one request created, with the `*.created` events of its messages and
-    /// calls, all or nothing, and returns once it is committed. The batch's steps that are
+    /// Stores what one request created, with the events of its messages and calls
+    /// (`*.created`, `sms.received` for an inbound message) and its opt-out changes, all or
+    /// nothing, and returns once it is committed. The batch's steps that are
     /// already due (immediate progression) are taken in the same transaction. Concurrent
     /// writes may share a transaction (group commit), never a batch split across two.
     async fn write(&self, org: &OrgName, batch: Batch) -> Result<(), StorageError>;
@@ -160,6 +161,20 @@ pub trait ActivityStore: Send + Sync + 'static {
         org: &OrgName,
         filter: &ListFilter,
     ) -> Result<Vec<VoipErrorLog>, StorageError>;
+
+    /// The org's opt-outs, newest first: `from` filters on the customer, `to` on the org's
+    /// number.
+    async fn list_opt_outs(
+        &self,
+        org: &OrgName,
+        filter: &ListFilter,
+    ) -> Result<Vec<OptOut>, StorageError>;
+    /// Which of the `(org number, customer)` routes the customer opted out of, in one read.
+    async fn opted_out(
+        &self,
+        org: &OrgName,
+        routes: &[(DialledNumber, DialledNumber)],
+    ) -> Result<Vec<(DialledNumber, DialledNumber)>, StorageError>;
 }
 
 /// How messages and calls move on: the provider's steps, applied exactly once, by the
@@ -247,6 +262,8 @@ pub struct Batch {
     pub voip_errors: Vec<VoipErrorLog>,
     /// The first step of each accepted message or call, when the provider will report one.
     pub steps: Vec<PendingStep>,
+    /// What keywords in inbound messages did to the opt-outs, in the order they came.
+    pub opt_outs: Vec<OptOutChange>,
     /// The answer to store under the request's idempotency key, with the records, so that a
     /// retry gets it exactly when the records exist.
     pub answer: Option<KeyedAnswer>,
@@ -260,6 +277,7 @@ impl Batch {
         self.tasks.append(&mut other.tasks);
         self.voip_errors.append(&mut other.voip_errors);
         self.steps.append(&mut other.steps);
+        self.opt_outs.append(&mut other.opt_outs);
         if other.answer.is_some() {
             self.answer = other.answer;
         }
@@ -272,6 +290,7 @@ impl Batch {
             && self.calls.is_empty()
             && self.tasks.is_empty()
             && self.voip_errors.is_empty()
+            && self.opt_outs.is_empty()
             && self.answer.is_none()
     }
 }
@@ -329,6 +348,7 @@ pub struct OrgSummary {
     pub tasks: i64,
     pub status_changes: i64,
     pub voip_errors: i64,
+    pub opt_outs: i64,
 }
 
 /// A request to set a user's status.
@@ -378,6 +398,8 @@ pub struct ListFilter {
     pub user_id: Option<SalesforceId>,
     pub related_record_id: Option<SalesforceId>,
     pub status: Option<StatusFilter>,
+    /// Messages: Inbound or Outbound.
+    pub direction: Option<Direction>,
     pub since: Option<Timestamp>,
     pub limit: u32,
 }

@@ -30,6 +30,11 @@ pub trait VoipProvider: Send + Sync + 'static {
     fn call_path(&self, to: DialledNumber, current: CallStatus) -> &'static [Step<CallStatus>];
 }
 
+/// A Twilio-like resource id: a two-letter prefix (`SM`, `MM`, `CA`) and 32 hex digits.
+pub fn twilio_sid(prefix: &str) -> String {
+    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct SmsRequest<'a> {
     pub from: DialledNumber,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{Accepted, CallRequest, SmsRequest, VoipError, VoipProvider};
+use super::{Accepted, CallRequest, SmsRequest, VoipError, VoipProvider, twilio_sid};
 use crate::domain::Step;
 use crate::domain::status::remaining;
 use crate::domain::{CallStatus, DialledNumber, SmsStatus};
@@ -119,11 +119,6 @@ const CALL_FAILED: &[Step<CallStatus>] = &[Step::failing(
     "Twilio does not support calling this number or the number is invalid",
 )];
 
-/// A Twilio-like resource id: a two-letter prefix and 32 hex digits.
-fn provider_id(prefix: &str) -> String {
-    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
-}
-
 #[async_trait]
 impl VoipProvider for Simulated {
     fn name(&self) -> &'static str {
@@ -135,7 +130,7 @@ impl VoipProvider for Simulated {
         refusal(&SMS_REFUSALS, SMS_INVALID, request.to)?;
         Ok(Accepted {
             // Twilio gives an MMS an `MM` id.
-            provider_id: provider_id(if request.media_url.is_some() {
+            provider_id: twilio_sid(if request.media_url.is_some() {
                 "MM"
             } else {
                 "SM"
@@ -151,7 +146,7 @@ impl VoipProvider for Simulated {
         self.answer().await;
         refusal(&CALL_REFUSALS, CALL_INVALID, request.to)?;
         Ok(Accepted {
-            provider_id: provider_id("CA"),
+            provider_id: twilio_sid("CA"),
             status: CallStatus::Queued,
         })
     }

@@ -7,6 +7,7 @@ mod call;
 mod contract;
 mod docs;
 mod events;
+mod inbound;
 mod inspection;
 mod lifecycle;
 mod long_poll;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fastcall_emulator::domain::objects::{
-    SMS_MESSAGE, StatusType, TaskPriority, TaskStatus, TaskSubtype,
+    Direction, SMS_MESSAGE, StatusType, TaskPriority, TaskStatus, TaskSubtype,
 };
 use fastcall_emulator::domain::{
     CallStatus, DialledNumber, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp,
@@ -13,8 +13,8 @@ use fastcall_emulator::domain::{
 use fastcall_emulator::events;
 use fastcall_emulator::org::{Org, OrgDocument, OrgFormat};
 use fastcall_emulator::records::{
-    Call, EventKind, PendingStep, SmsMessage, StatusHistory, StoredEvent, Task, UserStatusValue,
-    VoipErrorLog,
+    Call, EventKind, OptOut, OptOutChange, PendingStep, SmsMessage, StatusHistory, StoredEvent,
+    Task, UserStatusValue, VoipErrorLog,
 };
 use fastcall_emulator::storage::{
     self, Batch, ListFilter, StatusChange, StatusFilter, StepRules, Storage, StorageError,
@@ -51,8 +51,9 @@ fn message(to: &str, user: &str, related: Option<&str>, status: SmsStatus, at: i
             .then(|| format!("SM{}", uuid::Uuid::new_v4().simple())),
         created_at: Timestamp::from_millis(at),
         updated_at: Timestamp::from_millis(at),
+        direction: Direction::Outbound,
         owner_id: id(user),
-        user_id: id(user),
+        user_id: Some(id(user)),
         phone_number_id: id("a0PDn0000001AdaMAE"),
         from_phone: phone("+14155550100"),
         to_phone: phone(to),
@@ -185,6 +186,42 @@ fn value(status_id: Option<&str>, status_type: StatusType) -> UserStatusValue {
 }
 
 backend_tests! {
+    async fn opt_outs_change_in_the_order_their_messages_came_and_are_found_by_route(backend) {
+        let db = TestDb::new(backend).await;
+        let store = open(&db).await;
+        let (ada_line, main_line, jane) = (phone("+14155550100"), phone("+14155550102"), phone("+14155550123"));
+        let opt_out = |org_number, at| OptOutChange::Out(OptOut {
+            sender: jane,
+            org_number,
+            phone_number_id: id("a0PDn0000001AdaMAE"),
+            message_id: SalesforceId::generate("a0S"),
+            since: Timestamp::from_millis(at),
+        });
+        let opt_in = |org_number| OptOutChange::In { sender: jane, org_number };
+        // Out, in and out again in one batch; out twice in the next: the last opt-out since
+        // the first of the two, and another number's opt-out beside it.
+        let batch = Batch { opt_outs: vec![opt_out(ada_line, 1_000), opt_in(ada_line), opt_out(ada_line, 3_000)], ..Batch::default() };
+        store.write(&default(), batch).await.unwrap();
+        let batch = Batch { opt_outs: vec![opt_out(ada_line, 4_000), opt_out(main_line, 5_000)], ..Batch::default() };
+        store.write(&default(), batch).await.unwrap();
+        let listed = store.list_opt_outs(&default(), &ListFilter { limit: 10, ..ListFilter::default() }).await.unwrap();
+        let routes: Vec<_> = listed.iter().map(|o| (o.org_number, o.since.millis())).collect();
+        assert_eq!(routes, [(main_line, 5_000), (ada_line, 3_000)]);
+
+        let stranger = phone("+14155550199");
+        let asked = [(ada_line, jane), (ada_line, stranger), (phone("+14155550101"), jane), (main_line, jane)];
+        let found = store.opted_out(&default(), &asked).await.unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found.contains(&(ada_line, jane)) && found.contains(&(main_line, jane)));
+        assert!(store.opted_out(&OrgName::parse("qa").unwrap(), &asked).await.unwrap().is_empty(), "another org's");
+        assert!(store.opted_out(&default(), &[]).await.unwrap().is_empty());
+
+        store.write(&default(), Batch { opt_outs: vec![opt_in(main_line)], ..Batch::default() }).await.unwrap();
+        assert_eq!(store.opted_out(&default(), &asked).await.unwrap(), [(ada_line, jane)]);
+        store.reset(&default(), None).await.unwrap();
+        assert!(store.opted_out(&default(), &asked).await.unwrap().is_empty());
+    }
+
     async fn an_api_key_is_held_by_one_org_in_the_database(backend) {
         let db = TestDb::new(backend).await;
         let store = open(&db).await;
@@ -246,6 +283,7 @@ backend_tests! {
             tasks: vec![jane_task.clone(), acme_task.clone()],
             voip_errors: vec![entry.clone()],
             steps: Vec::new(),
+            opt_outs: Vec::new(),
             answer: None,
         };
         store.write(&default(), batch.clone()).await.unwrap();

@@ -12,15 +12,14 @@ use super::lists::List;
 use super::{PathId, RecordRef};
 use crate::domain::{CallStatus, OrgName, ProviderError, SalesforceId, SmsStatus};
 use crate::http::error::PlatformError;
-use crate::records::{Call, SmsMessage, StatusLogEntry, Task, VoipErrorLog};
+use crate::records::{Call, OptOut, SmsMessage, StatusLogEntry, Task, VoipErrorLog};
 use crate::storage::{ListFilter, Moved, Storage, StorageError};
-use crate::views::{CallItem, MessageItem, StatusLogItem, TaskItem, VoipErrorItem};
+use crate::views::{CallItem, MessageItem, OptOutItem, StatusLogItem, TaskItem, VoipErrorItem};
 
 /// A storage call's answer, on its way.
 pub type Found<'a, T> = BoxFuture<'a, Result<T, StorageError>>;
 
-/// A kind of record the inspection API lists, newest first, and shows by Id, through its
-/// view.
+/// A kind of record the inspection API lists, newest first, through its view.
 pub trait Listed: Sized + Send + 'static {
     /// The list, for the filters it takes and the events that wake its long polls.
     const LIST: List;
@@ -31,6 +30,10 @@ pub trait Listed: Sized + Send + 'static {
         org: &'a OrgName,
         filter: &'a ListFilter,
     ) -> Found<'a, Vec<Self>>;
+}
+
+/// A listed record that has an Id, by which it is shown on its own.
+pub trait Shown: Listed {
     fn find<'a>(
         storage: &'a dyn Storage,
         org: &'a OrgName,
@@ -51,6 +54,9 @@ macro_rules! listed {
             ) -> Found<'a, Vec<Self>> {
                 storage.$query(org, filter)
             }
+        }
+
+        impl Shown for $record {
             fn find<'a>(
                 storage: &'a dyn Storage,
                 org: &'a OrgName,
@@ -70,9 +76,22 @@ listed! {
     StatusLogEntry: List::StatusLog, StatusLogItem, list_status_log, status_log_entry;
 }
 
+/// Opt-outs are listed only: one is named by its customer and number, not by an Id.
+impl Listed for OptOut {
+    const LIST: List = List::OptOuts;
+    type View<'a> = OptOutItem;
+    fn query<'a>(
+        storage: &'a dyn Storage,
+        org: &'a OrgName,
+        filter: &'a ListFilter,
+    ) -> Found<'a, Vec<Self>> {
+        storage.list_opt_outs(org, filter)
+    }
+}
+
 /// Messages and calls: the provider has its own ids for them (`SM...`, `CA...`), and
 /// moves them on.
-pub trait Provided: Listed {
+pub trait Provided: Shown {
     /// What a refused move calls the record.
     const NOUN: &'static str;
     /// How the provider's ids start.

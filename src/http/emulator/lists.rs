@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
 pub use self::wake::List;
-use super::kinds::{Listed, Provided};
+use super::kinds::{Listed, Provided, Shown};
 use super::{PathId, RecordRef};
 use crate::actions::user_status;
 use crate::domain::objects::{StatusType, TaskStatus};
@@ -25,42 +25,57 @@ use crate::views::{Items, UserStateItem};
 /// The filters each list takes.
 fn accepts(list: List) -> Accepts {
     let statuses = |names, parse| Some(Statuses { names, parse });
-    let (phones, related, statuses) = match list {
-        List::Messages => (
-            true,
-            true,
-            statuses(SmsStatus::NAMES, |s| {
+    // Most lists take the Id and user filters, and none but messages a direction.
+    let records = Accepts {
+        records: true,
+        phones: false,
+        related: false,
+        directions: false,
+        statuses: None,
+    };
+    match list {
+        List::Messages => Accepts {
+            phones: true,
+            related: true,
+            directions: true,
+            statuses: statuses(SmsStatus::NAMES, |s| {
                 SmsStatus::parse(s).map(StatusFilter::Message)
             }),
-        ),
-        List::Calls => (
-            true,
-            true,
-            statuses(CallStatus::NAMES, |s| {
+            ..records
+        },
+        List::Calls => Accepts {
+            phones: true,
+            related: true,
+            statuses: statuses(CallStatus::NAMES, |s| {
                 CallStatus::parse(s).map(StatusFilter::Call)
             }),
-        ),
-        List::Tasks => (
-            false,
-            true,
-            statuses(TaskStatus::NAMES, |s| {
+            ..records
+        },
+        List::Tasks => Accepts {
+            related: true,
+            statuses: statuses(TaskStatus::NAMES, |s| {
                 TaskStatus::parse(s).map(StatusFilter::Task)
             }),
-        ),
-        List::VoipErrors => (true, true, None),
+            ..records
+        },
+        List::VoipErrors => Accepts {
+            phones: true,
+            related: true,
+            ..records
+        },
         // `status`: the availability changed to.
-        List::StatusLog => (
-            false,
-            false,
-            statuses(StatusType::NAMES, |s| {
+        List::StatusLog => Accepts {
+            statuses: statuses(StatusType::NAMES, |s| {
                 StatusType::parse(s).map(StatusFilter::User)
             }),
-        ),
-    };
-    Accepts {
-        phones,
-        related,
-        statuses,
+            ..records
+        },
+        // `from`: the customer; `to`: the org's number. An opt-out has no Id or user.
+        List::OptOuts => Accepts {
+            records: false,
+            phones: true,
+            ..records
+        },
     }
 }
 
@@ -111,7 +126,7 @@ pub async fn list<R: Listed>(
 }
 
 /// `GET /_emulator/tasks/{id}` and the other items, by their record Id.
-pub async fn item<R: Listed>(
+pub async fn item<R: Shown>(
     State(state): State<AppState>,
     scoped: Scoped,
     id: PathId,
@@ -133,7 +148,7 @@ pub async fn provided<R: Provided>(
     shown(found)
 }
 
-fn shown<R: Listed>(found: Option<R>) -> Result<Response, PlatformError> {
+fn shown<R: Shown>(found: Option<R>) -> Result<Response, PlatformError> {
     found
         .map(|record| Json(R::View::from(&record)).into_response())
         .ok_or_else(PlatformError::not_found)

@@ -2,6 +2,7 @@
 //! of what the actions did in `lists`, the live event stream in `events`.
 
 pub mod events;
+pub mod inbound;
 mod kinds;
 pub mod lists;
 pub mod moves;

@@ -33,6 +33,7 @@ struct Counts {
     tasks: i64,
     status_log: i64,
     voip_errors: i64,
+    opt_outs: i64,
 }
 
 impl From<OrgSummary> for OrgItem {
@@ -47,6 +48,7 @@ impl From<OrgSummary> for OrgItem {
                 tasks: org.tasks,
                 status_log: org.status_changes,
                 voip_errors: org.voip_errors,
+                opt_outs: org.opt_outs,
             },
         }
     }

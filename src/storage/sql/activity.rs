@@ -2,12 +2,14 @@
 
 use async_trait::async_trait;
 
+use sqlx::QueryBuilder;
+
 use super::{
-    CALL_FILTERS, SMS_FILTERS, SqlStorage, TASK_FILTERS, Table, VOIP_ERROR_FILTERS, select,
-    statement,
+    CALL_FILTERS, Db, OPT_OUT_FILTERS, SMS_FILTERS, SqlStorage, TASK_FILTERS, Table,
+    VOIP_ERROR_FILTERS, select, statement,
 };
-use crate::domain::{OrgName, SalesforceId};
-use crate::records::{Call, SmsMessage, Task, VoipErrorLog};
+use crate::domain::{DialledNumber, OrgName, SalesforceId};
+use crate::records::{Call, OptOut, SmsMessage, Task, VoipErrorLog};
 use crate::storage::{ActivityStore, Batch, ListFilter, StorageError};
 
 #[async_trait]
@@ -110,5 +112,40 @@ impl ActivityStore for SqlStorage {
         filter: &ListFilter,
     ) -> Result<Vec<VoipErrorLog>, StorageError> {
         self.list(org, filter, &VOIP_ERROR_FILTERS).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%org))]
+    async fn list_opt_outs(
+        &self,
+        org: &OrgName,
+        filter: &ListFilter,
+    ) -> Result<Vec<OptOut>, StorageError> {
+        self.list(org, filter, &OPT_OUT_FILTERS).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%org, routes = routes.len()))]
+    async fn opted_out(
+        &self,
+        org: &OrgName,
+        routes: &[(DialledNumber, DialledNumber)],
+    ) -> Result<Vec<(DialledNumber, DialledNumber)>, StorageError> {
+        if routes.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The customers' opt-outs of any of the org's numbers: few rows, matched here.
+        let mut query =
+            QueryBuilder::<Db>::new("SELECT org_number, sender FROM opt_outs WHERE org = ");
+        query.push_bind(org.clone()).push(" AND sender IN (");
+        let mut customers = query.separated(", ");
+        for (_, customer) in routes {
+            customers.push_bind(*customer);
+        }
+        query.push(")");
+        let found: Vec<(DialledNumber, DialledNumber)> =
+            query.build_query_as().fetch_all(&self.reader).await?;
+        Ok(found
+            .into_iter()
+            .filter(|route| routes.contains(route))
+            .collect())
     }
 }

@@ -25,8 +25,9 @@ use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
 use super::idempotency::ANSWER_KEY;
 use super::moves::{Moves, take_step};
 use super::{Connection, Db, EVENT_BUFFER, SqlStorage, Table, publish};
+use crate::domain::objects::Direction;
 use crate::domain::{OrgName, Timestamp};
-use crate::records::{Call, Change, EventKind, SmsMessage, StoredEvent};
+use crate::records::{Call, Change, EventKind, OptOut, OptOutChange, SmsMessage, StoredEvent};
 use crate::storage::dialect::Dialect;
 use crate::storage::{Batch, EncodeEvent, StepRules, StorageError};
 
@@ -176,8 +177,8 @@ impl Committer {
         }
     }
 
-    /// Stores the batches in one transaction, with the `*.created` events of their
-    /// messages and calls. Steps already due (immediate progression) are taken in the same
+    /// Stores the batches in one transaction, with the events of their messages and calls
+    /// and their opt-out changes. Steps already due (immediate progression) are taken in the same
     /// transaction, so the records are final when their writers hear back.
     #[tracing::instrument(skip_all, fields(writes = batches.len()))]
     async fn commit(&self, batches: &[(&OrgName, &Batch)]) -> Result<(), StorageError> {
@@ -190,10 +191,20 @@ impl Committer {
         insert_rows(&mut tx, &rows_of(batches, |b| &b.tasks)).await?;
         insert_rows(&mut tx, &rows_of(batches, |b| &b.voip_errors)).await?;
 
+        for (org, change) in rows_of(batches, |b| &b.opt_outs) {
+            change_opt_out(&mut tx, org, change).await?;
+        }
+
         let encode = self.encode;
         let events = messages
             .iter()
-            .map(|(org, m)| NewEvent::of(org, &Change::SmsCreated(m), encode))
+            .map(|(org, m)| {
+                let change = match m.direction {
+                    Direction::Outbound => Change::SmsCreated(m),
+                    Direction::Inbound => Change::SmsReceived(m),
+                };
+                NewEvent::of(org, &change, encode)
+            })
             .chain(
                 calls
                     .iter()
@@ -269,6 +280,32 @@ pub(super) async fn insert_rows<T: Table>(
         let mut insert = QueryBuilder::<Db>::new(T::INSERT);
         insert.push_values(chunk, |row, (org, item)| item.bind(org, row));
         insert.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Opts a customer out of one of the org's numbers (keeping the first opt-out's time when
+/// they already are), or back in.
+async fn change_opt_out(
+    conn: &mut Connection,
+    org: &OrgName,
+    change: &OptOutChange,
+) -> Result<(), sqlx::Error> {
+    match change {
+        OptOutChange::Out(opt_out) => {
+            let mut insert = QueryBuilder::<Db>::new(<OptOut as Table>::INSERT);
+            insert.push_values([opt_out], |row, opt_out| opt_out.bind(org, row));
+            insert.push(" ON CONFLICT (org, org_number, sender) DO NOTHING");
+            insert.build().execute(&mut *conn).await?;
+        }
+        OptOutChange::In { sender, org_number } => {
+            sqlx::query("DELETE FROM opt_outs WHERE org = $1 AND org_number = $2 AND sender = $3")
+                .bind(org)
+                .bind(org_number)
+                .bind(sender)
+                .execute(&mut *conn)
+                .await?;
+        }
     }
     Ok(())
 }

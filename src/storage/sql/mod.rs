@@ -120,44 +120,61 @@ impl Drop for AbortOnDrop {
 struct FilterColumns {
     to: Option<&'static str>,
     from: Option<&'static str>,
-    user: &'static str,
+    user: Option<&'static str>,
     /// Columns any of which may hold the related record.
     related: &'static [&'static str],
     status: Option<&'static str>,
+    direction: Option<&'static str>,
     time: &'static str,
 }
 
 const SMS_FILTERS: FilterColumns = FilterColumns {
     to: Some("to_phone"),
     from: Some("from_phone"),
-    user: "user_id",
+    user: Some("user_id"),
     related: &["related_record_id"],
     status: Some("status"),
+    direction: Some("direction"),
     time: "created_at",
 };
-const CALL_FILTERS: FilterColumns = SMS_FILTERS;
+const CALL_FILTERS: FilterColumns = FilterColumns {
+    direction: None,
+    ..SMS_FILTERS
+};
 const TASK_FILTERS: FilterColumns = FilterColumns {
     to: None,
     from: None,
-    user: "owner_id",
+    user: Some("owner_id"),
     related: &["who_id", "what_id"],
     status: Some("status"),
+    direction: None,
     time: "created_at",
 };
 const VOIP_ERROR_FILTERS: FilterColumns = FilterColumns {
     to: Some("to_phone"),
     from: Some("from_phone"),
-    user: "user_id",
+    user: Some("user_id"),
     related: &["record_id"],
     status: None,
+    direction: None,
     time: "created_at",
+};
+const OPT_OUT_FILTERS: FilterColumns = FilterColumns {
+    to: Some("org_number"),
+    from: Some("sender"),
+    user: None,
+    related: &[],
+    status: None,
+    direction: None,
+    time: "since",
 };
 const STATUS_LOG_FILTERS: FilterColumns = FilterColumns {
     to: None,
     from: None,
-    user: "user_id",
+    user: Some("user_id"),
     related: &[],
     status: Some("to_status_type"),
+    direction: None,
     time: "changed_at",
 };
 
@@ -183,10 +200,8 @@ fn list_query<T: Table>(
     if let (Some(from), Some(column)) = (filter.from, on.from) {
         query.push(format_args!(" AND {column} = ")).push_bind(from);
     }
-    if let Some(user) = filter.user_id {
-        query
-            .push(format_args!(" AND {} = ", on.user))
-            .push_bind(user);
+    if let (Some(user), Some(column)) = (filter.user_id, on.user) {
+        query.push(format_args!(" AND {column} = ")).push_bind(user);
     }
     if let Some(related) = filter.related_record_id.filter(|_| !on.related.is_empty()) {
         query.push(" AND (");
@@ -202,6 +217,11 @@ fn list_query<T: Table>(
         query
             .push(format_args!(" AND {column} = "))
             .push_bind(status.as_str());
+    }
+    if let (Some(direction), Some(column)) = (filter.direction, on.direction) {
+        query
+            .push(format_args!(" AND {column} = "))
+            .push_bind(direction);
     }
     if let Some(since) = filter.since {
         query

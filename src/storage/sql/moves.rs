@@ -150,7 +150,8 @@ macro_rules! movable {
                     error: error.clone(),
                     from_phone: self.from_phone,
                     to_phone: self.to_phone,
-                    user_id: self.user_id,
+                    // A message's user may be none (a reply to a keyword); a call's never is.
+                    user_id: self.user_id.into(),
                 }
             }
             fn changed(&self) -> Change<'_> {

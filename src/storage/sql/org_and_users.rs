@@ -17,7 +17,7 @@ use crate::storage::{
 };
 
 /// Everything `reset` forgets of an org (`$1`): all but its org data.
-const CLEAR_ACTIVITY: [&str; 9] = [
+const CLEAR_ACTIVITY: [&str; 10] = [
     "DELETE FROM tasks WHERE org = $1",
     "DELETE FROM voip_errors WHERE org = $1",
     "DELETE FROM sms_messages WHERE org = $1",
@@ -27,6 +27,7 @@ const CLEAR_ACTIVITY: [&str; 9] = [
     "DELETE FROM events WHERE org = $1",
     "DELETE FROM pending_steps WHERE org = $1",
     "DELETE FROM idempotency_keys WHERE org = $1",
+    "DELETE FROM opt_outs WHERE org = $1",
 ];
 
 // A user's state is its org's (`$1`).
@@ -168,9 +169,10 @@ impl Storage for SqlStorage {
                 tasks: 0,
                 status_changes: 0,
                 voip_errors: 0,
+                opt_outs: 0,
             })
             .collect();
-        let counted: [(&str, fn(&mut OrgSummary) -> &mut i64); 5] = [
+        let counted: [(&str, fn(&mut OrgSummary) -> &mut i64); 6] = [
             ("SELECT org, COUNT(*) FROM sms_messages GROUP BY org", |s| {
                 &mut s.messages
             }),
@@ -185,6 +187,9 @@ impl Storage for SqlStorage {
             }),
             ("SELECT org, COUNT(*) FROM voip_errors GROUP BY org", |s| {
                 &mut s.voip_errors
+            }),
+            ("SELECT org, COUNT(*) FROM opt_outs GROUP BY org", |s| {
+                &mut s.opt_outs
             }),
         ];
         for (sql, count) in counted {

@@ -8,7 +8,7 @@ use sqlx::{FromRow, Row};
 use super::{Db, DbRow};
 use crate::domain::{OrgName, ProviderError};
 use crate::records::{
-    Call, PendingStep, SmsMessage, StatusLogEntry, StoredEvent, Task, VoipErrorLog,
+    Call, OptOut, PendingStep, SmsMessage, StatusLogEntry, StoredEvent, Task, VoipErrorLog,
 };
 
 /// A record stored as one row of its own table, which belongs to one org: the table's
@@ -92,7 +92,7 @@ table!(SmsMessage => "sms_messages", |m| {
     from_phone: m.from_phone, to_phone: m.to_phone, body: &m.body, media_url: &m.media_url,
     related_record_id: m.related_record_id, task_id: m.task_id, status: m.status,
     status_history: &m.status_history, error_code: m.error.as_ref().map(|e| e.code),
-    error_message: m.error.as_ref().map(|e| e.message.as_str()),
+    error_message: m.error.as_ref().map(|e| e.message.as_str()), direction: m.direction,
 });
 
 table!(Call => "calls", |c| {
@@ -122,6 +122,12 @@ table!(StatusLogEntry => "status_log", |e| {
     id: e.id, user_id: e.user_id, from_user_status_id: e.from_user_status_id,
     from_status_type: e.from_status_type, to_user_status_id: e.to_user_status_id,
     to_status_type: e.to_status_type, changed_at: e.changed_at, changed_by: e.changed_by,
+});
+
+// Opt-outs are inserted by `commit::change_opt_outs`, which keeps the first one's `since`.
+table!(OptOut => "opt_outs", |o| {
+    sender: o.sender, org_number: o.org_number, phone_number_id: o.phone_number_id,
+    message_id: o.message_id, since: o.since,
 });
 
 // Steps are read back through `moves::StepRow`, which reports a row it cannot read.
@@ -154,9 +160,10 @@ pub(in crate::storage) const SELECT_EVENTS: &str =
     "SELECT seq, org, kind, payload, created_at FROM events ";
 from_row! { SmsMessage {
     id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id, from_phone,
-    to_phone, body, media_url, related_record_id, task_id, status, status_history;
+    to_phone, body, media_url, related_record_id, task_id, status, status_history, direction;
     error: provider_error
 } }
+from_row! { OptOut { sender, org_number, phone_number_id, message_id, since } }
 from_row! { Call {
     id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id, from_phone,
     to_phone, ivr_id, related_record_id, task_id, status, status_history;

@@ -33,6 +33,25 @@ backend_tests! {
         assert_eq!(stored["status"], "Queued");
     }
 
+    async fn sms_received_carries_the_inbound_message_and_a_keyword_reply_raises_sms_created(backend) {
+        let app = spawn_app(backend).await;
+        let mut stream = EventStream::open(&app, EVENTS).await;
+        let body = json!({"from": JANE_PHONE, "to": ADA_PHONE, "body": "stop"});
+        let (status, received) = app.post("/_emulator/inbound", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{received}");
+        let event = stream.expect("sms.received").await;
+        assert_eq!(event.payload(), received["message"]);
+        assert_eq!(event.payload()["direction"], "Inbound");
+        let reply = stream.expect(SMS).await;
+        assert_eq!(reply.payload(), received["reply"]);
+        // A stream of only `sms.received` hears the customer, not the reply.
+        let mut inbound_only = EventStream::open(&app, &format!("{EVENTS}?types=sms.received")).await;
+        let body = json!({"from": JANE_PHONE, "to": ADA_PHONE, "body": "start"});
+        let (_, received) = app.post("/_emulator/inbound", &body).await;
+        let event = inbound_only.expect("sms.received").await;
+        assert_eq!(event.payload()["id"], received["message"]["id"]);
+    }
+
     async fn refused_sms_raises_sms_created_with_status_failed(backend) {
         let app = spawn_app(backend).await;
         let mut stream = EventStream::open(&app, EVENTS).await;

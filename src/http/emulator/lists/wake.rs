@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
+use crate::domain::objects::Direction;
 use crate::domain::{DialledNumber, SalesforceId};
 use crate::records::EventKind;
 use crate::records::StoredEvent;
@@ -21,6 +22,7 @@ pub enum List {
     Tasks,
     VoipErrors,
     StatusLog,
+    OptOuts,
 }
 
 impl List {
@@ -30,13 +32,15 @@ impl List {
     fn kinds(self) -> &'static [EventKind] {
         use EventKind::*;
         match self {
-            Self::Messages => &[SmsCreated, SmsStatusChanged],
+            Self::Messages => &[SmsCreated, SmsStatusChanged, SmsReceived],
             Self::Calls => &[CallCreated, CallStatusChanged],
             // A Task is stored with the message or call it records.
-            Self::Tasks => &[SmsCreated, CallCreated],
+            Self::Tasks => &[SmsCreated, SmsReceived, CallCreated],
             // An entry is logged with a refused message or call, or with a failure step.
             Self::VoipErrors => &[SmsCreated, SmsStatusChanged, CallCreated, CallStatusChanged],
             Self::StatusLog => &[UserStatusChanged],
+            // An opt-out is stored with the inbound message that asks for it.
+            Self::OptOuts => &[SmsReceived],
         }
     }
 
@@ -46,14 +50,15 @@ impl List {
     /// it, and every value these lists filter on (an Id, an E.164 number, a status name) is
     /// written there as a whole JSON string with nothing to escape. So the event of a record
     /// that matches holds each filtered value; a value found in another field only costs a
-    /// query. The payload is searched, never parsed. Tasks and VoIP error entries are not
+    /// query. The payload is searched, never parsed. An opt-out's customer and number are
+    /// its inbound message's `fromPhone` and `toPhone`. Tasks and VoIP error entries are not
     /// their event's payload, so for them only the event's kind counts.
     pub(super) fn may_match(self, filter: &ListFilter, event: &StoredEvent) -> bool {
         if !self.kinds().contains(&event.kind) {
             return false;
         }
         match self {
-            Self::Messages | Self::Calls | Self::StatusLog => {
+            Self::Messages | Self::Calls | Self::StatusLog | Self::OptOuts => {
                 filtered_values(filter).all(|value| holds_string(&event.payload, value))
             }
             Self::Tasks | Self::VoipErrors => true,
@@ -71,6 +76,7 @@ fn filtered_values(filter: &ListFilter) -> impl Iterator<Item = &str> {
         filter.user_id.as_ref().map(SalesforceId::as_str),
         filter.related_record_id.as_ref().map(SalesforceId::as_str),
         filter.status.map(StatusFilter::as_str),
+        filter.direction.map(Direction::as_str),
     ]
     .into_iter()
     .flatten()

@@ -57,8 +57,9 @@ fn message() -> SmsMessage {
         provider_id: Some("SM0123456789abcdef0123456789abcdef".into()),
         created_at: now,
         updated_at: now,
+        direction: Direction::Outbound,
         owner_id: id(ADA),
-        user_id: id(ADA),
+        user_id: Some(id(ADA)),
         phone_number_id: id("a0PDn0000001AdaMAE"),
         from_phone: phone(ADA_PHONE),
         to_phone: phone(JANE_PHONE),
@@ -81,7 +82,7 @@ fn call() -> Call {
         created_at: m.created_at,
         updated_at: m.updated_at,
         owner_id: m.owner_id,
-        user_id: m.user_id,
+        user_id: id(ADA),
         phone_number_id: m.phone_number_id,
         from_phone: m.from_phone,
         to_phone: m.to_phone,
@@ -108,10 +109,23 @@ fn status_change() -> StatusLogEntry {
     }
 }
 
-fn one_of_each_kind() -> [StoredEvent; 6] {
+/// Jane's reply to Ada.
+fn inbound() -> SmsMessage {
+    let m = message();
+    SmsMessage {
+        direction: Direction::Inbound,
+        from_phone: m.to_phone,
+        to_phone: m.from_phone,
+        status: SmsStatus::Received,
+        ..m
+    }
+}
+
+fn one_of_each_kind() -> [StoredEvent; 7] {
     [
         stored(Change::SmsCreated(&message())),
         stored(Change::SmsStatusChanged(&message())),
+        stored(Change::SmsReceived(&inbound())),
         stored(Change::CallCreated(&call())),
         stored(Change::CallStatusChanged(&call())),
         stored(Change::UserStatusChanged(&status_change())),
@@ -123,11 +137,24 @@ fn one_of_each_kind() -> [StoredEvent; 6] {
 fn an_unfiltered_poll_is_woken_only_by_the_events_that_come_with_its_lists_writes() {
     // One column per event of `one_of_each_kind`.
     let cases = [
-        (List::Messages, [true, true, false, false, false, false]),
-        (List::Calls, [false, false, true, true, false, false]),
-        (List::Tasks, [true, false, true, false, false, false]),
-        (List::VoipErrors, [true, true, true, true, false, false]),
-        (List::StatusLog, [false, false, false, false, true, false]),
+        (
+            List::Messages,
+            [true, true, true, false, false, false, false],
+        ),
+        (List::Calls, [false, false, false, true, true, false, false]),
+        (List::Tasks, [true, false, true, true, false, false, false]),
+        (
+            List::VoipErrors,
+            [true, true, false, true, true, false, false],
+        ),
+        (
+            List::StatusLog,
+            [false, false, false, false, false, true, false],
+        ),
+        (
+            List::OptOuts,
+            [false, false, true, false, false, false, false],
+        ),
     ];
     let anything = ListFilter::default();
     for (list, expected) in cases {
@@ -147,6 +174,7 @@ fn a_filtered_poll_is_woken_by_an_event_whose_record_matches_every_filter() {
         user_id: Some(self::id(ADA)),
         related_record_id: Some(self::id(JANE_CONTACT)),
         status: Some(status),
+        direction: None,
         since: Some(Timestamp::from_millis(0)),
         limit: 1,
     };
@@ -310,4 +338,28 @@ async fn a_held_poll_answers_empty_when_its_wait_is_over_or_the_events_end() {
     )
     .await;
     assert!(ended.unwrap().is_empty());
+}
+
+#[test]
+fn a_direction_or_an_opt_outs_numbers_wake_only_for_the_message_that_holds_them() {
+    let received = stored(Change::SmsReceived(&inbound()));
+    let sent = stored(Change::SmsCreated(&message()));
+    let inbound_only = ListFilter {
+        direction: Some(Direction::Inbound),
+        ..ListFilter::default()
+    };
+    assert!(List::Messages.may_match(&inbound_only, &received));
+    assert!(!List::Messages.may_match(&inbound_only, &sent));
+    // An opt-out's customer is its message's `fromPhone`, the org's number its `toPhone`.
+    let janes = ListFilter {
+        from: Some(phone(JANE_PHONE)),
+        to: Some(phone(ADA_PHONE)),
+        ..ListFilter::default()
+    };
+    assert!(List::OptOuts.may_match(&janes, &received));
+    let strangers = ListFilter {
+        from: Some(phone("+14155550199")),
+        ..ListFilter::default()
+    };
+    assert!(!List::OptOuts.may_match(&strangers, &received));
 }
