@@ -166,6 +166,26 @@ for object_name, record_id in [("FastCall__SMS_Message__c", sms["id"]), ("fastca
     check("GET", SOBJECT, f"{A}/services/data/v60.0/sobjects/{object_name}/{record_id}", 200)
 check("GET", SOBJECT, f"{A}/services/data/v60.0/sobjects/Contact/{BOB}", 404)
 
+# ---- inbound messages and opt-outs: a reply, a keyword to a group's number (userId null), an MMS
+INBOUND, OPT_OUTS = "/_emulator/inbound", "/_emulator/opt-outs"
+texted = check("POST", INBOUND, A + INBOUND, 201, json={"from": "+14155550123", "to": "+14155550100", "body": "Running late"}).json()
+check("POST", INBOUND, A + INBOUND, 201, json={"from": "+14155550124", "to": "+14155550101", "body": " stop "})
+check("POST", INBOUND, A + INBOUND, 201, json={"from": "+14155550199", "to": "+14155550102", "mediaURL": "https://example.com/a.png"})
+check("POST", INBOUND, A + INBOUND, 400, json={"from": "+14155550123", "to": "+14155550999", "body": "x"})
+check("POST", INBOUND, A + INBOUND, 400, json={"from": "+14155550123", "to": "+14155550100"})
+check("POST", INBOUND, A + INBOUND, 400, data='{"from": 5}')
+check("POST", INBOUND, B + INBOUND, 401, json={"from": "+14155550123", "to": "+14155550100", "body": "x"})
+check("POST", INBOUND, B + INBOUND, 413, data=BIG, headers=ADMIN)
+check("POST", SMS, A + SMS, 502, json={"fromPhone": "+14155550101", "toPhone": "+14155550124", "bodyText": "opted out"})
+check("GET", OPT_OUTS, A + OPT_OUTS, 200)
+check("GET", OPT_OUTS, A + OPT_OUTS + "?from=%2B14155550124&wait=0.1", 200)
+check("GET", OPT_OUTS, A + OPT_OUTS + "?userId=" + ADA, 400)
+check("GET", OPT_OUTS, B + OPT_OUTS, 401)
+check("GET", "/_emulator/messages", A + "/_emulator/messages?direction=inbound&status=Received", 200)
+check("GET", "/_emulator/messages", A + "/_emulator/messages?direction=up", 400)
+check("GET", "/_emulator/messages/{id}", A + "/_emulator/messages/" + texted["message"]["smsId"], 200)
+check("GET", SOBJECT, f"{A}/services/data/v60.0/sobjects/FastCall__SMS_Message__c/{texted['message']['id']}", 200)
+
 # ---- inspection, with and without the admin token
 for path in ("/_emulator/messages", "/_emulator/calls", "/_emulator/tasks", "/_emulator/voip-errors", "/_emulator/status-log"):
     check("GET", path, A + path, 200)
@@ -208,7 +228,7 @@ for path in ("/_emulator/messages", "/_emulator/calls", "/_emulator/voip-errors"
 # ---- the event stream: a replay of everything so far, filtered, refused
 events = check_stream(A + "/_emulator/events?after=0")
 kinds = {line.split(b": ", 1)[1].decode() for line in events.split(b"\n") if line.startswith(b"event: ")}
-if not {"sms.created", "sms.status_changed", "call.created", "call.status_changed", "user_status.changed"} <= kinds:
+if not {"sms.created", "sms.status_changed", "sms.received", "call.created", "call.status_changed", "user_status.changed"} <= kinds:
     failures.append(f"the replayed stream lacks event types: it had {sorted(kinds)}")
 for line in events.split(b"\n"):
     if line.startswith(b"data: "):

@@ -88,6 +88,8 @@ struct Checked<'o> {
     phone: &'o PhoneNumber,
     owner: SalesforceId,
     user: Option<SalesforceId>,
+    /// Who a Task about the message would belong to, if anybody can own one.
+    task_owner: Option<SalesforceId>,
     body: String,
     media_url: Option<MediaUrl>,
 }
@@ -136,6 +138,7 @@ fn check<'o>(org: &'o Org, input: &InboundInput) -> Result<Checked<'o>, InboundE
         phone,
         owner,
         user,
+        task_owner: task_owner(org, user, phone),
         body,
         media_url,
     })
@@ -181,6 +184,19 @@ fn recipient(
     })
 }
 
+/// Who owns the Task of an inbound message: a user, as a group cannot own a Task. The
+/// message's user; for a group's number, the org's default user (the running user when
+/// nobody is named), else the group's first Fastcall user; none when the group has none.
+fn task_owner(org: &Org, user: Option<SalesforceId>, phone: &PhoneNumber) -> Option<SalesforceId> {
+    user.or(org.settings().default_user_id).or_else(|| {
+        org.document()
+            .users
+            .iter()
+            .find(|u| u.fastcall_user && u.group_ids.iter().any(|g| phone.group_ids.contains(g)))
+            .map(|u| u.id)
+    })
+}
+
 impl Checked<'_> {
     /// The records the message makes, put in `batch`.
     fn build(
@@ -217,10 +233,10 @@ impl Checked<'_> {
             status_history: StatusHistory::starting(SmsStatus::Received, now, None),
             error: None,
         };
-        if let Some(related) = related {
+        if let (Some(related), Some(task_owner)) = (related, self.task_owner) {
             let mut task = logged::task(
                 now,
-                self.owner,
+                task_owner,
                 format!("SMS from {}", self.from),
                 Some(related),
             );

@@ -190,6 +190,9 @@ backend_tests! {
         let app = spawn_app(backend).await;
         create(&app, "qa").await;
         fill(&app, Some("qa")).await;
+        // A customer's STOP: an inbound message, the reply to it and an opt-out.
+        let stop = json!({"from": JANE_PHONE, "to": "+14155550100", "body": "STOP"});
+        assert_eq!(app.post("/orgs/qa/_emulator/inbound", &stop).await.0, StatusCode::CREATED);
         let root = fill(&app, None).await;
         let mut stream = EventStream::open(&app, "/orgs/qa/_emulator/events").await;
 
@@ -198,7 +201,7 @@ backend_tests! {
         let names: Vec<&Value> = listed["items"].as_array().unwrap().iter().map(|o| &o["name"]).collect();
         assert_eq!(names, [&json!("default"), &json!("qa")]);
         let qa = &listed["items"][1];
-        assert_eq!(qa["counts"], json!({"messages": 2, "calls": 1, "tasks": 1, "statusLog": 1, "voipErrors": 1}), "{qa}");
+        assert_eq!(qa["counts"], json!({"messages": 4, "calls": 1, "tasks": 2, "statusLog": 1, "voipErrors": 1, "optOuts": 1}), "{qa}");
         assert_eq!(qa["version"], 1);
         parse_salesforce_datetime(&qa["updatedDate"]);
 
@@ -216,6 +219,7 @@ backend_tests! {
         create(&app, "qa").await;
         assert!(app.items("/orgs/qa/_emulator/messages").await.is_empty());
         assert!(app.items("/orgs/qa/_emulator/status-log").await.is_empty());
+        assert!(app.items("/orgs/qa/_emulator/opt-outs").await.is_empty());
     }
 
     async fn names_unknown_orgs_and_default_are_refused_in_each_routes_shape(backend) {

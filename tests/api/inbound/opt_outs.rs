@@ -157,3 +157,23 @@ async fn an_opt_out_texted_to_one_instance_is_honoured_at_once_by_another() {
     let (status, body) = send_from(&first, ADA_PHONE, JANE_PHONE).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_texted_to_one_instance_wakes_a_long_poll_on_another() {
+    let Some((_db, first, second)) = two_postgres_instances(
+        "a_message_texted_to_one_instance_wakes_a_long_poll_on_another",
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
+    let waiting = second.get("/_emulator/messages?direction=Inbound&wait=10");
+    let texting = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        text(&first, JANE_PHONE, ADA_PHONE, "On my way").await
+    };
+    let ((status, polled), received) = tokio::join!(waiting, texting);
+    assert_eq!(status, StatusCode::OK, "{polled}");
+    assert_eq!(polled["items"], json!([received["message"]]));
+}

@@ -81,6 +81,35 @@ backend_tests! {
         assert_eq!(related.len(), 2);
     }
 
+    async fn a_task_about_a_message_to_a_groups_number_belongs_to_a_user(backend) {
+        // The demo org's default user, Ada, owns it; the message stays the group's.
+        let app = spawn_app(backend).await;
+        let received = text(&app, JANE_PHONE, SUPPORT_PHONE, "Hello support").await;
+        assert_eq!(received["message"]["owner"], SUPPORT_GROUP);
+        let task = app.item(&format!("/_emulator/tasks/{}", received["message"]["taskId"].as_str().unwrap())).await;
+        assert_eq!(task["ownerId"], ADA);
+        // Without a default user: the group's first Fastcall user; with none, no Task.
+        let org = r#"
+users:
+  - {id: 005Dn0000010Uma, name: Uma Tester, fastcallUser: false, groupIds: [00GDn0000010Sup]}
+  - {id: 005Dn0000011Kit, name: Kit Tester, groupIds: [00GDn0000010Sup]}
+groups: [{id: 00GDn0000010Sup, name: Support}, {id: 00GDn0000011Emp, name: Empty}]
+phoneNumbers:
+  - {id: a0PDn0000010Sup, number: "+14155550150", sms: true, assignment: group, groupIds: [00GDn0000010Sup]}
+  - {id: a0PDn0000011Emp, number: "+14155550151", sms: true, assignment: group, groupIds: [00GDn0000011Emp]}
+records:
+  - id: 003Dn0000010Emm
+    fields: {FirstName: Emma, MobilePhone: "+14155550160"}
+"#;
+        let app = spawn_app_with_org(backend, org).await;
+        let received = text(&app, "+14155550160", "+14155550150", "Hi").await;
+        let task = app.item(&format!("/_emulator/tasks/{}", received["message"]["taskId"].as_str().unwrap())).await;
+        assert_eq!(task["ownerId"], id18("005Dn0000011Kit"));
+        let received = text(&app, "+14155550160", "+14155550151", "Hi").await;
+        assert_eq!(received["message"]["relatedRecordId"], id18("003Dn0000010Emm"));
+        assert_eq!(received["message"]["taskId"], Value::Null, "nobody to own it");
+    }
+
     async fn a_number_several_records_hold_relates_the_message_to_none(backend) {
         let app = spawn_app_with_org(backend, SHARED_NUMBER_ORG).await;
         let shared = text(&app, "+14155550160", "+14155550150", "Who am I?").await;
