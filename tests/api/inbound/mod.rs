@@ -29,6 +29,22 @@ async fn send_from(app: &TestApp, from: &str, to: &str) -> (StatusCode, Value) {
         .await
 }
 
+/// `GET path` on `app`, a long poll, with `meanwhile` run a moment after it began: the poll's
+/// answer, which must be 200, and what `meanwhile` gave.
+async fn polled_while<T>(
+    app: &TestApp,
+    path: &str,
+    meanwhile: impl Future<Output = T>,
+) -> (Value, T) {
+    let later = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        meanwhile.await
+    };
+    let ((status, polled), done) = tokio::join!(app.get(path), later);
+    assert_eq!(status, StatusCode::OK, "{path}: {polled}");
+    (polled, done)
+}
+
 /// The org's opt-outs, filtered by `query` (`?from=...`).
 async fn opt_outs(app: &TestApp, query: &str) -> Vec<Value> {
     app.items(&format!("/_emulator/opt-outs{query}")).await

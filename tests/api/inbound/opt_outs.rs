@@ -84,15 +84,12 @@ backend_tests! {
     async fn a_long_poll_on_opt_outs_wakes_when_the_customer_texts_stop(backend) {
         let app = spawn_app(backend).await;
         let path = format!("/_emulator/opt-outs?from={}&wait=10", query_number(JANE_PHONE));
-        let waiting = app.get(&path);
-        let texting = async {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let (polled, ()) = polled_while(&app, &path, async {
             text(&app, STRANGER, ADA_PHONE, "STOP").await;
             text(&app, JANE_PHONE, ADA_PHONE, "STOP").await;
-        };
-        let ((status, body), ()) = tokio::join!(waiting, texting);
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["items"][0]["fromPhone"], JANE_PHONE, "{body}");
+        })
+        .await;
+        assert_eq!(polled["items"][0]["fromPhone"], JANE_PHONE, "{polled}");
     }
 
     async fn opt_outs_survive_a_restart_and_are_cleared_by_reset(backend) {
@@ -168,12 +165,8 @@ async fn a_message_texted_to_one_instance_wakes_a_long_poll_on_another() {
     else {
         return;
     };
-    let waiting = second.get("/_emulator/messages?direction=Inbound&wait=10");
-    let texting = async {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        text(&first, JANE_PHONE, ADA_PHONE, "On my way").await
-    };
-    let ((status, polled), received) = tokio::join!(waiting, texting);
-    assert_eq!(status, StatusCode::OK, "{polled}");
+    let path = "/_emulator/messages?direction=Inbound&wait=10";
+    let texting = text(&first, JANE_PHONE, ADA_PHONE, "On my way");
+    let (polled, received) = polled_while(&second, path, texting).await;
     assert_eq!(polled["items"], json!([received["message"]]));
 }

@@ -137,13 +137,9 @@ records:
         let app = spawn_app(backend).await;
         let (status, output) = send_from(&app, ADA_PHONE, JANE_PHONE).await;
         assert_eq!(status, StatusCode::OK, "{output}");
-        let waiting = app.get("/_emulator/messages?direction=Inbound&wait=10");
-        let replying = async {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            text(&app, JANE_PHONE, ADA_PHONE, "Thanks!").await
-        };
-        let ((status, polled), received) = tokio::join!(waiting, replying);
-        assert_eq!(status, StatusCode::OK, "{polled}");
+        let path = "/_emulator/messages?direction=Inbound&wait=10";
+        let replying = text(&app, JANE_PHONE, ADA_PHONE, "Thanks!");
+        let (polled, received) = polled_while(&app, path, replying).await;
         assert_eq!(polled["items"], json!([received["message"]]));
 
         let all = app.items("/_emulator/messages").await;

@@ -119,6 +119,15 @@ async fn full_disk_story(db: &TestDb, disk: &SmallDisk) {
     assert_eq!(ready["reason"], "database cannot store writes", "{ready}");
     // Reads still work while writes fail.
     assert_kept(&api, &acknowledged, "while the disk is full").await;
+    // A customer's STOP is refused alike, or, if so small a write still fits, stored whole:
+    // the message, the provider's reply and the opt-out.
+    let stop = json!({"from": "+14155550124", "to": "+14155550100", "body": "STOP"});
+    let (status, answer) = api.post("/_emulator/inbound", &stop).await;
+    let stop_stored = match status {
+        StatusCode::CREATED => true,
+        StatusCode::SERVICE_UNAVAILABLE => false,
+        other => panic!("a full disk answered a STOP {other}: {answer}"),
+    };
 
     disk.grow(64);
     let (status, ready) = api.get("/readyz").await;
@@ -138,10 +147,12 @@ async fn full_disk_story(db: &TestDb, disk: &SmallDisk) {
     let app = TestApp::start(db, |_| {}).await;
     let api = Api::of(&app);
     assert_kept(&api, &acknowledged, "after a restart").await;
+    let opt_outs = api.items("/_emulator/opt-outs").await;
+    assert_eq!(opt_outs.len(), usize::from(stop_stored), "{opt_outs:?}");
     app.stop().await;
     assert_eq!(
         stored_messages(db).await,
-        acknowledged.len(),
+        acknowledged.len() + if stop_stored { 2 } else { 0 },
         "only acknowledged messages are stored"
     );
 }

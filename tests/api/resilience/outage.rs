@@ -15,6 +15,8 @@ const FAST: Duration = Duration::from_secs(3);
 const REQUEST_TIMEOUT_SECS: u64 = 10;
 /// How long the service may take to notice that the database is back.
 const RECOVERY: Duration = Duration::from_secs(20);
+/// A customer's message to the org (SPEC 10).
+const INBOUND_PATH: &str = "/_emulator/inbound";
 
 /// A server of the demo org whose database is reached through the proxy.
 struct Outage {
@@ -150,6 +152,11 @@ async fn while_postgres_is_unreachable_actions_answer_503_in_their_routes_shape_
             "{error}"
         );
     }
+    // A customer's message too, in the platform's shape.
+    let inbound = outage.api.client.post(outage.api.url(INBOUND_PATH));
+    let inbound = inbound.json(&json!({"from": JANE_PHONE, "to": ADA_PHONE, "body": "cut"}));
+    let error = outage.unavailable("POST /_emulator/inbound", inbound).await;
+    assert_eq!(error["errorCode"], "SERVICE_UNAVAILABLE", "{error}");
     // With an Idempotency-Key the key's claim is the first write: it fails the same way.
     let keyed = outage.api.client.post(outage.api.url(SMS_PATH));
     let keyed = keyed
@@ -236,11 +243,18 @@ async fn after_postgres_returns_the_service_recovers_and_nothing_is_lost_or_half
     };
     let (status, answer) = json_answer(keyed().send().await.unwrap()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    let stop = json!({"from": JANE_PHONE, "to": ADA_PHONE, "body": "STOP"});
+    let (status, answer) = api.post(INBOUND_PATH, &stop).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
 
     outage.proxy.restore();
     outage.wait_until_ready().await;
     // Nothing answered before the cut was lost, and nothing answered 503 was stored.
     assert_eq!(stored(api).await, snapshot);
+    assert!(
+        api.items("/_emulator/opt-outs").await.is_empty(),
+        "the STOP answered 503 was kept"
+    );
 
     // Actions work again at once; the keyed one runs now, as it never ran.
     let response = keyed().send().await.unwrap();

@@ -143,6 +143,12 @@ fn admin_routes(ids: &Value, org: &Value) -> Vec<Route> {
         get("/_emulator/status-log".into()),
         get(format!("/_emulator/status-log/{}", id("log"))),
         get(format!("/_emulator/users/{ADA}")),
+        (
+            Method::POST,
+            "/_emulator/inbound".into(),
+            Some(json!({ "from": JANE_PHONE, "to": "+14155550100", "body": "STOP" })),
+        ),
+        get("/_emulator/opt-outs".into()),
         get("/_emulator/events".into()),
         get("/_emulator/events?after=0&types=sms.created".into()),
     ]

@@ -99,6 +99,8 @@ backend_tests! {
              json!({ "status": "Undelivered", "errorCode": 30005, "errorMessage": padding() })),
             (Method::POST, format!("/_emulator/calls/{}/status", placed.1["id"].as_str().unwrap()),
              json!({ "status": "Failed", "errorCode": 13224, "errorMessage": padding() })),
+            (Method::POST, "/_emulator/inbound".to_owned(),
+             json!({ "from": "+14155550123", "to": "+14155550100", "body": padding() })),
         ];
         for (method, path, body) in &moves {
             let reply = send(&app, method.clone(), path, &[], Some(body)).await;
