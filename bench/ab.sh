@@ -21,6 +21,7 @@ export BENCH_DIR="$PWD/bench"
 export PGOPTIONS="-c client_min_messages=warning"
 
 . bench/lib.sh
+need_wrk
 work_dir ab
 
 # Runs `bench/sms.lua` against build $1 over database $2 with $3 connections: "rps p50 p99 errors".

@@ -17,6 +17,9 @@ pub(super) trait Dialect {
     /// Where it does not (one process owns the database), events are published in-process
     /// after the commit.
     const RELAYS_EVENTS: bool;
+    /// Whether this process is the database's only writer (a SQLite file is claimed by one
+    /// process), so that what it committed is all there is.
+    const SOLE_WRITER: bool;
     /// How many group commits may run at once.
     const GROUP_COMMITS: usize;
 }

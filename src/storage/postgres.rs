@@ -23,7 +23,7 @@ use crate::records::StoredEvent;
 mod sql;
 
 pub(super) use sql::SqlStorage;
-use sql::{AbortOnDrop, SELECT_EVENTS, statement};
+use sql::{AbortOnDrop, OptOutOrgs, SELECT_EVENTS, statement};
 
 /// The database `sql/` is compiled for here.
 type Db = Postgres;
@@ -70,6 +70,8 @@ impl Dialect for Postgres {
         ),
     );
     const RELAYS_EVENTS: bool = true;
+    // Instances share the database.
+    const SOLE_WRITER: bool = false;
     // One group commits while the next one inserts: the commit's WAL flush is the wait.
     const GROUP_COMMITS: usize = 3;
 }
@@ -92,7 +94,8 @@ pub(super) async fn connect(
         .run(&pool)
         .await
         .map_err(|e| StorageError::Config(format!("migrating PostgreSQL: {e}")))?;
-    let mut storage = SqlStorage::new(pool.clone(), pool.clone(), rules, encode);
+    let opt_outs = OptOutOrgs::load(&pool).await?;
+    let mut storage = SqlStorage::new(pool.clone(), pool.clone(), rules, encode, opt_outs);
     // Listen before answering any request, so no event committed from now on is missed.
     let listener = listen(&pool).await?;
     let relay = tokio::spawn(relay_events(pool, listener, storage.events.clone()));

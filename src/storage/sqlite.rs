@@ -18,6 +18,7 @@ use super::{EncodeEvent, StepRules, StorageError, StorageOptions};
 #[path = "sql/mod.rs"]
 mod sql;
 
+use sql::OptOutOrgs;
 pub(super) use sql::SqlStorage;
 
 /// The database `sql/` is compiled for here.
@@ -35,6 +36,8 @@ impl Dialect for Sqlite {
         " RETURNING seq",
     );
     const RELAYS_EVENTS: bool = false;
+    // The file's claim (`claim`) keeps every other process out.
+    const SOLE_WRITER: bool = true;
     // One writer.
     const GROUP_COMMITS: usize = 1;
 }
@@ -56,7 +59,8 @@ pub(super) async fn connect(
             .connect_with(connect_options)
             .await?;
         migrate(&pool).await?;
-        return Ok(SqlStorage::new(pool.clone(), pool, rules, encode));
+        let opt_outs = OptOutOrgs::load(&pool).await?;
+        return Ok(SqlStorage::new(pool.clone(), pool, rules, encode, opt_outs));
     }
     let file_lock = claim(connect_options.get_filename())?;
     // WAL lets readers run beside the writer; NORMAL sync keeps every commit across a
@@ -73,7 +77,8 @@ pub(super) async fn connect(
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect_options.read_only(true))
         .await?;
-    let mut storage = SqlStorage::new(reader, writer, rules, encode);
+    let opt_outs = OptOutOrgs::load(&writer).await?;
+    let mut storage = SqlStorage::new(reader, writer, rules, encode, opt_outs);
     storage._file_lock = Some(file_lock);
     Ok(storage)
 }

@@ -129,7 +129,7 @@ impl ActivityStore for SqlStorage {
         org: &OrgName,
         routes: &[(DialledNumber, DialledNumber)],
     ) -> Result<Vec<(DialledNumber, DialledNumber)>, StorageError> {
-        if routes.is_empty() {
+        if routes.is_empty() || !self.opt_outs.may_hold(org) {
             return Ok(Vec::new());
         }
         // The customers' opt-outs of any of the org's numbers: few rows, matched here.

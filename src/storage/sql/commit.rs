@@ -24,7 +24,7 @@ use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
 
 use super::idempotency::ANSWER_KEY;
 use super::moves::{Moves, take_step};
-use super::{Connection, Db, EVENT_BUFFER, SqlStorage, Table, publish};
+use super::{Connection, Db, EVENT_BUFFER, OptOutOrgs, SqlStorage, Table, publish};
 use crate::domain::objects::Direction;
 use crate::domain::{OrgName, Timestamp};
 use crate::records::{Call, Change, EventKind, OptOut, OptOutChange, SmsMessage, StoredEvent};
@@ -89,16 +89,19 @@ struct Committer {
     events: broadcast::Sender<Arc<StoredEvent>>,
     rules: Arc<dyn StepRules>,
     encode: EncodeEvent,
+    opt_outs: OptOutOrgs,
 }
 
 impl SqlStorage {
     /// Reads go to `reader`, writes to `writer` (the same pool on PostgreSQL). Starts the
     /// committer, which stops once the storage is dropped and its queue is drained.
+    /// `opt_outs` knows which orgs hold opt-outs where this process alone writes.
     pub(in crate::storage) fn new(
         reader: Pool<Db>,
         writer: Pool<Db>,
         rules: Arc<dyn StepRules>,
         encode: EncodeEvent,
+        opt_outs: OptOutOrgs,
     ) -> Self {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let (queue, jobs) = mpsc::channel(QUEUE);
@@ -107,6 +110,7 @@ impl SqlStorage {
             events: events.clone(),
             rules: rules.clone(),
             encode,
+            opt_outs: opt_outs.clone(),
         };
         tokio::spawn(Arc::new(committer).run(jobs));
         Self {
@@ -116,6 +120,7 @@ impl SqlStorage {
             rules,
             encode,
             commits: Commits(queue),
+            opt_outs,
             _background: None,
             _file_lock: None,
         }
@@ -247,6 +252,11 @@ impl Committer {
         }
         let stored = insert_events(&mut tx, &moves.events, now).await?;
         tx.commit().await?;
+        for (org, change) in rows_of(batches, |b| &b.opt_outs) {
+            if let OptOutChange::Out(_) = change {
+                self.opt_outs.added(org);
+            }
+        }
         publish(&self.events, stored);
         Ok(())
     }

@@ -11,8 +11,10 @@ mod moves;
 mod org_and_users;
 mod tables;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use sqlx::{Database, Pool, QueryBuilder};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -42,10 +44,55 @@ pub(in crate::storage) struct SqlStorage {
     encode: EncodeEvent,
     /// The group committer of `write`.
     commits: Commits,
+    /// Which orgs may hold opt-outs, where this process alone writes the database.
+    opt_outs: OptOutOrgs,
     /// Background work tied to this storage (PostgreSQL's event relay); stopped on drop.
     pub(in crate::storage) _background: Option<AbortOnDrop>,
     /// SQLite's claim on its database file (`sqlite.rs`), released on drop.
     pub(in crate::storage) _file_lock: Option<std::fs::File>,
+}
+
+/// Which orgs may hold opt-outs, known where this process is the database's only writer
+/// (SQLite: its file lock), so that the opt-out read every SMS invocation makes is skipped
+/// for an org that has none, as most never do. Only the group committer adds opt-outs; it
+/// adds their org here once they are committed and before their writer hears back, so a
+/// request that starts after a STOP was answered reads. An org is never taken out (a reset
+/// or a deletion leaves it "may"), which costs only reads. Where other processes write too
+/// (PostgreSQL), nothing is known and every screen reads.
+#[derive(Clone)]
+pub(in crate::storage) struct OptOutOrgs(Option<Arc<ArcSwap<HashSet<OrgName>>>>);
+
+impl OptOutOrgs {
+    /// Where this process is the database's only writer, the orgs that hold opt-outs now;
+    /// elsewhere, no knowledge.
+    pub(in crate::storage) async fn load(pool: &Pool<Db>) -> Result<Self, StorageError> {
+        if !Db::SOLE_WRITER {
+            return Ok(Self(None));
+        }
+        let orgs: Vec<(OrgName,)> = sqlx::query_as("SELECT DISTINCT org FROM opt_outs")
+            .fetch_all(pool)
+            .await?;
+        let orgs = orgs.into_iter().map(|(org,)| org).collect();
+        Ok(Self(Some(Arc::new(ArcSwap::from_pointee(orgs)))))
+    }
+
+    /// False only when `org` is known to hold no opt-out.
+    fn may_hold(&self, org: &OrgName) -> bool {
+        self.0.as_ref().is_none_or(|orgs| orgs.load().contains(org))
+    }
+
+    /// An opt-out of `org` was committed.
+    fn added(&self, org: &OrgName) {
+        if let Some(orgs) = &self.0
+            && !orgs.load().contains(org)
+        {
+            orgs.rcu(|known| {
+                let mut known = HashSet::clone(known);
+                known.insert(org.clone());
+                known
+            });
+        }
+    }
 }
 
 /// How many events a slow subscriber may fall behind before it must catch up from the
