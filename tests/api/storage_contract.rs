@@ -222,6 +222,36 @@ backend_tests! {
         assert!(store.opted_out(&default(), &asked).await.unwrap().is_empty());
     }
 
+    async fn concurrent_opt_out_questions_of_several_orgs_each_get_their_own_answer(backend) {
+        let db = TestDb::new(backend).await;
+        let store = open(&db).await;
+        let line = phone("+14155550100");
+        let orgs: Vec<OrgName> = (0..4).map(|i| OrgName::parse(&format!("org{i}")).unwrap()).collect();
+        // In org i, the customers +1415555020j with j <= i opted out of the line.
+        let customer = |j: usize| phone(&format!("+141555502{j:02}"));
+        for (i, org) in orgs.iter().enumerate() {
+            let opt_outs = (0..=i)
+                .map(|j| OptOutChange::Out(OptOut {
+                    sender: customer(j),
+                    org_number: line,
+                    phone_number_id: id("a0PDn0000001AdaMAE"),
+                    message_id: SalesforceId::generate("a0S"),
+                    since: Timestamp::from_millis(1_000),
+                }))
+                .collect();
+            store.write(org, Batch { opt_outs, ..Batch::default() }).await.unwrap();
+        }
+        // Many questions at once share reads; each answer is its own org's.
+        let routes: Vec<_> = (0..4).map(|j| (line, customer(j))).collect();
+        let questions = (0..64).map(|n| {
+            let (store, org, routes) = (store.clone(), orgs[n % 4].clone(), routes.clone());
+            async move { (n % 4, store.opted_out(&org, &routes).await.unwrap()) }
+        });
+        for (i, answer) in futures_util::future::join_all(questions).await {
+            assert_eq!(answer, routes[..=i], "org{i}");
+        }
+    }
+
     async fn an_api_key_is_held_by_one_org_in_the_database(backend) {
         let db = TestDb::new(backend).await;
         let store = open(&db).await;

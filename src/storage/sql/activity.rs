@@ -2,10 +2,8 @@
 
 use async_trait::async_trait;
 
-use sqlx::QueryBuilder;
-
 use super::{
-    CALL_FILTERS, Db, OPT_OUT_FILTERS, SMS_FILTERS, SqlStorage, TASK_FILTERS, Table,
+    CALL_FILTERS, OPT_OUT_FILTERS, SMS_FILTERS, SqlStorage, TASK_FILTERS, Table,
     VOIP_ERROR_FILTERS, select, statement,
 };
 use crate::domain::{DialledNumber, OrgName, SalesforceId};
@@ -132,20 +130,6 @@ impl ActivityStore for SqlStorage {
         if routes.is_empty() || !self.opt_outs.may_hold(org) {
             return Ok(Vec::new());
         }
-        // The customers' opt-outs of any of the org's numbers: few rows, matched here.
-        let mut query =
-            QueryBuilder::<Db>::new("SELECT org_number, sender FROM opt_outs WHERE org = ");
-        query.push_bind(org.clone()).push(" AND sender IN (");
-        let mut customers = query.separated(", ");
-        for (_, customer) in routes {
-            customers.push_bind(*customer);
-        }
-        query.push(")");
-        let found: Vec<(DialledNumber, DialledNumber)> =
-            query.build_query_as().fetch_all(&self.reader).await?;
-        Ok(found
-            .into_iter()
-            .filter(|route| routes.contains(route))
-            .collect())
+        self.screens.opted_out(org, routes).await
     }
 }

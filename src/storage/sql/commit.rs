@@ -24,7 +24,7 @@ use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
 
 use super::idempotency::ANSWER_KEY;
 use super::moves::{Moves, take_step};
-use super::{Connection, Db, EVENT_BUFFER, OptOutOrgs, SqlStorage, Table, publish};
+use super::{Connection, Db, EVENT_BUFFER, OptOutOrgs, Screens, SqlStorage, Table, publish};
 use crate::domain::objects::Direction;
 use crate::domain::{OrgName, Timestamp};
 use crate::records::{Call, Change, EventKind, OptOut, OptOutChange, SmsMessage, StoredEvent};
@@ -113,6 +113,7 @@ impl SqlStorage {
             opt_outs: opt_outs.clone(),
         };
         tokio::spawn(Arc::new(committer).run(jobs));
+        let screens = Screens::start(reader.clone());
         Self {
             reader,
             writer,
@@ -121,6 +122,7 @@ impl SqlStorage {
             encode,
             commits: Commits(queue),
             opt_outs,
+            screens,
             _background: None,
             _file_lock: None,
         }

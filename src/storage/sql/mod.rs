@@ -9,6 +9,7 @@ mod commit;
 mod idempotency;
 mod moves;
 mod org_and_users;
+mod screen;
 mod tables;
 
 use std::collections::HashSet;
@@ -20,6 +21,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use self::commit::Commits;
+use self::screen::Screens;
 use self::tables::{Readable, Table, select};
 pub(in crate::storage) use self::tables::{SELECT_EVENTS, statement};
 use super::{Db, DbRow};
@@ -46,6 +48,8 @@ pub(in crate::storage) struct SqlStorage {
     commits: Commits,
     /// Which orgs may hold opt-outs, where this process alone writes the database.
     opt_outs: OptOutOrgs,
+    /// The group reader of `opted_out`.
+    screens: Screens,
     /// Background work tied to this storage (PostgreSQL's event relay); stopped on drop.
     pub(in crate::storage) _background: Option<AbortOnDrop>,
     /// SQLite's claim on its database file (`sqlite.rs`), released on drop.

@@ -1,0 +1,182 @@
+//! Group reads of opt-outs: every SMS invocation asks which of its recipients opted out of
+//! their sending number before anything is handed off (`ActivityStore::opted_out`), and
+//! where the database must be read for it (other instances write too), concurrent
+//! invocations share one read, as concurrent writes share one transaction (`commit.rs`).
+//!
+//! `opted_out` queues its question and waits for the read that took it. One task takes
+//! whatever is queued (at most [`MAX_GROUP`] questions), asks the database once for the
+//! opt-outs of all their recipients, and answers each question with its own. Up to
+//! [`READS_AT_ONCE`] reads run at once; while they all run, questions queue up for the next.
+//! A read only starts after its questions were queued, so each answer holds every opt-out
+//! committed before its question was asked.
+//!
+//! When the database is unavailable every question of the group gets that error; a read
+//! that fails for another reason is made again for each question alone, so that the
+//! question behind it fails alone.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use sqlx::{Pool, QueryBuilder};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::Db;
+use crate::domain::{DialledNumber, OrgName};
+use crate::storage::StorageError;
+
+/// How many questions may wait for the reader before askers wait to queue.
+const QUEUE: usize = 1024;
+/// The most questions one read answers.
+const MAX_GROUP: usize = 256;
+/// Recipients per `SELECT`: well under both databases' bind limits.
+const RECIPIENTS_PER_SELECT: usize = 1000;
+/// How many reads may run at once.
+const READS_AT_ONCE: usize = 2;
+
+/// An org number and a recipient who may have opted out of it.
+pub(super) type Route = (DialledNumber, DialledNumber);
+
+/// A question waiting for its read: which of these routes of this org are opted out.
+struct Question {
+    org: OrgName,
+    routes: Vec<Route>,
+    answer: oneshot::Sender<Result<Vec<Route>, StorageError>>,
+}
+
+/// The reader's queue.
+pub(super) struct Screens(mpsc::Sender<Question>);
+
+impl Screens {
+    /// Starts the reader, which stops once this is dropped and its queue is drained.
+    pub(super) fn start(pool: Pool<Db>) -> Self {
+        let (queue, questions) = mpsc::channel(QUEUE);
+        tokio::spawn(run(pool, questions));
+        Self(queue)
+    }
+
+    /// The `routes` of `org` whose recipient opted out of the org number, as committed when
+    /// this was called.
+    pub(super) async fn opted_out(
+        &self,
+        org: &OrgName,
+        routes: &[Route],
+    ) -> Result<Vec<Route>, StorageError> {
+        let (answer, answered) = oneshot::channel();
+        let question = Question {
+            org: org.clone(),
+            routes: routes.to_vec(),
+            answer,
+        };
+        self.0
+            .send(question)
+            .await
+            .map_err(|_| StorageError::Stopped)?;
+        answered.await.unwrap_or(Err(StorageError::Stopped))
+    }
+}
+
+async fn run(pool: Pool<Db>, mut questions: mpsc::Receiver<Question>) {
+    let reads = Arc::new(Semaphore::new(READS_AT_ONCE));
+    loop {
+        // Waits for a free read first, so that questions gather meanwhile.
+        let Ok(permit) = reads.clone().acquire_owned().await else {
+            return;
+        };
+        let mut group = Vec::with_capacity(MAX_GROUP);
+        if questions.recv_many(&mut group, MAX_GROUP).await == 0 {
+            return;
+        }
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            answer_group(&pool, group).await;
+            drop(permit);
+        });
+    }
+}
+
+/// Answers every question of the group from one read; on failure, as the module explains.
+async fn answer_group(pool: &Pool<Db>, group: Vec<Question>) {
+    match read(pool, &group).await {
+        Ok(opted_out) => {
+            for question in group {
+                // An asker that stopped waiting needs no answer.
+                let theirs = question.theirs(&opted_out);
+                let _ = question.answer.send(Ok(theirs));
+            }
+        }
+        Err(StorageError::Unavailable(cause)) => {
+            for question in group {
+                let _ = question
+                    .answer
+                    .send(Err(StorageError::Unavailable(cause.clone())));
+            }
+        }
+        Err(error) if group.len() == 1 => {
+            if let Some(question) = group.into_iter().next() {
+                let _ = question.answer.send(Err(error));
+            }
+        }
+        Err(error) => {
+            tracing::debug!(%error, questions = group.len(), "a group read of opt-outs failed: reading for each question alone");
+            for question in group {
+                let answer = read(pool, std::slice::from_ref(&question))
+                    .await
+                    .map(|opted_out| question.theirs(&opted_out));
+                let _ = question.answer.send(answer);
+            }
+        }
+    }
+}
+
+/// Opted-out routes, by org.
+type OptedOut = HashMap<OrgName, HashSet<Route>>;
+
+impl Question {
+    /// The question's routes that are opted out.
+    fn theirs(&self, opted_out: &OptedOut) -> Vec<Route> {
+        let Some(routes) = opted_out.get(&self.org) else {
+            return Vec::new();
+        };
+        self.routes
+            .iter()
+            .filter(|route| routes.contains(route))
+            .copied()
+            .collect()
+    }
+}
+
+/// The opt-outs of every recipient the questions name, in their orgs. Opt-outs are few, so
+/// all of a recipient's are read and matched here.
+async fn read(pool: &Pool<Db>, questions: &[Question]) -> Result<OptedOut, StorageError> {
+    let orgs: HashSet<&OrgName> = questions.iter().map(|q| &q.org).collect();
+    let recipients: Vec<DialledNumber> = questions
+        .iter()
+        .flat_map(|q| q.routes.iter().map(|(_, recipient)| *recipient))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut opted_out = OptedOut::new();
+    for chunk in recipients.chunks(RECIPIENTS_PER_SELECT) {
+        let mut select =
+            QueryBuilder::<Db>::new("SELECT org, org_number, sender FROM opt_outs WHERE org IN (");
+        let mut names = select.separated(", ");
+        for org in &orgs {
+            names.push_bind((*org).clone());
+        }
+        select.push(") AND sender IN (");
+        let mut senders = select.separated(", ");
+        for recipient in chunk {
+            senders.push_bind(*recipient);
+        }
+        select.push(")");
+        let rows: Vec<(OrgName, DialledNumber, DialledNumber)> =
+            select.build_query_as().fetch_all(pool).await?;
+        for (org, number, recipient) in rows {
+            opted_out
+                .entry(org)
+                .or_default()
+                .insert((number, recipient));
+        }
+    }
+    Ok(opted_out)
+}
