@@ -151,9 +151,9 @@ pub async fn dispatch<I: Dispatch>(
 /// The inputs of one invocation of the Apex method (SPEC 2.2), all or nothing as far as
 /// can be: every input is checked before any is handed off, and the first failure, in
 /// input order, fails the invocation with nothing handed off or to store. Once all passed
-/// (and were screened together), they all go to the provider; a refusal then fails the invocation too (the first
-/// refusal's error), but what the provider accepted cannot be taken back, so the batch
-/// holds every input's records, to be committed together.
+/// (and were screened together), they all go to the provider; a refusal then fails the
+/// invocation too (the first refusal's error), but what the provider accepted cannot be
+/// taken back, so the batch holds every input's records, to be committed together.
 ///
 /// Up to `ctx.provider_concurrency` inputs are with the provider at once: one after another,
 /// 200 inputs at 200 ms per hand-off would outlast the request timeout. Outputs, and the

@@ -185,8 +185,8 @@ impl Committer {
     }
 
     /// Stores the batches in one transaction, with the events of their messages and calls
-    /// and their opt-out changes. Steps already due (immediate progression) are taken in the same
-    /// transaction, so the records are final when their writers hear back.
+    /// and their opt-out changes. Steps already due (immediate progression) are taken in the
+    /// same transaction, so the records are final when their writers hear back.
     #[tracing::instrument(skip_all, fields(writes = batches.len()))]
     async fn commit(&self, batches: &[(&OrgName, &Batch)]) -> Result<(), StorageError> {
         let now = Timestamp::now();
