@@ -11,11 +11,11 @@ use serde::Deserialize;
 
 use super::ActionContext;
 use super::logged;
-use super::resolve::given;
+use super::resolve::{dial, given};
 use super::sms::MAX_BODY_CHARS;
 use crate::domain::objects::{Direction, SMS_MESSAGE};
 use crate::domain::{
-    Country, DialError, DialledNumber, Keyword, MediaUrl, SalesforceId, SmsStatus, Timestamp,
+    Country, DialledNumber, Keyword, MediaUrl, SalesforceId, SmsStatus, Timestamp,
 };
 use crate::org::{Assignment, Org, PhoneNumber};
 use crate::records::{OptOut, OptOutChange, SmsMessage, StatusHistory};
@@ -152,11 +152,9 @@ fn number(
     country: Country,
 ) -> Result<DialledNumber, InboundError> {
     let raw = raw.ok_or_else(|| invalid(format!("{field} is required: {what}.")))?;
-    DialledNumber::dial(raw, country).map_err(|error| match error {
-        DialError::NoDigits => invalid(format!("{field} `{raw}` has no digits: {what}.")),
-        // Not quoted: it may be megabytes long.
-        DialError::TooLong => invalid(format!("{field} {error}.")),
-    })
+    dial(field, raw, country)
+        .map_err(|exception| InboundError::Invalid(exception.message))?
+        .ok_or_else(|| invalid(format!("{field} `{raw}` has no digits: {what}.")))
 }
 
 /// Who an inbound message at `phone` is for: its owner (the number's first user or group,

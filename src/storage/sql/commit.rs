@@ -20,11 +20,13 @@
 use std::sync::Arc;
 
 use sqlx::{Pool, QueryBuilder};
-use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::idempotency::ANSWER_KEY;
 use super::moves::{Moves, take_step};
-use super::{Connection, Db, EVENT_BUFFER, OptOutOrgs, Screens, SqlStorage, Table, publish};
+use super::{
+    Connection, Db, EVENT_BUFFER, OptOutOrgs, Screens, SqlStorage, Table, in_groups, publish,
+};
 use crate::domain::objects::Direction;
 use crate::domain::{OrgName, Timestamp};
 use crate::records::{Call, Change, EventKind, OptOut, OptOutChange, SmsMessage, StoredEvent};
@@ -130,23 +132,12 @@ impl SqlStorage {
 }
 
 impl Committer {
-    async fn run(self: Arc<Self>, mut jobs: mpsc::Receiver<Job>) {
-        let transactions = Arc::new(Semaphore::new(Db::GROUP_COMMITS));
-        loop {
-            // Waits for a free transaction first, so that writes gather meanwhile.
-            let Ok(permit) = transactions.clone().acquire_owned().await else {
-                return;
-            };
-            let mut group = Vec::with_capacity(MAX_GROUP);
-            if jobs.recv_many(&mut group, MAX_GROUP).await == 0 {
-                return;
-            }
+    async fn run(self: Arc<Self>, jobs: mpsc::Receiver<Job>) {
+        in_groups(jobs, MAX_GROUP, Db::GROUP_COMMITS, |group| {
             let committer = self.clone();
-            tokio::spawn(async move {
-                committer.commit_group(group).await;
-                drop(permit);
-            });
-        }
+            async move { committer.commit_group(group).await }
+        })
+        .await;
     }
 
     /// Commits the group in one transaction and answers its writers; on failure, as the

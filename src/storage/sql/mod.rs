@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use sqlx::{Database, Pool, QueryBuilder};
-use tokio::sync::broadcast;
+use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 use self::commit::Commits;
@@ -155,6 +155,36 @@ fn publish(to: &broadcast::Sender<Arc<StoredEvent>>, events: Vec<StoredEvent>) {
             // No subscriber is not an error.
             let _ = to.send(Arc::new(event));
         }
+    }
+}
+
+/// Takes what is queued in groups of at most `max_group` and hands each group to `handle`,
+/// up to `at_once` groups at a time. A group is taken only once a place is free, so that
+/// work gathers meanwhile: the group commit (`commit.rs`) and the group read of opt-outs
+/// (`screen.rs`). Ends once the queue is closed and drained.
+async fn in_groups<J, F, Done>(
+    mut queue: mpsc::Receiver<J>,
+    max_group: usize,
+    at_once: usize,
+    handle: F,
+) where
+    F: Fn(Vec<J>) -> Done,
+    Done: Future<Output = ()> + Send + 'static,
+{
+    let places = Arc::new(Semaphore::new(at_once));
+    loop {
+        let Ok(place) = places.clone().acquire_owned().await else {
+            return;
+        };
+        let mut group = Vec::with_capacity(max_group);
+        if queue.recv_many(&mut group, max_group).await == 0 {
+            return;
+        }
+        let done = handle(group);
+        tokio::spawn(async move {
+            done.await;
+            drop(place);
+        });
     }
 }
 

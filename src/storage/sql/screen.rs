@@ -15,12 +15,11 @@
 //! question behind it fails alone.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use sqlx::{Pool, QueryBuilder};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
-use super::Db;
+use super::{Db, in_groups};
 use crate::domain::{DialledNumber, OrgName};
 use crate::storage::StorageError;
 
@@ -75,23 +74,12 @@ impl Screens {
     }
 }
 
-async fn run(pool: Pool<Db>, mut questions: mpsc::Receiver<Question>) {
-    let reads = Arc::new(Semaphore::new(READS_AT_ONCE));
-    loop {
-        // Waits for a free read first, so that questions gather meanwhile.
-        let Ok(permit) = reads.clone().acquire_owned().await else {
-            return;
-        };
-        let mut group = Vec::with_capacity(MAX_GROUP);
-        if questions.recv_many(&mut group, MAX_GROUP).await == 0 {
-            return;
-        }
+async fn run(pool: Pool<Db>, questions: mpsc::Receiver<Question>) {
+    in_groups(questions, MAX_GROUP, READS_AT_ONCE, |group| {
         let pool = pool.clone();
-        tokio::spawn(async move {
-            answer_group(&pool, group).await;
-            drop(permit);
-        });
-    }
+        async move { answer_group(&pool, group).await }
+    })
+    .await;
 }
 
 /// Answers every question of the group from one read; on failure, as the module explains.
