@@ -2,7 +2,9 @@
 # Runs the Postman collection (postman/) with newman against a fresh emulator: the given
 # binary on a free port, over a temporary SQLite database (so the built-in demo org), with
 # --progression manual (the collection's Lifecycle folder moves messages and calls itself).
-# Builds nothing.
+# Then runs its Twilio provider folder again, against a server with --provider twilio, its
+# public URL and auth token those of the environment file (the folder sends Twilio's signed
+# requests; nothing is sent to Twilio). Builds nothing.
 #
 #   .ci/postman.sh [path/to/fastcall-emulator]
 #
@@ -76,14 +78,18 @@ free_port() {
     node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
 }
 
-# Starts the server and waits (bounded) for /livez; returns 1 if it exited or never answered.
+# Starts the server, with the flags after PORT, and waits (bounded) for /livez; returns 1 if it
+# exited or never answered. $server_env holds variables to set for it.
+server_env=()
 start_server() {
     local port=$1 deadline
+    shift
     rm -f "$workdir/emulator.db"*
     # Settings from the caller's environment that would change what the collection sees.
     env -u FASTCALL_ORG -u FASTCALL_ADMIN_TOKEN -u FASTCALL_PROVIDER -u FASTCALL_PROVIDER_LATENCY_MS \
         -u FASTCALL_MAX_BODY_BYTES -u FASTCALL_MAX_BULK_INPUTS -u FASTCALL_STEP_DELAY_MS \
-        "$binary" \
+        -u FASTCALL_PUBLIC_URL -u TWILIO_ACCOUNT_SID -u TWILIO_AUTH_TOKEN ${server_env[@]+"${server_env[@]}"} \
+        "$binary" "$@" \
         --addr "127.0.0.1:$port" \
         --database-url "sqlite:$workdir/emulator.db" \
         --progression manual \
@@ -108,18 +114,25 @@ start_server() {
     return 1
 }
 
-port=""
-for attempt in 1 2 3; do
-    candidate=$(free_port)
-    step "starting $binary on 127.0.0.1:$candidate (--progression manual, temporary SQLite database)"
-    if start_server "$candidate"; then
-        port=$candidate
-        break
-    fi
-    echo "postman.sh: the server did not come up (attempt $attempt)" >&2
-    tail -n 20 "$server_log" >&2 || true
-done
-[ -n "$port" ] || fail "the server did not start"
+# start PROGRESS_NOTE [FLAG...]: the server on a free port (three attempts); sets $port.
+start() {
+    local note=$1 candidate
+    shift
+    port=""
+    for attempt in 1 2 3; do
+        candidate=$(free_port)
+        step "starting $binary on 127.0.0.1:$candidate ($note)"
+        if start_server "$candidate" "$@"; then
+            port=$candidate
+            return 0
+        fi
+        echo "postman.sh: the server did not come up (attempt $attempt)" >&2
+        tail -n 20 "$server_log" >&2 || true
+    done
+    fail "the server did not start"
+}
+
+start "--progression manual, temporary SQLite database"
 
 step "newman $(newman --version)"
 newman_status=0
@@ -136,4 +149,30 @@ stop_server || server_status=$?
 
 [ "$newman_status" -eq 0 ] || fail "newman reported failures (exit $newman_status)"
 [ "$server_status" -eq 0 ] || fail "the server exited with status $server_status after SIGTERM"
+
+# The environment's values, so that the folder's signatures are the server's.
+environment_value() {
+    node -e 'const e = require(process.argv[1]); console.log(e.values.find((v) => v.key === process.argv[2]).value)' \
+        "$PWD/$environment" "$1"
+}
+twilio_folder="Twilio provider (--provider twilio)"
+server_env=("TWILIO_AUTH_TOKEN=$(environment_value twilioAuthToken)")
+# Nothing listens at port 9: the folder sends Twilio's requests to the emulator, never the reverse.
+start "--provider twilio" --provider twilio \
+    --twilio-account-sid "$(environment_value twilioAccountSid)" \
+    --public-url "$(environment_value publicUrl)" \
+    --twilio-api-url http://127.0.0.1:9
+newman_status=0
+newman run "$collection" \
+    --folder "$twilio_folder" \
+    --environment "$environment" \
+    --env-var "baseUrl=http://127.0.0.1:$port" \
+    --env-var "providerIsTwilio=true" \
+    --timeout-request 30000 \
+    --color off \
+    --reporters cli || newman_status=$?
+server_status=0
+stop_server || server_status=$?
+[ "$newman_status" -eq 0 ] || fail "newman reported failures in the Twilio folder (exit $newman_status)"
+[ "$server_status" -eq 0 ] || fail "the Twilio server exited with status $server_status after SIGTERM"
 step "Postman collection passed"

@@ -1,12 +1,11 @@
 //! Settings: every one has a flag and an environment variable (`--help` lists them).
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use clap::{Arg, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
+pub use crate::domain::Secret;
 use crate::lifecycle::Progression;
 
 #[derive(Debug, Clone, Parser)]
@@ -60,6 +59,34 @@ pub struct Config {
     /// The VoIP provider that sends messages and places calls.
     #[arg(long, env = "FASTCALL_PROVIDER", value_enum, default_value_t = Provider::Simulated)]
     pub provider: Provider,
+
+    /// Twilio's Account SID (`AC...`), for --provider twilio.
+    #[arg(long, env = "TWILIO_ACCOUNT_SID", value_name = "SID")]
+    pub twilio_account_sid: Option<String>,
+
+    /// Twilio's auth token, for --provider twilio: it signs the requests to Twilio and checks
+    /// Twilio's callbacks. Prefer the variable: a flag's value shows in `ps`.
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", value_name = "TOKEN")]
+    pub twilio_auth_token: Option<Secret>,
+
+    /// Twilio's REST API (a test points it at a stand-in).
+    #[arg(
+        long,
+        env = "FASTCALL_TWILIO_API_URL",
+        value_name = "URL",
+        default_value = "https://api.twilio.com"
+    )]
+    pub twilio_api_url: url::Url,
+
+    /// Milliseconds a request to Twilio may take, all told; then it fails with error 100.
+    #[arg(long, env = "FASTCALL_TWILIO_TIMEOUT_MS", default_value_t = 10_000)]
+    pub twilio_timeout_ms: u64,
+
+    /// The base URL where Twilio reaches this emulator (a tunnel's, for a real account):
+    /// status callback and TwiML URLs are built on it, and Twilio's signatures are checked
+    /// against it. Needed by --provider twilio.
+    #[arg(long, env = "FASTCALL_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<url::Url>,
 
     /// Milliseconds the simulated provider takes to answer each request (a real provider's
     /// network round trip), for testing timeouts and slow paths.
@@ -169,59 +196,9 @@ impl Default for Config {
 pub enum Provider {
     /// Never leaves the machine; Twilio's test numbers fail as Twilio's do.
     Simulated,
-}
-
-/// A secret: shown as `***` in `Debug`, so it never reaches a log.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// The token in `path`, without the line break that ends it.
-    pub fn read_from(path: &std::path::Path) -> std::io::Result<Self> {
-        let text = std::fs::read_to_string(path)?;
-        let token = text.trim_end_matches(['\n', '\r']);
-        token.parse().map_err(|reason: &str| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("the token {reason}"),
-            )
-        })
-    }
-
-    /// Compares in constant time for equal lengths.
-    pub fn matches(&self, presented: &str) -> bool {
-        use subtle::ConstantTimeEq;
-        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-/// A token is sent as `Bearer <token>`: visible characters only, so none can be lost to
-/// the whitespace HTTP trims.
-impl FromStr for Secret {
-    type Err = &'static str;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.is_empty() {
-            return Err("must not be empty");
-        }
-        if !s.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err("must be visible ASCII characters, without spaces");
-        }
-        Ok(Self(s.to_owned()))
-    }
+    /// Sends through Twilio's REST API, and learns what became of it from Twilio's signed
+    /// callbacks (SPEC 9).
+    Twilio,
 }
 
 #[cfg(test)]
@@ -247,8 +224,15 @@ mod tests {
 
     #[test]
     fn secrets_do_not_show_in_debug_output() {
-        let config = Config::parse_from(["fastcall-emulator", "--admin-token", "hunter2"]);
+        let config = Config::parse_from([
+            "fastcall-emulator",
+            "--admin-token",
+            "hunter2",
+            "--twilio-auth-token",
+            "0123456789abcdef",
+        ]);
         assert!(!format!("{config:?}").contains("hunter2"));
+        assert!(!format!("{config:?}").contains("0123456789abcdef"));
         assert!(config.admin_token.as_ref().unwrap().matches("hunter2"));
         assert!(!config.admin_token.as_ref().unwrap().matches("hunter"));
     }

@@ -75,9 +75,11 @@ impl Lifecycle {
 
     /// Applies steps as they fall due, until the task is dropped. In `manual` mode nothing
     /// moves by itself, so there is nothing to run (and no database to look at each second):
-    /// steps an earlier timed run left pending wait for a timed or immediate run.
+    /// steps an earlier timed run left pending wait for a timed or immediate run. Except with
+    /// a provider outside the emulator, whose hand-offs have deadlines to keep
+    /// (`VoipProvider::hand_off_deadline`).
     pub async fn run(self: Arc<Self>, storage: Arc<dyn Storage>) {
-        if self.progression == Progression::Manual {
+        if self.progression == Progression::Manual && self.voip.hand_off_deadline().is_none() {
             return;
         }
         loop {

@@ -147,6 +147,26 @@ pub struct PendingStep {
     pub due_at: Timestamp,
 }
 
+/// The provider's answer to the hand-off of a message or call stored before it: a provider
+/// outside the emulator gets nothing that is not recorded first (SPEC 9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandOff {
+    pub record_id: SalesforceId,
+    /// The record's kind, and the status the answer gives it: the provider's first (Queued)
+    /// when it took the record, Failed when it did not.
+    pub to: NextStatus,
+    /// What the record gains when taken; the provider's error when not.
+    pub outcome: Result<Taken, ProviderError>,
+}
+
+/// What a record handed off gains once the provider took it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taken {
+    pub provider_id: String,
+    /// The Task logged for it.
+    pub task_id: Option<SalesforceId>,
+}
+
 /// A `Task` logged for an SMS or a call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Task {

@@ -21,7 +21,8 @@ use crate::records::EventKind;
 use crate::server::{self, ServeOptions};
 use crate::state::{Admin, AppState, Limits};
 use crate::storage::{self, Storage, StorageError, StorageOptions, redact_url};
-use crate::voip::{Simulated, VoipProvider};
+use crate::voip::twilio::TwilioSettings;
+use crate::voip::{Simulated, Twilio, VoipProvider};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,10 @@ pub enum StartupError {
          --allow-open-admin if that is really meant"
     )]
     OpenAdmin { addr: SocketAddr },
+    #[error("--provider twilio needs {0}")]
+    TwilioSetting(String),
+    #[error(transparent)]
+    Twilio(#[from] crate::voip::twilio::SetupError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: io::Error },
 }
@@ -69,6 +74,49 @@ fn admin(config: &Config) -> Result<Admin, StartupError> {
     })
 }
 
+/// The Twilio provider, when the settings choose it.
+fn twilio(config: &Config) -> Result<Option<Arc<Twilio>>, StartupError> {
+    match config.provider {
+        Provider::Simulated => Ok(None),
+        Provider::Twilio => {
+            let needs = |what: &str| StartupError::TwilioSetting(what.to_owned());
+            let account_sid = config
+                .twilio_account_sid
+                .clone()
+                .filter(|sid| !sid.is_empty() && sid.bytes().all(|b| b.is_ascii_alphanumeric()))
+                .ok_or_else(|| {
+                    needs("TWILIO_ACCOUNT_SID (--twilio-account-sid): the account's SID, AC...")
+                })?;
+            let auth_token = config
+                .twilio_auth_token
+                .clone()
+                .ok_or_else(|| needs("TWILIO_AUTH_TOKEN (--twilio-auth-token)"))?;
+            let public_url = config
+                .public_url
+                .clone()
+                .filter(|url| {
+                    matches!(url.scheme(), "http" | "https")
+                        && url.query().is_none()
+                        && url.fragment().is_none()
+                })
+                .ok_or_else(|| {
+                    needs(
+                        "FASTCALL_PUBLIC_URL (--public-url): the http(s) base URL where Twilio \
+                         reaches the emulator, without a query",
+                    )
+                })?;
+            let settings = TwilioSettings {
+                account_sid,
+                auth_token,
+                api_url: config.twilio_api_url.clone(),
+                public_url,
+                timeout: Duration::from_millis(config.twilio_timeout_ms.max(1)),
+            };
+            Ok(Some(Arc::new(Twilio::new(settings)?)))
+        }
+    }
+}
+
 /// A built application: the database is open and migrated, the org loaded, the port bound.
 pub struct Application {
     listener: TcpListener,
@@ -83,8 +131,10 @@ impl Application {
             max_connections: config.db_max_connections,
             acquire_timeout: Duration::from_millis(config.db_acquire_timeout_ms),
         };
-        let voip: Arc<dyn VoipProvider> = match config.provider {
-            Provider::Simulated => Arc::new(Simulated {
+        let twilio = twilio(config)?;
+        let voip: Arc<dyn VoipProvider> = match &twilio {
+            Some(twilio) => twilio.clone(),
+            None => Arc::new(Simulated {
                 latency: Duration::from_millis(config.provider_latency_ms),
             }),
         };
@@ -121,7 +171,7 @@ impl Application {
         if admin.keys_need_token && orgs.any_api_keys() {
             return Err(StartupError::OpenAdmin { addr: config.addr });
         }
-        let state = AppState::new(storage, voip, lifecycle, orgs, limits, admin);
+        let state = AppState::new(storage, voip, twilio, lifecycle, orgs, limits, admin);
         let listener =
             TcpListener::bind(config.addr)
                 .await

@@ -12,7 +12,7 @@ use crate::domain::{OrgName, SalesforceId};
 use crate::lifecycle::Lifecycle;
 use crate::org::{KeyTaken, Org, OrgDocument, Served};
 use crate::storage::{Storage, StorageError};
-use crate::voip::VoipProvider;
+use crate::voip::{Twilio, VoipProvider};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,6 +22,8 @@ pub struct AppState {
 struct Inner {
     storage: Arc<dyn Storage>,
     voip: Arc<dyn VoipProvider>,
+    /// The provider, when it is Twilio: its callbacks' signatures are checked with it.
+    twilio: Option<Arc<Twilio>>,
     lifecycle: Arc<Lifecycle>,
     /// Every org served: read on every request without a lock; replaced whole.
     orgs: ArcSwap<Served>,
@@ -78,6 +80,7 @@ impl AppState {
     pub fn new(
         storage: Arc<dyn Storage>,
         voip: Arc<dyn VoipProvider>,
+        twilio: Option<Arc<Twilio>>,
         lifecycle: Arc<Lifecycle>,
         orgs: Served,
         limits: Limits,
@@ -86,6 +89,7 @@ impl AppState {
         let inner = Inner {
             storage,
             voip,
+            twilio,
             lifecycle,
             orgs: ArcSwap::from_pointee(orgs),
             org_writes: Mutex::new(()),
@@ -118,6 +122,11 @@ impl AppState {
     /// The storage, for work that outlives a request.
     pub fn storage_handle(&self) -> Arc<dyn Storage> {
         self.inner.storage.clone()
+    }
+
+    /// The Twilio provider, when it is the one in use.
+    pub fn twilio(&self) -> Option<&Twilio> {
+        self.inner.twilio.as_deref()
     }
 
     pub fn lifecycle(&self) -> &Lifecycle {

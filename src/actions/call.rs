@@ -3,7 +3,8 @@
 use serde::Deserialize;
 
 use super::caller_id::{self, Use};
-use super::logged::{self, ProviderRefusal};
+use super::hand_off;
+use super::logged;
 use super::resolve::{Route, acting_user, destination, given, parse_id, related_record};
 use super::{ActionContext, ApiException, Dispatch, Dispatched, ErrorCode};
 use crate::domain::objects::CALL;
@@ -11,7 +12,6 @@ use crate::domain::objects::{CallType, TaskSubtype};
 use crate::domain::{CallStatus, SalesforceId, Timestamp};
 use crate::org::{Ivr, Org};
 use crate::records::{Call, StatusHistory};
-use crate::storage::{Batch, StepRules};
 use crate::views::CallOutput;
 use crate::voip::CallRequest;
 
@@ -30,6 +30,7 @@ pub struct CallInput {
 impl Dispatch for CallInput {
     type Output = CallOutput;
     type Plan<'o> = Plan<'o>;
+    type Record = Call;
 
     fn check<'o>(
         &self,
@@ -39,11 +40,16 @@ impl Dispatch for CallInput {
         plan(org, invoker, self)
     }
 
+    fn record(plan: &Plan<'_>, now: Timestamp) -> Call {
+        record(plan, now)
+    }
+
     fn hand_off<'a, 'o>(
         plan: Plan<'o>,
+        call: Call,
         ctx: &'a ActionContext<'o>,
     ) -> impl Future<Output = Dispatched<CallOutput>> + Send + 'a {
-        hand_off(plan, ctx)
+        hand_off(plan, call, ctx)
     }
 }
 
@@ -93,19 +99,9 @@ fn plan<'o>(
     })
 }
 
-/// Hands the call to the provider and builds what is to be stored either way: an accepted
-/// call always gets a Task (about the record when there is one); a refused call is kept
-/// as Failed, with a VoIP error log entry and no Task.
-async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<CallOutput> {
-    let request = CallRequest {
-        from: plan.route.caller.number,
-        to: plan.route.to,
-        ivr_id: plan.ivr.id,
-        ivr_name: &plan.ivr.name,
-    };
-    let outcome = ctx.voip.place_call(&request).await;
-    let now = Timestamp::now();
-    let mut call = Call {
+/// The call a plan becomes, Queued.
+fn record(plan: &Plan<'_>, now: Timestamp) -> Call {
+    Call {
         id: SalesforceId::generate(CALL.key_prefix),
         provider_id: None,
         created_at: now,
@@ -118,50 +114,39 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<CallOut
         ivr_id: plan.ivr.id,
         related_record_id: plan.route.related,
         task_id: None,
-        status: CallStatus::Failed,
-        status_history: StatusHistory::default(),
+        status: CallStatus::Queued,
+        status_history: StatusHistory::starting(CallStatus::Queued, now, None),
         error: None,
+    }
+}
+
+/// Hands the call to the provider and builds what is to be stored either way: an accepted
+/// call always gets a Task (about the record when there is one); a refused call is kept
+/// as Failed, with a VoIP error log entry and no Task.
+async fn hand_off(plan: Plan<'_>, call: Call, ctx: &ActionContext<'_>) -> Dispatched<CallOutput> {
+    let request = CallRequest {
+        org: ctx.org_name,
+        from: call.from_phone,
+        to: call.to_phone,
+        ivr_id: plan.ivr.id,
+        ivr_name: &plan.ivr.name,
     };
-    let mut batch = Batch::default();
-    let outcome = match outcome {
-        Ok(accepted) => {
-            call.provider_id = Some(accepted.provider_id);
-            call.status = accepted.status;
-            batch.steps.extend(ctx.lifecycle.next_call_step(&call, now));
-            let mut task = logged::task(
-                now,
-                call.user_id,
-                format!("Call to {}", call.to_phone),
-                plan.route.related,
-            );
-            task.description = Some(format!(
-                "Outbound call from {}, connected to the IVR {}.",
-                call.from_phone, plan.ivr.name
-            ));
-            task.task_subtype = TaskSubtype::Call;
-            task.call_type = Some(CallType::Outbound);
-            task.call_id = Some(call.id);
-            call.task_id = Some(task.id);
-            batch.tasks.push(task);
-            Ok(CallOutput::from(&call))
-        }
-        Err(error) => {
-            let refusal = ProviderRefusal {
-                object: CALL,
-                record_id: call.id,
-                provider: ctx.voip.name(),
-                error,
-                from: call.from_phone,
-                to: call.to_phone,
-                user_id: Some(call.user_id),
-                at: now,
-            };
-            let (error, exception) = refusal.record(&mut batch);
-            call.error = Some(error);
-            Err(exception)
-        }
+    let answer = ctx.voip.place_call(&request).await;
+    let task = |call: &Call| {
+        let mut task = logged::task(
+            call.created_at,
+            call.user_id,
+            format!("Call to {}", call.to_phone),
+            call.related_record_id,
+        );
+        task.description = Some(format!(
+            "Outbound call from {}, connected to the IVR {}.",
+            call.from_phone, plan.ivr.name
+        ));
+        task.task_subtype = TaskSubtype::Call;
+        task.call_type = Some(CallType::Outbound);
+        task.call_id = Some(call.id);
+        Some(task)
     };
-    call.status_history = StatusHistory::starting(call.status, now, call.error.as_ref());
-    batch.calls.push(call);
-    Dispatched { batch, outcome }
+    hand_off::settle(ctx, call, answer, task, |call| CallOutput::from(call))
 }

@@ -69,13 +69,7 @@ pub async fn receive(
     let checked = check(ctx.org, input)?;
     let now = Timestamp::now();
     let mut batch = Batch::default();
-    let received = checked.build(
-        ctx.org,
-        ctx.lifecycle.as_ref(),
-        provider_id,
-        now,
-        &mut batch,
-    );
+    let received = checked.build(ctx, provider_id, now, &mut batch);
     ctx.storage.write(ctx.org_name, batch).await?;
     ctx.lifecycle.steps_scheduled();
     Ok(received)
@@ -199,8 +193,7 @@ impl Checked<'_> {
     /// The records the message makes, put in `batch`.
     fn build(
         self,
-        org: &Org,
-        rules: &dyn StepRules,
+        ctx: &ActionContext<'_>,
         provider_id: Option<String>,
         now: Timestamp,
         batch: &mut Batch,
@@ -208,7 +201,7 @@ impl Checked<'_> {
         let keyword = Keyword::of(&self.body);
         // Twilio gives an MMS an `MM` id.
         let prefix = if self.media_url.is_some() { "MM" } else { "SM" };
-        let related = match org.records_with_phone(self.from) {
+        let related = match ctx.org.records_with_phone(self.from) {
             [only] => Some(*only),
             _ => None,
         };
@@ -245,8 +238,8 @@ impl Checked<'_> {
         }
         let reply = keyword.map(|keyword| {
             batch.opt_outs.extend(opt_out_change(keyword, &message));
-            let reply = reply(keyword, &message, now);
-            batch.steps.extend(rules.next_sms_step(&reply, now));
+            let reply = reply(keyword, &message, ctx.voip.keyword_reply_status(), now);
+            batch.steps.extend(ctx.lifecycle.next_sms_step(&reply, now));
             reply
         });
         batch.messages.push(message.clone());
@@ -259,8 +252,9 @@ impl Checked<'_> {
     }
 }
 
-/// The provider's reply to a keyword, from the number texted back to the customer.
-fn reply(keyword: Keyword, to: &SmsMessage, now: Timestamp) -> SmsMessage {
+/// The provider's reply to a keyword, from the number texted back to the customer, as the
+/// provider first reports it (`status`).
+fn reply(keyword: Keyword, to: &SmsMessage, status: SmsStatus, now: Timestamp) -> SmsMessage {
     SmsMessage {
         id: SalesforceId::generate(SMS_MESSAGE.key_prefix),
         provider_id: Some(twilio_sid("SM")),
@@ -276,8 +270,8 @@ fn reply(keyword: Keyword, to: &SmsMessage, now: Timestamp) -> SmsMessage {
         media_url: None,
         related_record_id: None,
         task_id: None,
-        status: SmsStatus::Queued,
-        status_history: StatusHistory::starting(SmsStatus::Queued, now, None),
+        status,
+        status_history: StatusHistory::starting(status, now, None),
         error: None,
     }
 }

@@ -60,19 +60,30 @@ pub(super) struct ProviderRefusal<'a> {
 }
 
 impl ProviderRefusal<'_> {
-    /// Logs the refusal in `batch` (its VoIP error log entry). Returns the provider's error,
-    /// for the Failed record, and the error 100 to answer.
-    pub(super) fn record(self, batch: &mut Batch) -> (ProviderError, ApiException) {
-        let VoipError::Refused { code, message } = self.error;
-        let error = ProviderError { code, message };
+    /// The provider's error, for the Failed record, and the error 100 to answer.
+    pub(super) fn exception(&self) -> (ProviderError, ApiException) {
+        let what = match &self.error {
+            VoipError::Refused { code, message } => {
+                format!("The VoIP provider refused the request with error {code}: {message}")
+            }
+            VoipError::Unanswered(message) => {
+                format!("The VoIP provider did not answer the request: {message}")
+            }
+        };
         let exception = ApiException::new(
             ErrorCode::Provider,
             format!(
-                "The VoIP provider refused the request with error {}: {} \
-                 Check the VoIP error logs ({} {}).",
-                error.code, error.message, self.object.api_name, self.record_id
+                "{what} Check the VoIP error logs ({} {}).",
+                self.object.api_name, self.record_id
             ),
         );
+        (self.error.clone().provider_error(), exception)
+    }
+
+    /// Logs the refusal in `batch` (its VoIP error log entry). Returns the provider's error,
+    /// for the Failed record, and the error 100 to answer.
+    pub(super) fn record(self, batch: &mut Batch) -> (ProviderError, ApiException) {
+        let (error, exception) = self.exception();
         batch.voip_errors.push(VoipErrorLog {
             id: SalesforceId::generate(VOIP_ERROR_LOG.key_prefix),
             created_at: self.at,

@@ -8,6 +8,7 @@
 pub mod call;
 mod caller_id;
 pub mod catalog;
+mod hand_off;
 pub mod inbound;
 mod logged;
 mod resolve;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use futures_util::{StreamExt, stream};
 use tokio::sync::oneshot;
 
-use crate::domain::{OrgName, SalesforceId};
+use crate::domain::{OrgName, SalesforceId, Timestamp};
 use crate::lifecycle::Lifecycle;
 use crate::org::Org;
 use crate::storage::{Batch, KeyedAnswer, Storage, StorageError};
@@ -104,12 +105,16 @@ pub struct Dispatched<O> {
 }
 
 /// The inputs of the actions that hand off to the provider (messages, calls): each is
-/// checked against the org first ([`Dispatch::check`]), and handed off only once every
-/// input of its invocation passed ([`Dispatch::hand_off`]).
+/// checked against the org first ([`Dispatch::check`]), becomes its record
+/// ([`Dispatch::record`]), and is handed off only once every input of its invocation passed
+/// ([`Dispatch::hand_off`]). The records of a provider outside the emulator are stored
+/// before their hand-off (`hand_off::queue`).
 pub trait Dispatch: Sized {
     type Output: Send;
     /// An input that passed every check, ready for the provider.
     type Plan<'o>: Send;
+    /// The record an input becomes: a message or a call.
+    type Record: hand_off::Outgoing;
 
     /// Every check against the org, in the order the action reports its errors.
     fn check<'o>(
@@ -129,10 +134,16 @@ pub trait Dispatch: Sized {
         std::future::ready(Ok(()))
     }
 
-    /// Hands a checked input to the provider, and builds what is to be stored either way:
-    /// the provider's refusal is kept too, as a Failed record with its VoIP error log entry.
+    /// The record a checked input becomes, as it is before the hand-off: Queued, without
+    /// the provider's id.
+    fn record(plan: &Self::Plan<'_>, now: Timestamp) -> Self::Record;
+
+    /// Hands a checked input to the provider, and builds what is to be stored either way
+    /// (`hand_off::settle`): the provider's refusal is kept too, as a Failed record with
+    /// its VoIP error log entry.
     fn hand_off<'a, 'o>(
         plan: Self::Plan<'o>,
+        record: Self::Record,
         ctx: &'a ActionContext<'o>,
     ) -> impl Future<Output = Dispatched<Self::Output>> + Send + 'a;
 }
@@ -145,7 +156,9 @@ pub async fn dispatch<I: Dispatch>(
     let mut plan = [input.check(ctx.org, ctx.invoker)?];
     I::screen(&mut plan, ctx).await?;
     let [plan] = plan;
-    Ok(I::hand_off(plan, ctx).await)
+    let record = I::record(&plan, Timestamp::now());
+    hand_off::queue(ctx, std::slice::from_ref(&record)).await?;
+    Ok(I::hand_off(plan, record, ctx).await)
 }
 
 /// The inputs of one invocation of the Apex method (SPEC 2.2), all or nothing as far as
@@ -168,10 +181,14 @@ pub async fn dispatch_all<I: Dispatch>(
         .collect::<Result<Vec<_>, _>>()?;
     I::screen(&mut plans, ctx).await?;
     let count = plans.len();
+    let now = Timestamp::now();
+    let records: Vec<_> = plans.iter().map(|plan| I::record(plan, now)).collect();
+    hand_off::queue(ctx, &records).await?;
     // Futures do nothing until polled: `buffered` runs them, a few at a time.
     let hand_offs: Vec<_> = plans
         .into_iter()
-        .map(|plan| I::hand_off(plan, ctx))
+        .zip(records)
+        .map(|(plan, record)| I::hand_off(plan, record, ctx))
         .collect();
     let mut handed_off = stream::iter(hand_offs).buffered(ctx.provider_concurrency.max(1));
     let mut batch = Batch::default();
@@ -202,6 +219,9 @@ pub trait HeldKey: Send + 'static {
     fn settle(self);
     /// Nothing was stored: the key is given up, so that a retry runs the call.
     fn release(self) -> impl Future<Output = ()> + Send;
+    /// What the call did was not all stored, and must not be done again: the key stays
+    /// claimed, unanswered, until its lease ends (a retry meanwhile finds it running).
+    fn hold(self);
 }
 
 /// Stores what a call dispatched, all or nothing, with the answer under its key when it
@@ -217,6 +237,8 @@ pub async fn store(
     key: Option<impl HeldKey>,
 ) -> Result<(), StorageError> {
     batch.answer = key.as_ref().map(HeldKey::answer);
+    // Records stored before their hand-off are with the provider already.
+    let handed_off = !batch.hand_offs.is_empty();
     let org = ctx.org_name.clone();
     let storage = ctx.storage.clone();
     let lifecycle = ctx.lifecycle.clone();
@@ -232,8 +254,13 @@ pub async fn store(
                 }
             }
             Err(error) => {
-                if let Some(key) = key {
-                    key.release().await;
+                match key {
+                    // What was sent cannot be taken back: the key stays claimed until its
+                    // lease ends, so that a retry meanwhile does not send it again. The
+                    // records fail at their hand-off's deadline.
+                    Some(key) if handed_off => key.hold(),
+                    Some(key) => key.release().await,
+                    None => {}
                 }
                 if to_caller.is_closed() {
                     tracing::warn!(%error, "cannot store what a call cut off meanwhile dispatched");

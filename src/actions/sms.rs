@@ -5,14 +5,15 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::caller_id::{self, Use};
-use super::logged::{self, ProviderRefusal};
+use super::hand_off;
+use super::logged;
 use super::resolve::{Route, acting_user, destination, given, parse_id, related_record};
 use super::{ActionContext, ApiException, Dispatch, Dispatched, ErrorCode};
 use crate::domain::objects::{Direction, SMS_MESSAGE};
 use crate::domain::{MediaUrl, SalesforceId, SmsStatus, Timestamp, template};
 use crate::org::{Org, RecordRef, User};
 use crate::records::{SmsMessage, StatusHistory};
-use crate::storage::{Batch, StepRules, StorageError};
+use crate::storage::StorageError;
 use crate::views::SmsOutput;
 use crate::voip::{SmsRequest, VoipError};
 
@@ -37,6 +38,7 @@ pub struct SmsInput {
 impl Dispatch for SmsInput {
     type Output = SmsOutput;
     type Plan<'o> = Plan<'o>;
+    type Record = SmsMessage;
 
     fn check<'o>(
         &self,
@@ -53,11 +55,16 @@ impl Dispatch for SmsInput {
         screen(plans, ctx)
     }
 
+    fn record(plan: &Plan<'_>, now: Timestamp) -> SmsMessage {
+        record(plan, now)
+    }
+
     fn hand_off<'a, 'o>(
         plan: Plan<'o>,
+        message: SmsMessage,
         ctx: &'a ActionContext<'o>,
     ) -> impl Future<Output = Dispatched<SmsOutput>> + Send + 'a {
-        hand_off(plan, ctx)
+        hand_off(plan, message, ctx)
     }
 }
 
@@ -198,22 +205,9 @@ fn render(body: &str, user: &User, record: Option<&RecordRef<'_>>) -> String {
     })
 }
 
-/// Hands the message to the provider and builds what is to be stored either way: a
-/// refused message is kept as Failed, with a VoIP error log entry and no Task.
-async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<SmsOutput> {
-    let request = SmsRequest {
-        from: plan.route.caller.number,
-        to: plan.route.to,
-        body: &plan.body,
-        media_url: plan.media_url.as_ref().map(MediaUrl::as_str),
-    };
-    let outcome = if plan.opted_out {
-        Err(unsubscribed())
-    } else {
-        ctx.voip.send_sms(&request).await
-    };
-    let now = Timestamp::now();
-    let mut message = SmsMessage {
+/// The message a plan becomes, Queued.
+fn record(plan: &Plan<'_>, now: Timestamp) -> SmsMessage {
+    SmsMessage {
         id: SalesforceId::generate(SMS_MESSAGE.key_prefix),
         provider_id: None,
         created_at: now,
@@ -224,53 +218,49 @@ async fn hand_off(plan: Plan<'_>, ctx: &ActionContext<'_>) -> Dispatched<SmsOutp
         phone_number_id: plan.route.caller.phone.id,
         from_phone: plan.route.caller.number,
         to_phone: plan.route.to,
-        body: plan.body,
-        media_url: plan.media_url.map(|u| u.as_str().to_owned()),
+        body: plan.body.clone(),
+        media_url: plan.media_url.as_ref().map(|u| u.as_str().to_owned()),
         related_record_id: plan.route.related,
         task_id: None,
-        status: SmsStatus::Failed,
-        status_history: StatusHistory::default(),
+        status: SmsStatus::Queued,
+        status_history: StatusHistory::starting(SmsStatus::Queued, now, None),
         error: None,
+    }
+}
+
+/// Hands the message to the provider and builds what is to be stored either way: a
+/// message sent about a record gets a Task on it; a refused message is kept as Failed,
+/// with a VoIP error log entry and no Task.
+async fn hand_off(
+    plan: Plan<'_>,
+    message: SmsMessage,
+    ctx: &ActionContext<'_>,
+) -> Dispatched<SmsOutput> {
+    let answer = if plan.opted_out {
+        Err(unsubscribed())
+    } else {
+        let request = SmsRequest {
+            org: ctx.org_name,
+            from: message.from_phone,
+            to: message.to_phone,
+            body: &message.body,
+            media_url: message.media_url.as_deref(),
+        };
+        ctx.voip.send_sms(&request).await
     };
-    let mut batch = Batch::default();
-    let outcome = match outcome {
-        Ok(accepted) => {
-            message.provider_id = Some(accepted.provider_id);
-            message.status = accepted.status;
-            batch
-                .steps
-                .extend(ctx.lifecycle.next_sms_step(&message, now));
-            if let Some(related) = plan.route.related {
-                let mut task = logged::task(
-                    now,
-                    plan.route.user.id,
-                    format!("SMS to {}", message.to_phone),
-                    Some(related),
-                );
-                task.description = Some(message.body.clone());
-                task.sms_message_id = Some(message.id);
-                message.task_id = Some(task.id);
-                batch.tasks.push(task);
-            }
-            Ok(SmsOutput::from(&message))
-        }
-        Err(error) => {
-            let refusal = ProviderRefusal {
-                object: SMS_MESSAGE,
-                record_id: message.id,
-                provider: ctx.voip.name(),
-                error,
-                from: message.from_phone,
-                to: message.to_phone,
-                user_id: message.user_id,
-                at: now,
-            };
-            let (error, exception) = refusal.record(&mut batch);
-            message.error = Some(error);
-            Err(exception)
-        }
+    let task = |message: &SmsMessage| {
+        let related = plan.route.related?;
+        let mut task = logged::task(
+            message.created_at,
+            plan.route.user.id,
+            format!("SMS to {}", message.to_phone),
+            Some(related),
+        );
+        task.description = Some(message.body.clone());
+        task.sms_message_id = Some(message.id);
+        Some(task)
     };
-    message.status_history = StatusHistory::starting(message.status, now, message.error.as_ref());
-    batch.messages.push(message);
-    Dispatched { batch, outcome }
+    hand_off::settle(ctx, message, answer, task, |message| {
+        SmsOutput::from(message)
+    })
 }

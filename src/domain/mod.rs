@@ -1,5 +1,5 @@
 //! Value types parsed from outside input: Ids, phone numbers, org names, instants, templates,
-//! media URLs.
+//! media URLs, secrets.
 
 /// A closed set of names, as Salesforce shows them (a status, a picklist), parsed
 /// case-insensitively (filters and moves are typed by hand).
@@ -58,6 +58,7 @@ pub mod objects;
 pub mod org_name;
 pub mod phone;
 pub mod salesforce_id;
+pub mod secret;
 pub mod segments;
 pub mod status;
 pub mod template;
@@ -68,6 +69,7 @@ pub use media_url::{MediaUrl, MediaUrlError};
 pub use org_name::{OrgName, OrgNameError};
 pub use phone::{Country, DialError, DialledNumber};
 pub use salesforce_id::{IdError, SalesforceId};
+pub use secret::Secret;
 pub use segments::{Encoding, Segments};
 pub use status::{CallStatus, ProviderError, SmsStatus, Step};
 pub use time::Timestamp;

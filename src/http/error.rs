@@ -113,6 +113,8 @@ pub enum PlatformCode {
     InvalidSession,
     /// API keys on an emulator that listens beyond loopback without an admin token.
     AdminTokenRequired,
+    /// A request to a Twilio route without Twilio's valid signature.
+    InvalidSignature,
     /// A request body that could not be had or parsed.
     Body(BodyProblem),
     /// An org document that could not be had, parsed or validated.
@@ -150,7 +152,7 @@ impl PlatformCode {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::InvalidSession => StatusCode::UNAUTHORIZED,
-            Self::AdminTokenRequired => StatusCode::FORBIDDEN,
+            Self::AdminTokenRequired | Self::InvalidSignature => StatusCode::FORBIDDEN,
             Self::Body(problem) | Self::InvalidOrg(problem) => problem.status(),
             Self::InvalidInput
             | Self::InvalidOrgName
@@ -174,6 +176,7 @@ impl PlatformCode {
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::InvalidSession => "INVALID_SESSION_ID",
             Self::AdminTokenRequired => "ADMIN_TOKEN_REQUIRED",
+            Self::InvalidSignature => "INVALID_SIGNATURE",
             Self::Body(BodyProblem::TooLarge) => "REQUEST_TOO_LARGE",
             Self::Body(BodyProblem::TimedOut) | Self::RequestTimedOut => "REQUEST_TIMEOUT",
             Self::Body(BodyProblem::Malformed) => "JSON_PARSER_ERROR",

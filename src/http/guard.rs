@@ -33,6 +33,9 @@ pub enum Admission {
     /// The Salesforce-shaped routes: the caller is identified first; errors in the array
     /// envelope.
     Salesforce,
+    /// Twilio's requests: the signature, checked by the route once the body is read, says
+    /// who may call; errors as a bare object.
+    Provider,
 }
 
 /// The admission layer of a route group (`middleware::from_fn_with_state`).
@@ -54,7 +57,7 @@ async fn admit(
     next: Next,
     admission: Admission,
 ) -> Result<Response, PlatformError> {
-    if admission != Admission::Control {
+    if matches!(admission, Admission::Actions | Admission::Salesforce) {
         let (parts, body) = request.into_parts();
         let caller = Caller::identify(state, &parts);
         request = Request::from_parts(parts, body);

@@ -131,6 +131,11 @@ impl HeldKey for AnsweredKey {
     async fn release(self) {
         self.claimed.release().await;
     }
+
+    fn hold(self) {
+        // Not given up when dropped: the claim lapses with its lease.
+        self.claimed.settle();
+    }
 }
 
 /// Claims the call's key, if it has one. The request is identified by its route, who is

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod guard;
 mod idempotency;
+mod provider;
 mod query;
 mod routes;
 mod salesforce;
@@ -44,6 +45,8 @@ struct RouteGroups {
     control: Routes,
     /// Admin routes that watch: lists (which may long-poll), records, the event stream.
     watch: Routes,
+    /// Twilio's requests, which its signature admits instead of the admin token.
+    provider: Routes,
     /// Health and the contract.
     public: Routes,
 }
@@ -100,6 +103,11 @@ fn routes() -> RouteGroups {
         .get("/_emulator/users/{id}", lists::user)
         .get("/_emulator/events", emulator::events::stream)
         .get("/orgs", orgs::list);
+    let provider = Routes::new("", platform_answer)
+        .post("/_provider/twilio/status", provider::status)
+        .post("/_provider/twilio/sms", provider::sms)
+        .get("/_provider/twilio/ivr/{id}", provider::ivr)
+        .post("/_provider/twilio/ivr/{id}", provider::ivr);
     let public = Routes::new("", platform_answer)
         .get("/livez", livez)
         .get("/readyz", readyz)
@@ -112,17 +120,19 @@ fn routes() -> RouteGroups {
         actions,
         control,
         watch,
+        provider,
         public,
     }
 }
 
 impl RouteGroups {
-    fn into_all(self) -> [Routes; 5] {
+    fn into_all(self) -> [Routes; 6] {
         [
             self.services,
             self.actions,
             self.control,
             self.watch,
+            self.provider,
             self.public,
         ]
     }
@@ -170,6 +180,11 @@ fn router(state: AppState) -> Router {
         .route_layer(admitted(Admission::Control))
         .route_layer(admin());
     let watch = groups.watch.into_parts().0.route_layer(admin());
+    let provider = groups
+        .provider
+        .into_parts()
+        .0
+        .route_layer(admitted(Admission::Provider));
     groups
         .public
         .into_parts()
@@ -177,6 +192,7 @@ fn router(state: AppState) -> Router {
         .merge(actions)
         .merge(control)
         .merge(watch)
+        .merge(provider)
         .nest("/services", services)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.limits().max_body_bytes))

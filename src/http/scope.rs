@@ -104,6 +104,9 @@ fn scope(state: &AppState, request: &mut Request) -> Result<(), Refused> {
         Some(query) => format!("/{path}?{query}"),
         None => format!("/{path}"),
     };
+    // What the client asked for, as `OriginalUri` tells it (Twilio signs the URL it called).
+    let original = axum::extract::OriginalUri(request.uri().clone());
+    request.extensions_mut().insert(original);
     let mut parts = request.uri().clone().into_parts();
     parts.path_and_query =
         Some(PathAndQuery::try_from(routed).map_err(|_| refuse(PlatformError::not_found()))?);

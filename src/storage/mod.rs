@@ -26,8 +26,8 @@ use crate::domain::{
 };
 use crate::org::OrgDocument;
 use crate::records::{
-    Call, Change, OptOut, OptOutChange, PendingStep, SmsMessage, StatusLogEntry, StoredEvent, Task,
-    UserState, UserStatusValue, VoipErrorLog,
+    Call, Change, HandOff, OptOut, OptOutChange, PendingStep, SmsMessage, StatusLogEntry,
+    StoredEvent, Task, UserState, UserStatusValue, VoipErrorLog,
 };
 
 /// Everything the emulator keeps: the org data, user statuses and the events they raise.
@@ -262,6 +262,11 @@ pub struct Batch {
     pub voip_errors: Vec<VoipErrorLog>,
     /// The first step of each accepted message or call, when the provider will report one.
     pub steps: Vec<PendingStep>,
+    /// The provider's answers for messages and calls stored before their hand-off: each
+    /// record takes the provider's id, or fails with its error (a VoIP error log entry and a
+    /// `*.status_changed` event), and drops the step that would have failed it had the
+    /// answer never come.
+    pub hand_offs: Vec<HandOff>,
     /// What keywords in inbound messages did to the opt-outs, in the order they came.
     pub opt_outs: Vec<OptOutChange>,
     /// The answer to store under the request's idempotency key, with the records, so that a
@@ -277,6 +282,7 @@ impl Batch {
         self.tasks.append(&mut other.tasks);
         self.voip_errors.append(&mut other.voip_errors);
         self.steps.append(&mut other.steps);
+        self.hand_offs.append(&mut other.hand_offs);
         self.opt_outs.append(&mut other.opt_outs);
         if other.answer.is_some() {
             self.answer = other.answer;
@@ -290,6 +296,7 @@ impl Batch {
             && self.calls.is_empty()
             && self.tasks.is_empty()
             && self.voip_errors.is_empty()
+            && self.hand_offs.is_empty()
             && self.opt_outs.is_empty()
             && self.answer.is_none()
     }

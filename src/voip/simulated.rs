@@ -173,14 +173,17 @@ impl VoipProvider for Simulated {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::SalesforceId;
+    use crate::domain::{OrgName, SalesforceId};
 
     fn number(raw: &str) -> DialledNumber {
         DialledNumber::from_canonical(raw).unwrap()
     }
 
+    static ORG: std::sync::LazyLock<OrgName> = std::sync::LazyLock::new(OrgName::default_org);
+
     fn sms(to: &str) -> SmsRequest<'static> {
         SmsRequest {
+            org: &ORG,
             from: number("+14155550100"),
             to: number(to),
             body: "hi",
@@ -191,6 +194,7 @@ mod tests {
     fn call(to: &str) -> CallRequest<'static> {
         let ivr_id = SalesforceId::parse("a0IDn0000001Mnu").unwrap();
         CallRequest {
+            org: &ORG,
             from: number("+14155550100"),
             to: number(to),
             ivr_id,
@@ -238,9 +242,7 @@ mod tests {
     #[tokio::test]
     async fn numbers_that_are_not_valid_are_refused_as_twilio_refuses_them() {
         let provider = Simulated::default();
-        let code = |error: VoipError| match error {
-            VoipError::Refused { code, .. } => code,
-        };
+        let code = |error: VoipError| error.provider_error().code;
         for to in ["+15551234567", "+1123", "+114155550123", "+4420"] {
             let sms = provider.send_sms(&sms(to)).await.map(|_| ()).map_err(code);
             assert_eq!(sms, Err(21211), "{to}");

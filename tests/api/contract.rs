@@ -158,36 +158,61 @@ async fn seed(app: &TestApp) -> Value {
     })
 }
 
+/// Each of `paths` answers every method `documented` lists for it (neither 404 nor 405), and
+/// 405 to the others.
+async fn answer_documented_methods(
+    app: &TestApp,
+    paths: &[&String],
+    documented: &BTreeSet<(String, String)>,
+    ids: &Value,
+) {
+    for path in paths {
+        let url = app.url(&concrete(path, ids));
+        for method in METHODS {
+            let mut request = app
+                .client
+                .request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
+            if let Some(body) = body(method, path) {
+                request = request.json(&body);
+            }
+            if path.as_str() == "/_emulator/events" {
+                // The stream never ends by itself: its headers are the answer.
+                request = request.timeout(std::time::Duration::from_secs(5));
+            }
+            let status = request
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+                .status();
+            if documented.contains(&(method.to_owned(), (*path).clone())) {
+                assert!(
+                    status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} is documented but answers {status}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} is not documented"
+                );
+            }
+        }
+    }
+}
+
 backend_tests! {
     async fn every_documented_route_answers_and_undocumented_methods_are_405(backend) {
         let app = spawn_app(backend).await;
         let ids = seed(&app).await;
         let documented = documented();
         let mut paths: Vec<&String> = documented.iter().map(|(_, path)| path).collect::<BTreeSet<_>>().into_iter().collect();
+        // Twilio's routes are served with the Twilio provider only (404 otherwise).
+        let (provider, mut paths): (Vec<&String>, Vec<&String>) = paths.drain(..).partition(|path| path.starts_with("/_provider/"));
         // The routes that wipe or replace what the others show go last.
         paths.sort_by_key(|path| ["/_emulator/reset", "/_emulator/org"].contains(&path.as_str()));
-        for path in paths {
-            let url = app.url(&concrete(path, &ids));
-            for method in METHODS {
-                let mut request = app.client.request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
-                if let Some(body) = body(method, path) {
-                    request = request.json(&body);
-                }
-                if path == "/_emulator/events" {
-                    // The stream never ends by itself: its headers are the answer.
-                    request = request.timeout(std::time::Duration::from_secs(5));
-                }
-                let status = request.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}")).status();
-                if documented.contains(&(method.to_owned(), path.clone())) {
-                    assert!(
-                        status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
-                        "{method} {path} is documented but answers {status}"
-                    );
-                } else {
-                    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is not documented");
-                }
-            }
-        }
+        answer_documented_methods(&app, &paths, &documented, &ids).await;
+        let (twilio_app, _fake) = crate::twilio::spawn_with_twilio(backend).await;
+        answer_documented_methods(&twilio_app, &provider, &documented, &ids).await;
     }
 
     async fn the_contract_is_served_whole_and_cut_to_the_actions(backend) {

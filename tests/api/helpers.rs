@@ -114,6 +114,13 @@ pub async fn two_postgres_instances(
     Some((db, first, second))
 }
 
+/// A client for the tests' requests. reqwest is built with rustls and without a crypto
+/// provider of its own: the one the emulator installs (ring) is installed first.
+pub fn http() -> reqwest::ClientBuilder {
+    fastcall_emulator::voip::twilio::install_tls();
+    reqwest::Client::builder()
+}
+
 fn init_logging() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -196,7 +203,7 @@ impl TestApp {
         let server = tokio::spawn(app.run_until(async move {
             let _ = stopped.await;
         }));
-        let client = reqwest::Client::builder()
+        let client = crate::helpers::http()
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .unwrap();

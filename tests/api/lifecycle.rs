@@ -121,7 +121,7 @@ backend_tests! {
         let mut burst = Vec::new();
         for r in 0..REQUESTS {
             // A client per request: a connection of its own, not a pooled idle one.
-            let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap();
+            let client = crate::helpers::http().timeout(std::time::Duration::from_secs(60)).build().unwrap();
             let url = app.url(BULK_SMS_PATH);
             let inputs: Vec<Value> =
                 (0..INPUTS).map(|i| json!({"toPhone": JANE_PHONE, "bodyText": format!("burst {r}/{i}")})).collect();
@@ -149,7 +149,7 @@ backend_tests! {
         }
 
         // Stopped means stopped: no one answers any more.
-        let after = reqwest::Client::new().get(format!("{base_url}/livez")).send().await;
+        let after = crate::helpers::http().build().unwrap().get(format!("{base_url}/livez")).send().await;
         assert!(after.is_err(), "the stopped server still answers: {after:?}");
 
         // Everything answered was stored.

@@ -20,4 +20,5 @@ mod robustness;
 mod salesforce_rest;
 mod sms;
 mod storage_contract;
+mod twilio;
 mod user_status;

@@ -119,7 +119,7 @@ impl Emulator {
 
     /// A separate process has no harness to bind first for it: poll, bounded.
     async fn wait_until_ready(&mut self) {
-        let client = reqwest::Client::new();
+        let client = crate::helpers::http().build().unwrap();
         for _ in 0..600 {
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!("the emulator exited with {status}: {}", self.stderr());
@@ -178,8 +178,10 @@ impl Emulator {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> StatusCode {
-        let mut request =
-            reqwest::Client::new().request(method, format!("{}{path}", self.base_url));
+        let mut request = crate::helpers::http()
+            .build()
+            .unwrap()
+            .request(method, format!("{}{path}", self.base_url));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }

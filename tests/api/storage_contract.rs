@@ -313,6 +313,7 @@ backend_tests! {
             tasks: vec![jane_task.clone(), acme_task.clone()],
             voip_errors: vec![entry.clone()],
             steps: Vec::new(),
+            hand_offs: Vec::new(),
             opt_outs: Vec::new(),
             answer: None,
         };

@@ -3,7 +3,7 @@
 
 pub mod events;
 pub mod inbound;
-mod kinds;
+pub(in crate::http) mod kinds;
 pub mod lists;
 pub mod moves;
 pub mod orgs;

@@ -23,13 +23,16 @@ use sqlx::{Pool, QueryBuilder};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::idempotency::ANSWER_KEY;
-use super::moves::{Moves, take_step};
+use super::moves::{DROP_STEPS_OF_RECORD, Moves, take_step};
 use super::{
     Connection, Db, EVENT_BUFFER, OptOutOrgs, Screens, SqlStorage, Table, in_groups, publish,
+    statement,
 };
 use crate::domain::objects::Direction;
 use crate::domain::{OrgName, Timestamp};
-use crate::records::{Call, Change, EventKind, OptOut, OptOutChange, SmsMessage, StoredEvent};
+use crate::records::{
+    Call, Change, EventKind, HandOff, NextStatus, OptOut, OptOutChange, SmsMessage, StoredEvent,
+};
 use crate::storage::dialect::Dialect;
 use crate::storage::{Batch, EncodeEvent, StepRules, StorageError};
 
@@ -215,6 +218,9 @@ impl Committer {
             encode,
             events,
         };
+        for (org, hand_off) in rows_of(batches, |b| &b.hand_offs) {
+            answer_hand_off(&mut tx, &mut moves, org, hand_off).await?;
+        }
         let (due, later): (Vec<_>, Vec<_>) = rows_of(batches, |b| &b.steps)
             .into_iter()
             .partition(|(_, step)| step.due_at <= now);
@@ -284,6 +290,47 @@ pub(super) async fn insert_rows<T: Table>(
         insert.push_values(chunk, |row, (org, item)| item.bind(org, row));
         insert.build().execute(&mut *conn).await?;
     }
+    Ok(())
+}
+
+/// Gives a record stored before its hand-off the provider's answer. A record that failed
+/// meanwhile (its hand-off outlasted the deadline) still learns its provider id.
+async fn answer_hand_off(
+    conn: &mut Connection,
+    moves: &mut Moves<'_>,
+    org: &OrgName,
+    hand_off: &HandOff,
+) -> Result<(), sqlx::Error> {
+    let taken = match &hand_off.outcome {
+        Ok(taken) => taken,
+        Err(error) => {
+            let (id, to) = (hand_off.record_id, hand_off.to);
+            return take_step(conn, moves, org, id, to, Some(error.clone())).await;
+        }
+    };
+    let update = match hand_off.to {
+        NextStatus::Message(_) => statement!(
+            "UPDATE ",
+            <SmsMessage as Table>::NAME,
+            " SET provider_id = $3, task_id = $4 WHERE org = $1 AND id = $2"
+        ),
+        NextStatus::Call(_) => statement!(
+            "UPDATE ",
+            <Call as Table>::NAME,
+            " SET provider_id = $3, task_id = $4 WHERE org = $1 AND id = $2"
+        ),
+    };
+    sqlx::query(update)
+        .bind(org)
+        .bind(hand_off.record_id)
+        .bind(&taken.provider_id)
+        .bind(taken.task_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(DROP_STEPS_OF_RECORD)
+        .bind(hand_off.record_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use crate::storage::{
     EncodeEvent, LifecycleStore, Moved, StepRules, StepsRun, StorageError, UnreadableStep,
 };
 
-const DROP_STEPS_OF_RECORD: &str = "DELETE FROM pending_steps WHERE record_id = $1";
+pub(super) const DROP_STEPS_OF_RECORD: &str = "DELETE FROM pending_steps WHERE record_id = $1";
 const DROP_STEP: &str = "DELETE FROM pending_steps WHERE seq = $1";
 
 /// A pending step as stored, read as plain values so that a row that cannot be read is

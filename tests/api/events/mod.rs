@@ -24,7 +24,7 @@ pub(super) const ORG: &str = "org.replaced";
 
 /// One Server-Sent Event.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct SseEvent {
+pub(crate) struct SseEvent {
     id: Option<String>,
     event: Option<String>,
     data: String,
@@ -41,25 +41,25 @@ impl SseEvent {
             .unwrap_or_else(|_| panic!("a numeric id: {self:?}"))
     }
 
-    pub(super) fn kind(&self) -> &str {
+    pub(crate) fn kind(&self) -> &str {
         self.event.as_deref().unwrap_or("")
     }
 
     #[track_caller]
-    pub(super) fn payload(&self) -> Value {
+    pub(crate) fn payload(&self) -> Value {
         serde_json::from_str(&self.data).unwrap_or_else(|_| panic!("a JSON payload: {self:?}"))
     }
 }
 
 #[derive(Debug)]
-pub(super) enum Frame {
+pub(crate) enum Frame {
     Event(SseEvent),
     /// A block of comment lines only (keep-alives).
     Comment,
 }
 
 /// A minimal SSE reader over a streaming response body.
-pub(super) struct EventStream {
+pub(crate) struct EventStream {
     response: reqwest::Response,
     buffer: Vec<u8>,
     /// A live stream (no replay) of a server just started may first get the `org.replaced`
@@ -71,7 +71,7 @@ pub(super) struct EventStream {
 
 impl EventStream {
     /// A live stream of `path` (no replay).
-    pub(super) async fn open(app: &TestApp, path: &str) -> Self {
+    pub(crate) async fn open(app: &TestApp, path: &str) -> Self {
         Self::live(app.client.get(app.url(path))).await
     }
 
@@ -106,7 +106,7 @@ impl EventStream {
     }
 
     /// The next event or comment block; `None` when the body finished.
-    pub(super) async fn next_frame(&mut self) -> Option<Frame> {
+    pub(crate) async fn next_frame(&mut self) -> Option<Frame> {
         loop {
             while let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
                 let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
@@ -141,7 +141,7 @@ impl EventStream {
     }
 
     /// The next event, skipping comments.
-    pub(super) async fn next_event(&mut self) -> SseEvent {
+    pub(crate) async fn next_event(&mut self) -> SseEvent {
         loop {
             match self.next_frame().await {
                 Some(Frame::Event(event)) => return event,
@@ -152,7 +152,7 @@ impl EventStream {
     }
 
     /// The next event, which must be of `kind`.
-    pub(super) async fn expect(&mut self, kind: &str) -> SseEvent {
+    pub(crate) async fn expect(&mut self, kind: &str) -> SseEvent {
         let event = self.next_event().await;
         assert_eq!(event.kind(), kind, "{event:?}");
         event

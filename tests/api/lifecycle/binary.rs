@@ -32,7 +32,9 @@ async fn start(
 /// Sends an SMS saying `body` to Jane through the binary at `base_url`; it must be accepted.
 async fn sms_ok(base_url: &str, body: &str) -> Value {
     let input = json!({"toPhone": JANE_PHONE, "bodyText": body});
-    let request = reqwest::Client::new()
+    let request = crate::helpers::http()
+        .build()
+        .unwrap()
         .post(format!("{base_url}/actions/SubscriberSMSInvocable"))
         .json(&input);
     let (status, sent) = json_of(request).await;
@@ -140,7 +142,7 @@ backend_tests! {
 
         let (status, log) = emulator.interrupt();
         assert_eq!(status.code(), Some(0), "{log}");
-        let after = reqwest::Client::new().get(format!("{base_url}/livez")).send().await;
+        let after = crate::helpers::http().build().unwrap().get(format!("{base_url}/livez")).send().await;
         assert!(after.is_err(), "the stopped binary still answers: {after:?}");
         assert_eq!(stored_message(&db, &sent["id"]).await["body"], "Hi");
     }
@@ -308,6 +310,11 @@ fn help_lists_every_flag_and_environment_variable() {
             "--body-read-timeout-secs",
             Some("FASTCALL_BODY_READ_TIMEOUT_SECS"),
         ),
+        ("--twilio-account-sid", Some("TWILIO_ACCOUNT_SID")),
+        ("--twilio-auth-token", Some("TWILIO_AUTH_TOKEN")),
+        ("--twilio-api-url", Some("FASTCALL_TWILIO_API_URL")),
+        ("--twilio-timeout-ms", Some("FASTCALL_TWILIO_TIMEOUT_MS")),
+        ("--public-url", Some("FASTCALL_PUBLIC_URL")),
     ];
 
     // The list is the whole definition: a setting added there must be added here too.
@@ -331,10 +338,12 @@ fn help_lists_every_flag_and_environment_variable() {
     let output = command()
         .arg("--help")
         .env("FASTCALL_ADDR", "127.0.0.1:9")
+        .env("TWILIO_AUTH_TOKEN", "token-in-the-environment")
         .output()
         .expect("the binary runs");
     assert!(output.status.success(), "{output:?}");
     let help = String::from_utf8(output.stdout).unwrap();
+    assert!(!help.contains("token-in-the-environment"), "{help}");
     let lines: Vec<&str> = help.lines().map(str::trim).collect();
     for (flag, env) in settings {
         // A flag starts its own entry: `--provider <PROVIDER>`, or `--healthcheck` alone.

@@ -168,7 +168,7 @@ async fn client_stream(
     client_no: usize,
     answered: Arc<AtomicUsize>,
 ) -> Result<Vec<Ack>, String> {
-    let client = reqwest::Client::builder()
+    let client = crate::helpers::http()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();

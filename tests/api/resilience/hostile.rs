@@ -355,7 +355,7 @@ backend_tests! {
         }
         // Two at a time, each 10 MB each way (the error messages quote the value): slow in a
         // debug build, so with more time than the harness's client gives.
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(300)).build().unwrap();
+        let client = crate::helpers::http().timeout(Duration::from_secs(300)).build().unwrap();
         let answers = futures_util::stream::iter(cases)
             .map(|(case, path, body, in_array, code)| {
                 let request = client.post(app.url(&path)).body(body);

@@ -35,7 +35,7 @@ pub(super) struct Api {
 
 impl Api {
     pub fn new(base: String) -> Self {
-        let client = reqwest::Client::builder()
+        let client = crate::helpers::http()
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .expect("a client");

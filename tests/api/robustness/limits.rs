@@ -286,7 +286,7 @@ backend_tests! {
             let started = Instant::now();
             let stream = half_request(&app, start).await;
             // Another client, on a connection of its own, is served meanwhile.
-            let other = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+            let other = crate::helpers::http().pool_max_idle_per_host(0).build().unwrap();
             let response = other.post(app.url(SMS)).json(&sms(case)).send().await;
             let reply = Reply::from(response.expect("the other client is answered")).await;
             assert_eq!(reply.status, StatusCode::OK, "{case}: {}", reply.text);
