@@ -2,6 +2,7 @@
 //! record.
 
 use base64::Engine;
+use fastcall_emulator::config::Config;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -206,7 +207,9 @@ backend_tests! {
 async fn the_twilio_provider_names_a_missing_setting() {
     let fake = FakeTwilio::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, fn(&mut fastcall_emulator::config::Config)); 5] = [
+    /// A change to the settings, and the setting the refusal must name.
+    type Case = (&'static str, fn(&mut Config));
+    let cases: [Case; 5] = [
         ("TWILIO_ACCOUNT_SID", |c| c.twilio_account_sid = None),
         ("TWILIO_ACCOUNT_SID", |c| {
             c.twilio_account_sid = Some("AC/../other".into())
@@ -218,7 +221,7 @@ async fn the_twilio_provider_names_a_missing_setting() {
         }),
     ];
     for (named, change) in cases {
-        let mut config = fastcall_emulator::config::Config {
+        let mut config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             database_url: format!("sqlite:{}", dir.path().join("settings.db").display()),
             ..Default::default()
