@@ -15,7 +15,7 @@ mod org;
 mod orgs;
 mod process;
 mod progression;
-mod resilience;
+pub(crate) mod resilience;
 mod robustness;
 mod salesforce_rest;
 mod sms;

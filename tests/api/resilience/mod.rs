@@ -13,7 +13,7 @@ mod hostile;
 mod hostile_urls;
 mod integrity;
 mod outage;
-mod proxy;
+pub(crate) mod proxy;
 
 pub(super) const SMS_PATH: &str = "/actions/SubscriberSMSInvocable";
 pub(super) const CALL_PATH: &str = "/actions/SubscriberCallInvocable";

@@ -8,7 +8,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 /// Forwards connections to PostgreSQL, until told to refuse or hang them.
-pub(super) struct Proxy {
+pub struct Proxy {
     pub addr: SocketAddr,
     state: Arc<Mutex<ProxyState>>,
     accept: JoinHandle<()>,

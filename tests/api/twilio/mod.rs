@@ -15,6 +15,7 @@ mod callbacks;
 mod fake;
 mod hand_off;
 mod inbound;
+mod outage;
 mod restart;
 mod secrets;
 
