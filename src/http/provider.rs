@@ -4,7 +4,7 @@
 //! token Twilio cannot send: anything else is 403 and changes nothing.
 
 use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::emulator::PathId;
@@ -52,6 +52,7 @@ fn signed(
 /// `POST /_provider/twilio/status`: a message or call moved on. The record moves as a
 /// simulated step would move it; a callback for a SID the org does not have, or a status
 /// the record is past (a late or repeated callback), is acknowledged and changes nothing.
+/// Answered with empty TwiML, as the messaging webhook is.
 pub async fn status(
     State(state): State<AppState>,
     Scoped { name, .. }: Scoped,
@@ -72,7 +73,7 @@ pub async fn status(
     if moved {
         state.lifecycle().steps_scheduled();
     }
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(twiml(EMPTY_TWIML.to_owned()))
 }
 
 /// Moves the record Twilio calls `sid` to `to`; whether it moved.
@@ -146,6 +147,7 @@ pub async fn ivr(
     Ok(twiml(twilio::ivr_twiml(&ivr.name)))
 }
 
+/// TwiML, as Twilio reads its webhooks' answers.
 fn twiml(body: String) -> Response {
     (
         [(
