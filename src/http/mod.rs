@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod guard;
 mod idempotency;
+mod page;
 mod provider;
 mod query;
 mod routes;
@@ -47,7 +48,7 @@ struct RouteGroups {
     watch: Routes,
     /// Twilio's requests, which its signature admits instead of the admin token.
     provider: Routes,
-    /// Health and the contract.
+    /// The web page, health and the contract.
     public: Routes,
 }
 
@@ -109,6 +110,9 @@ fn routes() -> RouteGroups {
         .get("/_provider/twilio/ivr/{id}", provider::ivr)
         .post("/_provider/twilio/ivr/{id}", provider::ivr);
     let public = Routes::new("", platform_answer)
+        .get("/", page::index)
+        .get("/ui/app.js", page::script)
+        .get("/ui/app.css", page::style)
         .get("/livez", livez)
         .get("/readyz", readyz)
         .get("/openapi.yaml", contract::full_yaml)

@@ -37,8 +37,8 @@ backend_tests! {
     async fn unknown_routes_are_404_with_the_platform_error(backend) {
         let app = spawn_app(backend).await;
         let cases = [
-            (Method::GET, "/"),
             (Method::GET, "/nope"),
+            (Method::GET, "/ui/nope.js"),
             (Method::POST, "/actions"),
             (Method::POST, "/actions/NoSuchInvocable"),
             (Method::POST, "/actions/SubscriberSMSInvocable/extra"),

@@ -13,6 +13,7 @@ mod lifecycle;
 mod long_poll;
 mod org;
 mod orgs;
+mod page;
 mod process;
 mod progression;
 pub(crate) mod resilience;
