@@ -90,14 +90,8 @@ fn error(params: &[(String, String)]) -> Option<ProviderError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::form;
     use super::*;
-
-    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     #[test]
     fn message_callbacks_report_the_message_and_its_status() {

@@ -291,3 +291,12 @@ pub fn ivr_twiml(ivr_name: &str) -> String {
 /// TwiML that does nothing: the answer to an inbound message (Twilio sends the keyword
 /// replies itself).
 pub const EMPTY_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response/>";
+
+/// Form fields as a request carries them, for the tests.
+#[cfg(test)]
+fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}

@@ -70,14 +70,8 @@ fn other_port_form(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::form as params;
     use super::*;
-
-    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     /// Twilio's documented example ("Webhooks security", and its libraries' tests).
     const URL: &str = "https://mycompany.com/myapp.php?foo=1&bar=2";
