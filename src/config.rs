@@ -164,6 +164,10 @@ pub struct Config {
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log: String,
 
+    /// How log lines are written: `plain` text, or one JSON object per line.
+    #[arg(long, env = "FASTCALL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Plain)]
+    pub log_format: LogFormat,
+
     /// Most provider hand-offs one bulk call has in flight at once; its outputs keep the
     /// inputs' order. The default keeps a 200-input bulk call well inside the request
     /// timeout at a few hundred milliseconds per hand-off, while staying well under the
@@ -191,6 +195,8 @@ impl Default for Config {
         Self::from_arg_matches(&matches).expect("the defaults are valid settings")
     }
 }
+
+pub use crate::telemetry::LogFormat;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Provider {

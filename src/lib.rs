@@ -10,6 +10,7 @@ pub mod events;
 pub mod healthcheck;
 pub mod http;
 pub mod lifecycle;
+pub mod metrics;
 pub mod org;
 pub mod ready;
 pub mod records;

@@ -15,6 +15,7 @@ use clap::ValueEnum;
 use tokio::sync::Notify;
 
 use crate::domain::{CallStatus, ProviderError, SalesforceId, SmsStatus, Step, Timestamp};
+use crate::metrics::Metrics;
 use crate::records::{Call, NextStatus, PendingStep, SmsMessage};
 use crate::storage::{StepRules, Storage};
 use crate::voip::VoipProvider;
@@ -40,6 +41,7 @@ pub struct Lifecycle {
     progression: Progression,
     step_delay: Duration,
     voip: Arc<dyn VoipProvider>,
+    metrics: Arc<Metrics>,
     /// Wakes the runner when this instance scheduled steps.
     scheduled: Notify,
 }
@@ -49,6 +51,7 @@ impl Lifecycle {
         progression: Progression,
         step_delay: Duration,
         voip: Arc<dyn VoipProvider>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let step_delay = if progression == Progression::Immediate {
             Duration::ZERO
@@ -59,6 +62,7 @@ impl Lifecycle {
             progression,
             step_delay,
             voip,
+            metrics,
             scheduled: Notify::new(),
         }
     }
@@ -87,6 +91,7 @@ impl Lifecycle {
             loop {
                 match storage.run_due_steps(Timestamp::now(), BATCH).await {
                     Ok(run) => {
+                        self.metrics.lifecycle_steps.inc_by(run.taken as u64);
                         for step in &run.unreadable {
                             tracing::error!(
                                 seq = step.seq,

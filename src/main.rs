@@ -18,7 +18,7 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         };
     }
-    telemetry::init(&config.log);
+    telemetry::init(&config.log, config.log_format);
     let app = match Application::build(&config).await {
         Ok(app) => app,
         Err(error) => {

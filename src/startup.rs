@@ -16,10 +16,11 @@ use crate::domain::{OrgName, Timestamp};
 use crate::events;
 use crate::http;
 use crate::lifecycle::Lifecycle;
+use crate::metrics::Metrics;
 use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat, Served};
 use crate::records::EventKind;
 use crate::server::{self, ServeOptions};
-use crate::state::{Admin, AppState, Limits};
+use crate::state::{Admin, AppState, Limits, Providers};
 use crate::storage::{self, Storage, StorageError, StorageOptions, redact_url};
 use crate::voip::twilio::TwilioSettings;
 use crate::voip::{Simulated, Twilio, VoipProvider};
@@ -127,9 +128,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        let metrics = Arc::new(Metrics::new());
         let options = StorageOptions {
             max_connections: config.db_max_connections,
             acquire_timeout: Duration::from_millis(config.db_acquire_timeout_ms),
+            metrics: metrics.clone(),
         };
         let twilio = twilio(config)?;
         let voip: Arc<dyn VoipProvider> = match &twilio {
@@ -139,7 +142,12 @@ impl Application {
             }),
         };
         let step_delay = Duration::from_millis(config.step_delay_ms);
-        let lifecycle = Arc::new(Lifecycle::new(config.progression, step_delay, voip.clone()));
+        let lifecycle = Arc::new(Lifecycle::new(
+            config.progression,
+            step_delay,
+            voip.clone(),
+            metrics.clone(),
+        ));
         let storage = storage::connect(
             &config.database_url,
             &options,
@@ -171,7 +179,8 @@ impl Application {
         if admin.keys_need_token && orgs.any_api_keys() {
             return Err(StartupError::OpenAdmin { addr: config.addr });
         }
-        let state = AppState::new(storage, voip, twilio, lifecycle, orgs, limits, admin);
+        let provider = Providers { voip, twilio };
+        let state = AppState::new(storage, provider, lifecycle, metrics, orgs, limits, admin);
         let listener =
             TcpListener::bind(config.addr)
                 .await

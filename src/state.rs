@@ -10,6 +10,7 @@ use crate::actions::ActionContext;
 use crate::config::Secret;
 use crate::domain::{OrgName, SalesforceId};
 use crate::lifecycle::Lifecycle;
+use crate::metrics::Metrics;
 use crate::org::{KeyTaken, Org, OrgDocument, Served};
 use crate::storage::{Storage, StorageError};
 use crate::voip::{Twilio, VoipProvider};
@@ -25,6 +26,7 @@ struct Inner {
     /// The provider, when it is Twilio: its callbacks' signatures are checked with it.
     twilio: Option<Arc<Twilio>>,
     lifecycle: Arc<Lifecycle>,
+    metrics: Arc<Metrics>,
     /// Every org served: read on every request without a lock; replaced whole.
     orgs: ArcSwap<Served>,
     /// Serialises org changes so the stored orgs and the ones in memory agree.
@@ -44,6 +46,13 @@ struct Inner {
 /// memory that many concurrent bulk calls take, while enough of them run to fill the group
 /// commits.
 const BULK_CALLS_AT_ONCE: usize = 8;
+
+/// The VoIP provider, and the same one as Twilio when it is Twilio (whose callbacks the HTTP
+/// routes check with it).
+pub struct Providers {
+    pub voip: Arc<dyn VoipProvider>,
+    pub twilio: Option<Arc<Twilio>>,
+}
 
 /// Who may use the `/_emulator/*` routes.
 #[derive(Debug, Clone, Default)]
@@ -79,18 +88,19 @@ pub struct Limits {
 impl AppState {
     pub fn new(
         storage: Arc<dyn Storage>,
-        voip: Arc<dyn VoipProvider>,
-        twilio: Option<Arc<Twilio>>,
+        provider: Providers,
         lifecycle: Arc<Lifecycle>,
+        metrics: Arc<Metrics>,
         orgs: Served,
         limits: Limits,
         admin: Admin,
     ) -> Self {
         let inner = Inner {
             storage,
-            voip,
-            twilio,
+            voip: provider.voip,
+            twilio: provider.twilio,
             lifecycle,
+            metrics,
             orgs: ArcSwap::from_pointee(orgs),
             org_writes: Mutex::new(()),
             limits,
@@ -129,6 +139,10 @@ impl AppState {
         self.inner.twilio.as_deref()
     }
 
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
     pub fn lifecycle(&self) -> &Lifecycle {
         &self.inner.lifecycle
     }
@@ -165,6 +179,7 @@ impl AppState {
             voip: self.inner.voip.as_ref(),
             lifecycle: self.inner.lifecycle.clone(),
             provider_concurrency: self.inner.limits.provider_concurrency,
+            metrics: &self.inner.metrics,
         }
     }
 

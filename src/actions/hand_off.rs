@@ -12,6 +12,7 @@ use super::{ActionContext, Dispatched};
 use crate::domain::objects::{CALL, ObjectType, SMS_MESSAGE};
 use crate::domain::{CallStatus, DialledNumber, ProviderError, SalesforceId, SmsStatus, Timestamp};
 use crate::lifecycle::Lifecycle;
+use crate::metrics::{HandOffLabels, RefusalLabels};
 use crate::records::{
     Call, HandOff, NextStatus, PendingStep, SmsMessage, StatusHistory, Taken, Task,
 };
@@ -132,6 +133,30 @@ pub(super) async fn queue<R: Outgoing>(
     Ok(())
 }
 
+/// Counts a hand-off by its outcome, and a refusal by its code.
+fn count<S>(ctx: &ActionContext<'_>, object: ObjectType, answer: &Result<Accepted<S>, VoipError>) {
+    let provider = ctx.voip.name();
+    let outcome = match answer {
+        Ok(_) => "accepted",
+        Err(VoipError::Refused { code, .. }) => {
+            let labels = RefusalLabels {
+                provider,
+                code: *code,
+            };
+            ctx.metrics.refusals.get_or_create(&labels).inc();
+            "refused"
+        }
+        Err(VoipError::Unanswered(_)) => "unanswered",
+    };
+    let kind = if object == CALL { "call" } else { "sms" };
+    let labels = HandOffLabels {
+        provider,
+        kind,
+        outcome,
+    };
+    ctx.metrics.hand_offs.get_or_create(&labels).inc();
+}
+
 /// What the provider's `answer` makes of `record`, in the batch that stores it: taken, it
 /// keeps the provider's status and id and gets its Task (`task`, when it has one), and the
 /// caller gets `output`; refused or unanswered, it fails with the provider's error and a
@@ -146,6 +171,7 @@ pub(super) fn settle<R: Outgoing, O>(
     let stored_first = ctx.voip.hand_off_deadline().is_some();
     let now = Timestamp::now();
     let mut batch = Batch::default();
+    count(ctx, R::OBJECT, &answer);
     let outcome = match answer {
         Ok(accepted) => {
             if !stored_first {

@@ -24,6 +24,7 @@ use tokio::sync::oneshot;
 
 use crate::domain::{OrgName, SalesforceId, Timestamp};
 use crate::lifecycle::Lifecycle;
+use crate::metrics::Metrics;
 use crate::org::Org;
 use crate::storage::{Batch, KeyedAnswer, Storage, StorageError};
 use crate::voip::VoipProvider;
@@ -41,6 +42,8 @@ pub struct ActionContext<'a> {
     pub lifecycle: Arc<Lifecycle>,
     /// How many inputs of a bulk call are with the provider at once.
     pub provider_concurrency: usize,
+    /// Where hand-offs are counted.
+    pub metrics: &'a Metrics,
 }
 
 /// The error codes of `FastCall.SubscriberAPI.APIException`, as Fastcall's reference lists
@@ -63,6 +66,17 @@ pub enum ErrorCode {
 impl ErrorCode {
     pub fn code(self) -> u16 {
         self as u16
+    }
+
+    /// The code as text, as logs and metrics label it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provider => "100",
+            Self::BodyMissing => "101",
+            Self::CallerId => "103",
+            Self::Invalid => "104",
+            Self::Capability => "105",
+        }
     }
 }
 

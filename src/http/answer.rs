@@ -5,12 +5,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::observe::AnswerCode;
 use crate::storage::StoredAnswer;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub status: StatusCode,
     pub body: String,
+    /// The error code it carries, for the metrics and the log (`observe`).
+    pub code: Option<&'static str>,
 }
 
 impl Answer {
@@ -19,6 +22,15 @@ impl Answer {
         Self {
             status,
             body: serde_json::to_string(body).expect("answers serialise to JSON"),
+            code: None,
+        }
+    }
+
+    /// The answer, carrying the error code `code`.
+    pub fn failing(self, code: &'static str) -> Self {
+        Self {
+            code: Some(code),
+            ..self
         }
     }
 
@@ -36,6 +48,10 @@ impl IntoResponse for Answer {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )];
-        (self.status, content_type, self.body).into_response()
+        let mut response = (self.status, content_type, self.body).into_response();
+        if let Some(code) = self.code {
+            response.extensions_mut().insert(AnswerCode(code));
+        }
+        response
     }
 }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::answer::Answer;
+use super::observe::AnswerCode;
 use crate::actions::{ActionError, ApiException, ErrorCode};
 use crate::org::{InvalidOrg, OrgProblem};
 use crate::storage::StorageError;
@@ -93,7 +94,7 @@ impl ExceptionResponse {
             error_code: self.exception.code.code(),
             message: &self.exception.message,
         };
-        Answer::json(self.status(), &body)
+        Answer::json(self.status(), &body).failing(self.exception.code.as_str())
     }
 }
 
@@ -301,7 +302,11 @@ impl From<StorageError> for PlatformError {
 impl IntoResponse for PlatformError {
     fn into_response(self) -> Response {
         self.log_cause();
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        response
+            .extensions_mut()
+            .insert(AnswerCode(self.code.as_str()));
+        response
     }
 }
 
@@ -325,7 +330,11 @@ impl IntoResponse for SalesforceError {
             tracing::info!(reason = %error.message, "refused an invalid session");
             error.message = SESSION_INVALID.into();
         }
-        (error.status(), Json([error.body()])).into_response()
+        let mut response = (error.status(), Json([error.body()])).into_response();
+        response
+            .extensions_mut()
+            .insert(AnswerCode(error.code.as_str()));
+        response
     }
 }
 

@@ -222,9 +222,11 @@ pub async fn release(key: Option<ClaimedKey>) {
 /// An earlier call's answer, marked as replayed.
 pub fn replay(answer: StoredAnswer) -> Response {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    // Its error code is not kept: the count and the log line see only its status.
     let mut response = Answer {
         status,
         body: answer.body,
+        code: None,
     }
     .into_response();
     response

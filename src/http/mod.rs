@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod guard;
 mod idempotency;
+mod observe;
 mod page;
 mod provider;
 mod query;
@@ -103,6 +104,7 @@ fn routes() -> RouteGroups {
         .get("/_emulator/opt-outs", lists::list::<OptOut>)
         .get("/_emulator/users/{id}", lists::user)
         .get("/_emulator/events", emulator::events::stream)
+        .get("/metrics", observe::metrics)
         .get("/orgs", orgs::list);
     let provider = Routes::new("", platform_answer)
         .post("/_provider/twilio/status", provider::status)
@@ -165,34 +167,46 @@ fn router(state: AppState) -> Router {
     let groups = routes();
     let admitted = |admission| middleware::from_fn_with_state((state.clone(), admission), guard);
     let admin = || middleware::from_fn_with_state(state.clone(), emulator::require_admin);
+    // The outermost layer of every group: what the others answer is counted too.
+    let observed = || middleware::from_fn_with_state(state.clone(), observe::observe);
     let services = groups
         .services
         .into_parts()
         .0
         .route_layer(admitted(Admission::Salesforce))
+        .route_layer(observed())
         .fallback(salesforce_not_found);
     let actions = groups
         .actions
         .into_parts()
         .0
-        .route_layer(admitted(Admission::Actions));
+        .route_layer(admitted(Admission::Actions))
+        .route_layer(observed());
     // The admin token is checked first, so a caller without it cannot take a permit.
     let control = groups
         .control
         .into_parts()
         .0
         .route_layer(admitted(Admission::Control))
-        .route_layer(admin());
-    let watch = groups.watch.into_parts().0.route_layer(admin());
+        .route_layer(admin())
+        .route_layer(observed());
+    let watch = groups
+        .watch
+        .into_parts()
+        .0
+        .route_layer(admin())
+        .route_layer(observed());
     let provider = groups
         .provider
         .into_parts()
         .0
-        .route_layer(admitted(Admission::Provider));
+        .route_layer(admitted(Admission::Provider))
+        .route_layer(observed());
     groups
         .public
         .into_parts()
         .0
+        .route_layer(observed())
         .merge(actions)
         .merge(control)
         .merge(watch)

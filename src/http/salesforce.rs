@@ -220,6 +220,7 @@ impl BulkInvocation<'_> {
             Err(exception) => {
                 let failed = InvocationResult::<()>::failed(self.name, &exception);
                 Answer::json(StatusCode::BAD_REQUEST, &vec![&failed; self.inputs.len()])
+                    .failing(exception.code.as_str())
             }
         }
     }

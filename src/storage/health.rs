@@ -19,7 +19,8 @@ use tokio::sync::broadcast;
 
 use super::{
     ActivityStore, Batch, Claim, IdempotencyStore, KeyClaim, LifecycleStore, ListFilter, Moved,
-    OrgSummary, StatusChange, StatusChangeOutcome, StepsRun, Storage, StorageError, StoredAnswer,
+    OrgSummary, StatusChange, StatusChangeOutcome, StepsRun, Storage, StorageError, StorageGauges,
+    StoredAnswer,
 };
 use crate::domain::{
     CallStatus, DialledNumber, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp,
@@ -160,6 +161,10 @@ guarded! {
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
         self.inner.subscribe()
+    }
+
+    fn gauges(&self) -> StorageGauges {
+        self.inner.gauges()
     }
 
     /// Not ready while the database is down, nor while writes fail and a probe write does

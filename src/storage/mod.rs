@@ -24,6 +24,7 @@ use crate::domain::objects::{Direction, StatusType, TaskStatus};
 use crate::domain::{
     CallStatus, DialledNumber, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp,
 };
+use crate::metrics::Metrics;
 use crate::org::OrgDocument;
 use crate::records::{
     Call, Change, HandOff, OptOut, OptOutChange, PendingStep, SmsMessage, StatusLogEntry,
@@ -92,6 +93,8 @@ pub trait Storage: ActivityStore + LifecycleStore + IdempotencyStore {
 
     /// Live events from every instance sharing the database, in commit order.
     fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>>;
+    /// The connection pool and the event subscribers, as they are now.
+    fn gauges(&self) -> StorageGauges;
     /// The org's stored events after `after` (a seq), oldest first: a reconnecting
     /// subscriber's catch-up.
     async fn events_after(
@@ -439,6 +442,8 @@ pub struct StorageOptions {
     pub max_connections: u32,
     /// How long a request waits for a connection before the database counts as unavailable.
     pub acquire_timeout: Duration,
+    /// Where the group committer counts its transactions' sizes.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Default for StorageOptions {
@@ -446,8 +451,18 @@ impl Default for StorageOptions {
         Self {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
+            metrics: Arc::default(),
         }
     }
+}
+
+/// The storage's state now, for the metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageGauges {
+    pub connections_in_use: u32,
+    pub connections_idle: u32,
+    /// Receivers of this instance's committed events (event streams, the org follower).
+    pub subscribers: usize,
 }
 
 /// Opens the database the URL names (`postgres://...` or `sqlite:...`) and brings its

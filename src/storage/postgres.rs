@@ -95,7 +95,14 @@ pub(super) async fn connect(
         .await
         .map_err(|e| StorageError::Config(format!("migrating PostgreSQL: {e}")))?;
     let opt_outs = OptOutOrgs::load(&pool).await?;
-    let mut storage = SqlStorage::new(pool.clone(), pool.clone(), rules, encode, opt_outs);
+    let mut storage = SqlStorage::new(
+        pool.clone(),
+        pool.clone(),
+        rules,
+        encode,
+        opt_outs,
+        options.metrics.clone(),
+    );
     // Listen before answering any request, so no event committed from now on is missed.
     let listener = listen(&pool).await?;
     let relay = tokio::spawn(relay_events(pool, listener, storage.events.clone()));

@@ -60,7 +60,14 @@ pub(super) async fn connect(
             .await?;
         migrate(&pool).await?;
         let opt_outs = OptOutOrgs::load(&pool).await?;
-        return Ok(SqlStorage::new(pool.clone(), pool, rules, encode, opt_outs));
+        return Ok(SqlStorage::new(
+            pool.clone(),
+            pool,
+            rules,
+            encode,
+            opt_outs,
+            options.metrics.clone(),
+        ));
     }
     let file_lock = claim(connect_options.get_filename())?;
     // WAL lets readers run beside the writer; NORMAL sync keeps every commit across a
@@ -78,7 +85,15 @@ pub(super) async fn connect(
         .connect_with(connect_options.read_only(true))
         .await?;
     let opt_outs = OptOutOrgs::load(&writer).await?;
-    let mut storage = SqlStorage::new(reader, writer, rules, encode, opt_outs);
+    let mut storage = SqlStorage::new(
+        reader,
+        writer,
+        rules,
+        encode,
+        opt_outs,
+        options.metrics.clone(),
+    );
+    storage.separate_reader = true;
     storage._file_lock = Some(file_lock);
     Ok(storage)
 }

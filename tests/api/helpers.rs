@@ -125,7 +125,10 @@ fn init_logging() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            fastcall_emulator::telemetry::init("info,fastcall_emulator=debug");
+            fastcall_emulator::telemetry::init(
+                "info,fastcall_emulator=debug",
+                fastcall_emulator::telemetry::LogFormat::Plain,
+            );
         }
     });
 }

@@ -11,6 +11,7 @@ mod inbound;
 mod inspection;
 mod lifecycle;
 mod long_poll;
+mod observe;
 mod org;
 mod orgs;
 mod page;

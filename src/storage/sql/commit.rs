@@ -30,6 +30,7 @@ use super::{
 };
 use crate::domain::objects::Direction;
 use crate::domain::{OrgName, Timestamp};
+use crate::metrics::Metrics;
 use crate::records::{
     Call, Change, EventKind, HandOff, NextStatus, OptOut, OptOutChange, SmsMessage, StoredEvent,
 };
@@ -95,6 +96,7 @@ struct Committer {
     rules: Arc<dyn StepRules>,
     encode: EncodeEvent,
     opt_outs: OptOutOrgs,
+    metrics: Arc<Metrics>,
 }
 
 impl SqlStorage {
@@ -107,6 +109,7 @@ impl SqlStorage {
         rules: Arc<dyn StepRules>,
         encode: EncodeEvent,
         opt_outs: OptOutOrgs,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let (queue, jobs) = mpsc::channel(QUEUE);
@@ -116,6 +119,7 @@ impl SqlStorage {
             rules: rules.clone(),
             encode,
             opt_outs: opt_outs.clone(),
+            metrics,
         };
         tokio::spawn(Arc::new(committer).run(jobs));
         let screens = Screens::start(reader.clone());
@@ -130,6 +134,7 @@ impl SqlStorage {
             screens,
             _background: None,
             _file_lock: None,
+            separate_reader: false,
         }
     }
 }
@@ -146,6 +151,7 @@ impl Committer {
     /// Commits the group in one transaction and answers its writers; on failure, as the
     /// module explains.
     async fn commit_group(&self, group: Vec<Job>) {
+        self.metrics.group_commit_writes.observe(group.len() as f64);
         let batches: Vec<(&OrgName, &Batch)> =
             group.iter().map(|job| (&job.org, &job.batch)).collect();
         let outcome = self.commit(&batches).await;

@@ -54,6 +54,8 @@ pub(in crate::storage) struct SqlStorage {
     pub(in crate::storage) _background: Option<AbortOnDrop>,
     /// SQLite's claim on its database file (`sqlite.rs`), released on drop.
     pub(in crate::storage) _file_lock: Option<std::fs::File>,
+    /// Whether reads have a pool of their own (SQLite on a file), for the pool's gauges.
+    pub(in crate::storage) separate_reader: bool,
 }
 
 /// Which orgs may hold opt-outs, known where this process is the database's only writer

@@ -14,6 +14,7 @@ use crate::records::{Change, StatusLogEntry, StoredEvent, UserState, UserStatusV
 use crate::storage::dialect::Dialect;
 use crate::storage::{
     EncodeEvent, ListFilter, OrgSummary, StatusChange, StatusChangeOutcome, Storage, StorageError,
+    StorageGauges,
 };
 
 /// Everything `reset` forgets of an org (`$1`): all but its org data.
@@ -393,6 +394,23 @@ impl Storage for SqlStorage {
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
         self.events.subscribe()
+    }
+
+    fn gauges(&self) -> StorageGauges {
+        let pools = [
+            Some(&self.writer),
+            self.separate_reader.then_some(&self.reader),
+        ];
+        let (mut size, mut idle) = (0, 0);
+        for pool in pools.into_iter().flatten() {
+            size += pool.size();
+            idle += u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+        }
+        StorageGauges {
+            connections_in_use: size.saturating_sub(idle),
+            connections_idle: idle,
+            subscribers: self.events.receiver_count(),
+        }
     }
 
     #[tracing::instrument(skip_all, fields(%org, after))]

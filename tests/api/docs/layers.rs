@@ -10,17 +10,23 @@ use super::root;
 /// Each module and the modules it may import, lowest layer first. A module may import only
 /// modules listed before it.
 const LAYERS: &[(&str, &[&str])] = &[
+    ("metrics", &[]),
+    ("telemetry", &[]),
     ("domain", &[]),
     ("records", &["domain"]),
     ("org", &["domain"]),
-    ("storage", &["domain", "records", "org"]),
+    ("storage", &["metrics", "domain", "records", "org"]),
     ("voip", &["domain"]),
-    ("lifecycle", &["domain", "records", "storage", "voip"]),
+    (
+        "lifecycle",
+        &["metrics", "domain", "records", "storage", "voip"],
+    ),
     ("views", &["domain", "records"]),
     ("events", &["domain", "records", "views"]),
     (
         "actions",
         &[
+            "metrics",
             "domain",
             "records",
             "org",
@@ -30,11 +36,12 @@ const LAYERS: &[(&str, &[&str])] = &[
             "views",
         ],
     ),
-    ("config", &["domain", "lifecycle"]),
+    ("config", &["telemetry", "domain", "lifecycle"]),
     ("ready", &["domain", "org", "actions"]),
     (
         "state",
         &[
+            "metrics",
             "domain",
             "records",
             "org",
@@ -48,6 +55,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "http",
         &[
+            "metrics",
             "domain",
             "records",
             "org",
@@ -63,10 +71,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("server", &[]),
     ("healthcheck", &[]),
-    ("telemetry", &[]),
     (
         "startup",
         &[
+            "metrics",
             "domain",
             "records",
             "org",

@@ -315,6 +315,7 @@ fn help_lists_every_flag_and_environment_variable() {
         ("--twilio-api-url", Some("FASTCALL_TWILIO_API_URL")),
         ("--twilio-timeout-ms", Some("FASTCALL_TWILIO_TIMEOUT_MS")),
         ("--public-url", Some("FASTCALL_PUBLIC_URL")),
+        ("--log-format", Some("FASTCALL_LOG_FORMAT")),
     ];
 
     // The list is the whole definition: a setting added there must be added here too.
