@@ -2,8 +2,10 @@
 //! dropped, a leading `+` is dialled as it is, and anything else is national, in the org's
 //! default country. Whether the result is a real number is the provider's to judge.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{LazyLock, Mutex};
 
 use phonenumber::country;
 use serde::{Serialize, Serializer};
@@ -11,6 +13,9 @@ use serde::{Serialize, Serializer};
 /// The most digits a number may have: twice E.164's 15, so that whatever was typed reaches
 /// the provider to be judged, within a small inline buffer.
 pub const MAX_DIGITS: usize = 30;
+
+/// How many numbers' validity [`DialledNumber::is_valid`] remembers.
+const JUDGED: usize = 4096;
 
 /// The longest value, formatting included, that is taken for a phone number.
 pub const MAX_INPUT_CHARS: usize = 100;
@@ -105,8 +110,26 @@ impl DialledNumber {
 
     /// Whether libphonenumber judges this a valid number of the country its calling code
     /// names: what a provider such as Twilio checks before it accepts a destination.
+    ///
+    /// libphonenumber's judgement costs tens of thousands of instructions (its regexes are
+    /// looked up by their patterns in a SipHash cache), and the same destinations come again
+    /// and again, so judgements are remembered: up to [`JUDGED`] numbers, then afresh.
     pub fn is_valid(&self) -> bool {
-        phonenumber::parse(None, self.as_str()).is_ok_and(|number| phonenumber::is_valid(&number))
+        static JUDGEMENTS: LazyLock<Mutex<HashMap<DialledNumber, bool>>> =
+            LazyLock::new(Mutex::default);
+        let remembered = |judgements: &HashMap<_, _>| judgements.get(self).copied();
+        if let Some(valid) = JUDGEMENTS.lock().ok().as_deref().and_then(remembered) {
+            return valid;
+        }
+        let valid = phonenumber::parse(None, self.as_str())
+            .is_ok_and(|number| phonenumber::is_valid(&number));
+        if let Ok(mut judgements) = JUDGEMENTS.lock() {
+            if judgements.len() >= JUDGED {
+                judgements.clear();
+            }
+            judgements.insert(*self, valid);
+        }
+        valid
     }
 
     pub fn as_str(&self) -> &str {

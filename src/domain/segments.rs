@@ -40,11 +40,36 @@ const BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ
 /// The GSM 03.38 extension table: each is sent as an escape and the character.
 const EXTENSION: &str = "\u{c}^{}\\[~]|€";
 
+/// The ASCII characters of `table`, as a bitmap: most bodies are ASCII, and a bit test is
+/// cheaper than a search of the table for every character.
+const fn ascii_bitmap(table: &str) -> u128 {
+    let bytes = table.as_bytes();
+    let mut bitmap = 0u128;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Bytes of 0x80 and up belong to the tables' other characters.
+        if bytes[i] < 0x80 {
+            bitmap |= 1 << bytes[i];
+        }
+        i += 1;
+    }
+    bitmap
+}
+
+const ASCII_BASIC: u128 = ascii_bitmap(BASIC);
+const ASCII_EXTENSION: u128 = ascii_bitmap(EXTENSION);
+
 /// How many septets `c` takes in GSM-7; `None` when GSM-7 cannot carry it.
 fn septets(c: char) -> Option<usize> {
-    if BASIC.contains(c) {
+    let (basic, extension) = if c.is_ascii() {
+        let bit = 1u128 << (c as u32);
+        (ASCII_BASIC & bit != 0, ASCII_EXTENSION & bit != 0)
+    } else {
+        (BASIC.contains(c), EXTENSION.contains(c))
+    };
+    if basic {
         Some(1)
-    } else if EXTENSION.contains(c) {
+    } else if extension {
         Some(2)
     } else {
         None
@@ -54,26 +79,30 @@ fn septets(c: char) -> Option<usize> {
 impl Segments {
     /// The encoding and segments of `body`.
     pub fn of(body: &str) -> Self {
-        let gsm: Option<Vec<usize>> = body.chars().map(septets).collect();
-        let (encoding, units) = match gsm {
-            Some(units) => (Encoding::Gsm7, units),
-            None => (Encoding::Ucs2, body.chars().map(char::len_utf16).collect()),
-        };
-        Self {
-            encoding,
-            count: count(&units, encoding.capacity()),
+        if body.chars().all(|c| septets(c).is_some()) {
+            let units = body.chars().map(|c| septets(c).unwrap_or(1));
+            Self {
+                encoding: Encoding::Gsm7,
+                count: count(units, Encoding::Gsm7.capacity()),
+            }
+        } else {
+            let units = body.chars().map(char::len_utf16);
+            Self {
+                encoding: Encoding::Ucs2,
+                count: count(units, Encoding::Ucs2.capacity()),
+            }
         }
     }
 }
 
 /// How many segments the characters of `units` (their sizes) fill, none split.
-fn count(units: &[usize], (lone, each): (usize, usize)) -> u32 {
-    if units.iter().sum::<usize>() <= lone {
+fn count(units: impl Iterator<Item = usize> + Clone, (lone, each): (usize, usize)) -> u32 {
+    if units.clone().sum::<usize>() <= lone {
         return 1;
     }
     let mut segments = 1;
     let mut used = 0;
-    for &size in units {
+    for size in units {
         if used + size > each {
             segments += 1;
             used = 0;
@@ -90,6 +119,23 @@ mod tests {
     fn of(body: &str) -> (&'static str, u32) {
         let segments = Segments::of(body);
         (segments.encoding.as_str(), segments.count)
+    }
+
+    #[test]
+    fn the_ascii_bitmaps_hold_the_tables_ascii_characters() {
+        for byte in 0u8..128 {
+            let c = char::from(byte);
+            assert_eq!(
+                ASCII_BASIC & (1 << byte) != 0,
+                BASIC.contains(c),
+                "{byte:#x}"
+            );
+            assert_eq!(
+                ASCII_EXTENSION & (1 << byte) != 0,
+                EXTENSION.contains(c),
+                "{byte:#x}"
+            );
+        }
     }
 
     #[test]
