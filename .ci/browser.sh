@@ -18,8 +18,13 @@ AXE_VERSION=4.10.2
 step() { printf '\n==> %s\n' "$*"; }
 
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || { echo "browser.sh: no Chromium at ${CHROMIUM:-/usr/bin/chromium}" >&2; exit 1; }
-if ! "$TOOLS/venv/bin/python" -c "import playwright" 2>/dev/null \
-    || ! "$TOOLS/venv/bin/pip" show playwright 2>/dev/null | grep -q "^Version: $PLAYWRIGHT_VERSION$"; then
+# (Not `pip show | grep -q`: grep quits at its match, and pipefail then fails the pipe.)
+installed() {
+    "$TOOLS/venv/bin/python" -c 'import sys
+from importlib.metadata import version
+sys.exit(version("playwright") != sys.argv[1])' "$PLAYWRIGHT_VERSION" 2>/dev/null
+}
+if ! installed; then
     step "installing playwright $PLAYWRIGHT_VERSION into $TOOLS/venv"
     python3 -m venv "$TOOLS/venv"
     "$TOOLS/venv/bin/pip" install --quiet "playwright==$PLAYWRIGHT_VERSION"

@@ -36,7 +36,11 @@ step() { printf '\n==> %s\n' "$*"; }
 fail() { echo "contract: $*" >&2; exit 1; }
 
 ensure_tools() {
-    if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION" \
+    # The version is read whole before it is matched: `| grep -q` would quit at its match,
+    # and pipefail would then count the pipe as failed and reinstall every run.
+    local installed
+    installed=$("$VENV/bin/schemathesis" --version 2>/dev/null || true)
+    if [[ "$installed" != *"$SCHEMATHESIS_VERSION"* ]] \
         || ! [ -x "$VENV/bin/openapi-spec-validator" ]; then
         step "installing schemathesis $SCHEMATHESIS_VERSION and openapi-spec-validator into $VENV"
         python3 -m venv "$VENV"
