@@ -134,7 +134,7 @@ pub(super) async fn queue<R: Outgoing>(
 }
 
 /// Counts a hand-off by its outcome, and a refusal by its code.
-fn count<S>(ctx: &ActionContext<'_>, object: ObjectType, answer: &Result<Accepted<S>, VoipError>) {
+fn count<R: Outgoing>(ctx: &ActionContext<'_>, answer: &Result<Accepted<R::Status>, VoipError>) {
     let provider = ctx.voip.name();
     let outcome = match answer {
         Ok(_) => "accepted",
@@ -148,10 +148,9 @@ fn count<S>(ctx: &ActionContext<'_>, object: ObjectType, answer: &Result<Accepte
         }
         Err(VoipError::Unanswered(_)) => "unanswered",
     };
-    let kind = if object == CALL { "call" } else { "sms" };
     let labels = HandOffLabels {
         provider,
-        kind,
+        kind: R::next(R::FAILED).record_kind(),
         outcome,
     };
     ctx.metrics.hand_offs.get_or_create(&labels).inc();
@@ -171,7 +170,7 @@ pub(super) fn settle<R: Outgoing, O>(
     let stored_first = ctx.voip.hand_off_deadline().is_some();
     let now = Timestamp::now();
     let mut batch = Batch::default();
-    count(ctx, R::OBJECT, &answer);
+    count::<R>(ctx, &answer);
     let outcome = match answer {
         Ok(accepted) => {
             if !stored_first {

@@ -43,10 +43,13 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         .flatten()
         .filter(|_| route.ends_with("/{action}"))
         .and_then(ActionName::parse);
-    let org = request
-        .extensions()
-        .get::<InOrg>()
-        .map_or_else(OrgName::default_org, |InOrg(name)| name.clone());
+    // Only an action call's org is labelled and logged.
+    let org = action.map(|_| {
+        request
+            .extensions()
+            .get::<InOrg>()
+            .map_or_else(OrgName::default_org, |InOrg(name)| name.clone())
+    });
 
     let mut response = next.run(request).await;
 
@@ -66,7 +69,7 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         .request_seconds
         .get_or_create(&route)
         .observe(elapsed.as_secs_f64());
-    if let Some(action) = action {
+    if let (Some(action), Some(org)) = (action, org) {
         let code = response.extensions().get::<AnswerCode>().map(|c| c.0);
         let outcome = match code {
             Some(code) if code.starts_with('1') => "exception",
