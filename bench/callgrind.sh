@@ -10,7 +10,8 @@
 # with instrumentation off; 200 single SMS (bench/sms.lua's request) to warm up; instrumentation
 # on; 1,000 single SMS one after another on one keep-alive connection; instrumentation off.
 # Prints the instructions counted divided by 1,000, per backend. BINARY defaults to a fresh
-# release build.
+# release build. With CALLGRIND_KEEP=DIR the profiles are copied there (callgrind.sqlite.out,
+# callgrind.postgres.out), for `callgrind_annotate --inclusive=yes DIR/callgrind.sqlite.out`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,6 +68,7 @@ measure() {
     server_pid=""
     local total
     total=$(awk '/^totals:/ { print $2; exit }' "$out")
+    [ -n "${CALLGRIND_KEEP:-}" ] && mkdir -p "$CALLGRIND_KEEP" && cp "$out" "$CALLGRIND_KEEP/"
     echo "$label $(( total / MEASURED ))"
 }
 

@@ -79,6 +79,15 @@ fn septets(c: char) -> Option<usize> {
 impl Segments {
     /// The encoding and segments of `body`.
     pub fn of(body: &str) -> Self {
+        if body.is_ascii() {
+            Self::of_ascii(body.as_bytes())
+        } else {
+            Self::of_chars(body)
+        }
+    }
+
+    /// [`Segments::of`], a character at a time.
+    fn of_chars(body: &str) -> Self {
         if body.chars().all(|c| septets(c).is_some()) {
             let units = body.chars().map(|c| septets(c).unwrap_or(1));
             Self {
@@ -91,6 +100,48 @@ impl Segments {
                 encoding: Encoding::Ucs2,
                 count: count(units, Encoding::Ucs2.capacity()),
             }
+        }
+    }
+}
+
+impl Segments {
+    /// [`Segments::of`] for an ASCII body, most bodies: one bit test per byte.
+    fn of_ascii(body: &[u8]) -> Self {
+        let septets = |byte: u8| {
+            let bit = 1u128 << byte;
+            if ASCII_BASIC & bit != 0 {
+                Some(1)
+            } else if ASCII_EXTENSION & bit != 0 {
+                Some(2)
+            } else {
+                None
+            }
+        };
+        let mut total = 0;
+        for &byte in body {
+            match septets(byte) {
+                Some(size) => total += size,
+                // Control characters GSM-7 lacks: one UTF-16 unit each.
+                None => {
+                    return Self {
+                        encoding: Encoding::Ucs2,
+                        count: count(body.iter().map(|_| 1), Encoding::Ucs2.capacity()),
+                    };
+                }
+            }
+        }
+        let (lone, _) = Encoding::Gsm7.capacity();
+        let count = if total <= lone {
+            1
+        } else {
+            count(
+                body.iter().map(|&byte| septets(byte).unwrap_or(1)),
+                Encoding::Gsm7.capacity(),
+            )
+        };
+        Self {
+            encoding: Encoding::Gsm7,
+            count,
         }
     }
 }
@@ -135,6 +186,34 @@ mod tests {
                 EXTENSION.contains(c),
                 "{byte:#x}"
             );
+        }
+    }
+
+    #[test]
+    fn the_ascii_way_counts_as_the_general_one() {
+        for byte in 0u8..128 {
+            let c = char::from(byte).to_string();
+            for (n, m) in [
+                (1, 0),
+                (159, 1),
+                (160, 0),
+                (152, 2),
+                (153, 153),
+                (70, 1),
+                (306, 1),
+            ] {
+                // The character after plain ones, and among escaped ones.
+                for body in [
+                    format!("{}{}", "a".repeat(n), c.repeat(m)),
+                    format!("{}{}", c.repeat(n), "{".repeat(m)),
+                ] {
+                    assert_eq!(
+                        Segments::of_ascii(body.as_bytes()),
+                        Segments::of_chars(&body),
+                        "{byte:#x} {n} {m}"
+                    );
+                }
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -43,21 +43,44 @@ impl Timestamp {
         self.to_datetime().format("%Y-%m-%d").to_string()
     }
 
-    /// RFC 3339 with milliseconds, for logs and event payloads.
+    /// RFC 3339 with milliseconds (`2026-11-26T13:13:22.000Z`).
     pub fn to_rfc3339(self) -> String {
-        self.to_datetime()
-            .to_rfc3339_opts(SecondsFormat::Millis, true)
+        let mut text = self.to_string();
+        text.truncate(text.len() - "+0000".len());
+        text.push('Z');
+        text
     }
 }
 
-/// Salesforce's datetime form.
+/// Salesforce's datetime form. Every stored record and every event payload writes a few,
+/// so the digits are written directly rather than through a chrono format string, which
+/// is parsed again on every call (years outside 0000-9999, which Salesforce cannot hold
+/// anyway, take chrono's way).
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}",
-            self.to_datetime().format("%Y-%m-%dT%H:%M:%S%.3f%z")
-        )
+        let at = self.to_datetime();
+        let Ok(year) = u16::try_from(at.year()) else {
+            return write!(f, "{}", at.format("%Y-%m-%dT%H:%M:%S%.3f%z"));
+        };
+        if year > 9999 {
+            return write!(f, "{}", at.format("%Y-%m-%dT%H:%M:%S%.3f%z"));
+        }
+        let mut text = *b"0000-00-00T00:00:00.000+0000";
+        let digits = |into: &mut [u8], mut value: u32| {
+            for digit in into.iter_mut().rev() {
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        digits(&mut text[0..4], year.into());
+        digits(&mut text[5..7], at.month());
+        digits(&mut text[8..10], at.day());
+        digits(&mut text[11..13], at.hour());
+        digits(&mut text[14..16], at.minute());
+        digits(&mut text[17..19], at.second());
+        digits(&mut text[20..23], self.0.rem_euclid(1000) as u32);
+        // Only ASCII digits and separators were written.
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -92,6 +115,33 @@ mod tests {
             Timestamp::from_millis(ts.millis() + 7).to_string(),
             "2026-11-26T13:13:22.007+0000"
         );
+    }
+
+    #[test]
+    fn written_as_chrono_writes_them_across_the_calendar() {
+        for millis in [
+            0,
+            -1,
+            -86_400_001,
+            951_782_400_999,
+            4_102_444_799_999,
+            253_402_300_799_999,
+            -62_167_219_200_000,
+        ] {
+            let at = DateTime::from_timestamp_millis(millis).unwrap();
+            let ts = Timestamp::from_millis(millis);
+            assert_eq!(
+                ts.to_string(),
+                at.format("%Y-%m-%dT%H:%M:%S%.3f%z").to_string()
+            );
+            assert_eq!(
+                ts.to_rfc3339(),
+                at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            );
+        }
+        // Past year 9999, chrono's own form.
+        let far = Timestamp::from_millis(253_402_300_800_000);
+        assert_eq!(far.to_string(), "+10000-01-01T00:00:00.000+0000");
     }
 
     #[test]

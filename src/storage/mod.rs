@@ -10,6 +10,7 @@ mod dialect;
 mod error;
 mod health;
 mod postgres;
+mod relay;
 mod sqlite;
 
 use std::sync::Arc;

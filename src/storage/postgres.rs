@@ -11,6 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use tokio::sync::broadcast;
 
 use super::dialect::Dialect;
+use super::relay::OwnEvents;
 use super::{EncodeEvent, StepRules, StorageError, StorageOptions};
 use crate::records::StoredEvent;
 
@@ -45,6 +46,26 @@ macro_rules! events_lock {
     };
 }
 
+// `INSERT_EVENTS` in two parts: the insert, as a `WITH` query named `inserted`, up to its
+// `VALUES`; and what follows them, up to the end of the statement.
+macro_rules! events_insert {
+    () => {
+        "inserted AS (INSERT INTO events (org, kind, payload, created_at) SELECT * FROM ("
+    };
+}
+macro_rules! events_announce {
+    () => {
+        concat!(
+            ") AS new (org, kind, payload, created_at) \
+             WHERE (SELECT pg_advisory_xact_lock(",
+            events_lock!(),
+            ")) IS NOT NULL RETURNING seq), \
+             announced AS (SELECT pg_notify('fastcall_events', string_agg(CAST(seq AS TEXT), ',')) \
+             FROM inserted) SELECT inserted.seq FROM inserted, announced"
+        )
+    };
+}
+
 impl Dialect for Postgres {
     const FOR_UPDATE: &'static str = " FOR UPDATE";
     const FOR_UPDATE_SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
@@ -55,24 +76,19 @@ impl Dialect for Postgres {
     // is still to come, and skip it for good (a replay after `Last-Event-ID: 10`, a
     // catch-up). So the insert first takes the `events_lock!` advisory lock (a one-time
     // filter, evaluated before any row is numbered) and holds it to the end of the
-    // transaction, of which it is always the last statement: events are numbered and
-    // committed one transaction at a time, while everything else the transactions write
-    // still goes on side by side.
-    const INSERT_EVENTS: (&'static str, &'static str) = (
-        "WITH inserted AS (INSERT INTO events (org, kind, payload, created_at) SELECT * FROM (",
-        concat!(
-            ") AS new (org, kind, payload, created_at) \
-             WHERE (SELECT pg_advisory_xact_lock(",
-            events_lock!(),
-            ")) IS NOT NULL RETURNING seq), \
-             announced AS (SELECT pg_notify('fastcall_events', string_agg(CAST(seq AS TEXT), ',')) \
-             FROM inserted) SELECT inserted.seq FROM inserted, announced"
-        ),
-    );
+    // transaction, of which it is always the last statement (or the only one, with the
+    // transaction's other writes as `WITH` queries before it: `EVENTS_LAST_IN_WITH`):
+    // events are numbered and committed one transaction at a time, while everything else
+    // the transactions write still goes on side by side.
+    const INSERT_EVENTS: (&'static str, &'static str) =
+        (concat!("WITH ", events_insert!()), events_announce!());
+    const EVENTS_LAST_IN_WITH: Option<(&'static str, &'static str)> =
+        Some((events_insert!(), events_announce!()));
     const RELAYS_EVENTS: bool = true;
     // Instances share the database.
     const SOLE_WRITER: bool = false;
     // One group commits while the next one inserts: the commit's WAL flush is the wait.
+    const NUMBERED_PARAMETERS: bool = true;
     const GROUP_COMMITS: usize = 3;
 }
 
@@ -105,7 +121,9 @@ pub(super) async fn connect(
     );
     // Listen before answering any request, so no event committed from now on is missed.
     let listener = listen(&pool).await?;
-    let relay = tokio::spawn(relay_events(pool, listener, storage.events.clone()));
+    let own = storage.publisher.own.clone().unwrap_or_default();
+    let subscribers = storage.publisher.subscribers.clone();
+    let relay = tokio::spawn(relay_events(pool, listener, own, subscribers));
     storage._background = Some(AbortOnDrop(relay));
     Ok(storage)
 }
@@ -117,12 +135,14 @@ async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
 }
 
 /// Hands every committed event, from any instance, to this instance's subscribers, in
-/// seq order (which is commit order: `INSERT_EVENTS`). When an announced event cannot be
-/// read, or the connection was lost, it catches up from the events table, retrying until
-/// it can: a subscriber may get an event late, never lose it.
+/// seq order (which is commit order: `INSERT_EVENTS`). Its own events it has at hand
+/// (`own`); the others' it reads. When an announced event cannot be read, or the connection
+/// was lost, it catches up from the events table, retrying until it can: a subscriber may
+/// get an event late, never lose it.
 async fn relay_events(
     pool: PgPool,
     mut listener: PgListener,
+    own: Arc<OwnEvents>,
     sender: broadcast::Sender<Arc<StoredEvent>>,
 ) {
     let mut relayed = Relayed::default();
@@ -148,7 +168,8 @@ async fn relay_events(
             {
                 Ok(events) => {
                     behind = events.len() as i64 == CATCH_UP;
-                    relayed.send(&sender, events, &mut latest);
+                    relayed.send(&sender, events.into_iter().map(Arc::new), &mut latest);
+                    own.relayed(latest);
                 }
                 Err(error) => {
                     tracing::warn!(%error, "cannot catch up on events yet");
@@ -159,7 +180,7 @@ async fn relay_events(
         }
         match listener.try_recv().await {
             Ok(Some(notification)) => {
-                let Some(seqs) = announced_seqs(notification.payload()) else {
+                let Some(mut seqs) = announced_seqs(notification.payload()) else {
                     tracing::warn!(
                         payload = notification.payload(),
                         "an event announcement is not a list of seqs; catching up"
@@ -167,18 +188,29 @@ async fn relay_events(
                     behind = true;
                     continue;
                 };
-                let sql = statement!(SELECT_EVENTS, "WHERE seq = ANY($1) ORDER BY seq");
-                match sqlx::query_as::<_, StoredEvent>(sql)
-                    .bind(&seqs)
-                    .fetch_all(&pool)
-                    .await
-                {
-                    Ok(events) => relayed.send(&sender, events, &mut latest),
-                    Err(error) => {
-                        tracing::warn!(%error, "cannot read announced events; catching up");
-                        behind = true;
+                let mut events = own.take(&mut seqs);
+                if !seqs.is_empty() {
+                    let sql = statement!(SELECT_EVENTS, "WHERE seq = ANY($1)");
+                    match sqlx::query_as::<_, StoredEvent>(sql)
+                        .bind(&seqs)
+                        .fetch_all(&pool)
+                        .await
+                    {
+                        Ok(read) => {
+                            events.extend(read.into_iter().map(Arc::new));
+                            events.sort_unstable_by_key(|event| event.seq);
+                        }
+                        // What was at hand is read back with the rest: none is handed
+                        // on before an earlier one.
+                        Err(error) => {
+                            tracing::warn!(%error, "cannot read announced events; catching up");
+                            behind = true;
+                            continue;
+                        }
                     }
                 }
+                relayed.send(&sender, events, &mut latest);
+                own.relayed(latest);
             }
             // The connection was lost: listen again, then fetch what was committed meanwhile.
             Ok(None) | Err(_) => {
@@ -218,7 +250,7 @@ impl Relayed {
     fn send(
         &mut self,
         sender: &broadcast::Sender<Arc<StoredEvent>>,
-        events: Vec<StoredEvent>,
+        events: impl IntoIterator<Item = Arc<StoredEvent>>,
         latest: &mut i64,
     ) {
         for event in events {
@@ -232,7 +264,7 @@ impl Relayed {
                 self.seen.remove(&oldest);
             }
             *latest = (*latest).max(event.seq);
-            let _ = sender.send(Arc::new(event));
+            let _ = sender.send(event);
         }
     }
 }

@@ -35,10 +35,12 @@ impl Dialect for Sqlite {
         "INSERT INTO events (org, kind, payload, created_at) ",
         " RETURNING seq",
     );
+    const EVENTS_LAST_IN_WITH: Option<(&'static str, &'static str)> = None;
     const RELAYS_EVENTS: bool = false;
     // The file's claim (`claim`) keeps every other process out.
     const SOLE_WRITER: bool = true;
     // One writer.
+    const NUMBERED_PARAMETERS: bool = false;
     const GROUP_COMMITS: usize = 1;
 }
 

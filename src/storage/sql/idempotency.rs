@@ -1,9 +1,10 @@
 //! Idempotency keys, over SQL.
 
+use super::build::Sql;
 use super::{Db, SqlStorage, statement};
 use crate::domain::{OrgName, Timestamp};
 use crate::storage::dialect::Dialect;
-use crate::storage::{Claim, IdempotencyStore, KeyClaim, StorageError, StoredAnswer};
+use crate::storage::{Claim, IdempotencyStore, KeyClaim, KeyedAnswer, StorageError, StoredAnswer};
 use async_trait::async_trait;
 
 // A key is its org's: `$1` is the org, `$2` the key.
@@ -13,6 +14,24 @@ const RECLAIM_KEY: &str = "UPDATE idempotency_keys SET fingerprint = $3, status 
      created_at = $4, locked_until = $5 WHERE org = $1 AND key = $2";
 pub(super) const ANSWER_KEY: &str =
     "UPDATE idempotency_keys SET status = $3, body = $4 WHERE org = $1 AND key = $2";
+
+/// [`ANSWER_KEY`] for several keys at once, as one query of a larger statement.
+pub(super) fn push_answer_keys<'a>(
+    statement: &mut Sql,
+    answers: impl IntoIterator<Item = (&'a OrgName, &'a KeyedAnswer)>,
+) {
+    statement.push("UPDATE idempotency_keys SET status = answer.status, body = answer.body FROM (");
+    statement.values(answers, |row, (org, keyed)| {
+        row.bind(org)
+            .bind(&keyed.key)
+            .bind(i32::from(keyed.answer.status))
+            .bind(&keyed.answer.body);
+    });
+    statement.push(
+        ") AS answer (org, key, status, body) \
+         WHERE idempotency_keys.org = answer.org AND idempotency_keys.key = answer.key",
+    );
+}
 
 /// A key as stored.
 #[derive(sqlx::FromRow)]

@@ -5,6 +5,7 @@
 //! concrete types, and needs no trait bounds to bind or read a value.
 
 mod activity;
+mod build;
 mod commit;
 mod idempotency;
 mod moves;
@@ -28,6 +29,7 @@ use super::{Db, DbRow};
 use crate::domain::{OrgName, SalesforceId, Timestamp};
 use crate::records::StoredEvent;
 use crate::storage::dialect::Dialect;
+use crate::storage::relay::OwnEvents;
 use crate::storage::{EncodeEvent, ListFilter, StepRules, StorageError};
 
 /// A connection of the backend, inside a transaction or not.
@@ -38,8 +40,8 @@ type Connection = <Db as Database>::Connection;
 pub(in crate::storage) struct SqlStorage {
     pub(in crate::storage) reader: Pool<Db>,
     pub(in crate::storage) writer: Pool<Db>,
-    /// Committed events, for this instance's subscribers.
-    pub(in crate::storage) events: broadcast::Sender<Arc<StoredEvent>>,
+    /// Where committed events go.
+    pub(in crate::storage) publisher: Publisher,
     /// How records move on after a write or a move.
     rules: Arc<dyn StepRules>,
     /// The JSON payload of each event.
@@ -106,9 +108,9 @@ impl OptOutOrgs {
 const EVENT_BUFFER: usize = 4096;
 
 impl SqlStorage {
-    /// After a commit, hands its events to this instance's subscribers.
+    /// After a commit, hands its events on.
     fn publish_committed(&self, events: Vec<StoredEvent>) {
-        publish(&self.events, events);
+        self.publisher.committed(events);
     }
 
     /// A record of the org, by its Id.
@@ -149,13 +151,33 @@ impl SqlStorage {
     }
 }
 
-/// Hands committed events to this instance's subscribers, unless the database relays them
-/// (PostgreSQL's NOTIFY reaches this instance too).
-fn publish(to: &broadcast::Sender<Arc<StoredEvent>>, events: Vec<StoredEvent>) {
-    if !Db::RELAYS_EVENTS {
-        for event in events {
-            // No subscriber is not an error.
-            let _ = to.send(Arc::new(event));
+/// Where committed events go: to this instance's subscribers, or, where the database relays
+/// them (PostgreSQL's NOTIFY reaches this instance too), to the relay, which hands them on
+/// when their announcement arrives, in seq order among every instance's events.
+#[derive(Clone)]
+pub(in crate::storage) struct Publisher {
+    pub(in crate::storage) subscribers: broadcast::Sender<Arc<StoredEvent>>,
+    /// Where the database relays events: this instance's, kept for the relay.
+    pub(in crate::storage) own: Option<Arc<OwnEvents>>,
+}
+
+impl Publisher {
+    fn new() -> Self {
+        let (subscribers, _) = broadcast::channel(EVENT_BUFFER);
+        let own = Db::RELAYS_EVENTS.then(Arc::default);
+        Self { subscribers, own }
+    }
+
+    /// Hands on the events of a transaction once it has committed.
+    fn committed(&self, events: Vec<StoredEvent>) {
+        match &self.own {
+            Some(own) => own.committed(events),
+            None => {
+                for event in events {
+                    // No subscriber is not an error.
+                    let _ = self.subscribers.send(Arc::new(event));
+                }
+            }
         }
     }
 }

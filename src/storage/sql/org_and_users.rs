@@ -393,7 +393,7 @@ impl Storage for SqlStorage {
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
-        self.events.subscribe()
+        self.publisher.subscribers.subscribe()
     }
 
     fn gauges(&self) -> StorageGauges {
@@ -409,7 +409,7 @@ impl Storage for SqlStorage {
         StorageGauges {
             connections_in_use: size.saturating_sub(idle),
             connections_idle: idle,
-            subscribers: self.events.receiver_count(),
+            subscribers: self.publisher.subscribers.receiver_count(),
         }
     }
 

@@ -2,10 +2,10 @@
 //! and how a row reads back into the record. A row that cannot be read is an error
 //! (`StorageError::Corrupt`), never a record with a value made up or left out.
 
-use sqlx::query_builder::Separated;
 use sqlx::{FromRow, Row};
 
-use super::{Db, DbRow};
+use super::DbRow;
+use super::build::ValuesRow;
 use crate::domain::{OrgName, ProviderError};
 use crate::records::{
     Call, OptOut, PendingStep, SmsMessage, StatusLogEntry, StoredEvent, Task, VoipErrorLog,
@@ -25,7 +25,7 @@ pub(in crate::storage) trait Table {
     const BY_ID: &'static str;
     /// Binds the org and the record's values, one per column, as one row of a multi-row
     /// `INSERT`.
-    fn bind(&self, org: &OrgName, row: Separated<'_, Db, &'static str>);
+    fn bind(&self, org: &OrgName, row: &mut ValuesRow<'_>);
 }
 
 /// A [`Table`] whose rows read back into the record.
@@ -57,9 +57,9 @@ macro_rules! table {
                 " WHERE org = $1 AND id = $2"
             );
 
-            fn bind(&self, org: &OrgName, mut row: Separated<'_, Db, &'static str>) {
+            fn bind(&self, org: &OrgName, row: &mut ValuesRow<'_>) {
                 let $r = self;
-                row.push_bind(org.clone()).push_bind($first_value)$(.push_bind($value))*;
+                row.bind(org).bind($first_value)$(.bind($value))*;
             }
         }
     };

@@ -1,0 +1,181 @@
+//! Statements built at run time, for the writes: multi-row `INSERT`s and the group commit's
+//! single statement (`commit.rs`).
+//!
+//! sqlx's `QueryBuilder` would do, but writes each `$n` through `fmt` (a few hundred
+//! instructions per value, on every request's write) and panics on a value it cannot
+//! encode. [`Sql`] writes the placeholders directly and reports such a value as the
+//! statement's error.
+
+use sqlx::error::BoxDynError;
+use sqlx::query::{Query, QueryAs};
+use sqlx::{Arguments, AssertSqlSafe, Database, Encode, FromRow, Type};
+
+use super::{Db, DbRow};
+use crate::storage::dialect::Dialect;
+
+type DbArguments = <Db as Database>::Arguments;
+
+/// A statement's SQL, with a placeholder for each value bound as it was written, and the
+/// values.
+pub(in crate::storage) struct Sql {
+    sql: String,
+    arguments: DbArguments,
+    /// The first value that could not be encoded.
+    failed: Option<BoxDynError>,
+}
+
+impl Sql {
+    pub(in crate::storage) fn new(sql: &str) -> Self {
+        let mut text = String::with_capacity(1024);
+        text.push_str(sql);
+        Self {
+            sql: text,
+            arguments: DbArguments::default(),
+            failed: None,
+        }
+    }
+
+    pub(in crate::storage) fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Binds `value` where the SQL has got to.
+    pub(in crate::storage) fn bind<'t, T>(&mut self, value: T) -> &mut Self
+    where
+        T: Encode<'t, Db> + Type<Db>,
+    {
+        if let Err(error) = self.arguments.add(value) {
+            self.failed.get_or_insert(error);
+        }
+        if Db::NUMBERED_PARAMETERS {
+            self.sql.push('$');
+            push_number(&mut self.sql, self.arguments.len());
+        } else {
+            self.sql.push('?');
+        }
+        self
+    }
+
+    /// `VALUES (...), (...)`: a row for each of `rows`, its values bound by `bind`.
+    pub(in crate::storage) fn values<R>(
+        &mut self,
+        rows: impl IntoIterator<Item = R>,
+        mut bind: impl FnMut(&mut ValuesRow<'_>, R),
+    ) -> &mut Self {
+        self.sql.push_str("VALUES ");
+        for (i, row) in rows.into_iter().enumerate() {
+            self.sql.push_str(if i == 0 { "(" } else { ", (" });
+            bind(
+                &mut ValuesRow {
+                    sql: self,
+                    first: true,
+                },
+                row,
+            );
+            self.sql.push(')');
+        }
+        self
+    }
+
+    /// The statement, to execute; the error of a value that could not be encoded.
+    pub(in crate::storage) fn query(self) -> Result<Query<'static, Db, DbArguments>, sqlx::Error> {
+        match self.failed {
+            Some(error) => Err(sqlx::Error::Encode(error)),
+            None => Ok(sqlx::query_with(AssertSqlSafe(self.sql), self.arguments)),
+        }
+    }
+
+    /// [`Sql::query`], its rows read as `O`.
+    pub(in crate::storage) fn query_as<O>(
+        self,
+    ) -> Result<QueryAs<'static, Db, O, DbArguments>, sqlx::Error>
+    where
+        O: for<'r> FromRow<'r, DbRow>,
+    {
+        match self.failed {
+            Some(error) => Err(sqlx::Error::Encode(error)),
+            None => Ok(sqlx::query_as_with(AssertSqlSafe(self.sql), self.arguments)),
+        }
+    }
+
+    #[cfg(test)]
+    fn text(&self) -> &str {
+        &self.sql
+    }
+}
+
+/// One row of a `VALUES` list: its values, separated by commas.
+pub(in crate::storage) struct ValuesRow<'s> {
+    sql: &'s mut Sql,
+    first: bool,
+}
+
+impl ValuesRow<'_> {
+    pub(in crate::storage) fn bind<'t, T>(&mut self, value: T) -> &mut Self
+    where
+        T: Encode<'t, Db> + Type<Db>,
+    {
+        if !self.first {
+            self.sql.sql.push_str(", ");
+        }
+        self.first = false;
+        self.sql.bind(value);
+        self
+    }
+}
+
+/// Writes `n` in decimal.
+fn push_number(sql: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    sql.extend(digits[start..].iter().map(|&digit| char::from(digit)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_the_values_bound() {
+        let mut sql = Sql::new("INSERT INTO t (a, b) ");
+        sql.values(0..11, |row, i| {
+            row.bind(i).bind("x");
+        });
+        sql.push(" RETURNING a");
+        let expected = if Db::NUMBERED_PARAMETERS {
+            let rows: Vec<String> = (0..11)
+                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            format!(
+                "INSERT INTO t (a, b) VALUES {} RETURNING a",
+                rows.join(", ")
+            )
+        } else {
+            let rows = ["(?, ?)"; 11];
+            format!(
+                "INSERT INTO t (a, b) VALUES {} RETURNING a",
+                rows.join(", ")
+            )
+        };
+        assert_eq!(sql.text(), expected);
+        assert!(sql.query().is_ok());
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for n in [0, 7, 10, 99, 100, 65_535, usize::MAX] {
+            let mut text = String::new();
+            push_number(&mut text, n);
+            assert_eq!(text, n.to_string());
+        }
+    }
+}
