@@ -27,7 +27,7 @@ else
     build_release
 fi
 pg_url="${2:-}"
-command -v valgrind >/dev/null 2>&1 || { echo "callgrind.sh: valgrind is needed" >&2; exit 1; }
+need_valgrind
 
 # Sends $2 single SMS to $1 on one connection, one after another; fails on any answer but 200.
 send() {

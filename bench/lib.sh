@@ -1,5 +1,5 @@
 # Shared by the benchmark scripts, which source it from the repository's root: their
-# progress lines, wrk, the release build, a work directory removed on exit, and a release
+# progress lines, wrk and valgrind, the release build, a work directory removed on exit, and a release
 # server started on a free port and stopped again.
 
 step() { printf '\n==> %s\n' "$*" >&2; }
@@ -9,6 +9,14 @@ need_wrk() {
     if ! command -v wrk >/dev/null 2>&1; then
         step "installing wrk"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+    fi
+}
+
+# Installs valgrind (for callgrind) where it is missing.
+need_valgrind() {
+    if ! command -v valgrind >/dev/null 2>&1; then
+        step "installing valgrind"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
     fi
 }
 

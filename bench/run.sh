@@ -11,7 +11,9 @@
 # of requests/s (inputs/s for bulk), p50/p99 latency, errors (non-2xx and socket errors) and the
 # server's peak RSS. With a PostgreSQL URL (a server where it may create and drop databases) it
 # also runs the naive anchor (bench/schema-pg.sql, bench/pgbench-sms.sql): pgbench running
-# the naive SMS transaction, in the same run on the same machine.
+# the naive SMS transaction, in the same run on the same machine. Then it counts the
+# instructions per single SMS with bench/callgrind.sh. BENCH_SQLITE=0 leaves SQLite out;
+# BENCH_CALLGRIND=0 the instruction count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -51,10 +53,10 @@ json.dump(org, sys.stdout)' >"$work/org.json"
 # Their Ids are valid 18-character Ids (all digits after the prefix, checksum AAA).
 PRELOAD=(
     "INSERT INTO sms_messages (org, id, provider_id, created_at, updated_at, owner_id, user_id, phone_number_id,
-        from_phone, to_phone, body, status, status_history)
+        from_phone, to_phone, body, status, status_history, direction)
      SELECT 'default', 'a0s' || substr(CAST(1000000000000 + n AS TEXT), 2) || 'AAA', 'SMpre' || CAST(n AS TEXT), 0, 0,
         '005Dn0000001AdaIAE', '005Dn0000001AdaIAE', 'a0PDn0000001AdaMAE', '+14155550100', '+14155550123',
-        'preloaded', 'Delivered', '[]'
+        'preloaded', 'Delivered', '[]', 'Outbound'
      FROM series"
     "INSERT INTO tasks (org, id, created_at, owner_id, subject, status, priority, task_subtype, who_id)
      SELECT 'default', '00t' || substr(CAST(1000000000000 + n AS TEXT), 2) || 'AAA', 0, '005Dn0000001AdaIAE', 'SMS', 'Completed',
@@ -124,7 +126,7 @@ run_backend() {
     stop_server
 }
 
-run_backend SQLite "sqlite:$work/bench.db"
+[ "${BENCH_SQLITE:-1}" = 0 ] || run_backend SQLite "sqlite:$work/bench.db"
 
 anchor=""
 if [ -n "$pg_url" ]; then
@@ -143,6 +145,12 @@ if [ -n "$pg_url" ]; then
     psql -q "$pg_url" -c "DROP DATABASE IF EXISTS $anchor_db WITH (FORCE)"
 fi
 
+# Instructions per single SMS, counted by callgrind (bench/callgrind.sh) on the same binary.
+if [ "${BENCH_CALLGRIND:-1}" != 0 ]; then
+    step "instructions per single SMS (callgrind)"
+    bench/callgrind.sh "$binary" ${pg_url:+"$pg_url"} | awk '$2 ~ /^[0-9]+$/ { print "callgrind", $1, $2 }' >>"$results"
+fi
+
 python3 - "$results" "$anchor" <<'PY'
 import sys
 rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
@@ -151,13 +159,16 @@ print()
 print(f"| backend | scenario | connections | requests/s (bulk: inputs/s) | p50 ms | p99 ms | errors |")
 print(f"|---|---|---|---|---|---|---|")
 for r in rows:
-    if r[1] == "rss":
+    if r[1] == "rss" or r[0] == "callgrind":
         continue
     print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} | {r[6]} |")
 print()
 for r in rows:
     if r[1] == "rss":
         print(f"- peak RSS ({r[0]}): {r[3]} MB")
+for r in rows:
+    if r[0] == "callgrind":
+        print(f"- instructions per single SMS ({r[1]}, callgrind): {int(r[2]):,}")
 if anchor:
     print(f"- pgbench anchor (naive SMS transaction, -c 8): {anchor} transactions/s")
     sms = {r[0]: float(r[3]) for r in rows if r[1] == "SMS" and r[2] == "16"}

@@ -40,36 +40,39 @@ const BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ
 /// The GSM 03.38 extension table: each is sent as an escape and the character.
 const EXTENSION: &str = "\u{c}^{}\\[~]|€";
 
-/// The ASCII characters of `table`, as a bitmap: most bodies are ASCII, and a bit test is
-/// cheaper than a search of the table for every character.
-const fn ascii_bitmap(table: &str) -> u128 {
-    let bytes = table.as_bytes();
-    let mut bitmap = 0u128;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Bytes of 0x80 and up belong to the tables' other characters.
-        if bytes[i] < 0x80 {
-            bitmap |= 1 << bytes[i];
+/// How many septets each ASCII character takes in GSM-7 (0: GSM-7 cannot carry it), from
+/// the tables: most bodies are ASCII, and a lookup is cheaper than a search of the tables
+/// for every character.
+const ASCII_SEPTETS: [u8; 128] = {
+    let mut septets = [0u8; 128];
+    let tables = [(EXTENSION.as_bytes(), 2), (BASIC.as_bytes(), 1)];
+    let mut t = 0;
+    while t < tables.len() {
+        let (bytes, size) = tables[t];
+        let mut i = 0;
+        while i < bytes.len() {
+            // Bytes of 0x80 and up belong to the tables' other characters.
+            if bytes[i] < 0x80 {
+                septets[bytes[i] as usize] = size;
+            }
+            i += 1;
         }
-        i += 1;
+        t += 1;
     }
-    bitmap
-}
-
-const ASCII_BASIC: u128 = ascii_bitmap(BASIC);
-const ASCII_EXTENSION: u128 = ascii_bitmap(EXTENSION);
+    septets
+};
 
 /// How many septets `c` takes in GSM-7; `None` when GSM-7 cannot carry it.
 fn septets(c: char) -> Option<usize> {
-    let (basic, extension) = if c.is_ascii() {
-        let bit = 1u128 << (c as u32);
-        (ASCII_BASIC & bit != 0, ASCII_EXTENSION & bit != 0)
-    } else {
-        (BASIC.contains(c), EXTENSION.contains(c))
-    };
-    if basic {
+    if c.is_ascii() {
+        return match ASCII_SEPTETS[c as usize] {
+            0 => None,
+            size => Some(usize::from(size)),
+        };
+    }
+    if BASIC.contains(c) {
         Some(1)
-    } else if extension {
+    } else if EXTENSION.contains(c) {
         Some(2)
     } else {
         None
@@ -105,17 +108,11 @@ impl Segments {
 }
 
 impl Segments {
-    /// [`Segments::of`] for an ASCII body, most bodies: one bit test per byte.
+    /// [`Segments::of`] for an ASCII body, most bodies: one lookup per byte.
     fn of_ascii(body: &[u8]) -> Self {
-        let septets = |byte: u8| {
-            let bit = 1u128 << byte;
-            if ASCII_BASIC & bit != 0 {
-                Some(1)
-            } else if ASCII_EXTENSION & bit != 0 {
-                Some(2)
-            } else {
-                None
-            }
+        let septets = |byte: u8| match ASCII_SEPTETS[usize::from(byte & 0x7f)] {
+            0 => None,
+            size => Some(usize::from(size)),
         };
         let mut total = 0;
         for &byte in body {
@@ -173,19 +170,17 @@ mod tests {
     }
 
     #[test]
-    fn the_ascii_bitmaps_hold_the_tables_ascii_characters() {
+    fn the_ascii_lookup_holds_the_tables_ascii_characters() {
         for byte in 0u8..128 {
             let c = char::from(byte);
-            assert_eq!(
-                ASCII_BASIC & (1 << byte) != 0,
-                BASIC.contains(c),
-                "{byte:#x}"
-            );
-            assert_eq!(
-                ASCII_EXTENSION & (1 << byte) != 0,
-                EXTENSION.contains(c),
-                "{byte:#x}"
-            );
+            let expected = if BASIC.contains(c) {
+                1
+            } else if EXTENSION.contains(c) {
+                2
+            } else {
+                0
+            };
+            assert_eq!(ASCII_SEPTETS[usize::from(byte)], expected, "{byte:#x}");
         }
     }
 

@@ -13,11 +13,9 @@ pub(super) trait Dialect {
     /// kind, payload, created_at)` that returns their seqs and, where several instances share the
     /// database, announces their seqs to every instance on commit, in the same statement.
     const INSERT_EVENTS: (&'static str, &'static str);
-    /// Where the database takes data-modifying `WITH` queries (PostgreSQL): `INSERT_EVENTS`
-    /// as one such query, after the others, and what ends the statement. A group commit
-    /// that only inserts is then one statement, one round trip, instead of a transaction
-    /// of `BEGIN`, a statement per table and `COMMIT`. `None` where it does not.
-    const EVENTS_LAST_IN_WITH: Option<(&'static str, &'static str)>;
+    /// How a group commit that only inserts sends its inserts: as one query, not one per
+    /// table ([`InsertsAsOne`]).
+    const INSERTS_AS_ONE: InsertsAsOne;
     /// Whether the database relays committed events to every instance, this one included.
     /// Where it does not (one process owns the database), events are published in-process
     /// after the commit.
@@ -30,4 +28,18 @@ pub(super) trait Dialect {
     const NUMBERED_PARAMETERS: bool;
     /// How many group commits may run at once.
     const GROUP_COMMITS: usize;
+}
+
+/// How a group commit that only inserts (`sql/commit.rs`) sends its inserts as one query.
+pub(super) enum InsertsAsOne {
+    /// One statement of data-modifying `WITH` queries (PostgreSQL), the events' insert last:
+    /// the head of `INSERT_EVENTS` as one such query, up to its `VALUES`, and what ends the
+    /// statement after them. A statement is a transaction of its own: one round trip
+    /// instead of `BEGIN`, a statement per table and `COMMIT`.
+    With {
+        events: (&'static str, &'static str),
+    },
+    /// Statements one after another, `;` between them, in the group's transaction
+    /// (SQLite): one call to the connection's thread instead of one per table.
+    Statements,
 }

@@ -10,7 +10,7 @@ use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use tokio::sync::broadcast;
 
-use super::dialect::Dialect;
+use super::dialect::{Dialect, InsertsAsOne};
 use super::relay::OwnEvents;
 use super::{EncodeEvent, StepRules, StorageError, StorageOptions};
 use crate::records::StoredEvent;
@@ -77,13 +77,14 @@ impl Dialect for Postgres {
     // catch-up). So the insert first takes the `events_lock!` advisory lock (a one-time
     // filter, evaluated before any row is numbered) and holds it to the end of the
     // transaction, of which it is always the last statement (or the only one, with the
-    // transaction's other writes as `WITH` queries before it: `EVENTS_LAST_IN_WITH`):
+    // transaction's other writes as `WITH` queries before it: `INSERTS_AS_ONE`):
     // events are numbered and committed one transaction at a time, while everything else
     // the transactions write still goes on side by side.
     const INSERT_EVENTS: (&'static str, &'static str) =
         (concat!("WITH ", events_insert!()), events_announce!());
-    const EVENTS_LAST_IN_WITH: Option<(&'static str, &'static str)> =
-        Some((events_insert!(), events_announce!()));
+    const INSERTS_AS_ONE: InsertsAsOne = InsertsAsOne::With {
+        events: (events_insert!(), events_announce!()),
+    };
     const RELAYS_EVENTS: bool = true;
     // Instances share the database.
     const SOLE_WRITER: bool = false;

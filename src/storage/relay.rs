@@ -15,7 +15,7 @@ use crate::records::StoredEvent;
 
 /// The most events kept: past it, the newest are left to be read back, as if another
 /// instance had committed them.
-const KEPT: usize = 16_384;
+const KEPT: usize = 4_096;
 
 /// This instance's committed events, until the relay takes them.
 #[derive(Default)]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, Sqlite};
 
-use super::dialect::Dialect;
+use super::dialect::{Dialect, InsertsAsOne};
 use super::{EncodeEvent, StepRules, StorageError, StorageOptions};
 
 // The SQL shared with PostgreSQL, compiled for SQLite.
@@ -35,7 +35,7 @@ impl Dialect for Sqlite {
         "INSERT INTO events (org, kind, payload, created_at) ",
         " RETURNING seq",
     );
-    const EVENTS_LAST_IN_WITH: Option<(&'static str, &'static str)> = None;
+    const INSERTS_AS_ONE: InsertsAsOne = InsertsAsOne::Statements;
     const RELAYS_EVENTS: bool = false;
     // The file's claim (`claim`) keeps every other process out.
     const SOLE_WRITER: bool = true;

@@ -15,6 +15,13 @@ use crate::storage::dialect::Dialect;
 
 type DbArguments = <Db as Database>::Arguments;
 
+/// The most values a statement may bind and still be prepared once and kept by the
+/// connection (sqlx's statement cache): a single request's write, or a small group's, whose
+/// shape comes back again and again. A larger statement's shape (a bulk call's, a large
+/// group's) seldom does: kept, it would take a round trip to prepare and the cache's memory,
+/// on every connection, for nothing.
+const PREPARED_VALUES: usize = 256;
+
 /// A statement's SQL, with a placeholder for each value bound as it was written, and the
 /// values.
 pub(in crate::storage) struct Sql {
@@ -82,7 +89,10 @@ impl Sql {
     pub(in crate::storage) fn query(self) -> Result<Query<'static, Db, DbArguments>, sqlx::Error> {
         match self.failed {
             Some(error) => Err(sqlx::Error::Encode(error)),
-            None => Ok(sqlx::query_with(AssertSqlSafe(self.sql), self.arguments)),
+            None => {
+                let prepared = self.arguments.len() <= PREPARED_VALUES;
+                Ok(sqlx::query_with(AssertSqlSafe(self.sql), self.arguments).persistent(prepared))
+            }
         }
     }
 
@@ -95,7 +105,11 @@ impl Sql {
     {
         match self.failed {
             Some(error) => Err(sqlx::Error::Encode(error)),
-            None => Ok(sqlx::query_as_with(AssertSqlSafe(self.sql), self.arguments)),
+            None => {
+                let prepared = self.arguments.len() <= PREPARED_VALUES;
+                Ok(sqlx::query_as_with(AssertSqlSafe(self.sql), self.arguments)
+                    .persistent(prepared))
+            }
         }
     }
 

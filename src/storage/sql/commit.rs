@@ -36,7 +36,7 @@ use crate::metrics::Metrics;
 use crate::records::{
     Call, Change, EventKind, HandOff, NextStatus, OptOut, OptOutChange, SmsMessage, StoredEvent,
 };
-use crate::storage::dialect::Dialect;
+use crate::storage::dialect::{Dialect, InsertsAsOne};
 use crate::storage::{Batch, EncodeEvent, KeyedAnswer, StepRules, StorageError};
 
 /// How many writes may wait for the committer before writers wait to queue.
@@ -213,8 +213,17 @@ impl Committer {
                     .map(|(org, c)| NewEvent::of(org, &Change::CallCreated(c), encode)),
             )
             .collect();
-        if let Some(statement) = one_statement(batches, &messages, &calls, &events, now) {
-            let seqs = statement.query_as()?.fetch_all(&self.pool).await?;
+        if let Some(inserts) = inserts_as_one(batches, &messages, &calls, &events, now) {
+            let inserts = inserts.query_as()?;
+            let seqs = match Db::INSERTS_AS_ONE {
+                InsertsAsOne::With { .. } => inserts.fetch_all(&self.pool).await?,
+                InsertsAsOne::Statements => {
+                    let mut tx = self.pool.begin().await?;
+                    let seqs = inserts.fetch_all(&mut *tx).await?;
+                    tx.commit().await?;
+                    seqs
+                }
+            };
             self.publisher
                 .committed(stored_events(seqs, &events, now).collect());
             return Ok(());
@@ -276,24 +285,22 @@ impl Committer {
     }
 }
 
-/// A group's writes as one statement, where the database takes data-modifying `WITH`
-/// queries (`Dialect::EVENTS_LAST_IN_WITH`) and the writes are all inserts (and answers kept
-/// under idempotency keys), none of which reads what another writes: the records, the
-/// Tasks, the VoIP error log entries, the steps to come, the answers, then the events. A
-/// statement is a transaction of its own: all or nothing, as the transaction it replaces,
-/// in one round trip instead of one per table and two more to begin and commit.
+/// A group's writes as one query (`Dialect::INSERTS_AS_ONE`), when they are all inserts
+/// (and answers kept under idempotency keys), none of which reads what another writes: the
+/// records, the Tasks, the VoIP error log entries, the steps to come, the answers, then the
+/// events, whose seqs it returns. What it stores, and how all or nothing, is what the
+/// transaction of one statement per table would store.
 ///
-/// `None` where the transaction is needed: a step due now or a provider's answer (which
-/// move records, reading their status first), an opt-out change, no event to end the
-/// statement with, or more rows than one statement may carry.
-fn one_statement<'a>(
-    batches: &[(&'a OrgName, &'a Batch)],
-    messages: &[(&'a OrgName, &'a SmsMessage)],
-    calls: &[(&'a OrgName, &'a Call)],
+/// `None` where that transaction is needed: a step due now or a provider's answer (which
+/// move records, reading their status first), an opt-out change, no event to end the query
+/// with, or more rows than one query may carry.
+fn inserts_as_one(
+    batches: &[(&OrgName, &Batch)],
+    messages: &[(&OrgName, &SmsMessage)],
+    calls: &[(&OrgName, &Call)],
     events: &[NewEvent],
     now: Timestamp,
 ) -> Option<Sql> {
-    let (events_insert, events_tail) = Db::EVENTS_LAST_IN_WITH?;
     let only_inserts = batches.iter().all(|(_, b)| {
         b.hand_offs.is_empty()
             && b.opt_outs.is_empty()
@@ -312,35 +319,66 @@ fn one_statement<'a>(
     {
         return None;
     }
-    let mut statement = Sql::new("WITH ");
-    push_inserts(&mut statement, messages);
-    push_inserts(&mut statement, calls);
-    push_inserts(&mut statement, &rows_of(batches, |b| &b.tasks));
-    push_inserts(&mut statement, &rows_of(batches, |b| &b.voip_errors));
-    push_inserts(&mut statement, &rows_of(batches, |b| &b.steps));
+    let mut query = Writes::new();
+    query.table(messages);
+    query.table(calls);
+    query.table(&rows_of(batches, |b| &b.tasks));
+    query.table(&rows_of(batches, |b| &b.voip_errors));
+    query.table(&rows_of(batches, |b| &b.steps));
     if answers(batches).next().is_some() {
-        statement.push("answered AS (");
-        push_answer_keys(&mut statement, answers(batches));
-        statement.push("), ");
+        query.write("idempotency_keys", |sql| {
+            push_answer_keys(sql, answers(batches));
+        });
     }
-    statement.push(events_insert);
-    push_events(&mut statement, events, now);
-    statement.push(events_tail);
-    Some(statement)
+    Some(query.ending_with(events, now))
 }
 
-/// `<table>_inserted AS (INSERT INTO <table> ... VALUES ...), ` for `rows`, when there are
-/// any.
-fn push_inserts<T: Table>(statement: &mut Sql, rows: &[(&OrgName, &T)]) {
-    if rows.is_empty() {
-        return;
+/// The writes of [`inserts_as_one`]: data-modifying `WITH` queries of one statement, or
+/// statements one after another (`Dialect::INSERTS_AS_ONE`).
+struct Writes {
+    sql: Sql,
+    with: bool,
+}
+
+impl Writes {
+    fn new() -> Self {
+        let with = matches!(Db::INSERTS_AS_ONE, InsertsAsOne::With { .. });
+        Self {
+            sql: Sql::new(if with { "WITH " } else { "" }),
+            with,
+        }
     }
-    statement
-        .push(T::NAME)
-        .push("_inserted AS (")
-        .push(T::INSERT)
-        .values(rows, |row, (org, item)| item.bind(org, row))
-        .push("), ");
+
+    /// Adds a write to `table`.
+    fn write(&mut self, table: &str, write: impl FnOnce(&mut Sql)) {
+        if self.with {
+            self.sql.push(table).push("_written AS (");
+        }
+        write(&mut self.sql);
+        self.sql.push(if self.with { "), " } else { "; " });
+    }
+
+    /// Adds the insert of `rows`, when there are any.
+    fn table<T: Table>(&mut self, rows: &[(&OrgName, &T)]) {
+        if !rows.is_empty() {
+            self.write(T::NAME, |sql| {
+                sql.push(T::INSERT)
+                    .values(rows, |row, (org, item)| item.bind(org, row));
+            });
+        }
+    }
+
+    /// Ends with the insert of `events`, which returns their seqs.
+    fn ending_with(mut self, events: &[NewEvent], at: Timestamp) -> Sql {
+        let (head, tail) = match Db::INSERTS_AS_ONE {
+            InsertsAsOne::With { events } => events,
+            InsertsAsOne::Statements => Db::INSERT_EVENTS,
+        };
+        self.sql.push(head);
+        push_events(&mut self.sql, events, at);
+        self.sql.push(tail);
+        self.sql
+    }
 }
 
 /// The answers to keep under the batches' idempotency keys, each with its batch's org.

@@ -15,12 +15,14 @@ const RECLAIM_KEY: &str = "UPDATE idempotency_keys SET fingerprint = $3, status 
 pub(super) const ANSWER_KEY: &str =
     "UPDATE idempotency_keys SET status = $3, body = $4 WHERE org = $1 AND key = $2";
 
-/// [`ANSWER_KEY`] for several keys at once, as one query of a larger statement.
+/// [`ANSWER_KEY`] for several keys at once, as one write of a larger query. The answers'
+/// columns are `VALUES`' own names (`column1` ...), which both databases give them.
 pub(super) fn push_answer_keys<'a>(
     statement: &mut Sql,
     answers: impl IntoIterator<Item = (&'a OrgName, &'a KeyedAnswer)>,
 ) {
-    statement.push("UPDATE idempotency_keys SET status = answer.status, body = answer.body FROM (");
+    statement
+        .push("UPDATE idempotency_keys SET status = answer.column3, body = answer.column4 FROM (");
     statement.values(answers, |row, (org, keyed)| {
         row.bind(org)
             .bind(&keyed.key)
@@ -28,8 +30,8 @@ pub(super) fn push_answer_keys<'a>(
             .bind(&keyed.answer.body);
     });
     statement.push(
-        ") AS answer (org, key, status, body) \
-         WHERE idempotency_keys.org = answer.org AND idempotency_keys.key = answer.key",
+        ") AS answer \
+         WHERE idempotency_keys.org = answer.column1 AND idempotency_keys.key = answer.column2",
     );
 }
 
