@@ -218,6 +218,7 @@ impl Committer {
             let seqs = match Db::INSERTS_AS_ONE {
                 InsertsAsOne::With { .. } => inserts.fetch_all(&self.pool).await?,
                 InsertsAsOne::Statements => {
+                    // Never dropped midway: begun directly (`sql::begin` says why it matters).
                     let mut tx = self.pool.begin().await?;
                     let seqs = inserts.fetch_all(&mut *tx).await?;
                     tx.commit().await?;

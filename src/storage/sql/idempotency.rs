@@ -1,7 +1,7 @@
 //! Idempotency keys, over SQL.
 
 use super::build::Sql;
-use super::{Db, SqlStorage, statement};
+use super::{Db, SqlStorage, begin, statement};
 use crate::domain::{OrgName, Timestamp};
 use crate::storage::dialect::Dialect;
 use crate::storage::{Claim, IdempotencyStore, KeyClaim, KeyedAnswer, StorageError, StoredAnswer};
@@ -58,7 +58,7 @@ impl IdempotencyStore for SqlStorage {
             expired_before,
         } = claim;
         let locked_until = Timestamp::from_millis(now.millis() + lease.as_millis() as i64);
-        let mut tx = self.writer.begin().await?;
+        let mut tx = begin(&self.writer).await?;
         // Both statements take the claim as `$1` to `$5`.
         let claiming = |sql| {
             sqlx::query(sql)

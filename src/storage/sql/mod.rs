@@ -212,6 +212,24 @@ async fn in_groups<J, F, Done>(
     }
 }
 
+/// Begins a transaction on `pool` in a task of its own, so that it is begun whole even when
+/// the caller is dropped meanwhile (a client that hung up, a request that ran out of time).
+/// sqlx's `begin` is not safe to drop midway: dropped once its `BEGIN` went out, it hands the
+/// connection back to the pool inside a transaction sqlx does not know of, and what runs on
+/// that connection next runs in a transaction nobody ends, holding its locks (on PostgreSQL
+/// the events' advisory lock, on which every write then waits). A transaction that has begun
+/// is rolled back when dropped, as sqlx promises. The committer's tasks, which nothing drops
+/// midway, begin theirs directly.
+async fn begin(pool: &Pool<Db>) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    let pool = pool.clone();
+    match tokio::spawn(async move { pool.begin().await }).await {
+        Ok(begun) => begun,
+        Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
+        // The runtime is shutting down.
+        Err(_) => Err(sqlx::Error::PoolClosed),
+    }
+}
+
 /// Aborts a background task when dropped.
 pub(in crate::storage) struct AbortOnDrop(pub(in crate::storage) JoinHandle<()>);
 

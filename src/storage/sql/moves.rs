@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::commit::{NewEvent, insert_events, insert_rows};
 use super::tables::both_or_neither;
-use super::{Connection, Db, Readable, SqlStorage, Table, select, statement};
+use super::{Connection, Db, Readable, SqlStorage, Table, begin, select, statement};
 use crate::domain::objects::{CALL, ObjectType, SMS_MESSAGE, VOIP_ERROR_LOG};
 use crate::domain::{CallStatus, OrgName, ProviderError, SalesforceId, SmsStatus, Timestamp};
 use crate::records::{Call, Change, NextStatus, PendingStep, SmsMessage, VoipErrorLog};
@@ -274,7 +274,7 @@ impl LifecycleStore for SqlStorage {
              WHERE due_at <= $1 ORDER BY due_at, seq LIMIT $2",
             Db::FOR_UPDATE_SKIP_LOCKED
         );
-        let mut tx = self.writer.begin().await?;
+        let mut tx = begin(&self.writer).await?;
         let claimed: Vec<StepRow> = sqlx::query_as(claim)
             .bind(now)
             .bind(i64::from(limit))
@@ -358,7 +358,7 @@ impl SqlStorage {
         error: Option<ProviderError>,
     ) -> Result<Moved<R, R::Status>, StorageError> {
         let now = Timestamp::now();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = begin(&self.writer).await?;
         let mut moves = self.moves(now);
         let moved = advance::<R>(&mut tx, &mut moves, org, id, to, error).await?;
         let stored = insert_events(&mut tx, &moves.events, now).await?;

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 use super::commit::{NewEvent, insert_events, insert_rows};
-use super::{Connection, Db, SELECT_EVENTS, STATUS_LOG_FILTERS, SqlStorage, statement};
+use super::{Connection, Db, SELECT_EVENTS, STATUS_LOG_FILTERS, SqlStorage, begin, statement};
 use crate::domain::objects::StatusType;
 use crate::domain::{OrgName, SalesforceId, Timestamp};
 use crate::org::{OrgDocument, key_digest};
@@ -207,7 +207,7 @@ impl Storage for SqlStorage {
     #[tracing::instrument(skip_all, fields(%org))]
     async fn delete_org(&self, org: &OrgName) -> Result<bool, StorageError> {
         let now = Timestamp::now();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = begin(&self.writer).await?;
         let deleted = sqlx::query("DELETE FROM orgs WHERE name = $1")
             .bind(org)
             .execute(&mut *tx)
@@ -231,7 +231,7 @@ impl Storage for SqlStorage {
     #[tracing::instrument(skip_all, fields(%org))]
     async fn save_org(&self, org: &OrgName, document: &OrgDocument) -> Result<(), StorageError> {
         let now = Timestamp::now();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = begin(&self.writer).await?;
         let replaced = upsert_org(&mut tx, org, document, now, self.encode).await?;
         sqlx::query("DELETE FROM user_states WHERE org = $1")
             .bind(org)
@@ -250,7 +250,7 @@ impl Storage for SqlStorage {
         document: Option<&OrgDocument>,
     ) -> Result<(), StorageError> {
         let now = Timestamp::now();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = begin(&self.writer).await?;
         for statement in CLEAR_ACTIVITY {
             sqlx::query(statement).bind(org).execute(&mut *tx).await?;
         }
@@ -286,7 +286,7 @@ impl Storage for SqlStorage {
         org: &OrgName,
         changes: &[StatusChange],
     ) -> Result<Vec<StatusChangeOutcome>, StorageError> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = begin(&self.writer).await?;
         // Lock every user's row first, in Id order, so that two invocations naming the same
         // users in different orders cannot deadlock. A user without a row has the org's
         // status: give it one, then lock it.

@@ -1,5 +1,5 @@
 //! Robustness (issue 6): `Idempotency-Key` on every action call, the bounds on requests
-//! (body size, time, concurrency, slow clients, bulk size), and access (API keys, the admin
+//! (body size, time, concurrency, slow clients and clients that hang up, bulk size), and access (API keys, the admin
 //! token, secrets kept out of the logs, where the binary listens).
 
 use std::time::Duration;
@@ -12,6 +12,7 @@ use crate::helpers::*;
 
 mod access;
 mod binary;
+mod hang_ups;
 mod idempotency;
 mod idempotency_keys;
 mod limits;
