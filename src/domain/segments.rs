@@ -62,13 +62,19 @@ const ASCII_SEPTETS: [u8; 128] = {
     septets
 };
 
+/// How many septets the ASCII character `byte` takes in GSM-7; `None` when GSM-7 cannot
+/// carry it.
+fn ascii_septets(byte: u8) -> Option<usize> {
+    match ASCII_SEPTETS[usize::from(byte & 0x7f)] {
+        0 => None,
+        size => Some(usize::from(size)),
+    }
+}
+
 /// How many septets `c` takes in GSM-7; `None` when GSM-7 cannot carry it.
 fn septets(c: char) -> Option<usize> {
     if c.is_ascii() {
-        return match ASCII_SEPTETS[c as usize] {
-            0 => None,
-            size => Some(usize::from(size)),
-        };
+        return ascii_septets(c as u8);
     }
     if BASIC.contains(c) {
         Some(1)
@@ -89,34 +95,11 @@ impl Segments {
         }
     }
 
-    /// [`Segments::of`], a character at a time.
-    fn of_chars(body: &str) -> Self {
-        if body.chars().all(|c| septets(c).is_some()) {
-            let units = body.chars().map(|c| septets(c).unwrap_or(1));
-            Self {
-                encoding: Encoding::Gsm7,
-                count: count(units, Encoding::Gsm7.capacity()),
-            }
-        } else {
-            let units = body.chars().map(char::len_utf16);
-            Self {
-                encoding: Encoding::Ucs2,
-                count: count(units, Encoding::Ucs2.capacity()),
-            }
-        }
-    }
-}
-
-impl Segments {
     /// [`Segments::of`] for an ASCII body, most bodies: one lookup per byte.
     fn of_ascii(body: &[u8]) -> Self {
-        let septets = |byte: u8| match ASCII_SEPTETS[usize::from(byte & 0x7f)] {
-            0 => None,
-            size => Some(usize::from(size)),
-        };
         let mut total = 0;
         for &byte in body {
-            match septets(byte) {
+            match ascii_septets(byte) {
                 Some(size) => total += size,
                 // Control characters GSM-7 lacks: one UTF-16 unit each.
                 None => {
@@ -132,13 +115,30 @@ impl Segments {
             1
         } else {
             count(
-                body.iter().map(|&byte| septets(byte).unwrap_or(1)),
+                body.iter().map(|&byte| ascii_septets(byte).unwrap_or(1)),
                 Encoding::Gsm7.capacity(),
             )
         };
         Self {
             encoding: Encoding::Gsm7,
             count,
+        }
+    }
+
+    /// [`Segments::of`], a character at a time.
+    fn of_chars(body: &str) -> Self {
+        if body.chars().all(|c| septets(c).is_some()) {
+            let units = body.chars().map(|c| septets(c).unwrap_or(1));
+            Self {
+                encoding: Encoding::Gsm7,
+                count: count(units, Encoding::Gsm7.capacity()),
+            }
+        } else {
+            let units = body.chars().map(char::len_utf16);
+            Self {
+                encoding: Encoding::Ucs2,
+                count: count(units, Encoding::Ucs2.capacity()),
+            }
         }
     }
 }

@@ -76,10 +76,11 @@ impl Dialect for Postgres {
     // is still to come, and skip it for good (a replay after `Last-Event-ID: 10`, a
     // catch-up). So the insert first takes the `events_lock!` advisory lock (a one-time
     // filter, evaluated before any row is numbered) and holds it to the end of the
-    // transaction, of which it is always the last statement (or the only one, with the
-    // transaction's other writes as `WITH` queries before it: `INSERTS_AS_ONE`):
-    // events are numbered and committed one transaction at a time, while everything else
-    // the transactions write still goes on side by side.
+    // transaction, of which it is always the last statement: events are numbered and
+    // committed one transaction at a time, while everything else the transactions write
+    // still goes on side by side. (A group commit that only inserts is one statement, its
+    // other writes `WITH` queries before this one, `INSERTS_AS_ONE`: they run under the
+    // lock too, and take microseconds.)
     const INSERT_EVENTS: (&'static str, &'static str) =
         (concat!("WITH ", events_insert!()), events_announce!());
     const INSERTS_AS_ONE: InsertsAsOne = InsertsAsOne::With {

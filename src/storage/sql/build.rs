@@ -1,5 +1,5 @@
 //! Statements built at run time, for the writes: multi-row `INSERT`s and the group commit's
-//! single statement (`commit.rs`).
+//! query of all its inserts (`commit.rs`).
 //!
 //! sqlx's `QueryBuilder` would do, but writes each `$n` through `fmt` (a few hundred
 //! instructions per value, on every request's write) and panics on a value it cannot

@@ -10,9 +10,9 @@
 //! So a write still returns only when its records are committed, and a request's records
 //! are still all stored or none: a batch is never split across transactions. What changes
 //! is the cost: one transaction, a few statements and one commit for a whole group instead
-//! of for each request. On PostgreSQL a group that only inserts (no step due now, no
-//! provider's answer, no opt-out change) is a single statement of data-modifying `WITH`
-//! queries: one round trip.
+//! of for each request. A group that only inserts (no step due now, no provider's answer,
+//! no opt-out change) sends its inserts as one query: on PostgreSQL a single statement of
+//! data-modifying `WITH` queries, one round trip; on SQLite its statements in one call.
 //!
 //! When a group's transaction fails because of what one batch holds (a duplicate Id, say),
 //! every batch of the group is committed again alone, so a bad batch fails alone. When the
@@ -191,7 +191,7 @@ impl Committer {
     /// Stores the batches in one transaction, with the events of their messages and calls
     /// and their opt-out changes. Steps already due (immediate progression) are taken in the
     /// same transaction, so the records are final when their writers hear back. A group that
-    /// only inserts is one statement where the database allows ([`one_statement`]).
+    /// only inserts sends its inserts as one query ([`inserts_as_one`]).
     #[tracing::instrument(skip_all, fields(writes = batches.len()))]
     async fn commit(&self, batches: &[(&OrgName, &Batch)]) -> Result<(), StorageError> {
         let now = Timestamp::now();

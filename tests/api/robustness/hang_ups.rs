@@ -25,14 +25,8 @@ async fn add_users(app: &TestApp) -> Vec<String> {
     users.extend(ids.iter().map(|id| {
         json!({"id": id, "name": format!("User {id}"), "fastcallUser": true, "statusType": "Offline"})
     }));
-    let put = app
-        .client
-        .put(app.url("/_emulator/org"))
-        .json(&org)
-        .send()
-        .await;
-    let put = put.expect("the org is answered");
-    assert_eq!(put.status(), StatusCode::OK);
+    let (status, body) = json_of(app.client.put(app.url("/_emulator/org")).json(&org)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     ids
 }
 
