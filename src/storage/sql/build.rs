@@ -87,13 +87,8 @@ impl Sql {
 
     /// The statement, to execute; the error of a value that could not be encoded.
     pub(in crate::storage) fn query(self) -> Result<Query<'static, Db, DbArguments>, sqlx::Error> {
-        match self.failed {
-            Some(error) => Err(sqlx::Error::Encode(error)),
-            None => {
-                let prepared = self.arguments.len() <= PREPARED_VALUES;
-                Ok(sqlx::query_with(AssertSqlSafe(self.sql), self.arguments).persistent(prepared))
-            }
-        }
+        let (sql, arguments, prepared) = self.finished()?;
+        Ok(sqlx::query_with(sql, arguments).persistent(prepared))
     }
 
     /// [`Sql::query`], its rows read as `O`.
@@ -103,14 +98,18 @@ impl Sql {
     where
         O: for<'r> FromRow<'r, DbRow>,
     {
-        match self.failed {
-            Some(error) => Err(sqlx::Error::Encode(error)),
-            None => {
-                let prepared = self.arguments.len() <= PREPARED_VALUES;
-                Ok(sqlx::query_as_with(AssertSqlSafe(self.sql), self.arguments)
-                    .persistent(prepared))
-            }
+        let (sql, arguments, prepared) = self.finished()?;
+        Ok(sqlx::query_as_with(sql, arguments).persistent(prepared))
+    }
+
+    /// The SQL, the values, and whether to keep the statement prepared
+    /// ([`PREPARED_VALUES`]); the error of a value that could not be encoded.
+    fn finished(self) -> Result<(AssertSqlSafe<String>, DbArguments, bool), sqlx::Error> {
+        if let Some(error) = self.failed {
+            return Err(sqlx::Error::Encode(error));
         }
+        let prepared = self.arguments.len() <= PREPARED_VALUES;
+        Ok((AssertSqlSafe(self.sql), self.arguments, prepared))
     }
 
     #[cfg(test)]

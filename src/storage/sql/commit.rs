@@ -25,7 +25,7 @@ use sqlx::Pool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::build::Sql;
-use super::idempotency::{ANSWER_KEY, push_answer_keys};
+use super::idempotency::push_answer_keys;
 use super::moves::{DROP_STEPS_OF_RECORD, Moves, take_step};
 use super::{
     Connection, Db, OptOutOrgs, Publisher, Screens, SqlStorage, Table, in_groups, statement,
@@ -265,14 +265,10 @@ impl Committer {
             )
             .await?;
         }
-        for (org, keyed) in answers(batches) {
-            sqlx::query(ANSWER_KEY)
-                .bind(org)
-                .bind(&keyed.key)
-                .bind(i32::from(keyed.answer.status))
-                .bind(&keyed.answer.body)
-                .execute(&mut *tx)
-                .await?;
+        if answers(batches).next().is_some() {
+            let mut answer = Sql::new("");
+            push_answer_keys(&mut answer, answers(batches));
+            answer.query()?.execute(&mut *tx).await?;
         }
         let stored = insert_events(&mut tx, &moves.events, now).await?;
         tx.commit().await?;
@@ -338,25 +334,25 @@ fn inserts_as_one(
 /// statements one after another (`Dialect::INSERTS_AS_ONE`).
 struct Writes {
     sql: Sql,
-    with: bool,
 }
 
 impl Writes {
+    /// Whether the writes are `WITH` queries.
+    const WITH: bool = matches!(Db::INSERTS_AS_ONE, InsertsAsOne::With { .. });
+
     fn new() -> Self {
-        let with = matches!(Db::INSERTS_AS_ONE, InsertsAsOne::With { .. });
         Self {
-            sql: Sql::new(if with { "WITH " } else { "" }),
-            with,
+            sql: Sql::new(if Self::WITH { "WITH " } else { "" }),
         }
     }
 
     /// Adds a write to `table`.
     fn write(&mut self, table: &str, write: impl FnOnce(&mut Sql)) {
-        if self.with {
+        if Self::WITH {
             self.sql.push(table).push("_written AS (");
         }
         write(&mut self.sql);
-        self.sql.push(if self.with { "), " } else { "; " });
+        self.sql.push(if Self::WITH { "), " } else { "; " });
     }
 
     /// Adds the insert of `rows`, when there are any.

@@ -12,10 +12,10 @@ const INSERT_KEY: &str = "INSERT INTO idempotency_keys (org, key, fingerprint, s
      VALUES ($1, $2, $3, NULL, NULL, $4, $5) ON CONFLICT (org, key) DO NOTHING RETURNING key";
 const RECLAIM_KEY: &str = "UPDATE idempotency_keys SET fingerprint = $3, status = NULL, body = NULL, \
      created_at = $4, locked_until = $5 WHERE org = $1 AND key = $2";
-pub(super) const ANSWER_KEY: &str =
+const ANSWER_KEY: &str =
     "UPDATE idempotency_keys SET status = $3, body = $4 WHERE org = $1 AND key = $2";
 
-/// [`ANSWER_KEY`] for several keys at once, as one write of a larger query. The answers'
+/// [`ANSWER_KEY`] for several keys at once, alone or as one write of a larger query. The answers'
 /// columns are `VALUES`' own names (`column1` ...), which both databases give them.
 pub(super) fn push_answer_keys<'a>(
     statement: &mut Sql,

@@ -28,6 +28,26 @@ backend_tests! {
         assert_only(&stored_events(&app, "sms.created").await, &first.body["id"]);
     }
 
+    async fn sms_delivered_before_the_answer_is_replayed_delivered_and_sent_once(backend) {
+        // Immediate progression takes the steps in the write's own transaction: the path of
+        // a group commit that does more than insert, with the answer kept under the key.
+        let app = spawn_app_with(backend, |config| {
+            config.event_keep_alive_secs = 1;
+            config.progression = fastcall_emulator::lifecycle::Progression::Immediate;
+        })
+        .await;
+        let input = json!({ "toPhone": JANE_PHONE, "bodyText": "Once, delivered" });
+        let first = post_keyed(&app, SMS, "sms-delivered", &[], &input).await;
+        first.assert_ran(StatusCode::OK);
+        for _ in 0..2 {
+            post_keyed(&app, SMS, "sms-delivered", &[], &input).await.assert_replay_of(&first);
+        }
+        let messages = items(&app, "messages").await;
+        assert_only(&messages, &first.body["id"]);
+        assert_eq!(messages[0]["status"], "Delivered", "{messages:?}");
+        assert_only(&stored_events(&app, "sms.created").await, &first.body["id"]);
+    }
+
     async fn call_retried_with_its_key_is_replayed_and_placed_once(backend) {
         let app = counting_app(backend).await;
         let first = post_keyed(&app, CALL, "call-once", &[], &call()).await;
