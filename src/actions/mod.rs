@@ -258,7 +258,8 @@ pub async fn store(
     let lifecycle = ctx.lifecycle.clone();
     // Closed when this call is dropped: then nobody answers a failure, so it is logged here.
     let (to_caller, _caller) = oneshot::channel::<Infallible>();
-    let write = tokio::spawn(async move {
+    // Boxed: a task's future is copied whole when it is spawned and again when it is done.
+    let write = tokio::spawn(Box::pin(async move {
         let written = storage.write(&org, batch).await;
         match &written {
             Ok(()) => {
@@ -282,7 +283,7 @@ pub async fn store(
             }
         }
         written
-    });
+    }));
     match write.await {
         Ok(written) => written,
         Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),

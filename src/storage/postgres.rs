@@ -192,6 +192,12 @@ async fn relay_events(
                 };
                 let mut events = own.take(&mut seqs);
                 if !seqs.is_empty() {
+                    // They may be this instance's, of a commit that has not kept them yet.
+                    own.settled().await;
+                    events.extend(own.take(&mut seqs));
+                    events.sort_unstable_by_key(|event| event.seq);
+                }
+                if !seqs.is_empty() {
                     let sql = statement!(SELECT_EVENTS, "WHERE seq = ANY($1)");
                     match sqlx::query_as::<_, StoredEvent>(sql)
                         .bind(&seqs)

@@ -3,13 +3,22 @@
 //! arrives: the relay hands them on without reading them back from the table, and reads
 //! only what other instances committed (or what it missed).
 //!
+//! An announcement can outrun the commit it announces: PostgreSQL notifies the listening
+//! connection as it commits, before the committer has read its answer and kept its events.
+//! So a commit keeps a ticket while it is under way (`committing`), and the relay, when it
+//! is announced seqs it does not have, first waits for the commits under way then to end
+//! (`settled`): only what is still missing after that is read back.
+//!
 //! The relay names the highest seq it has handed on; seqs grow in commit order
 //! (`Dialect::INSERT_EVENTS`), so every event at or below it was handed on or never will be
 //! (its transaction was rolled back). Events at or below it are dropped, on arrival and
 //! once the relay moves on, so nothing is kept for an announcement that never comes.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::{BTreeMap, BTreeSet};
+use std::pin::pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::Notify;
 
 use crate::records::StoredEvent;
 
@@ -19,19 +28,75 @@ const KEPT: usize = 4_096;
 
 /// This instance's committed events, until the relay takes them.
 #[derive(Default)]
-pub(super) struct OwnEvents(Mutex<Kept>);
+pub(in crate::storage) struct OwnEvents {
+    kept: Mutex<Kept>,
+    /// Told when a commit ends.
+    ended: Notify,
+}
 
 #[derive(Default)]
 struct Kept {
     events: BTreeMap<i64, Arc<StoredEvent>>,
     /// The highest seq the relay has handed on.
     relayed: i64,
+    /// The tickets of the commits under way.
+    under_way: BTreeSet<u64>,
+    /// The next commit's ticket.
+    next_ticket: u64,
+}
+
+/// A commit under way, until it is dropped: once it has kept its events, or failed.
+pub(in crate::storage) struct Committing {
+    own: Arc<OwnEvents>,
+    ticket: u64,
+}
+
+impl Drop for Committing {
+    fn drop(&mut self) {
+        self.own.kept().under_way.remove(&self.ticket);
+        self.own.ended.notify_waiters();
+    }
 }
 
 impl OwnEvents {
+    fn kept(&self) -> MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A commit that may store events begins; it keeps them (`committed`) before the ticket
+    /// is dropped.
+    pub(in crate::storage) fn committing(self: &Arc<Self>) -> Committing {
+        let mut kept = self.kept();
+        let ticket = kept.next_ticket;
+        kept.next_ticket += 1;
+        kept.under_way.insert(ticket);
+        Committing {
+            own: self.clone(),
+            ticket,
+        }
+    }
+
+    /// Waits until every commit under way now has ended.
+    pub(in crate::storage) async fn settled(&self) {
+        let begun = self.kept().next_ticket;
+        loop {
+            let mut ended = pin!(self.ended.notified());
+            ended.as_mut().enable();
+            if self
+                .kept()
+                .under_way
+                .first()
+                .is_none_or(|first| *first >= begun)
+            {
+                return;
+            }
+            ended.await;
+        }
+    }
+
     /// Keeps committed events for the relay.
-    pub(super) fn committed(&self, events: Vec<StoredEvent>) {
-        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+    pub(in crate::storage) fn committed(&self, events: Vec<StoredEvent>) {
+        let mut kept = self.kept();
         for event in events {
             if event.seq > kept.relayed && kept.events.len() < KEPT {
                 kept.events.insert(event.seq, Arc::new(event));
@@ -41,8 +106,8 @@ impl OwnEvents {
 
     /// Takes the announced events this instance committed, in seq order; the seqs of the
     /// others stay in `seqs`, to be read.
-    pub(super) fn take(&self, seqs: &mut Vec<i64>) -> Vec<Arc<StoredEvent>> {
-        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+    pub(in crate::storage) fn take(&self, seqs: &mut Vec<i64>) -> Vec<Arc<StoredEvent>> {
+        let mut kept = self.kept();
         if kept.events.is_empty() {
             return Vec::new();
         }
@@ -59,8 +124,8 @@ impl OwnEvents {
     }
 
     /// The relay has handed on every event up to `seq`.
-    pub(super) fn relayed(&self, seq: i64) {
-        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+    pub(in crate::storage) fn relayed(&self, seq: i64) {
+        let mut kept = self.kept();
         if seq > kept.relayed {
             kept.relayed = seq;
             kept.events = kept.events.split_off(&(seq + 1));
@@ -99,6 +164,29 @@ mod tests {
         let mut again = vec![3, 5];
         assert!(own.take(&mut again).is_empty());
         assert_eq!(again, [3, 5]);
+    }
+
+    #[tokio::test]
+    async fn the_relay_waits_for_the_commits_under_way_and_only_those() {
+        let own = Arc::new(OwnEvents::default());
+        // Nothing under way: settled at once.
+        own.settled().await;
+        let first = own.committing();
+        let waiting = tokio::spawn({
+            let own = own.clone();
+            async move { own.settled().await }
+        });
+        tokio::task::yield_now().await;
+        // A commit begun after the wait began is not waited for.
+        let later = own.committing();
+        assert!(!waiting.is_finished());
+        own.committed(vec![event(9)]);
+        drop(first);
+        waiting.await.unwrap();
+        let mut announced = vec![9];
+        assert_eq!(seqs(&own.take(&mut announced)), [9]);
+        drop(later);
+        own.settled().await;
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Statements built at run time, for the writes: multi-row `INSERT`s and the group commit's
-//! query of all its inserts (`commit.rs`).
+//! query of all its inserts (`commit.rs`); and for the group read of opt-outs (`screen.rs`).
 //!
 //! sqlx's `QueryBuilder` would do, but writes each `$n` through `fmt` (a few hundred
 //! instructions per value, on every request's write) and panics on a value it cannot
@@ -35,9 +35,13 @@ impl Sql {
     pub(in crate::storage) fn new(sql: &str) -> Self {
         let mut text = String::with_capacity(1024);
         text.push_str(sql);
+        // Room for a single request's write, so that the values do not grow it a step at a
+        // time.
+        let mut arguments = DbArguments::default();
+        arguments.reserve(32, 1024);
         Self {
             sql: text,
-            arguments: DbArguments::default(),
+            arguments,
             failed: None,
         }
     }
@@ -82,6 +86,26 @@ impl Sql {
             );
             self.sql.push(')');
         }
+        self
+    }
+
+    /// `(...)`: `values`, each bound, separated by commas (the list of an `IN`).
+    pub(in crate::storage) fn list<'t, T>(
+        &mut self,
+        values: impl IntoIterator<Item = T>,
+    ) -> &mut Self
+    where
+        T: Encode<'t, Db> + Type<Db>,
+    {
+        let mut row = ValuesRow {
+            sql: self,
+            first: true,
+        };
+        row.sql.sql.push('(');
+        for value in values {
+            row.bind(value);
+        }
+        row.sql.sql.push(')');
         self
     }
 
@@ -181,6 +205,18 @@ mod tests {
         };
         assert_eq!(sql.text(), expected);
         assert!(sql.query().is_ok());
+    }
+
+    #[test]
+    fn a_list_binds_each_value() {
+        let mut sql = Sql::new("SELECT a FROM t WHERE a IN ");
+        sql.list(["x", "y", "z"]).push(" AND b IN ").list([1]);
+        let expected = if Db::NUMBERED_PARAMETERS {
+            "SELECT a FROM t WHERE a IN ($1, $2, $3) AND b IN ($4)"
+        } else {
+            "SELECT a FROM t WHERE a IN (?, ?, ?) AND b IN (?)"
+        };
+        assert_eq!(sql.text(), expected);
     }
 
     #[test]

@@ -21,14 +21,16 @@
 
 use std::sync::Arc;
 
-use sqlx::Pool;
+use sqlx::{Acquire, Pool};
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 use super::build::Sql;
 use super::idempotency::push_answer_keys;
 use super::moves::{DROP_STEPS_OF_RECORD, Moves, take_step};
 use super::{
-    Connection, Db, OptOutOrgs, Publisher, Screens, SqlStorage, Table, in_groups, statement,
+    Connection, Db, OptOutOrgs, Publisher, Screens, SqlStorage, Table, acquire, in_groups,
+    statement,
 };
 use crate::domain::objects::Direction;
 use crate::domain::{OrgName, Timestamp};
@@ -156,9 +158,8 @@ impl Committer {
         self.metrics.group_commit_writes.observe(group.len() as f64);
         let batches: Vec<(&OrgName, &Batch)> =
             group.iter().map(|job| (&job.org, &job.batch)).collect();
-        // Boxed, here and below: the transaction's future is a few kilobytes, which every
-        // move of this one (into its task, when it is spawned) would copy.
-        let outcome = Box::pin(self.commit(&batches)).await;
+        let span = tracing::info_span!("commit", writes = group.len());
+        let outcome = self.commit(&batches).instrument(span).await;
         drop(batches);
         match outcome {
             // A writer that stopped waiting is no error: its batch is committed.
@@ -181,7 +182,7 @@ impl Committer {
             Err(error) => {
                 tracing::debug!(%error, writes = group.len(), "a group commit failed: committing each write alone");
                 for job in group {
-                    let outcome = Box::pin(self.commit(&[(&job.org, &job.batch)])).await;
+                    let outcome = self.commit(&[(&job.org, &job.batch)]).await;
                     let _ = job.done.send(outcome);
                 }
             }
@@ -192,8 +193,11 @@ impl Committer {
     /// and their opt-out changes. Steps already due (immediate progression) are taken in the
     /// same transaction, so the records are final when their writers hear back. A group that
     /// only inserts sends its inserts as one query ([`inserts_as_one`]).
-    #[tracing::instrument(skip_all, fields(writes = batches.len()))]
+    ///
+    /// The transaction of statements is a future of a few kilobytes: it is boxed, so that
+    /// this one stays small for the common case, one query, and moving it copies little.
     async fn commit(&self, batches: &[(&OrgName, &Batch)]) -> Result<(), StorageError> {
+        let _committing = self.publisher.committing();
         let now = Timestamp::now();
         let messages: Vec<(&OrgName, &SmsMessage)> = rows_of(batches, |b| &b.messages);
         let calls: Vec<(&OrgName, &Call)> = rows_of(batches, |b| &b.calls);
@@ -213,26 +217,50 @@ impl Committer {
                     .map(|(org, c)| NewEvent::of(org, &Change::CallCreated(c), encode)),
             )
             .collect();
-        if let Some(inserts) = inserts_as_one(batches, &messages, &calls, &events, now) {
-            let inserts = inserts.query_as()?;
-            let seqs = match Db::INSERTS_AS_ONE {
-                InsertsAsOne::With { .. } => inserts.fetch_all(&self.pool).await?,
-                InsertsAsOne::Statements => {
-                    // Never dropped midway: begun directly (`sql::begin` says why it matters).
-                    let mut tx = self.pool.begin().await?;
-                    let seqs = inserts.fetch_all(&mut *tx).await?;
-                    tx.commit().await?;
-                    seqs
-                }
-            };
-            self.publisher
-                .committed(stored_events(seqs, &events, now).collect());
-            return Ok(());
-        }
+        let stored = match inserts_as_one(batches, &messages, &calls, &events, now) {
+            Some(inserts) => {
+                let inserts = inserts.query_as()?;
+                let mut conn = acquire(&self.pool).await?;
+                let seqs = match Db::INSERTS_AS_ONE {
+                    InsertsAsOne::With { .. } => inserts.fetch_all(&mut *conn).await?,
+                    InsertsAsOne::Statements => {
+                        // Never dropped midway: begun directly (`sql::begin` says why it
+                        // matters).
+                        let mut tx = conn.begin().await?;
+                        let seqs = inserts.fetch_all(&mut *tx).await?;
+                        tx.commit().await?;
+                        seqs
+                    }
+                };
+                stored_events(seqs, &events, now).collect()
+            }
+            None => {
+                let moves = Moves {
+                    now,
+                    rules: self.rules.as_ref(),
+                    encode,
+                    events,
+                };
+                Box::pin(self.commit_statements(batches, &messages, &calls, moves)).await?
+            }
+        };
+        self.publisher.committed(stored);
+        Ok(())
+    }
 
+    /// [`Committer::commit`]'s transaction of statements, one or a few per table, and one
+    /// per step due and provider's answer; returns the events as stored.
+    async fn commit_statements(
+        &self,
+        batches: &[(&OrgName, &Batch)],
+        messages: &[(&OrgName, &SmsMessage)],
+        calls: &[(&OrgName, &Call)],
+        mut moves: Moves<'_>,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        let now = moves.now;
         let mut tx = self.pool.begin().await?;
-        insert_rows(&mut tx, &messages).await?;
-        insert_rows(&mut tx, &calls).await?;
+        insert_rows(&mut tx, messages).await?;
+        insert_rows(&mut tx, calls).await?;
         insert_rows(&mut tx, &rows_of(batches, |b| &b.tasks)).await?;
         insert_rows(&mut tx, &rows_of(batches, |b| &b.voip_errors)).await?;
 
@@ -240,12 +268,6 @@ impl Committer {
             change_opt_out(&mut tx, org, change).await?;
         }
 
-        let mut moves = Moves {
-            now,
-            rules: self.rules.as_ref(),
-            encode,
-            events,
-        };
         for (org, hand_off) in rows_of(batches, |b| &b.hand_offs) {
             answer_hand_off(&mut tx, &mut moves, org, hand_off).await?;
         }
@@ -277,8 +299,7 @@ impl Committer {
                 self.opt_outs.added(org);
             }
         }
-        self.publisher.committed(stored);
-        Ok(())
+        Ok(stored)
     }
 }
 

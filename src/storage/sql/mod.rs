@@ -17,7 +17,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use sqlx::{Database, Pool, QueryBuilder};
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection as _, Database, Pool, QueryBuilder};
 use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio::task::JoinHandle;
 
@@ -29,7 +30,7 @@ use super::{Db, DbRow};
 use crate::domain::{OrgName, SalesforceId, Timestamp};
 use crate::records::StoredEvent;
 use crate::storage::dialect::Dialect;
-use crate::storage::relay::OwnEvents;
+use crate::storage::relay::{Committing, OwnEvents};
 use crate::storage::{EncodeEvent, ListFilter, StepRules, StorageError};
 
 /// A connection of the backend, inside a transaction or not.
@@ -168,6 +169,13 @@ impl Publisher {
         Self { subscribers, own }
     }
 
+    /// A commit begins: where the database relays events, the relay waits for it when it is
+    /// announced events it does not have yet (`relay.rs`). Held until the events are handed
+    /// on (`committed`), or the commit failed.
+    fn committing(&self) -> Option<Committing> {
+        self.own.as_ref().map(OwnEvents::committing)
+    }
+
     /// Hands on the events of a transaction once it has committed.
     fn committed(&self, events: Vec<StoredEvent>) {
         match &self.own {
@@ -204,12 +212,44 @@ async fn in_groups<J, F, Done>(
         if queue.recv_many(&mut group, max_group).await == 0 {
             return;
         }
-        let done = handle(group);
+        // Boxed: a task's future is copied whole when it is spawned and again when it is
+        // done, and a group's is hundreds of bytes.
+        let done = Box::pin(handle(group));
         tokio::spawn(async move {
             done.await;
             drop(place);
         });
     }
+}
+
+/// A connection of `pool`, checked as the pool's `acquire` checks one, for the group tasks'
+/// queries (`commit.rs`, `screen.rs`), which run on it rather than on the pool itself.
+///
+/// `acquire`'s future is kilobytes large (it may connect), and each use builds it and copies
+/// it (as the executor, the pool builds a stream of rows around it for each query): about a
+/// tenth of a request's cost. So an idle connection is taken directly, and made sure of as
+/// `acquire` would (`test_before_acquire`): a ping, within the acquire timeout, so that a
+/// database that hangs still fails the caller within it, before anything is written. Only
+/// when no connection is idle, or the one taken is broken, is `acquire` built, boxed.
+async fn acquire(pool: &Pool<Db>) -> Result<PoolConnection<Db>, sqlx::Error> {
+    if let Some(mut conn) = pool.try_acquire() {
+        let timeout = pool.options().get_acquire_timeout();
+        // A connection that fails its ping is closed as the pool closes one: dropped from
+        // it (`detach`), so that it makes room for a new one, without a goodbye that could
+        // hang as the ping did.
+        match tokio::time::timeout(timeout, conn.ping()).await {
+            Ok(Ok(())) => return Ok(conn),
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "an idle connection is broken: closing it");
+                drop(conn.detach());
+            }
+            Err(_) => {
+                drop(conn.detach());
+                return Err(sqlx::Error::PoolTimedOut);
+            }
+        }
+    }
+    Box::pin(pool.acquire()).await
 }
 
 /// Begins a transaction on `pool` in a task of its own, so that it is begun whole even when

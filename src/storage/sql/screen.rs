@@ -16,10 +16,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{Pool, QueryBuilder};
+use sqlx::Pool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Db, in_groups};
+use super::build::Sql;
+use super::{Db, acquire, in_groups};
 use crate::domain::{DialledNumber, OrgName};
 use crate::storage::StorageError;
 
@@ -144,21 +145,15 @@ async fn read(pool: &Pool<Db>, questions: &[Question]) -> Result<OptedOut, Stora
         .into_iter()
         .collect();
     let mut opted_out = OptedOut::new();
+    let mut conn = acquire(pool).await?;
     for chunk in recipients.chunks(RECIPIENTS_PER_SELECT) {
-        let mut select =
-            QueryBuilder::<Db>::new("SELECT org, org_number, sender FROM opt_outs WHERE org IN (");
-        let mut names = select.separated(", ");
-        for org in &orgs {
-            names.push_bind((*org).clone());
-        }
-        select.push(") AND sender IN (");
-        let mut senders = select.separated(", ");
-        for recipient in chunk {
-            senders.push_bind(*recipient);
-        }
-        select.push(")");
+        let mut select = Sql::new("SELECT org, org_number, sender FROM opt_outs WHERE org IN ");
+        select
+            .list(orgs.iter().copied())
+            .push(" AND sender IN ")
+            .list(chunk);
         let rows: Vec<(OrgName, DialledNumber, DialledNumber)> =
-            select.build_query_as().fetch_all(pool).await?;
+            select.query_as()?.fetch_all(&mut *conn).await?;
         for (org, number, recipient) in rows {
             opted_out
                 .entry(org)
