@@ -58,13 +58,32 @@ impl Timestamp {
 /// anyway, take chrono's way).
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = self.to_datetime();
-        let Ok(year) = u16::try_from(at.year()) else {
-            return write!(f, "{}", at.format("%Y-%m-%dT%H:%M:%S%.3f%z"));
-        };
-        if year > 9999 {
-            return write!(f, "{}", at.format("%Y-%m-%dT%H:%M:%S%.3f%z"));
+        match self.text() {
+            Some(text) => f.write_str(text.as_str()),
+            None => write!(
+                f,
+                "{}",
+                self.to_datetime().format("%Y-%m-%dT%H:%M:%S%.3f%z")
+            ),
         }
+    }
+}
+
+/// A timestamp in Salesforce's form, written on the stack.
+struct TimestampText([u8; 28]);
+
+impl TimestampText {
+    fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl Timestamp {
+    /// Salesforce's form, for years 0000-9999.
+    fn text(self) -> Option<TimestampText> {
+        let at = self.to_datetime();
+        let year = u16::try_from(at.year()).ok().filter(|year| *year <= 9999)?;
         let mut text = *b"0000-00-00T00:00:00.000+0000";
         let digits = |into: &mut [u8], mut value: u32| {
             for digit in into.iter_mut().rev() {
@@ -79,8 +98,7 @@ impl fmt::Display for Timestamp {
         digits(&mut text[14..16], at.minute());
         digits(&mut text[17..19], at.second());
         digits(&mut text[20..23], self.0.rem_euclid(1000) as u32);
-        // Only ASCII digits and separators were written.
-        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+        Some(TimestampText(text))
     }
 }
 
@@ -92,7 +110,12 @@ impl fmt::Debug for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        // As a string, rather than through `Display` (`collect_str`): the serializer then
+        // escapes it in one piece.
+        match self.text() {
+            Some(text) => serializer.serialize_str(text.as_str()),
+            None => serializer.collect_str(self),
+        }
     }
 }
 

@@ -105,6 +105,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     if has_nul_escape(bytes) {
         return Err(nul_error(bytes));
     }
+    // Parsed once plainly; only a body that does not fit is parsed again, tracking the path
+    // of what is read, to name the field.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe_json_error)?;
     deserializer

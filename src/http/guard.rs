@@ -12,9 +12,8 @@
 //! Long polls and the event stream are bounded by their own limits instead.
 
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
@@ -38,25 +37,33 @@ pub enum Admission {
     Provider,
 }
 
-/// The admission layer of a route group (`middleware::from_fn_with_state`).
-pub async fn guard(
-    State((state, admission)): State<(AppState, Admission)>,
+/// Admits `request` as its group's routes are (`Front`), then runs it through `next`; or
+/// refuses it in the group's error shape.
+pub async fn guard<Run>(
+    state: &AppState,
+    admission: Admission,
     request: Request,
-    next: Next,
-) -> Response {
-    match admit(&state, request, next, admission).await {
+    next: impl FnOnce(Request) -> Run,
+) -> Response
+where
+    Run: Future<Output = Response>,
+{
+    match admit(state, request, next, admission).await {
         Ok(response) => response,
         Err(error) if admission == Admission::Salesforce => SalesforceError(error).into_response(),
         Err(error) => error.into_response(),
     }
 }
 
-async fn admit(
+async fn admit<Run>(
     state: &AppState,
     mut request: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> Run,
     admission: Admission,
-) -> Result<Response, PlatformError> {
+) -> Result<Response, PlatformError>
+where
+    Run: Future<Output = Response>,
+{
     if matches!(admission, Admission::Actions | Admission::Salesforce) {
         let (parts, body) = request.into_parts();
         let caller = Caller::identify(state, &parts);
@@ -71,7 +78,7 @@ async fn admit(
         ));
     };
     let limit = state.limits().request_timeout;
-    tokio::time::timeout(limit, next.run(request))
+    tokio::time::timeout(limit, next(request))
         .await
         .map_err(|_| {
             tracing::warn!(?limit, "a request ran out of time");

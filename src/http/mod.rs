@@ -6,6 +6,7 @@ pub mod contract;
 mod emulator;
 pub mod error;
 pub mod extract;
+mod front;
 mod guard;
 mod idempotency;
 mod observe;
@@ -20,7 +21,7 @@ mod sobjects;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, middleware};
+use axum::{Json, Router};
 use serde_json::json;
 
 pub use routes::Endpoint;
@@ -32,7 +33,8 @@ use crate::state::AppState;
 use crate::storage::StorageError;
 use emulator::{lists, moves, orgs};
 use error::{PlatformError, SalesforceError};
-use guard::{Admission, guard};
+use front::Front;
+use guard::Admission;
 use routes::Routes;
 
 /// The emulator's routes, in groups that differ in who may call them and how they are
@@ -165,43 +167,29 @@ pub fn app(state: AppState) -> App {
 /// Every route the emulator serves.
 fn router(state: AppState) -> Router {
     let groups = routes();
-    let admitted = |admission| middleware::from_fn_with_state((state.clone(), admission), guard);
-    let admin = || middleware::from_fn_with_state(state.clone(), emulator::require_admin);
-    // The outermost layer of every group: what the others answer is counted too.
-    let observed = || middleware::from_fn_with_state(state.clone(), observe::observe);
+    let observed = || Front::observed(&state);
     let services = groups
         .services
         .into_parts()
         .0
-        .route_layer(admitted(Admission::Salesforce))
-        .route_layer(observed())
+        .route_layer(observed().admitted(Admission::Salesforce))
         .fallback(salesforce_not_found);
     let actions = groups
         .actions
         .into_parts()
         .0
-        .route_layer(admitted(Admission::Actions))
-        .route_layer(observed());
-    // The admin token is checked first, so a caller without it cannot take a permit.
+        .route_layer(observed().admitted(Admission::Actions));
     let control = groups
         .control
         .into_parts()
         .0
-        .route_layer(admitted(Admission::Control))
-        .route_layer(admin())
-        .route_layer(observed());
-    let watch = groups
-        .watch
-        .into_parts()
-        .0
-        .route_layer(admin())
-        .route_layer(observed());
+        .route_layer(observed().admin().admitted(Admission::Control));
+    let watch = groups.watch.into_parts().0.route_layer(observed().admin());
     let provider = groups
         .provider
         .into_parts()
         .0
-        .route_layer(admitted(Admission::Provider))
-        .route_layer(observed());
+        .route_layer(observed().admitted(Admission::Provider));
     groups
         .public
         .into_parts()

@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::extract::InOrg;
@@ -29,8 +28,16 @@ const MAX_REQUEST_ID: usize = 64;
 #[derive(Debug, Clone, Copy)]
 pub struct AnswerCode(pub &'static str);
 
-/// The route layer of every group: counts, times and, for an action, logs the request.
-pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// What every group's routes do first (`Front`): counts, times and, for an action, logs the
+/// request that `next` answers.
+pub async fn observe<Run>(
+    state: &AppState,
+    request: Request,
+    next: impl FnOnce(Request) -> Run,
+) -> Response
+where
+    Run: Future<Output = Response>,
+{
     let started = Instant::now();
     let route = request
         .extensions()
@@ -51,7 +58,7 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
             .map_or_else(OrgName::default_org, |InOrg(name)| name.clone())
     });
 
-    let mut response = next.run(request).await;
+    let mut response = next(request).await;
 
     let elapsed = started.elapsed();
     let status = response.status();
@@ -125,12 +132,13 @@ fn request_id(request: &Request) -> HeaderValue {
         })
         .cloned()
         .unwrap_or_else(|| {
-            let id = format!(
-                "{:016x}{:016x}",
-                *PREFIX,
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            );
-            HeaderValue::try_from(id).expect("hex digits make a header value")
+            let id = (u128::from(*PREFIX) << 64) | u128::from(NEXT.fetch_add(1, Ordering::Relaxed));
+            let mut hex = [0u8; 32];
+            for (i, digit) in hex.iter_mut().enumerate() {
+                let nibble = (id >> (4 * (31 - i))) & 0xf;
+                *digit = b"0123456789abcdef"[nibble as usize];
+            }
+            HeaderValue::from_bytes(&hex).expect("hex digits make a header value")
         })
 }
 

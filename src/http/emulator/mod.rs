@@ -14,7 +14,6 @@ use axum::Json;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -25,22 +24,15 @@ use crate::domain::SalesforceId;
 use crate::org::{InvalidOrg, Org, OrgDocument, OrgFormat, OrgProblem};
 use crate::state::{AppState, OrgWriteError};
 
-/// With an admin token configured, every `/_emulator` route needs it as a bearer token.
-pub async fn require_admin(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if let Some(token) = state.admin_token() {
-        let presented = bearer_token(request.headers()).unwrap_or("");
-        if !token.matches(presented) {
-            return PlatformError::unauthorized(
-                "This route needs Authorization: Bearer <FASTCALL_ADMIN_TOKEN>",
-            )
-            .into_response();
-        }
-    }
-    next.run(request).await
+/// With an admin token configured, every `/_emulator` route needs it as a bearer token: the
+/// refusal of a request without it.
+pub fn admin_refusal(state: &AppState, request: &Request) -> Option<Response> {
+    let token = state.admin_token()?;
+    let presented = bearer_token(request.headers()).unwrap_or("");
+    (!token.matches(presented)).then(|| {
+        PlatformError::unauthorized("This route needs Authorization: Bearer <FASTCALL_ADMIN_TOKEN>")
+            .into_response()
+    })
 }
 
 /// The `{id}` of a record's path. A value that names nothing the emulator could have (a
