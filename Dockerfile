@@ -6,6 +6,8 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, in a layer of their own, so a source change does not rebuild them.
 COPY Cargo.toml Cargo.lock ./
+# The SQLite build options (.cargo/config.toml).
+COPY .cargo ./.cargo
 RUN mkdir src \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
