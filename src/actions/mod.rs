@@ -318,6 +318,15 @@ impl ActionName {
         Self::ALL.into_iter().find(|a| a.as_str() == plain)
     }
 
+    /// Its direct route (SPEC 2.1).
+    pub fn direct_route(self) -> &'static str {
+        match self {
+            Self::UserStatus => "/actions/SubscriberUserStatusInvocable",
+            Self::Sms => "/actions/SubscriberSMSInvocable",
+            Self::Call => "/actions/SubscriberCallInvocable",
+        }
+    }
+
     pub fn namespaced(self) -> String {
         format!("{}{}", Self::NAMESPACE, self.as_str())
     }
@@ -326,5 +335,17 @@ impl ActionName {
 impl fmt::Display for ActionName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_direct_route_is_its_name_under_actions() {
+        for action in ActionName::ALL {
+            assert_eq!(action.direct_route(), format!("/actions/{action}"));
+        }
     }
 }

@@ -63,6 +63,7 @@ pub mod segments;
 pub mod status;
 pub mod template;
 pub mod time;
+pub mod unique;
 
 pub use keyword::Keyword;
 pub use media_url::{MediaUrl, MediaUrlError};

@@ -10,13 +10,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tinystr::TinyAsciiStr;
 
 const CHECKSUM_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// A valid Salesforce record Id, held in its canonical 18-character form.
+/// A valid Salesforce record Id, held in its canonical 18-character form. As ASCII checked
+/// once, when it is made: every record written and every answer and event payload reads a few
+/// as `&str`, which from bytes would check them again each time.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SalesforceId([u8; 18]);
+pub struct SalesforceId(TinyAsciiStr<18>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
@@ -59,7 +62,7 @@ impl SalesforceId {
             }
             other => return Err(IdError::Length(other)),
         }
-        Ok(Self(id))
+        Ok(Self::of(id))
     }
 
     /// A new Id for an object with the given three-character key prefix. Like Salesforce's
@@ -91,12 +94,16 @@ impl SalesforceId {
         }
         let sum = checksum(&id[..15]);
         id[15..].copy_from_slice(&sum);
-        Self(id)
+        Self::of(id)
+    }
+
+    /// The Id of these letters and digits.
+    fn of(id: [u8; 18]) -> Self {
+        Self(TinyAsciiStr::try_from_utf8(&id).expect("an Id is made of ASCII letters and digits"))
     }
 
     pub fn as_str(&self) -> &str {
-        // Only ASCII letters and digits are ever stored.
-        std::str::from_utf8(&self.0).expect("a SalesforceId is ASCII")
+        self.0.as_str()
     }
 
     /// The three characters that name the object type (`003` for Contact, ...).

@@ -42,7 +42,7 @@ pub async fn invoke(
         state: &state,
         ctx: state.action_context(&caller.org_name, &caller.org, caller.invoker),
         headers: &headers,
-        route: format!("/actions/{action}"),
+        route: action.direct_route(),
         body: &body,
     };
     match action {
@@ -57,7 +57,7 @@ struct DirectInvocation<'a> {
     state: &'a AppState,
     ctx: ActionContext<'a>,
     headers: &'a HeaderMap,
-    route: String,
+    route: &'static str,
     body: &'a [u8],
 }
 
@@ -69,7 +69,7 @@ impl DirectInvocation<'_> {
         let keyed = idempotency::claim(
             self.state,
             self.headers,
-            &self.route,
+            self.route,
             self.ctx.org_name,
             self.ctx.invoker,
             self.body,

@@ -3,8 +3,6 @@
 //! one line, and every answer carries its request id (`X-Request-Id`: the caller's, when it
 //! sent a usable one). `GET /metrics` shows the counts.
 
-use std::sync::LazyLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -13,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::extract::InOrg;
 use crate::actions::ActionName;
-use crate::domain::OrgName;
+use crate::domain::{OrgName, unique};
 use crate::metrics::{
     ActionLabels, ActionNameLabels, CONTENT_TYPE, PoolLabels, RequestLabels, RouteLabels,
 };
@@ -116,11 +114,8 @@ where
 }
 
 /// The caller's request id when it is a short run of visible characters, else a new one: 32
-/// hex digits, a random prefix drawn once per process and a counter, unique without a draw
-/// from the system's random source per request.
+/// hex digits (`domain::unique`).
 fn request_id(request: &Request) -> HeaderValue {
-    static PREFIX: LazyLock<u64> = LazyLock::new(|| uuid::Uuid::new_v4().as_u64_pair().0);
-    static NEXT: AtomicU64 = AtomicU64::new(0);
     request
         .headers()
         .get(REQUEST_ID)
@@ -132,13 +127,7 @@ fn request_id(request: &Request) -> HeaderValue {
         })
         .cloned()
         .unwrap_or_else(|| {
-            let id = (u128::from(*PREFIX) << 64) | u128::from(NEXT.fetch_add(1, Ordering::Relaxed));
-            let mut hex = [0u8; 32];
-            for (i, digit) in hex.iter_mut().enumerate() {
-                let nibble = (id >> (4 * (31 - i))) & 0xf;
-                *digit = b"0123456789abcdef"[nibble as usize];
-            }
-            HeaderValue::from_bytes(&hex).expect("hex digits make a header value")
+            HeaderValue::from_bytes(&unique::hex32()).expect("hex digits make a header value")
         })
 }
 

@@ -12,7 +12,7 @@ pub use simulated::Simulated;
 pub use twilio::Twilio;
 
 use crate::domain::{
-    CallStatus, DialledNumber, OrgName, ProviderError, SalesforceId, SmsStatus, Step,
+    CallStatus, DialledNumber, OrgName, ProviderError, SalesforceId, SmsStatus, Step, unique,
 };
 
 /// A provider hand-off. Implementations answer as soon as the provider has accepted or
@@ -51,9 +51,13 @@ pub trait VoipProvider: Send + Sync + 'static {
     }
 }
 
-/// A Twilio-like resource id: a two-letter prefix (`SM`, `MM`, `CA`) and 32 hex digits.
+/// A Twilio-like resource id: a two-letter prefix (`SM`, `MM`, `CA`) and 32 hex digits
+/// (`domain::unique`).
 pub fn twilio_sid(prefix: &str) -> String {
-    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+    let mut sid = String::with_capacity(prefix.len() + 32);
+    sid.push_str(prefix);
+    sid.extend(unique::hex32().map(char::from));
+    sid
 }
 
 #[derive(Debug, Clone, Copy)]
