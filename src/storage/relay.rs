@@ -5,9 +5,11 @@
 //!
 //! An announcement can outrun the commit it announces: PostgreSQL notifies the listening
 //! connection as it commits, before the committer has read its answer and kept its events.
-//! So a commit keeps a ticket while it is under way (`committing`), and the relay, when it
-//! is announced seqs it does not have, first waits for the commits under way then to end
-//! (`settled`): only what is still missing after that is read back.
+//! So the group commit, which stores every message and call, keeps a ticket while it is
+//! under way (`committing`), and the relay, when it is announced seqs it does not have, first
+//! waits for the commits under way then to end (`settled`): only what is still missing after
+//! that is read back, such as the events of other instances and of this one's other writes
+//! (status changes and moves, which take no ticket).
 //!
 //! The relay names the highest seq it has handed on; seqs grow in commit order
 //! (`Dialect::INSERT_EVENTS`), so every event at or below it was handed on or never will be
