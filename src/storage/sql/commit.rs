@@ -217,46 +217,44 @@ impl Committer {
                     .map(|(org, c)| NewEvent::of(org, &Change::CallCreated(c), encode)),
             )
             .collect();
-        let stored = match inserts_as_one(batches, &messages, &calls, &events, now) {
-            Some(inserts) => {
-                let inserts = inserts.query_as()?;
-                let mut conn = acquire(&self.pool).await?;
-                let seqs = match Db::INSERTS_AS_ONE {
-                    InsertsAsOne::With { .. } => inserts.fetch_all(&mut *conn).await?,
-                    InsertsAsOne::Statements => {
-                        // Never dropped midway: begun directly (`sql::begin` says why it
-                        // matters).
-                        let mut tx = conn.begin().await?;
-                        let seqs = inserts.fetch_all(&mut *tx).await?;
-                        tx.commit().await?;
-                        seqs
-                    }
-                };
-                stored_events(seqs, &events, now).collect()
-            }
-            None => {
-                let moves = Moves {
-                    now,
-                    rules: self.rules.as_ref(),
-                    encode,
-                    events,
-                };
-                Box::pin(self.commit_statements(batches, &messages, &calls, moves)).await?
-            }
+        let Some(inserts) = inserts_as_one(batches, &messages, &calls, &events, now) else {
+            let moves = Moves {
+                now,
+                rules: self.rules.as_ref(),
+                encode,
+                events,
+            };
+            return Box::pin(self.commit_statements(batches, &messages, &calls, moves)).await;
         };
-        self.publisher.committed(stored);
+        let inserts = inserts.query_as()?;
+        let mut conn = acquire(&self.pool).await?;
+        match Db::INSERTS_AS_ONE {
+            // A statement of its own: committed once it answers.
+            InsertsAsOne::With { .. } => {
+                let seqs = inserts.fetch_all(&mut *conn).await?;
+                self.publisher
+                    .committed(stored_events(seqs, &events, now).collect());
+            }
+            InsertsAsOne::Statements => {
+                // Never dropped midway: begun directly (`sql::begin` says why it matters).
+                let mut tx = conn.begin().await?;
+                let seqs = inserts.fetch_all(&mut *tx).await?;
+                let stored = stored_events(seqs, &events, now).collect();
+                self.publisher.commit(tx, stored).await?;
+            }
+        }
         Ok(())
     }
 
     /// [`Committer::commit`]'s transaction of statements, one or a few per table, and one
-    /// per step due and provider's answer; returns the events as stored.
+    /// per step due and provider's answer.
     async fn commit_statements(
         &self,
         batches: &[(&OrgName, &Batch)],
         messages: &[(&OrgName, &SmsMessage)],
         calls: &[(&OrgName, &Call)],
         mut moves: Moves<'_>,
-    ) -> Result<Vec<StoredEvent>, StorageError> {
+    ) -> Result<(), StorageError> {
         let now = moves.now;
         let mut tx = self.pool.begin().await?;
         insert_rows(&mut tx, messages).await?;
@@ -293,13 +291,13 @@ impl Committer {
             answer.query()?.execute(&mut *tx).await?;
         }
         let stored = insert_events(&mut tx, &moves.events, now).await?;
-        tx.commit().await?;
+        self.publisher.commit(tx, stored).await?;
         for (org, change) in rows_of(batches, |b| &b.opt_outs) {
             if let OptOutChange::Out(_) = change {
                 self.opt_outs.added(org);
             }
         }
-        Ok(stored)
+        Ok(())
     }
 }
 

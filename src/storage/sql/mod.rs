@@ -109,9 +109,13 @@ impl OptOutOrgs {
 const EVENT_BUFFER: usize = 4096;
 
 impl SqlStorage {
-    /// After a commit, hands its events on.
-    fn publish_committed(&self, events: Vec<StoredEvent>) {
-        self.publisher.committed(events);
+    /// Commits `tx` and hands its events on, in commit order (`Publisher::commit`).
+    async fn commit(
+        &self,
+        tx: sqlx::Transaction<'_, Db>,
+        events: Vec<StoredEvent>,
+    ) -> Result<(), sqlx::Error> {
+        self.publisher.commit(tx, events).await
     }
 
     /// A record of the org, by its Id.
@@ -160,13 +164,19 @@ pub(in crate::storage) struct Publisher {
     pub(in crate::storage) subscribers: broadcast::Sender<Arc<StoredEvent>>,
     /// Where the database relays events: this instance's, kept for the relay.
     pub(in crate::storage) own: Option<Arc<OwnEvents>>,
+    /// Where it does not: held from a commit until its events are handed on (`commit`).
+    order: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Publisher {
     fn new() -> Self {
         let (subscribers, _) = broadcast::channel(EVENT_BUFFER);
         let own = Db::RELAYS_EVENTS.then(Arc::default);
-        Self { subscribers, own }
+        Self {
+            subscribers,
+            own,
+            order: Arc::default(),
+        }
     }
 
     /// A commit begins: where the database relays events, the relay waits for it when it is
@@ -174,6 +184,26 @@ impl Publisher {
     /// on (`committed`), or the commit failed.
     fn committing(&self) -> Option<Committing> {
         self.own.as_ref().map(OwnEvents::committing)
+    }
+
+    /// Commits `tx` and hands its events on. Where events are handed on in-process (no
+    /// relay), they reach subscribers in commit order only if each commit hands its events on
+    /// before the next one commits: the next writer may have the connection as soon as this
+    /// one's COMMIT is done. So the commit and the handing on hold `order`. It is taken while
+    /// holding the connection (SQLite's one writer), so whoever holds it is either this
+    /// writer or one that is handing on its events, and never waits for the connection.
+    async fn commit(
+        &self,
+        tx: sqlx::Transaction<'_, Db>,
+        events: Vec<StoredEvent>,
+    ) -> Result<(), sqlx::Error> {
+        let _order = match &self.own {
+            Some(_) => None,
+            None => Some(self.order.lock().await),
+        };
+        tx.commit().await?;
+        self.committed(events);
+        Ok(())
     }
 
     /// Hands on the events of a transaction once it has committed.

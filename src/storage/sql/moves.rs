@@ -302,8 +302,7 @@ impl LifecycleStore for SqlStorage {
             }
         }
         let stored = insert_events(&mut tx, &moves.events, now).await?;
-        tx.commit().await?;
-        self.publish_committed(stored);
+        self.commit(tx, stored).await?;
         Ok(run)
     }
 
@@ -362,8 +361,7 @@ impl SqlStorage {
         let mut moves = self.moves(now);
         let moved = advance::<R>(&mut tx, &mut moves, org, id, to, error).await?;
         let stored = insert_events(&mut tx, &moves.events, now).await?;
-        tx.commit().await?;
-        self.publish_committed(stored);
+        self.commit(tx, stored).await?;
         Ok(moved)
     }
 }

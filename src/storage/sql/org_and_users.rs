@@ -223,8 +223,7 @@ impl Storage for SqlStorage {
         }
         let gone = NewEvent::of(org, &Change::OrgDeleted, self.encode);
         let stored = insert_events(&mut tx, &[gone], now).await?;
-        tx.commit().await?;
-        self.publish_committed(stored);
+        self.commit(tx, stored).await?;
         Ok(true)
     }
 
@@ -238,8 +237,7 @@ impl Storage for SqlStorage {
             .execute(&mut *tx)
             .await?;
         let stored = insert_events(&mut tx, &[replaced], now).await?;
-        tx.commit().await?;
-        self.publish_committed(stored);
+        self.commit(tx, stored).await?;
         Ok(())
     }
 
@@ -259,8 +257,7 @@ impl Storage for SqlStorage {
             let replaced = upsert_org(&mut tx, org, document, now, self.encode).await?;
             stored = insert_events(&mut tx, &[replaced], now).await?;
         }
-        tx.commit().await?;
-        self.publish_committed(stored);
+        self.commit(tx, stored).await?;
         Ok(())
     }
 
@@ -369,8 +366,7 @@ impl Storage for SqlStorage {
             .map(|entry| NewEvent::of(org, &Change::UserStatusChanged(entry), self.encode))
             .collect();
         let stored = insert_events(&mut tx, &changed, Timestamp::now()).await?;
-        tx.commit().await?;
-        self.publish_committed(stored);
+        self.commit(tx, stored).await?;
         Ok(outcomes)
     }
 
