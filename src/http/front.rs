@@ -1,7 +1,9 @@
 //! What a route group's requests go through before their handler, in this order: they are
 //! observed (counted, timed, logged: `observe`), the admin token is checked (the
 //! `/_emulator` groups: `emulator::admin_refusal`), and they are admitted (the caller
-//! identified, the body read, a slot taken: `guard`).
+//! identified, the body read, a slot taken: `guard`). Observing comes first so that what the
+//! other two refuse is counted too; the admin token before admission so that a caller
+//! without it cannot take a slot.
 //!
 //! One route layer does all three, rather than a `middleware::from_fn` layer each: each of
 //! those clones the route's boxed service, boxes another future and wraps what follows in a
