@@ -9,10 +9,15 @@ use std::sync::{LazyLock, Mutex};
 
 use phonenumber::country;
 use serde::{Serialize, Serializer};
+use tinystr::TinyAsciiStr;
 
 /// The most digits a number may have: twice E.164's 15, so that whatever was typed reaches
 /// the provider to be judged, within a small inline buffer.
 pub const MAX_DIGITS: usize = 30;
+
+/// What [`DialledNumber::is_valid`] remembers, hashed with foldhash: the numbers are
+/// the org's and its callers', and SipHash would cost more than the lookup.
+type Judgements = HashMap<DialledNumber, bool, foldhash::fast::RandomState>;
 
 /// How many numbers' validity [`DialledNumber::is_valid`] remembers.
 const JUDGED: usize = 4096;
@@ -23,8 +28,11 @@ pub const MAX_INPUT_CHARS: usize = 100;
 /// A number as Fastcall dials it: `+` and its digits (`+14155550123`), stored inline. The
 /// digits are not judged: [`DialledNumber::is_valid`] tells what a provider would say.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DialledNumber {
-    len: u8,
+pub struct DialledNumber(TinyAsciiStr<{ MAX_DIGITS + 1 }>);
+
+/// A number being written: `+`, then digits.
+struct Digits {
+    len: usize,
     bytes: [u8; MAX_DIGITS + 1],
 }
 
@@ -67,26 +75,22 @@ impl DialledNumber {
         if digits.peek().is_none() {
             return Err(DialError::NoDigits);
         }
-        let mut number = Self {
+        let mut number = Digits {
             len: 1,
             bytes: [0; MAX_DIGITS + 1],
         };
         number.bytes[0] = b'+';
         if !international {
             digits.next_if_eq(&b'0');
-            number.push(country.calling_code.to_string().bytes())?;
+            number.push(itoa::Buffer::new().format(country.calling_code).bytes())?;
         }
         number.push(digits)?;
-        Ok(number)
+        Ok(Self::ascii(&number.bytes[..number.len]))
     }
 
-    fn push(&mut self, digits: impl Iterator<Item = u8>) -> Result<(), DialError> {
-        for digit in digits {
-            let at = usize::from(self.len);
-            *self.bytes.get_mut(at).ok_or(DialError::TooLong)? = digit;
-            self.len += 1;
-        }
-        Ok(())
+    /// `+` and digits, checked by the caller.
+    fn ascii(number: &[u8]) -> Self {
+        Self(TinyAsciiStr::try_from_utf8(number).expect("a number is `+` and ASCII digits"))
     }
 
     /// Takes a number already in dialled form (as the emulator stores them); `None` when it
@@ -100,12 +104,7 @@ impl DialledNumber {
         {
             return None;
         }
-        let mut bytes = [0u8; MAX_DIGITS + 1];
-        bytes[..raw.len()].copy_from_slice(raw);
-        Some(Self {
-            len: raw.len() as u8,
-            bytes,
-        })
+        Some(Self::ascii(raw))
     }
 
     /// Whether libphonenumber judges this a valid number of the country its calling code
@@ -115,9 +114,8 @@ impl DialledNumber {
     /// looked up by their patterns in a SipHash cache), and the same destinations come again
     /// and again, so judgements are remembered: up to [`JUDGED`] numbers, then afresh.
     pub fn is_valid(&self) -> bool {
-        static JUDGEMENTS: LazyLock<Mutex<HashMap<DialledNumber, bool>>> =
-            LazyLock::new(Mutex::default);
-        let remembered = |judgements: &HashMap<_, _>| judgements.get(self).copied();
+        static JUDGEMENTS: LazyLock<Mutex<Judgements>> = LazyLock::new(Mutex::default);
+        let remembered = |judgements: &Judgements| judgements.get(self).copied();
         if let Some(valid) = JUDGEMENTS.lock().ok().as_deref().and_then(remembered) {
             return valid;
         }
@@ -133,8 +131,17 @@ impl DialledNumber {
     }
 
     pub fn as_str(&self) -> &str {
-        // Only '+' and ASCII digits are ever stored.
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).expect("a number is ASCII")
+        self.0.as_str()
+    }
+}
+
+impl Digits {
+    fn push(&mut self, digits: impl Iterator<Item = u8>) -> Result<(), DialError> {
+        for digit in digits {
+            *self.bytes.get_mut(self.len).ok_or(DialError::TooLong)? = digit;
+            self.len += 1;
+        }
+        Ok(())
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -82,8 +82,10 @@ impl TimestampText {
 impl Timestamp {
     /// Salesforce's form, for years 0000-9999.
     fn text(self) -> Option<TimestampText> {
-        let at = self.to_datetime();
-        let year = u16::try_from(at.year()).ok().filter(|year| *year <= 9999)?;
+        let seconds = self.0.div_euclid(1000);
+        let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+        let year = u16::try_from(year).ok().filter(|year| *year <= 9999)?;
+        let of_day = seconds.rem_euclid(86_400) as u32;
         let mut text = *b"0000-00-00T00:00:00.000+0000";
         let digits = |into: &mut [u8], mut value: u32| {
             for digit in into.iter_mut().rev() {
@@ -92,14 +94,37 @@ impl Timestamp {
             }
         };
         digits(&mut text[0..4], year.into());
-        digits(&mut text[5..7], at.month());
-        digits(&mut text[8..10], at.day());
-        digits(&mut text[11..13], at.hour());
-        digits(&mut text[14..16], at.minute());
-        digits(&mut text[17..19], at.second());
+        digits(&mut text[5..7], month);
+        digits(&mut text[8..10], day);
+        digits(&mut text[11..13], of_day / 3600);
+        digits(&mut text[14..16], of_day / 60 % 60);
+        digits(&mut text[17..19], of_day % 60);
         digits(&mut text[20..23], self.0.rem_euclid(1000) as u32);
         Some(TimestampText(text))
     }
+}
+
+/// The proleptic Gregorian date (year, month, day) `days` after 1970-01-01: Howard Hinnant's
+/// `civil_from_days` (<https://howardhinnant.github.io/date_algorithms.html>), a few
+/// divisions where chrono's calendar takes hundreds of instructions per field.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    // Counted from 0000-03-01, so that the leap day ends the year; in 400-year eras.
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    // Months from March.
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 impl fmt::Debug for Timestamp {
@@ -165,6 +190,21 @@ mod tests {
         // Past year 9999, chrono's own form.
         let far = Timestamp::from_millis(253_402_300_800_000);
         assert_eq!(far.to_string(), "+10000-01-01T00:00:00.000+0000");
+    }
+
+    #[test]
+    fn written_as_chrono_writes_them_day_by_day() {
+        // Every day of 1600-2400 and some of every year since 0000, at odd times of day.
+        let days = (-135_140..157_000).chain((-719_528..2_932_896).step_by(97));
+        for (i, day) in days.enumerate() {
+            let millis = day * 86_400_000 + (i as i64 * 7_919_993) % 86_400_000;
+            let at = DateTime::from_timestamp_millis(millis).unwrap();
+            assert_eq!(
+                Timestamp::from_millis(millis).to_string(),
+                at.format("%Y-%m-%dT%H:%M:%S%.3f%z").to_string(),
+                "{millis}"
+            );
+        }
     }
 
     #[test]

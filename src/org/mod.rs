@@ -20,22 +20,27 @@ use crate::domain::{DialledNumber, SalesforceId};
 /// The built-in demo org's source, served when a database has no org yet.
 pub const DEMO_ORG_YAML: &str = include_str!("demo.yaml");
 
+/// An org's index, read on the request path. Hashed with foldhash, seeded per process,
+/// not SipHash: its keys (Ids and numbers) come from the org's own data, and each request
+/// looks several up, where SipHash costs more than the lookup.
+type Index<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// A validated org, indexed for lookups.
 #[derive(Debug)]
 pub struct Org {
     document: OrgDocument,
     /// Normalised numbers, parallel to `document.phone_numbers`.
     numbers: Vec<DialledNumber>,
-    number_index: HashMap<DialledNumber, usize>,
-    users: HashMap<SalesforceId, usize>,
-    groups: HashMap<SalesforceId, usize>,
-    statuses: HashMap<SalesforceId, usize>,
-    templates: HashMap<SalesforceId, usize>,
-    ivrs: HashMap<SalesforceId, usize>,
+    number_index: Index<DialledNumber, usize>,
+    users: Index<SalesforceId, usize>,
+    groups: Index<SalesforceId, usize>,
+    statuses: Index<SalesforceId, usize>,
+    templates: Index<SalesforceId, usize>,
+    ivrs: Index<SalesforceId, usize>,
     /// Index into `document.records` and the record's object type.
-    records: HashMap<SalesforceId, (usize, String)>,
+    records: Index<SalesforceId, (usize, String)>,
     /// The records each number is in a phone field of, dialled by the org's rule.
-    by_phone: HashMap<DialledNumber, Vec<SalesforceId>>,
+    by_phone: Index<DialledNumber, Vec<SalesforceId>>,
 }
 
 /// Why org data was refused: every problem found, each naming its entry and field.

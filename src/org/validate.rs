@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Assignment, InvalidOrg, Org, OrgDocument, OrgProblem, is_phone_field};
+use super::{Assignment, Index, InvalidOrg, Org, OrgDocument, OrgProblem, is_phone_field};
 use crate::domain::objects::{self, GROUP, USER};
 use crate::domain::{DialledNumber, SalesforceId};
 
@@ -27,7 +27,7 @@ impl Checker {
         path: String,
         id: SalesforceId,
         index: usize,
-        into: &mut HashMap<SalesforceId, usize>,
+        into: &mut Index<SalesforceId, usize>,
     ) {
         if let Some(first) = self.declared.get(&id) {
             let message = format!("Id {id} is already used by {first}");
@@ -69,7 +69,7 @@ impl Checker {
         &mut self,
         path: String,
         id: SalesforceId,
-        known: &HashMap<SalesforceId, usize>,
+        known: &Index<SalesforceId, usize>,
         what: &str,
     ) {
         if !known.contains_key(&id) {
@@ -83,13 +83,13 @@ pub(super) fn validate(mut document: OrgDocument) -> Result<Org, InvalidOrg> {
         problems: Vec::new(),
         declared: HashMap::new(),
     };
-    let mut users = HashMap::new();
-    let mut groups = HashMap::new();
-    let mut statuses = HashMap::new();
-    let mut templates = HashMap::new();
-    let mut ivrs = HashMap::new();
-    let mut phone_ids = HashMap::new();
-    let mut record_ids = HashMap::new();
+    let mut users = Index::default();
+    let mut groups = Index::default();
+    let mut statuses = Index::default();
+    let mut templates = Index::default();
+    let mut ivrs = Index::default();
+    let mut phone_ids = Index::default();
+    let mut record_ids = Index::default();
 
     for (i, group) in document.groups.iter().enumerate() {
         check.require_prefix(format!("groups[{i}].id"), group.id, GROUP);
@@ -198,9 +198,9 @@ pub(super) fn validate(mut document: OrgDocument) -> Result<Org, InvalidOrg> {
 
 /// The records each number is in a phone field of, dialled as Fastcall dials: an inbound
 /// message is related to the record its sender's number belongs to.
-fn index_phones(document: &OrgDocument) -> HashMap<DialledNumber, Vec<SalesforceId>> {
+fn index_phones(document: &OrgDocument) -> Index<DialledNumber, Vec<SalesforceId>> {
     let country = document.settings.default_country;
-    let mut by_phone: HashMap<DialledNumber, Vec<SalesforceId>> = HashMap::new();
+    let mut by_phone: Index<DialledNumber, Vec<SalesforceId>> = Index::default();
     for record in &document.records {
         let numbers = record
             .fields
@@ -222,9 +222,9 @@ fn index_phones(document: &OrgDocument) -> HashMap<DialledNumber, Vec<Salesforce
 fn check_phone_numbers(
     check: &mut Checker,
     document: &mut OrgDocument,
-    users: &HashMap<SalesforceId, usize>,
-    groups: &HashMap<SalesforceId, usize>,
-    phone_ids: &mut HashMap<SalesforceId, usize>,
+    users: &Index<SalesforceId, usize>,
+    groups: &Index<SalesforceId, usize>,
+    phone_ids: &mut Index<SalesforceId, usize>,
 ) -> Vec<DialledNumber> {
     let country = document.settings.default_country;
     let mut numbers = Vec::with_capacity(document.phone_numbers.len());
@@ -280,9 +280,9 @@ fn check_phone_numbers(
 fn check_records(
     check: &mut Checker,
     document: &OrgDocument,
-    record_ids: &mut HashMap<SalesforceId, usize>,
-) -> HashMap<SalesforceId, (usize, String)> {
-    let mut records = HashMap::with_capacity(document.records.len());
+    record_ids: &mut Index<SalesforceId, usize>,
+) -> Index<SalesforceId, (usize, String)> {
+    let mut records = Index::with_capacity_and_hasher(document.records.len(), Default::default());
     for (i, record) in document.records.iter().enumerate() {
         let path = format!("records[{i}]");
         check.declare(path.clone(), record.id, i, record_ids);

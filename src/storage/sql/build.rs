@@ -61,7 +61,8 @@ impl Sql {
         }
         if Db::NUMBERED_PARAMETERS {
             self.sql.push('$');
-            push_number(&mut self.sql, self.arguments.len());
+            self.sql
+                .push_str(itoa::Buffer::new().format(self.arguments.len()));
         } else {
             self.sql.push('?');
         }
@@ -162,21 +163,6 @@ impl ValuesRow<'_> {
     }
 }
 
-/// Writes `n` in decimal.
-fn push_number(sql: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    sql.extend(digits[start..].iter().map(|&digit| char::from(digit)));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,14 +203,5 @@ mod tests {
             "SELECT a FROM t WHERE a IN (?, ?, ?) AND b IN (?)"
         };
         assert_eq!(sql.text(), expected);
-    }
-
-    #[test]
-    fn numbers_are_written_in_decimal() {
-        for n in [0, 7, 10, 99, 100, 65_535, usize::MAX] {
-            let mut text = String::new();
-            push_number(&mut text, n);
-            assert_eq!(text, n.to_string());
-        }
     }
 }
