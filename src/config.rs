@@ -111,8 +111,14 @@ pub struct Config {
     #[arg(long, env = "FASTCALL_MAX_BULK_INPUTS", default_value_t = 200)]
     pub max_bulk_inputs: usize,
 
-    /// Most database connections held open.
-    #[arg(long, env = "FASTCALL_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    /// Most database connections held open (on PostgreSQL, up to 5 of them, never more than
+    /// half, are kept by the group commit and the opt-out read; the rest are pooled).
+    #[arg(
+        long,
+        env = "FASTCALL_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
     pub db_max_connections: u32,
 
     /// Milliseconds a request waits for a database connection before it fails with 503 (so
@@ -241,5 +247,18 @@ mod tests {
         assert!(!format!("{config:?}").contains("0123456789abcdef"));
         assert!(config.admin_token.as_ref().unwrap().matches("hunter2"));
         assert!(!config.admin_token.as_ref().unwrap().matches("hunter"));
+    }
+
+    #[test]
+    fn a_pool_of_no_connections_is_refused_with_a_message_not_a_panic() {
+        let refused = Config::try_parse_from(["fastcall-emulator", "--db-max-connections", "0"])
+            .expect_err("0 connections refused");
+        assert_eq!(refused.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(
+            refused.to_string().contains("--db-max-connections"),
+            "{refused}"
+        );
+        let one = Config::parse_from(["fastcall-emulator", "--db-max-connections", "1"]);
+        assert_eq!(one.db_max_connections, 1);
     }
 }

@@ -103,8 +103,11 @@ pub(super) async fn connect(
     let connect_options = PgConnectOptions::from_str(url)
         .map_err(|e| StorageError::Config(format!("bad PostgreSQL URL: {e}")))?
         .application_name("fastcall-emulator");
+    // The group tasks keep a few connections of their own (`sql/lanes.rs`), out of the same
+    // budget.
+    let own_lanes = sql::own_lanes(options.max_connections);
     let pool = PgPoolOptions::new()
-        .max_connections(options.max_connections)
+        .max_connections(options.max_connections - own_lanes)
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect_options)
         .await?;
@@ -116,6 +119,7 @@ pub(super) async fn connect(
     let mut storage = SqlStorage::new(
         pool.clone(),
         pool.clone(),
+        own_lanes,
         rules,
         encode,
         opt_outs,

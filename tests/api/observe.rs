@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use sqlx::Connection;
 
 use crate::backend_tests;
 use crate::helpers::*;
@@ -108,6 +109,51 @@ backend_tests! {
         assert_eq!(sample(&m, "fastcall_orgs"), 2.0);
         assert!(sample(&m, "fastcall_db_pool_connections{state=\"idle\"}") + sample(&m, "fastcall_db_pool_connections{state=\"in_use\"}") >= 1.0);
         assert!(sample(&m, "fastcall_event_subscribers") >= 1.0, "the org follower subscribes");
+    }
+
+    async fn connections_held_stay_within_db_max_connections_and_the_gauges_count_them(backend) {
+        // On PostgreSQL 3 of the 6 are the group tasks' own (`sql/lanes.rs`), 3 pooled.
+        let db = TestDb::new(backend).await;
+        let app = TestApp::start(&db, |config| config.db_max_connections = 6).await;
+        let sends = (0..64).map(|i| {
+            let body = json!({"toPhone": JANE_PHONE, "bodyText": format!("at once {i}")});
+            let app = &app;
+            async move { app.send_sms(&body).await }
+        });
+        for (status, body) in futures_util::future::join_all(sends).await {
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let m = metrics(&app).await;
+        let held = sample(&m, "fastcall_db_pool_connections{state=\"idle\"}")
+            + sample(&m, "fastcall_db_pool_connections{state=\"in_use\"}");
+        assert!((1.0..=6.0).contains(&held), "{m:#?}");
+        if backend == Backend::Postgres {
+            // What the server counts, every connection of the emulator's application name
+            // to this database (the event relay's among them): none beyond the budget.
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.expect("PostgreSQL");
+            let (open,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND application_name = 'fastcall-emulator'",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .expect("counted");
+            assert!((1..=6).contains(&open), "{open} connections open");
+            assert_eq!(open as f64, held, "the gauges count what is open");
+
+            // Every one of them cut by the server: the next SMS finds its connections
+            // broken when it makes sure of them, and opens others.
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND application_name = 'fastcall-emulator'",
+            )
+            .execute(&mut conn)
+            .await
+            .expect("terminated");
+            let (status, body) = app.send_sms(&json!({"toPhone": JANE_PHONE, "bodyText": "after the cut"})).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        app.stop().await;
     }
 
     async fn every_answer_carries_a_request_id_and_a_caller_s_is_kept(backend) {

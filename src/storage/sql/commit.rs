@@ -29,8 +29,7 @@ use super::build::Sql;
 use super::idempotency::push_answer_keys;
 use super::moves::{DROP_STEPS_OF_RECORD, Moves, take_step};
 use super::{
-    Connection, Db, OptOutOrgs, Publisher, Screens, SqlStorage, Table, acquire, in_groups,
-    statement,
+    Connection, Db, Lanes, OptOutOrgs, Publisher, Screens, SqlStorage, Table, in_groups, statement,
 };
 use crate::domain::objects::Direction;
 use crate::domain::{OrgName, Timestamp};
@@ -96,6 +95,8 @@ impl NewEvent {
 /// Commits queued writes in groups, on the writer pool.
 struct Committer {
     pool: Pool<Db>,
+    /// The connections of a group that only inserts.
+    lanes: Arc<Lanes>,
     publisher: Publisher,
     rules: Arc<dyn StepRules>,
     encode: EncodeEvent,
@@ -106,10 +107,12 @@ struct Committer {
 impl SqlStorage {
     /// Reads go to `reader`, writes to `writer` (the same pool on PostgreSQL). Starts the
     /// committer, which stops once the storage is dropped and its queue is drained.
-    /// `opt_outs` knows which orgs hold opt-outs where this process alone writes.
+    /// `opt_outs` knows which orgs hold opt-outs where this process alone writes. The group
+    /// tasks keep up to `own_lanes` connections of their own beside the pools (`lanes.rs`).
     pub(in crate::storage) fn new(
         reader: Pool<Db>,
         writer: Pool<Db>,
+        own_lanes: u32,
         rules: Arc<dyn StepRules>,
         encode: EncodeEvent,
         opt_outs: OptOutOrgs,
@@ -117,8 +120,16 @@ impl SqlStorage {
     ) -> Self {
         let publisher = Publisher::new();
         let (queue, jobs) = mpsc::channel(QUEUE);
+        let commit_lanes = Arc::new(Lanes::new(writer.clone(), own_lanes));
+        // Where the lanes keep their own, reads and writes share them (and the one pool).
+        let screen_lanes = if own_lanes > 0 {
+            commit_lanes.clone()
+        } else {
+            Arc::new(Lanes::new(reader.clone(), 0))
+        };
         let committer = Committer {
             pool: writer.clone(),
+            lanes: commit_lanes.clone(),
             publisher: publisher.clone(),
             rules: rules.clone(),
             encode,
@@ -126,7 +137,7 @@ impl SqlStorage {
             metrics,
         };
         tokio::spawn(Arc::new(committer).run(jobs));
-        let screens = Screens::start(reader.clone());
+        let screens = Screens::start(screen_lanes);
         Self {
             reader,
             writer,
@@ -134,6 +145,7 @@ impl SqlStorage {
             rules,
             encode,
             commits: Commits(queue),
+            lanes: commit_lanes,
             opt_outs,
             screens,
             _background: None,
@@ -227,7 +239,7 @@ impl Committer {
             return Box::pin(self.commit_statements(batches, &messages, &calls, moves)).await;
         };
         let inserts = inserts.query_as()?;
-        let mut conn = acquire(&self.pool).await?;
+        let mut conn = self.lanes.take().await?;
         match Db::INSERTS_AS_ONE {
             // A statement of its own: committed once it answers.
             InsertsAsOne::With { .. } => {

@@ -8,6 +8,7 @@ mod activity;
 mod build;
 mod commit;
 mod idempotency;
+mod lanes;
 mod moves;
 mod org_and_users;
 mod screen;
@@ -17,12 +18,13 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use sqlx::pool::PoolConnection;
-use sqlx::{Connection as _, Database, Pool, QueryBuilder};
+use sqlx::{Database, Pool, QueryBuilder};
 use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 use self::commit::Commits;
+use self::lanes::Lanes;
+pub(in crate::storage) use self::lanes::own_lanes;
 use self::screen::Screens;
 use self::tables::{Readable, Table, select};
 pub(in crate::storage) use self::tables::{SELECT_EVENTS, statement};
@@ -53,6 +55,8 @@ pub(in crate::storage) struct SqlStorage {
     opt_outs: OptOutOrgs,
     /// The group reader of `opted_out`.
     screens: Screens,
+    /// The group tasks' connections, for the pool's gauges.
+    lanes: Arc<Lanes>,
     /// Background work tied to this storage (PostgreSQL's event relay); stopped on drop.
     pub(in crate::storage) _background: Option<AbortOnDrop>,
     /// SQLite's claim on its database file (`sqlite.rs`), released on drop.
@@ -250,36 +254,6 @@ async fn in_groups<J, F, Done>(
             drop(place);
         });
     }
-}
-
-/// A connection of `pool`, checked as the pool's `acquire` checks one, for the group tasks'
-/// queries (`commit.rs`, `screen.rs`), which run on it rather than on the pool itself.
-///
-/// `acquire`'s future is kilobytes large (it may connect), and each use builds it and copies
-/// it (as the executor, the pool builds a stream of rows around it for each query): about a
-/// tenth of a request's cost. So an idle connection is taken directly, and made sure of as
-/// `acquire` would (`test_before_acquire`): a ping, within the acquire timeout, so that a
-/// database that hangs still fails the caller within it, before anything is written. Only
-/// when no connection is idle, or the one taken is broken, is `acquire` built, boxed.
-async fn acquire(pool: &Pool<Db>) -> Result<PoolConnection<Db>, sqlx::Error> {
-    if let Some(mut conn) = pool.try_acquire() {
-        let timeout = pool.options().get_acquire_timeout();
-        // A connection that fails its ping is closed as the pool closes one: dropped from
-        // it (`detach`), so that it makes room for a new one, without a goodbye that could
-        // hang as the ping did.
-        match tokio::time::timeout(timeout, conn.ping()).await {
-            Ok(Ok(())) => return Ok(conn),
-            Ok(Err(error)) => {
-                tracing::debug!(%error, "an idle connection is broken: closing it");
-                drop(conn.detach());
-            }
-            Err(_) => {
-                drop(conn.detach());
-                return Err(sqlx::Error::PoolTimedOut);
-            }
-        }
-    }
-    Box::pin(pool.acquire()).await
 }
 
 /// Begins a transaction on `pool` in a task of its own, so that it is begun whole even when

@@ -402,6 +402,9 @@ impl Storage for SqlStorage {
             size += pool.size();
             idle += u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
         }
+        let (own_in_use, own_idle) = self.lanes.held();
+        size += own_in_use + own_idle;
+        idle += own_idle;
         StorageGauges {
             connections_in_use: size.saturating_sub(idle),
             connections_idle: idle,

@@ -15,12 +15,12 @@
 //! question behind it fails alone.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use sqlx::Pool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::build::Sql;
-use super::{Db, acquire, in_groups};
+use super::{Lanes, in_groups};
 use crate::domain::{DialledNumber, OrgName};
 use crate::storage::StorageError;
 
@@ -31,7 +31,7 @@ const MAX_GROUP: usize = 256;
 /// Recipients per `SELECT`: well under both databases' bind limits.
 const RECIPIENTS_PER_SELECT: usize = 1000;
 /// How many reads may run at once.
-const READS_AT_ONCE: usize = 2;
+pub(super) const READS_AT_ONCE: usize = 2;
 
 /// An org number and a recipient who may have opted out of it.
 pub(super) type Route = (DialledNumber, DialledNumber);
@@ -48,9 +48,9 @@ pub(super) struct Screens(mpsc::Sender<Question>);
 
 impl Screens {
     /// Starts the reader, which stops once this is dropped and its queue is drained.
-    pub(super) fn start(pool: Pool<Db>) -> Self {
+    pub(super) fn start(lanes: Arc<Lanes>) -> Self {
         let (queue, questions) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool, questions));
+        tokio::spawn(run(lanes, questions));
         Self(queue)
     }
 
@@ -75,17 +75,17 @@ impl Screens {
     }
 }
 
-async fn run(pool: Pool<Db>, questions: mpsc::Receiver<Question>) {
+async fn run(lanes: Arc<Lanes>, questions: mpsc::Receiver<Question>) {
     in_groups(questions, MAX_GROUP, READS_AT_ONCE, |group| {
-        let pool = pool.clone();
-        async move { answer_group(&pool, group).await }
+        let lanes = lanes.clone();
+        async move { answer_group(&lanes, group).await }
     })
     .await;
 }
 
 /// Answers every question of the group from one read; on failure, as the module explains.
-async fn answer_group(pool: &Pool<Db>, group: Vec<Question>) {
-    match read(pool, &group).await {
+async fn answer_group(lanes: &Lanes, group: Vec<Question>) {
+    match read(lanes, &group).await {
         Ok(opted_out) => {
             for question in group {
                 // An asker that stopped waiting needs no answer.
@@ -108,7 +108,7 @@ async fn answer_group(pool: &Pool<Db>, group: Vec<Question>) {
         Err(error) => {
             tracing::debug!(%error, questions = group.len(), "a group read of opt-outs failed: reading for each question alone");
             for question in group {
-                let answer = read(pool, std::slice::from_ref(&question))
+                let answer = read(lanes, std::slice::from_ref(&question))
                     .await
                     .map(|opted_out| question.theirs(&opted_out));
                 let _ = question.answer.send(answer);
@@ -136,7 +136,7 @@ impl Question {
 
 /// The opt-outs of every recipient the questions name, in their orgs. Opt-outs are few, so
 /// all of a recipient's are read and matched here.
-async fn read(pool: &Pool<Db>, questions: &[Question]) -> Result<OptedOut, StorageError> {
+async fn read(lanes: &Lanes, questions: &[Question]) -> Result<OptedOut, StorageError> {
     let orgs: HashSet<&OrgName> = questions.iter().map(|q| &q.org).collect();
     let recipients: Vec<DialledNumber> = questions
         .iter()
@@ -145,7 +145,7 @@ async fn read(pool: &Pool<Db>, questions: &[Question]) -> Result<OptedOut, Stora
         .into_iter()
         .collect();
     let mut opted_out = OptedOut::new();
-    let mut conn = acquire(pool).await?;
+    let mut conn = lanes.take().await?;
     for chunk in recipients.chunks(RECIPIENTS_PER_SELECT) {
         let mut select = Sql::new("SELECT org, org_number, sender FROM opt_outs WHERE org IN ");
         select
