@@ -15,8 +15,10 @@ use tinystr::TinyAsciiStr;
 /// the provider to be judged, within a small inline buffer.
 pub const MAX_DIGITS: usize = 30;
 
-/// What [`DialledNumber::is_valid`] remembers, hashed with foldhash: the numbers are
-/// the org's and its callers', and SipHash would cost more than the lookup.
+/// What [`DialledNumber::is_valid`] remembers, hashed with foldhash (seeded per process)
+/// rather than SipHash, which would cost more than the lookup. Callers choose the numbers,
+/// but at most [`JUDGED`] are held: numbers made to collide could cost a lookup no more
+/// than a scan of those.
 type Judgements = HashMap<DialledNumber, bool, foldhash::fast::RandomState>;
 
 /// How many numbers' validity [`DialledNumber::is_valid`] remembers.
