@@ -111,7 +111,7 @@ pub struct Config {
     #[arg(long, env = "FASTCALL_MAX_BULK_INPUTS", default_value_t = 200)]
     pub max_bulk_inputs: usize,
 
-    /// Most database connections held open (on PostgreSQL, up to 5 of them, never more than
+    /// Most database connections held open (on PostgreSQL, up to 3 of them, never more than
     /// half, are kept by the group commit and the opt-out read; the rest are pooled).
     #[arg(
         long,

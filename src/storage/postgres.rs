@@ -89,9 +89,11 @@ impl Dialect for Postgres {
     const RELAYS_EVENTS: bool = true;
     // Instances share the database.
     const SOLE_WRITER: bool = false;
-    // One group commits while the next one inserts: the commit's WAL flush is the wait.
     const NUMBERED_PARAMETERS: bool = true;
-    const GROUP_COMMITS: usize = 3;
+    // One group commits while the next one inserts: the commit's WAL flush is the wait. A
+    // third at once made groups smaller, so PostgreSQL ran more, smaller transactions: about
+    // a fifth more of its CPU per SMS at 16 clients (BENCHMARKS.md).
+    const GROUP_COMMITS: usize = 2;
 }
 
 pub(super) async fn connect(

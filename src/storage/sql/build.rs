@@ -16,11 +16,13 @@ use crate::storage::dialect::Dialect;
 type DbArguments = <Db as Database>::Arguments;
 
 /// The most values a statement may bind and still be prepared once and kept by the
-/// connection (sqlx's statement cache): a single request's write, or a small group's, whose
-/// shape comes back again and again. A larger statement's shape (a bulk call's, a large
-/// group's) seldom does: kept, it would take a round trip to prepare and the cache's memory,
-/// on every connection, for nothing.
-const PREPARED_VALUES: usize = 256;
+/// connection (sqlx's statement cache): a single request's write, or a group's of up to about
+/// 58 single SMS, whose shapes come back again and again under load. Unprepared, PostgreSQL
+/// parses and plans each group's statement anew, which cost it about a fifth of its CPU per
+/// SMS at 16 clients when groups of more than 7 SMS went unprepared (BENCHMARKS.md). A larger
+/// statement's shape (a bulk call's) seldom comes back: kept, it would take a round trip to
+/// prepare and the cache's memory, on every connection, for nothing.
+const PREPARED_VALUES: usize = 2048;
 
 /// A statement's SQL, with a placeholder for each value bound as it was written, and the
 /// values.
