@@ -17,12 +17,13 @@ type DbArguments = <Db as Database>::Arguments;
 
 /// The most values a statement may bind and still be prepared once and kept by the
 /// connection (sqlx's statement cache): a single request's write, or a group's of up to about
-/// 58 single SMS, whose shapes come back again and again under load. Unprepared, PostgreSQL
-/// parses and plans each group's statement anew, which cost it about a fifth of its CPU per
-/// SMS at 16 clients when groups of more than 7 SMS went unprepared (BENCHMARKS.md). A larger
-/// statement's shape (a bulk call's) seldom comes back: kept, it would take a round trip to
-/// prepare and the cache's memory, on every connection, for nothing.
-const PREPARED_VALUES: usize = 2048;
+/// 18 single SMS, whose shapes come back again and again under load. Unprepared, PostgreSQL
+/// parses and plans each group's statement anew: at 256, groups of more than 7 SMS were, and
+/// that cost PostgreSQL about a fifth of its CPU per SMS at 16 clients (BENCHMARKS.md). A
+/// larger statement's shape (a bulk call's, a group's under heavier load) comes back less
+/// often, and kept it costs memory on every connection: at 2,048 the server's peak RSS grew
+/// by 9 MB for 7% less of PostgreSQL's CPU.
+const PREPARED_VALUES: usize = 640;
 
 /// A statement's SQL, with a placeholder for each value bound as it was written, and the
 /// values.
