@@ -1,7 +1,7 @@
 //! What PostgreSQL and SQLite do differently. The SQL in `sql/` is written once and compiled
 //! for each backend; the backend module names its database (`Db`) and implements this.
 
-pub(super) trait Dialect {
+pub(super) trait Dialect: sqlx::Database {
     /// Ends a `SELECT` that locks the rows it reads until commit, where the database has row
     /// locks. SQLite has none and needs none: its one writer connection serialises every
     /// read-modify-write.
@@ -28,6 +28,10 @@ pub(super) trait Dialect {
     const NUMBERED_PARAMETERS: bool;
     /// How many group commits may run at once.
     const GROUP_COMMITS: usize;
+
+    /// The seq of the last row a query inserted, where the database tells it with the
+    /// query's outcome (SQLite's last rowid); `None` where it does not.
+    fn last_insert_id(done: &Self::QueryResult) -> Option<i64>;
 }
 
 /// How a group commit that only inserts (`sql/commit.rs`) sends its inserts as one query.
@@ -39,7 +43,23 @@ pub(super) enum InsertsAsOne {
     With {
         events: (&'static str, &'static str),
     },
-    /// Statements one after another, `;` between them, in the group's transaction
-    /// (SQLite): one call to the connection's thread instead of one per table.
-    Statements,
+    /// Statements one after another, `;` between them, from a `BEGIN` to a `COMMIT` of
+    /// the same query (SQLite): one call to the connection's thread, instead of one per
+    /// table and one each to begin and to commit. The events' insert, the head and tail of
+    /// `events` around its `VALUES`, is the last, and returns nothing: the rows of one
+    /// `INSERT` take consecutive seqs in the order of its `VALUES`, so the last one's seq
+    /// (`Dialect::last_insert_id`) tells them all. (`RETURNING` would cost SQLite a
+    /// temporary table and a statement journal each time.)
+    Statements {
+        events: (&'static str, &'static str),
+    },
+}
+
+impl InsertsAsOne {
+    /// What goes before and after the `VALUES` of the events' insert.
+    pub(super) const fn events(&self) -> (&'static str, &'static str) {
+        match *self {
+            Self::With { events } | Self::Statements { events } => events,
+        }
+    }
 }

@@ -94,6 +94,11 @@ impl Dialect for Postgres {
     // third at once made groups smaller, so PostgreSQL ran more, smaller transactions: about
     // a fifth more of its CPU per SMS at 16 clients (BENCHMARKS.md).
     const GROUP_COMMITS: usize = 2;
+
+    // Its inserts return what they stored (`RETURNING`).
+    fn last_insert_id(_: &sqlx::postgres::PgQueryResult) -> Option<i64> {
+        None
+    }
 }
 
 pub(super) async fn connect(

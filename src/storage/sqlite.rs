@@ -44,13 +44,19 @@ impl Dialect for Sqlite {
         "INSERT INTO events (org, kind, payload, created_at) ",
         " RETURNING seq",
     );
-    const INSERTS_AS_ONE: InsertsAsOne = InsertsAsOne::Statements;
+    const INSERTS_AS_ONE: InsertsAsOne = InsertsAsOne::Statements {
+        events: ("INSERT INTO events (org, kind, payload, created_at) ", ""),
+    };
     const RELAYS_EVENTS: bool = false;
     // The file's claim (`claim`) keeps every other process out.
     const SOLE_WRITER: bool = true;
     // One writer.
     const NUMBERED_PARAMETERS: bool = false;
     const GROUP_COMMITS: usize = 1;
+
+    fn last_insert_id(done: &sqlx::sqlite::SqliteQueryResult) -> Option<i64> {
+        Some(done.last_insert_rowid())
+    }
 }
 
 pub(super) async fn connect(
@@ -160,17 +166,16 @@ fn lock_path(database: &Path) -> PathBuf {
 /// it goes on counting the transaction as open, and nests every later transaction in a
 /// savepoint of it: those answer as committed, yet are lost (the full-disk test in
 /// `tests/api/resilience/disk_full.rs` saw hundreds go). So a connection that comes back
-/// with a transaction still counted open is closed, and the pool opens a clean one.
+/// with a transaction still counted open is closed, and the pool opens a clean one. That
+/// includes one whose dropped transaction's rollback is still queued: no ping waits for it
+/// (a round trip on every write), as failures are rare and a new connection is cheap.
 fn writer_options(options: &StorageOptions) -> SqlitePoolOptions {
     SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(options.acquire_timeout)
         .after_release(|conn, _| {
-            Box::pin(async move {
-                // The ping waits behind a rollback queued when the transaction was dropped.
-                conn.ping().await?;
-                Ok(!conn.is_in_transaction())
-            })
+            let in_transaction = conn.is_in_transaction();
+            Box::pin(async move { Ok(!in_transaction) })
         })
 }
 

@@ -403,9 +403,45 @@ backend_tests! {
         assert!(store.events_after(&default(), 0, 100).await.unwrap().is_empty());
     }
 
+    async fn pruning_forgets_the_events_created_before_the_cutoff_and_keeps_the_rest(backend) {
+        let db = TestDb::new(backend).await;
+        let store = open(&db).await;
+        let write = |at| {
+            let store = store.clone();
+            async move {
+                let sent = message("+14155550123", ADA, None, SmsStatus::Queued, at);
+                store.write(&default(), Batch { messages: vec![sent], ..Batch::default() }).await.unwrap();
+            }
+        };
+        write(1_000).await;
+        write(1_001).await;
+        let old = store.events_after(&default(), 0, 100).await.unwrap();
+        // Events take the time of their commit: the next ones are younger than the cutoff.
+        let cutoff = Timestamp::from_millis(old[1].created_at.millis() + 1);
+        while Timestamp::now() <= cutoff {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        write(1_002).await;
+        store.save_org(&default(), Org::demo().document()).await.unwrap();
+
+        store.prune_events(cutoff).await.unwrap();
+        let kept = store.events_after(&default(), 0, 100).await.unwrap();
+        let kinds: Vec<_> = kept.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["sms.created", "org.replaced"]);
+        assert!(kept.iter().all(|e| e.created_at >= cutoff && e.seq > old[1].seq));
+
+        // Nothing younger: nothing is kept, and the next event still gets a new seq.
+        store.prune_events(Timestamp::from_millis(Timestamp::now().millis() + 1)).await.unwrap();
+        assert!(store.events_after(&default(), 0, 100).await.unwrap().is_empty());
+        write(1_003).await;
+        let next = store.events_after(&default(), 0, 100).await.unwrap();
+        assert!(next[0].seq > kept[1].seq);
+    }
+
     async fn concurrent_writes_commit_together_and_a_bad_one_fails_alone(backend) {
         let db = TestDb::new(backend).await;
         let store = open(&db).await;
+        let mut live = store.subscribe();
         let taken = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
         store.write(&default(), Batch { messages: vec![taken.clone()], ..Batch::default() }).await.unwrap();
 
@@ -449,6 +485,9 @@ backend_tests! {
         let events = store.events_after(&default(), 0, 1000).await.unwrap();
         assert_eq!(events.len(), 1 + 2 * 119);
         assert!(events.windows(2).all(|pair| pair[0].seq < pair[1].seq));
+        // Heard live as stored: each under its own seq, with its own payload.
+        let heard = next_events(&mut live, events.len()).await;
+        assert!(heard.iter().map(|e| &**e).eq(&events));
     }
 
     async fn status_changes_are_logged_once_and_a_no_op_logs_nothing(backend) {

@@ -12,7 +12,8 @@
 //! is the cost: one transaction, a few statements and one commit for a whole group instead
 //! of for each request. A group that only inserts (no step due now, no provider's answer,
 //! no opt-out change) sends its inserts as one query: on PostgreSQL a single statement of
-//! data-modifying `WITH` queries, one round trip; on SQLite its statements in one call.
+//! data-modifying `WITH` queries, one round trip; on SQLite its statements, from `BEGIN` to
+//! `COMMIT`, in one call.
 //!
 //! When a group's transaction fails because of what one batch holds (a duplicate Id, say),
 //! every batch of the group is committed again alone, so a bad batch fails alone. When the
@@ -21,7 +22,7 @@
 
 use std::sync::Arc;
 
-use sqlx::{Acquire, Pool};
+use sqlx::Pool;
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
@@ -238,21 +239,28 @@ impl Committer {
             };
             return Box::pin(self.commit_statements(batches, &messages, &calls, moves)).await;
         };
-        let inserts = inserts.query_as()?;
         let mut conn = self.lanes.take().await?;
         match Db::INSERTS_AS_ONE {
             // A statement of its own: committed once it answers.
             InsertsAsOne::With { .. } => {
-                let seqs = inserts.fetch_all(&mut *conn).await?;
+                let seqs = ascending(inserts.query_as()?.fetch_all(&mut *conn).await?);
                 self.publisher
                     .committed(stored_events(seqs, &events, now).collect());
             }
-            InsertsAsOne::Statements => {
-                // Never dropped midway: begun directly (`sql::begin` says why it matters).
-                let mut tx = conn.begin().await?;
-                let seqs = inserts.fetch_all(&mut *tx).await?;
-                let stored = stored_events(seqs, &events, now).collect();
-                self.publisher.commit(tx, stored).await?;
+            // The query begins and commits its transaction itself (`Writes`), which sqlx
+            // does not know of: until it has answered, the connection is closed rather than
+            // given back, so that a transaction a failed (or abandoned) call left open ends.
+            InsertsAsOne::Statements { .. } => {
+                let _order = self.publisher.in_order().await;
+                conn.set_closing(true);
+                let done = inserts.query()?.execute(&mut *conn).await?;
+                conn.set_closing(false);
+                let last = Db::last_insert_id(&done).ok_or_else(|| {
+                    sqlx::Error::Protocol("the database did not tell the events' seqs".into())
+                })?;
+                let first = last + 1 - i64::try_from(events.len()).unwrap_or(i64::MAX);
+                self.publisher
+                    .committed(stored_events(first..=last, &events, now).collect());
             }
         }
         Ok(())
@@ -373,7 +381,7 @@ impl Writes {
 
     fn new() -> Self {
         Self {
-            sql: Sql::new(if Self::WITH { "WITH " } else { "" }),
+            sql: Sql::new(if Self::WITH { "WITH " } else { "BEGIN; " }),
         }
     }
 
@@ -396,15 +404,15 @@ impl Writes {
         }
     }
 
-    /// Ends with the insert of `events`, which returns their seqs.
+    /// Ends with the insert of `events` (`InsertsAsOne` says how their seqs are told).
     fn ending_with(mut self, events: &[NewEvent], at: Timestamp) -> Sql {
-        let (head, tail) = match Db::INSERTS_AS_ONE {
-            InsertsAsOne::With { events } => events,
-            InsertsAsOne::Statements => Db::INSERT_EVENTS,
-        };
+        let (head, tail) = Db::INSERTS_AS_ONE.events();
         self.sql.push(head);
         push_events(&mut self.sql, events, at);
         self.sql.push(tail);
+        if !Self::WITH {
+            self.sql.push("; COMMIT");
+        }
         self.sql
     }
 }
@@ -531,7 +539,7 @@ pub(super) async fn insert_events(
         let mut insert = Sql::new(head);
         push_events(&mut insert, chunk, at);
         insert.push(tail);
-        let seqs = insert.query_as()?.fetch_all(&mut *conn).await?;
+        let seqs = ascending(insert.query_as()?.fetch_all(&mut *conn).await?);
         stored.extend(stored_events(seqs, chunk, at));
     }
     Ok(stored)
@@ -547,18 +555,23 @@ fn push_events(statement: &mut Sql, events: &[NewEvent], at: Timestamp) {
     });
 }
 
-/// The events of one `INSERT`, as stored under the seqs it returned.
+/// The seqs an `INSERT ... RETURNING seq` returned, ascending: both databases number the
+/// rows of one `INSERT` in the order of its `VALUES`, but do not promise to return them so.
+fn ascending(mut seqs: Vec<(i64,)>) -> impl Iterator<Item = i64> {
+    seqs.sort_unstable();
+    seqs.into_iter().map(|(seq,)| seq)
+}
+
+/// The events of one `INSERT`, as stored under its seqs, ascending (the order of its
+/// `VALUES`).
 fn stored_events(
-    mut seqs: Vec<(i64,)>,
+    seqs: impl IntoIterator<Item = i64>,
     events: &[NewEvent],
     at: Timestamp,
 ) -> impl Iterator<Item = StoredEvent> {
-    // Both databases number the rows of one INSERT in the order of its VALUES, but do not
-    // promise to return them in that order.
-    seqs.sort_unstable();
     seqs.into_iter()
         .zip(events)
-        .map(move |((seq,), event)| StoredEvent {
+        .map(move |(seq, event)| StoredEvent {
             seq,
             org: event.org.clone(),
             kind: event.kind,

@@ -84,7 +84,7 @@ impl Lanes {
             let idle = self.idle().pop();
             let Some(mut conn) = idle else { break };
             match sure(&mut conn, deadline).await {
-                Ok(()) => return Ok(self.own_lane(conn)),
+                Ok(()) => return Ok(Lane::own(conn, self)),
                 Err(error) => {
                     // Closed without a goodbye, which could hang as the ping did.
                     drop(conn);
@@ -103,14 +103,14 @@ impl Lanes {
                 .map_err(|_| sqlx::Error::PoolTimedOut)
                 .and_then(|opened| opened);
             return match opened {
-                Ok(conn) => Ok(self.own_lane(conn)),
+                Ok(conn) => Ok(Lane::own(conn, self)),
                 Err(error) => {
                     self.opened.fetch_sub(1, Ordering::Relaxed);
                     Err(error)
                 }
             };
         }
-        self.pooled(deadline).await.map(Lane::Pooled)
+        self.pooled(deadline).await.map(Lane::pooled)
     }
 
     /// Counts a connection about to be opened, if the lanes may hold one more.
@@ -120,13 +120,6 @@ impl Lanes {
                 (opened < self.own).then_some(opened + 1)
             })
             .is_ok()
-    }
-
-    fn own_lane(&self, conn: Connection) -> Lane<'_> {
-        Lane::Own {
-            conn: Some(conn),
-            lanes: self,
-        }
     }
 
     /// An idle connection of the pool, made sure of; or, when none is idle or the one taken
@@ -165,45 +158,93 @@ async fn sure(conn: &mut Connection, deadline: Instant) -> Result<(), sqlx::Erro
         .map_err(|_| sqlx::Error::PoolTimedOut)?
 }
 
-/// A connection taken from the lanes, given back when dropped.
-pub(super) enum Lane<'a> {
+/// A connection taken from the lanes, given back when dropped, or closed when dropped while
+/// it is `closing`.
+pub(super) struct Lane<'a> {
+    held: Held<'a>,
+    closing: bool,
+}
+
+enum Held<'a> {
     /// One of the lanes' own, which goes back to their idle ones.
     Own {
         conn: Option<Connection>,
         lanes: &'a Lanes,
     },
     /// The pool's, which goes back to the pool.
-    Pooled(PoolConnection<Db>),
+    Pooled(Option<PoolConnection<Db>>),
+}
+
+impl<'a> Lane<'a> {
+    fn own(conn: Connection, lanes: &'a Lanes) -> Self {
+        Self {
+            held: Held::Own {
+                conn: Some(conn),
+                lanes,
+            },
+            closing: false,
+        }
+    }
+
+    fn pooled(conn: PoolConnection<Db>) -> Self {
+        Self {
+            held: Held::Pooled(Some(conn)),
+            closing: false,
+        }
+    }
+
+    /// While set, the connection is closed when dropped instead of given back: for a query
+    /// that begins and ends a transaction itself, which sqlx does not know of. Failed or
+    /// dropped midway, it may leave that transaction open; closed, the connection ends it.
+    pub(super) fn set_closing(&mut self, closing: bool) {
+        self.closing = closing;
+    }
 }
 
 impl Deref for Lane<'_> {
     type Target = Connection;
 
     fn deref(&self) -> &Connection {
-        match self {
-            Self::Own { conn, .. } => conn.as_ref().expect("held until dropped"),
-            Self::Pooled(conn) => conn,
+        match &self.held {
+            Held::Own { conn, .. } => conn.as_ref(),
+            Held::Pooled(conn) => conn.as_deref(),
         }
+        .expect("held until dropped")
     }
 }
 
 impl DerefMut for Lane<'_> {
     fn deref_mut(&mut self) -> &mut Connection {
-        match self {
-            Self::Own { conn, .. } => conn.as_mut().expect("held until dropped"),
-            Self::Pooled(conn) => conn,
+        match &mut self.held {
+            Held::Own { conn, .. } => conn.as_mut(),
+            Held::Pooled(conn) => conn.as_deref_mut(),
         }
+        .expect("held until dropped")
     }
 }
 
 impl Drop for Lane<'_> {
     fn drop(&mut self) {
         // Given back as it is: whatever a failed query left, the ping of its next use finds
-        // or flushes.
-        if let Self::Own { conn, lanes } = self
-            && let Some(conn) = conn.take()
-        {
-            lanes.idle().push(conn);
+        // or flushes. Closed (dropped out of the lanes' count or the pool's) when closing.
+        match &mut self.held {
+            Held::Own { conn, lanes } => {
+                if let Some(conn) = conn.take() {
+                    if self.closing {
+                        drop(conn);
+                        lanes.opened.fetch_sub(1, Ordering::Relaxed);
+                    } else {
+                        lanes.idle().push(conn);
+                    }
+                }
+            }
+            Held::Pooled(conn) => {
+                if self.closing
+                    && let Some(conn) = conn.take()
+                {
+                    drop(conn.detach());
+                }
+            }
         }
     }
 }

@@ -135,7 +135,7 @@ impl SqlStorage {
             .await?)
     }
 
-    /// Runs `delete` (`... WHERE created_at < $1`): forgets what was created before `before`.
+    /// Runs `delete`, whose `$1` is `before`: forgets what was created before then.
     async fn delete_before(
         &self,
         delete: &'static str,
@@ -201,13 +201,19 @@ impl Publisher {
         tx: sqlx::Transaction<'_, Db>,
         events: Vec<StoredEvent>,
     ) -> Result<(), sqlx::Error> {
-        let _order = match &self.own {
-            Some(_) => None,
-            None => Some(self.order.lock().await),
-        };
+        let _order = self.in_order().await;
         tx.commit().await?;
         self.committed(events);
         Ok(())
+    }
+
+    /// Held from before a commit until its events are handed on, where they are handed on
+    /// in-process (`commit` says why).
+    async fn in_order(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.own {
+            Some(_) => None,
+            None => Some(self.order.lock().await),
+        }
     }
 
     /// Hands on the events of a transaction once it has committed.

@@ -431,9 +431,18 @@ impl Storage for SqlStorage {
             .await?)
     }
 
+    /// Forgets the events below the first one created at `before` or later. Those were all
+    /// created earlier, and the ones found are the ones deleted (plus one), so no index on
+    /// their time is needed. An older event above a younger one (another instance's, whose
+    /// clock runs behind) goes in a later prune.
     #[tracing::instrument(skip_all)]
     async fn prune_events(&self, before: Timestamp) -> Result<(), StorageError> {
-        self.delete_before("DELETE FROM events WHERE created_at < $1", before)
-            .await
+        self.delete_before(
+            "DELETE FROM events WHERE seq < COALESCE(\
+             (SELECT seq FROM events WHERE created_at >= $1 ORDER BY seq LIMIT 1), \
+             (SELECT max(seq) + 1 FROM events))",
+            before,
+        )
+        .await
     }
 }
