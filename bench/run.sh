@@ -26,6 +26,7 @@ export BENCH_USER_PREFIX="005Bn00000"
 ROWS="${BENCH_ROWS:-1000000}"
 export BENCH_DIR="$root/bench"
 export CARGO_TERM_COLOR=never
+export PGOPTIONS="-c client_min_messages=warning"
 
 . bench/lib.sh
 
@@ -72,7 +73,9 @@ preload() {
             for statement in "${PRELOAD[@]}"; do
                 psql -q "$url" -c "WITH series AS (SELECT generate_series(1, $ROWS) AS n) $statement"
             done
-            psql -q "$url" -c "VACUUM ANALYZE"
+            # Vacuumed, and the pages that dirtied written out now, not during the first
+            # scenario.
+            psql -q "$url" -c "VACUUM ANALYZE" -c "CHECKPOINT"
             ;;
         sqlite:*)
             python3 - "${url#sqlite:}" "$ROWS" "${PRELOAD[@]}" <<'PY'
@@ -140,6 +143,8 @@ if [ -n "$pg_url" ]; then
     anchor_db="fastcall_anchor_$$"
     psql -q "$pg_url" -c "DROP DATABASE IF EXISTS $anchor_db" -c "CREATE DATABASE $anchor_db"
     psql -q "$admin/$anchor_db" -f bench/schema-pg.sql >/dev/null
+    # What the scenarios before it wrote is written out now, not during its run.
+    psql -q "$admin/$anchor_db" -c "CHECKPOINT"
     anchor=$(pgbench "$admin/$anchor_db" -n -M prepared -f bench/pgbench-sms.sql -c 8 -j 2 -T "$DURATION" 2>/dev/null \
         | awk '/^tps/ { printf "%.0f", $3 }')
     psql -q "$pg_url" -c "DROP DATABASE IF EXISTS $anchor_db WITH (FORCE)"

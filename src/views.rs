@@ -12,6 +12,15 @@ use crate::domain::{
 };
 use crate::records::{Call, OptOut, SmsMessage, StatusHistory, StatusLogEntry, Task, VoipErrorLog};
 
+/// `view` as JSON text. Written into room for a message's payload from the start: serde_json's
+/// own `to_string` starts at 128 bytes and grows, a copy each time, to about 1 KiB for a
+/// message. Views hold only strings, numbers and Ids, so they always serialise.
+pub fn to_json(view: &impl Serialize) -> String {
+    let mut json = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut json, view).expect("views serialise to JSON");
+    String::from_utf8(json).expect("serde_json writes UTF-8")
+}
+
 /// `{"items": [...]}`, as every inspection list answers.
 #[derive(Serialize)]
 pub struct Items<T> {

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 use std::sync::{LazyLock, Mutex};
 
@@ -29,8 +30,15 @@ pub const MAX_INPUT_CHARS: usize = 100;
 
 /// A number as Fastcall dials it: `+` and its digits (`+14155550123`), stored inline. The
 /// digits are not judged: [`DialledNumber::is_valid`] tells what a provider would say.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct DialledNumber(TinyAsciiStr<{ MAX_DIGITS + 1 }>);
+
+// Hashed as one slice of bytes, as `SalesforceId` is and for the same reason.
+impl Hash for DialledNumber {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().as_bytes().hash(state);
+    }
+}
 
 /// A number being written: `+`, then digits.
 struct Digits {

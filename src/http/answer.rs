@@ -21,7 +21,7 @@ impl Answer {
         // The answers are built from views and error objects, which always serialise.
         Self {
             status,
-            body: serde_json::to_string(body).expect("answers serialise to JSON"),
+            body: crate::views::to_json(body),
             code: None,
         }
     }
