@@ -12,8 +12,8 @@
 # server's peak RSS. With a PostgreSQL URL (a server where it may create and drop databases) it
 # also runs the naive anchor (bench/schema-pg.sql, bench/pgbench-sms.sql): pgbench running
 # the naive SMS transaction, in the same run on the same machine. Then it counts the
-# instructions per single SMS with bench/callgrind.sh. BENCH_SQLITE=0 leaves SQLite out;
-# BENCH_CALLGRIND=0 the instruction count.
+# instructions per single SMS, with a Task and without, with bench/callgrind.sh.
+# BENCH_SQLITE=0 leaves SQLite out; BENCH_CALLGRIND=0 the instruction count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -153,7 +153,7 @@ fi
 # Instructions per single SMS, counted by callgrind (bench/callgrind.sh) on the same binary.
 if [ "${BENCH_CALLGRIND:-1}" != 0 ]; then
     step "instructions per single SMS (callgrind)"
-    bench/callgrind.sh "$binary" ${pg_url:+"$pg_url"} | awk '$2 ~ /^[0-9]+$/ { print "callgrind", $1, $2 }' >>"$results"
+    bench/callgrind.sh "$binary" ${pg_url:+"$pg_url"} | awk '$3 ~ /^[0-9]+$/ { print "callgrind", $1, $2, $3 }' >>"$results"
 fi
 
 python3 - "$results" "$anchor" <<'PY'
@@ -173,7 +173,7 @@ for r in rows:
         print(f"- peak RSS ({r[0]}): {r[3]} MB")
 for r in rows:
     if r[0] == "callgrind":
-        print(f"- instructions per single SMS ({r[1]}, callgrind): {int(r[2]):,}")
+        print(f"- instructions per single SMS ({r[1]}, {r[2]}, callgrind): {int(r[3]):,}")
 if anchor:
     print(f"- pgbench anchor (naive SMS transaction, -c 8): {anchor} transactions/s")
     sms = {r[0]: float(r[3]) for r in rows if r[1] == "SMS" and r[2] == "16"}
