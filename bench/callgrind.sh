@@ -7,7 +7,8 @@
 # For SQLite (a fresh file; the SQLite engine runs in the server, so it is counted) and, when
 # a URL of a server where it may create and drop databases is given, PostgreSQL (the server
 # process alone): the release server under `valgrind --tool=callgrind` in manual progression,
-# with instrumentation off; 200 single SMS to warm up; instrumentation on; 1,000 single SMS one
+# with instrumentation off and logging at its default (info: one line per action call, as the
+# issue asks); 200 single SMS to warm up; instrumentation on; 1,000 single SMS one
 # after another on one keep-alive connection; instrumentation off. Two requests, each on a
 # server of its own: bench/sms.lua's, about a Contact (`sms`: the message, its Task and its
 # event), and bench/sms-plain.lua's, about nothing (`sms-plain`: the message and its event).
@@ -56,7 +57,7 @@ measure() {
     base="http://127.0.0.1:$port"
     out="$work/callgrind.$label.$request.out"
     env -i PATH="$PATH" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
-        "$binary" --database-url "$database" --addr "127.0.0.1:$port" --progression manual --log warn \
+        "$binary" --database-url "$database" --addr "127.0.0.1:$port" --progression manual --log info \
         >"$work/server.$label.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 600); do

@@ -18,7 +18,7 @@ use crate::actions::user_status::{self, UserStatusInput};
 use crate::actions::{self, ActionContext, ActionError, ActionName, ApiException, Dispatch};
 use crate::state::AppState;
 
-#[tracing::instrument(skip_all, fields(action = tracing::field::Empty))]
+#[tracing::instrument(level = "debug", skip_all, fields(action = tracing::field::Empty))]
 pub async fn invoke(
     State(state): State<AppState>,
     action: Result<Path<String>, PathRejection>,

@@ -101,7 +101,7 @@ fn check_version(version: &str) -> Result<(), SalesforceError> {
     }
 }
 
-#[tracing::instrument(skip_all, fields(action = tracing::field::Empty, inputs = tracing::field::Empty))]
+#[tracing::instrument(level = "debug", skip_all, fields(action = tracing::field::Empty, inputs = tracing::field::Empty))]
 pub async fn invoke(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,

@@ -1,9 +1,11 @@
 //! How the domain's value types are written to and read from a column, for any database
 //! whose text and bigint types sqlx knows.
 
+use std::sync::Arc;
+
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::{Database, Decode, Encode, Type};
+use sqlx::{Database, Decode, Encode, Postgres, Sqlite, Type};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -13,6 +15,48 @@ use crate::domain::objects::{
 };
 use crate::domain::{CallStatus, DialledNumber, OrgName, SalesforceId, SmsStatus, Timestamp};
 use crate::records::{EventKind, StatusHistory};
+
+/// How a database takes a value's text as an argument.
+pub(super) trait BindText: Database {
+    fn bind_text(text: &str, buf: &mut Self::ArgumentBuffer) -> Result<IsNull, BoxDynError>;
+}
+
+/// PostgreSQL's arguments are the bytes of the message sent: the text is copied into it.
+impl BindText for Postgres {
+    fn bind_text(text: &str, buf: &mut Self::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <&str as Encode<'_, Postgres>>::encode(text, buf)
+    }
+}
+
+/// SQLite's arguments are owned until its thread binds them: a `&str` becomes an `Arc` of a
+/// new `String`, two allocations (freed on that thread), where an `Arc<str>` is one. A
+/// stored SMS binds some twenty such texts.
+impl BindText for Sqlite {
+    fn bind_text(text: &str, buf: &mut Self::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <Arc<str> as Encode<'_, Sqlite>>::encode(Arc::from(text), buf)
+    }
+}
+
+/// Free text (a message's body, a Task's subject), bound as its database takes text best.
+pub(super) struct Text<'a>(pub &'a str);
+
+impl<DB: Database> Type<DB> for Text<'_>
+where
+    str: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <str as Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <str as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'q, DB: BindText> Encode<'q, DB> for Text<'_> {
+    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        DB::bind_text(self.0, buf)
+    }
+}
 
 /// Stores a value as text, reading it back through a parser that rejects what the
 /// emulator could not have written.
@@ -30,12 +74,9 @@ macro_rules! text_column {
             }
         }
 
-        impl<'q, DB: Database> Encode<'q, DB> for $type
-        where
-            for<'a> &'a str: Encode<'q, DB>,
-        {
+        impl<'q, DB: BindText> Encode<'q, DB> for $type {
             fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-                <&str as Encode<'q, DB>>::encode(self.as_str(), buf)
+                DB::bind_text(self.as_str(), buf)
             }
         }
 

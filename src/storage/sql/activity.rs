@@ -12,7 +12,7 @@ use crate::storage::{ActivityStore, Batch, ListFilter, StorageError};
 
 #[async_trait]
 impl ActivityStore for SqlStorage {
-    #[tracing::instrument(skip_all, fields(%org, messages = batch.messages.len(), calls = batch.calls.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, messages = batch.messages.len(), calls = batch.calls.len()))]
     async fn write(&self, org: &OrgName, batch: Batch) -> Result<(), StorageError> {
         if batch.is_empty() {
             return Ok(());
@@ -20,7 +20,7 @@ impl ActivityStore for SqlStorage {
         self.commits.write(org, batch).await
     }
 
-    #[tracing::instrument(skip_all, fields(%org, %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, %id))]
     async fn sms_message(
         &self,
         org: &OrgName,
@@ -29,7 +29,7 @@ impl ActivityStore for SqlStorage {
         self.by_id(org, id).await
     }
 
-    #[tracing::instrument(skip_all, fields(%org))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org))]
     async fn sms_message_by_provider_id(
         &self,
         org: &OrgName,
@@ -43,7 +43,7 @@ impl ActivityStore for SqlStorage {
             .await?)
     }
 
-    #[tracing::instrument(skip_all, fields(%org))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org))]
     async fn list_sms_messages(
         &self,
         org: &OrgName,
@@ -52,12 +52,12 @@ impl ActivityStore for SqlStorage {
         self.list(org, filter, &SMS_FILTERS).await
     }
 
-    #[tracing::instrument(skip_all, fields(%org, %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, %id))]
     async fn call(&self, org: &OrgName, id: SalesforceId) -> Result<Option<Call>, StorageError> {
         self.by_id(org, id).await
     }
 
-    #[tracing::instrument(skip_all, fields(%org))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org))]
     async fn call_by_provider_id(
         &self,
         org: &OrgName,
@@ -71,7 +71,7 @@ impl ActivityStore for SqlStorage {
             .await?)
     }
 
-    #[tracing::instrument(skip_all, fields(%org))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org))]
     async fn list_calls(
         &self,
         org: &OrgName,
@@ -80,12 +80,12 @@ impl ActivityStore for SqlStorage {
         self.list(org, filter, &CALL_FILTERS).await
     }
 
-    #[tracing::instrument(skip_all, fields(%org, %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, %id))]
     async fn task(&self, org: &OrgName, id: SalesforceId) -> Result<Option<Task>, StorageError> {
         self.by_id(org, id).await
     }
 
-    #[tracing::instrument(skip_all, fields(%org))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org))]
     async fn list_tasks(
         &self,
         org: &OrgName,
@@ -94,7 +94,7 @@ impl ActivityStore for SqlStorage {
         self.list(org, filter, &TASK_FILTERS).await
     }
 
-    #[tracing::instrument(skip_all, fields(%org, %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, %id))]
     async fn voip_error(
         &self,
         org: &OrgName,
@@ -103,7 +103,7 @@ impl ActivityStore for SqlStorage {
         self.by_id(org, id).await
     }
 
-    #[tracing::instrument(skip_all, fields(%org))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org))]
     async fn list_voip_errors(
         &self,
         org: &OrgName,
@@ -112,7 +112,7 @@ impl ActivityStore for SqlStorage {
         self.list(org, filter, &VOIP_ERROR_FILTERS).await
     }
 
-    #[tracing::instrument(skip_all, fields(%org))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org))]
     async fn list_opt_outs(
         &self,
         org: &OrgName,
@@ -121,7 +121,7 @@ impl ActivityStore for SqlStorage {
         self.list(org, filter, &OPT_OUT_FILTERS).await
     }
 
-    #[tracing::instrument(skip_all, fields(%org, routes = routes.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, routes = routes.len()))]
     async fn opted_out(
         &self,
         org: &OrgName,

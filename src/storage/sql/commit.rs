@@ -38,6 +38,7 @@ use crate::metrics::Metrics;
 use crate::records::{
     Call, Change, EventKind, HandOff, NextStatus, OptOut, OptOutChange, SmsMessage, StoredEvent,
 };
+use crate::storage::codec::Text;
 use crate::storage::dialect::{Dialect, InsertsAsOne};
 use crate::storage::{Batch, EncodeEvent, KeyedAnswer, StepRules, StorageError};
 
@@ -171,7 +172,7 @@ impl Committer {
         self.metrics.group_commit_writes.observe(group.len() as f64);
         let batches: Vec<(&OrgName, &Batch)> =
             group.iter().map(|job| (&job.org, &job.batch)).collect();
-        let span = tracing::info_span!("commit", writes = group.len());
+        let span = tracing::debug_span!("commit", writes = group.len());
         let outcome = self.commit(&batches).instrument(span).await;
         drop(batches);
         match outcome {
@@ -549,8 +550,8 @@ pub(super) async fn insert_events(
 fn push_events(statement: &mut Sql, events: &[NewEvent], at: Timestamp) {
     statement.values(events, |row, event| {
         row.bind(&event.org)
-            .bind(event.kind.as_str())
-            .bind(&event.payload)
+            .bind(event.kind)
+            .bind(Text(&event.payload))
             .bind(at);
     });
 }

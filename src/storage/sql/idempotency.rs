@@ -47,7 +47,7 @@ struct KeyRow {
 
 #[async_trait]
 impl IdempotencyStore for SqlStorage {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn claim_key(&self, claim: &KeyClaim<'_>) -> Result<Claim, StorageError> {
         let &KeyClaim {
             org,
@@ -104,7 +104,7 @@ impl IdempotencyStore for SqlStorage {
         Ok(claim)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn answer_key(
         &self,
         org: &OrgName,
@@ -121,7 +121,7 @@ impl IdempotencyStore for SqlStorage {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn release_key(&self, org: &OrgName, key: &str) -> Result<(), StorageError> {
         sqlx::query("DELETE FROM idempotency_keys WHERE org = $1 AND key = $2 AND status IS NULL")
             .bind(org)
@@ -131,7 +131,7 @@ impl IdempotencyStore for SqlStorage {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn prune_keys(&self, before: Timestamp) -> Result<(), StorageError> {
         self.delete_before("DELETE FROM idempotency_keys WHERE created_at < $1", before)
             .await

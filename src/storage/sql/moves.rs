@@ -267,7 +267,7 @@ pub(super) async fn take_step(
 
 #[async_trait]
 impl LifecycleStore for SqlStorage {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn run_due_steps(&self, now: Timestamp, limit: u32) -> Result<StepsRun, StorageError> {
         let claim = statement!(
             "SELECT seq, org, kind, record_id, status, error_code, error_message FROM pending_steps \
@@ -306,7 +306,7 @@ impl LifecycleStore for SqlStorage {
         Ok(run)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn next_step_due(&self) -> Result<Option<Timestamp>, StorageError> {
         let (due,): (Option<i64>,) = sqlx::query_as("SELECT min(due_at) FROM pending_steps")
             .fetch_one(&self.reader)
@@ -314,7 +314,7 @@ impl LifecycleStore for SqlStorage {
         Ok(due.map(Timestamp::from_millis))
     }
 
-    #[tracing::instrument(skip_all, fields(%org, %id, %to))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, %id, %to))]
     async fn move_sms(
         &self,
         org: &OrgName,
@@ -325,7 +325,7 @@ impl LifecycleStore for SqlStorage {
         self.move_now::<SmsMessage>(org, id, to, error).await
     }
 
-    #[tracing::instrument(skip_all, fields(%org, %id, %to))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, %id, %to))]
     async fn move_call(
         &self,
         org: &OrgName,

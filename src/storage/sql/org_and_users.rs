@@ -104,13 +104,13 @@ async fn upsert_org(
 
 #[async_trait]
 impl Storage for SqlStorage {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn ping(&self) -> Result<(), StorageError> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn probe_write(&self) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO write_probe (id, probed_at, padding) VALUES (1, $1, $2) \
@@ -124,7 +124,7 @@ impl Storage for SqlStorage {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(%org))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org))]
     async fn load_org(&self, org: &OrgName) -> Result<Option<OrgDocument>, StorageError> {
         let row: Option<(String,)> = sqlx::query_as("SELECT document FROM orgs WHERE name = $1")
             .bind(org)
@@ -137,7 +137,7 @@ impl Storage for SqlStorage {
         .transpose()
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn load_orgs(&self) -> Result<Vec<(OrgName, OrgDocument)>, StorageError> {
         let rows: Vec<(OrgName, String)> =
             sqlx::query_as("SELECT name, document FROM orgs ORDER BY name")
@@ -153,7 +153,7 @@ impl Storage for SqlStorage {
             .collect()
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_orgs(&self) -> Result<Vec<OrgSummary>, StorageError> {
         let orgs: Vec<(OrgName, i64, Timestamp)> =
             sqlx::query_as("SELECT name, version, updated_at FROM orgs ORDER BY name")
@@ -204,7 +204,7 @@ impl Storage for SqlStorage {
         Ok(summaries)
     }
 
-    #[tracing::instrument(skip_all, fields(%org))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org))]
     async fn delete_org(&self, org: &OrgName) -> Result<bool, StorageError> {
         let now = Timestamp::now();
         let mut tx = begin(&self.writer).await?;
@@ -227,7 +227,7 @@ impl Storage for SqlStorage {
         Ok(true)
     }
 
-    #[tracing::instrument(skip_all, fields(%org))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org))]
     async fn save_org(&self, org: &OrgName, document: &OrgDocument) -> Result<(), StorageError> {
         let now = Timestamp::now();
         let mut tx = begin(&self.writer).await?;
@@ -241,7 +241,7 @@ impl Storage for SqlStorage {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(%org, with_org = document.is_some()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, with_org = document.is_some()))]
     async fn reset(
         &self,
         org: &OrgName,
@@ -261,7 +261,7 @@ impl Storage for SqlStorage {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(%org, %user_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, %user_id))]
     async fn user_state(
         &self,
         org: &OrgName,
@@ -277,7 +277,7 @@ impl Storage for SqlStorage {
         Ok(row.map(user_state))
     }
 
-    #[tracing::instrument(skip_all, fields(%org, changes = changes.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, changes = changes.len()))]
     async fn change_user_statuses(
         &self,
         org: &OrgName,
@@ -370,7 +370,7 @@ impl Storage for SqlStorage {
         Ok(outcomes)
     }
 
-    #[tracing::instrument(skip_all, fields(%org, %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, %id))]
     async fn status_log_entry(
         &self,
         org: &OrgName,
@@ -379,7 +379,7 @@ impl Storage for SqlStorage {
         self.by_id(org, id).await
     }
 
-    #[tracing::instrument(skip_all, fields(%org))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org))]
     async fn list_status_log(
         &self,
         org: &OrgName,
@@ -412,7 +412,7 @@ impl Storage for SqlStorage {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(%org, after))]
+    #[tracing::instrument(level = "debug", skip_all, fields(%org, after))]
     async fn events_after(
         &self,
         org: &OrgName,
@@ -435,7 +435,7 @@ impl Storage for SqlStorage {
     /// created earlier, and the ones found are the ones deleted (plus one), so no index on
     /// their time is needed. An older event above a younger one (another instance's, whose
     /// clock runs behind) goes in a later prune.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn prune_events(&self, before: Timestamp) -> Result<(), StorageError> {
         self.delete_before(
             "DELETE FROM events WHERE seq < COALESCE(\

@@ -10,6 +10,7 @@ use crate::domain::{OrgName, ProviderError};
 use crate::records::{
     Call, OptOut, PendingStep, SmsMessage, StatusLogEntry, StoredEvent, Task, VoipErrorLog,
 };
+use crate::storage::codec::Text;
 
 /// A record stored as one row of its own table, which belongs to one org: the table's
 /// `org` column, which the record itself does not hold.
@@ -87,26 +88,29 @@ macro_rules! select {
 pub(in crate::storage) use select;
 
 table!(SmsMessage => "sms_messages", |m| {
-    id: m.id, provider_id: &m.provider_id, created_at: m.created_at, updated_at: m.updated_at,
+    id: m.id, provider_id: m.provider_id.as_deref().map(Text), created_at: m.created_at,
+    updated_at: m.updated_at,
     owner_id: m.owner_id, user_id: m.user_id, phone_number_id: m.phone_number_id,
-    from_phone: m.from_phone, to_phone: m.to_phone, body: &m.body, media_url: &m.media_url,
+    from_phone: m.from_phone, to_phone: m.to_phone, body: Text(&m.body),
+    media_url: m.media_url.as_deref().map(Text),
     related_record_id: m.related_record_id, task_id: m.task_id, status: m.status,
     status_history: &m.status_history, error_code: m.error.as_ref().map(|e| e.code),
-    error_message: m.error.as_ref().map(|e| e.message.as_str()), direction: m.direction,
+    error_message: m.error.as_ref().map(|e| Text(&e.message)), direction: m.direction,
 });
 
 table!(Call => "calls", |c| {
-    id: c.id, provider_id: &c.provider_id, created_at: c.created_at, updated_at: c.updated_at,
+    id: c.id, provider_id: c.provider_id.as_deref().map(Text), created_at: c.created_at,
+    updated_at: c.updated_at,
     owner_id: c.owner_id, user_id: c.user_id, phone_number_id: c.phone_number_id,
     from_phone: c.from_phone, to_phone: c.to_phone, ivr_id: c.ivr_id,
     related_record_id: c.related_record_id, task_id: c.task_id, status: c.status,
     status_history: &c.status_history, error_code: c.error.as_ref().map(|e| e.code),
-    error_message: c.error.as_ref().map(|e| e.message.as_str()),
+    error_message: c.error.as_ref().map(|e| Text(&e.message)),
 });
 
 table!(Task => "tasks", |t| {
-    id: t.id, created_at: t.created_at, owner_id: t.owner_id, subject: &t.subject,
-    description: &t.description, status: t.status, priority: t.priority,
+    id: t.id, created_at: t.created_at, owner_id: t.owner_id, subject: Text(&t.subject),
+    description: t.description.as_deref().map(Text), status: t.status, priority: t.priority,
     task_subtype: t.task_subtype, call_type: t.call_type, who_id: t.who_id, what_id: t.what_id,
     sms_message_id: t.sms_message_id, call_id: t.call_id,
 });
