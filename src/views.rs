@@ -1,6 +1,8 @@
 //! The public JSON shapes of what the emulator records: the actions' output maps, the
 //! inspection items of `/_emulator/*`, and the payloads of the event stream (which are the
-//! same items).
+//! same items). Those made on every request are also written by hand ([`json`]).
+
+pub mod json;
 
 use serde::Serialize;
 
@@ -11,10 +13,12 @@ use crate::domain::{
     CallStatus, DialledNumber, Encoding, SalesforceId, Segments, SmsStatus, Timestamp,
 };
 use crate::records::{Call, OptOut, SmsMessage, StatusHistory, StatusLogEntry, Task, VoipErrorLog};
+use json::{Object, WriteJson, key};
 
 /// `view` as JSON text. Written into room for a message's payload from the start: serde_json's
 /// own `to_string` starts at 128 bytes and grows, a copy each time, to about 1 KiB for a
-/// message. Views hold only strings, numbers and Ids, so they always serialise.
+/// message. Views hold only strings, numbers and Ids, so they always serialise. The views
+/// made on every request take [`json::to_string`] instead.
 pub fn to_json(view: &impl Serialize) -> String {
     let mut json = Vec::with_capacity(1024);
     serde_json::to_writer(&mut json, view).expect("views serialise to JSON");
@@ -58,6 +62,31 @@ impl From<&SmsMessage> for SmsOutput {
     }
 }
 
+impl WriteJson for SmsOutput {
+    fn write_fields(&self, object: &mut Object<'_>) {
+        let Self {
+            created_date,
+            direction,
+            id,
+            owner,
+            phone_number_id,
+            related_record_id,
+            sms_id,
+            status,
+            task_id,
+        } = self;
+        object.field(key!("createdDate"), created_date);
+        object.field(key!("direction"), direction);
+        object.field(key!("id"), id);
+        object.field(key!("owner"), owner);
+        object.field(key!("phoneNumberId"), phone_number_id);
+        object.field(key!("relatedRecordId"), related_record_id);
+        object.field(key!("smsId"), sms_id);
+        object.field(key!("status"), status);
+        object.field(key!("taskId"), task_id);
+    }
+}
+
 /// The output map of `SubscriberCallInvocable`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -90,6 +119,31 @@ impl From<&Call> for CallOutput {
     }
 }
 
+impl WriteJson for CallOutput {
+    fn write_fields(&self, object: &mut Object<'_>) {
+        let Self {
+            call_id,
+            direction,
+            id,
+            ivr,
+            owner,
+            related_record_id,
+            start_time,
+            status,
+            task_id,
+        } = self;
+        object.field(key!("callId"), call_id);
+        object.field(key!("direction"), direction);
+        object.field(key!("id"), id);
+        object.field(key!("ivr"), ivr);
+        object.field(key!("owner"), owner);
+        object.field(key!("relatedRecordId"), related_record_id);
+        object.field(key!("startTime"), start_time);
+        object.field(key!("status"), status);
+        object.field(key!("taskId"), task_id);
+    }
+}
+
 /// The output map of `SubscriberUserStatusInvocable`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -103,6 +157,29 @@ pub struct UserStatusOutput {
     /// When the status became what it is now; `null` when it is still the org's.
     pub changed_date: Option<Timestamp>,
     pub log_id: Option<SalesforceId>,
+}
+
+impl WriteJson for UserStatusOutput {
+    fn write_fields(&self, object: &mut Object<'_>) {
+        let Self {
+            user_id,
+            user_status_id,
+            status_type,
+            previous_user_status_id,
+            previous_status_type,
+            changed,
+            changed_date,
+            log_id,
+        } = self;
+        object.field(key!("userId"), user_id);
+        object.field(key!("userStatusId"), user_status_id);
+        object.field(key!("statusType"), status_type);
+        object.field(key!("previousUserStatusId"), previous_user_status_id);
+        object.field(key!("previousStatusType"), previous_status_type);
+        object.field(key!("changed"), changed);
+        object.field(key!("changedDate"), changed_date);
+        object.field(key!("logId"), log_id);
+    }
 }
 
 /// A message: the action's output keys, and what was sent.
@@ -147,6 +224,36 @@ impl<'a> From<&'a SmsMessage> for MessageItem<'a> {
     }
 }
 
+/// The output's keys first, as `flatten` writes them.
+impl WriteJson for MessageItem<'_> {
+    fn write_fields(&self, object: &mut Object<'_>) {
+        let Self {
+            output,
+            body,
+            encoding,
+            num_segments,
+            from_phone,
+            to_phone,
+            media_url,
+            user_id,
+            error_code,
+            error_message,
+            status_history,
+        } = self;
+        output.write_fields(object);
+        object.field(key!("body"), body);
+        object.field(key!("encoding"), encoding);
+        object.field(key!("numSegments"), num_segments);
+        object.field(key!("fromPhone"), from_phone);
+        object.field(key!("toPhone"), to_phone);
+        object.field(key!("mediaURL"), media_url);
+        object.field(key!("userId"), user_id);
+        object.field(key!("errorCode"), error_code);
+        object.field(key!("errorMessage"), error_message);
+        object.field(key!("statusHistory"), status_history);
+    }
+}
+
 /// A call: the action's output keys, and who called whom.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -173,6 +280,28 @@ impl<'a> From<&'a Call> for CallItem<'a> {
             error_message: c.error.as_ref().map(|e| e.message.as_str()),
             status_history: &c.status_history,
         }
+    }
+}
+
+/// The output's keys first, as `flatten` writes them.
+impl WriteJson for CallItem<'_> {
+    fn write_fields(&self, object: &mut Object<'_>) {
+        let Self {
+            output,
+            from_phone,
+            to_phone,
+            user_id,
+            error_code,
+            error_message,
+            status_history,
+        } = self;
+        output.write_fields(object);
+        object.field(key!("fromPhone"), from_phone);
+        object.field(key!("toPhone"), to_phone);
+        object.field(key!("userId"), user_id);
+        object.field(key!("errorCode"), error_code);
+        object.field(key!("errorMessage"), error_message);
+        object.field(key!("statusHistory"), status_history);
     }
 }
 
@@ -274,6 +403,29 @@ impl From<&StatusLogEntry> for StatusLogItem {
             changed_date: e.changed_at,
             changed_by: e.changed_by,
         }
+    }
+}
+
+impl WriteJson for StatusLogItem {
+    fn write_fields(&self, object: &mut Object<'_>) {
+        let Self {
+            id,
+            user_id,
+            from_user_status_id,
+            from_status_type,
+            to_user_status_id,
+            to_status_type,
+            changed_date,
+            changed_by,
+        } = self;
+        object.field(key!("id"), id);
+        object.field(key!("userId"), user_id);
+        object.field(key!("fromUserStatusId"), from_user_status_id);
+        object.field(key!("fromStatusType"), from_status_type);
+        object.field(key!("toUserStatusId"), to_user_status_id);
+        object.field(key!("toStatusType"), to_status_type);
+        object.field(key!("changedDate"), changed_date);
+        object.field(key!("changedBy"), changed_by);
     }
 }
 

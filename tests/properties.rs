@@ -1,14 +1,20 @@
 //! Property tests of the parsers that take outside input: whatever they are given, they
-//! answer without panicking, and what they accept means what it says.
+//! answer without panicking, and what they accept means what it says. And of the views' own
+//! JSON writer, which writes outside text: whatever a message holds, serde_json's text.
 
 use std::borrow::Cow;
 
 use fastcall_emulator::actions::call::CallInput;
 use fastcall_emulator::actions::sms::SmsInput;
+use fastcall_emulator::domain::objects::Direction;
 use fastcall_emulator::domain::template;
-use fastcall_emulator::domain::{Country, DialledNumber, MediaUrl, SalesforceId, Timestamp};
+use fastcall_emulator::domain::{
+    Country, DialledNumber, MediaUrl, ProviderError, SalesforceId, SmsStatus, Timestamp,
+};
 use fastcall_emulator::http::extract::{BodyError, parse_object};
 use fastcall_emulator::org::{Org, OrgDocument, OrgFormat};
+use fastcall_emulator::records::{SmsMessage, StatusHistory, StatusStep};
+use fastcall_emulator::views::{MessageItem, SmsOutput, json};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -173,5 +179,102 @@ proptest! {
                 prop_assert!(invalid.problems.iter().all(|p| !p.message.is_empty()));
             }
         }
+    }
+}
+
+fn any_id() -> impl Strategy<Value = SalesforceId> {
+    proptest::string::string_regex(&format!("{ALPHANUMERIC}{{15}}"))
+        .unwrap()
+        .prop_map(|body| SalesforceId::parse(&body).unwrap())
+}
+
+fn any_number() -> impl Strategy<Value = DialledNumber> {
+    "\\+[0-9]{1,30}".prop_map(|text| DialledNumber::from_canonical(&text).unwrap())
+}
+
+fn any_status() -> impl Strategy<Value = SmsStatus> {
+    proptest::sample::select(SmsStatus::ALL)
+}
+
+/// A message with any text where it holds text, and any instants, Ids, statuses and codes.
+fn any_message() -> impl Strategy<Value = SmsMessage> {
+    let ids = (any_id(), any_id(), proptest::option::of(any_id()), any_id());
+    let more_ids = (
+        proptest::option::of(any_id()),
+        proptest::option::of(any_id()),
+    );
+    let text = (
+        any::<String>(),
+        proptest::option::of(any::<String>()),
+        proptest::option::of(any::<String>()),
+        proptest::option::of((any::<i32>(), any::<String>())),
+    );
+    let steps = proptest::collection::vec(
+        (
+            any_status(),
+            any::<i64>(),
+            proptest::option::of(any::<i32>()),
+        ),
+        0..12,
+    );
+    let rest = (
+        any::<i64>(),
+        any::<bool>(),
+        any_number(),
+        any_number(),
+        any_status(),
+        steps,
+    );
+    (ids, more_ids, text, rest).prop_map(
+        |(
+            (id, owner_id, user_id, phone_number_id),
+            (related_record_id, task_id),
+            (body, provider_id, media_url, error),
+            (created_at, inbound, from_phone, to_phone, status, steps),
+        )| SmsMessage {
+            id,
+            provider_id,
+            created_at: Timestamp::from_millis(created_at),
+            updated_at: Timestamp::from_millis(created_at),
+            direction: if inbound {
+                Direction::Inbound
+            } else {
+                Direction::Outbound
+            },
+            owner_id,
+            user_id,
+            phone_number_id,
+            from_phone,
+            to_phone,
+            body,
+            media_url,
+            related_record_id,
+            task_id,
+            status,
+            status_history: StatusHistory(
+                steps
+                    .into_iter()
+                    .map(|(status, date, error_code)| StatusStep {
+                        status,
+                        date: Timestamp::from_millis(date),
+                        error_code,
+                    })
+                    .collect(),
+            ),
+            error: error.map(|(code, message)| ProviderError { code, message }),
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// The views' own JSON writer writes what serde_json writes, whatever the message holds.
+    #[test]
+    fn messages_are_written_as_serde_json_writes_them(message in any_message()) {
+        let output = SmsOutput::from(&message);
+        prop_assert_eq!(json::to_string(&output), serde_json::to_string(&output).unwrap());
+        let item = MessageItem::from(&message);
+        prop_assert_eq!(json::to_string(&item), serde_json::to_string(&item).unwrap());
     }
 }

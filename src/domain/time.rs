@@ -43,6 +43,18 @@ impl Timestamp {
         self.to_datetime().format("%Y-%m-%d").to_string()
     }
 
+    /// Salesforce's form, as `Display` writes it, added to `out`: for the JSON writer
+    /// (`views::json`), which has no formatter. Digits, signs and separators only.
+    pub fn push_to(self, out: &mut String) {
+        match self.text() {
+            Some(text) => out.push_str(text.as_str()),
+            None => {
+                use fmt::Write as _;
+                let _ = write!(out, "{self}");
+            }
+        }
+    }
+
     /// RFC 3339 with milliseconds (`2026-11-26T13:13:22.000Z`).
     pub fn to_rfc3339(self) -> String {
         let mut text = self.to_string();

@@ -5,7 +5,6 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::answer::Answer;
@@ -17,6 +16,7 @@ use crate::actions::sms::SmsInput;
 use crate::actions::user_status::{self, UserStatusInput};
 use crate::actions::{self, ActionContext, ActionError, ActionName, ApiException, Dispatch};
 use crate::state::AppState;
+use crate::views::json::WriteJson;
 
 #[tracing::instrument(level = "debug", skip_all, fields(action = tracing::field::Empty))]
 pub async fn invoke(
@@ -85,7 +85,7 @@ impl DirectInvocation<'_> {
     /// Messages and calls: the action stores the records, with the answer under the key.
     async fn dispatch<I: Dispatch + DeserializeOwned>(self) -> Response
     where
-        I::Output: Serialize,
+        I::Output: WriteJson,
     {
         let (input, key) = match self.begin::<I>().await {
             Ok(begun) => begun,
@@ -103,7 +103,7 @@ impl DirectInvocation<'_> {
             }
         };
         let answer = match &dispatched.outcome {
-            Ok(output) => Answer::json(StatusCode::OK, output),
+            Ok(output) => Answer::view(StatusCode::OK, output),
             Err(exception) => exception_answer(exception.clone()),
         };
         let key = key.map(|key| key.answering(&answer));
@@ -120,7 +120,7 @@ impl DirectInvocation<'_> {
             Err(response) => return response,
         };
         let answer = match user_status::set(&self.ctx, input).await {
-            Ok(output) => Answer::json(StatusCode::OK, &output),
+            Ok(output) => Answer::view(StatusCode::OK, &output),
             Err(ActionError::Api(exception)) => exception_answer(exception),
             Err(ActionError::Storage(error)) => {
                 idempotency::release(key).await;

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::observe::AnswerCode;
 use crate::storage::StoredAnswer;
+use crate::views::json::{self, WriteJson};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
@@ -22,6 +23,16 @@ impl Answer {
         Self {
             status,
             body: crate::views::to_json(body),
+            code: None,
+        }
+    }
+
+    /// An answer made on every request (an action's output map), written by the views' own
+    /// JSON writer: the same text as [`Answer::json`], for fewer instructions.
+    pub fn view(status: StatusCode, view: &impl WriteJson) -> Self {
+        Self {
+            status,
+            body: json::to_string(view),
             code: None,
         }
     }
