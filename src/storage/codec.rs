@@ -37,31 +37,9 @@ impl BindText for Sqlite {
     }
 }
 
-/// Free text (a message's body, a Task's subject), bound as its database takes text best.
-pub(super) struct Text<'a>(pub &'a str);
-
-impl<DB: Database> Type<DB> for Text<'_>
-where
-    str: Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        <str as Type<DB>>::type_info()
-    }
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        <str as Type<DB>>::compatible(ty)
-    }
-}
-
-impl<'q, DB: BindText> Encode<'q, DB> for Text<'_> {
-    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        DB::bind_text(self.0, buf)
-    }
-}
-
-/// Stores a value as text, reading it back through a parser that rejects what the
-/// emulator could not have written.
-macro_rules! text_column {
-    ($type:ty, $parse:expr, $what:literal) => {
+/// Writes a value as text (its `as_str`), bound as its database takes text best.
+macro_rules! text_argument {
+    ($type:ty) => {
         impl<DB: Database> Type<DB> for $type
         where
             str: Type<DB>,
@@ -79,6 +57,26 @@ macro_rules! text_column {
                 DB::bind_text(self.as_str(), buf)
             }
         }
+    };
+}
+
+/// Free text (a message's body, a Task's subject), written only: it is read back as a
+/// `String`.
+pub(super) struct Text<'a>(pub &'a str);
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        self.0
+    }
+}
+
+text_argument!(Text<'_>);
+
+/// Stores a value as text, reading it back through a parser that rejects what the
+/// emulator could not have written.
+macro_rules! text_column {
+    ($type:ty, $parse:expr, $what:literal) => {
+        text_argument!($type);
 
         impl<'r, DB: Database> Decode<'r, DB> for $type
         where
