@@ -83,6 +83,7 @@ pub enum StatusType {
 }
 
 impl StatusType {
+    pub const ALL: &'static [StatusType] = &[Self::Available, Self::Offline];
     pub const NAMES: &'static [&'static str] = &["Available", "Offline"];
 
     pub const fn as_str(self) -> &'static str {
@@ -94,8 +95,9 @@ impl StatusType {
 
     /// Case-insensitive, as Flow authors type picklist values by hand.
     pub fn parse(input: &str) -> Option<Self> {
-        [Self::Available, Self::Offline]
-            .into_iter()
+        Self::ALL
+            .iter()
+            .copied()
             .find(|s| s.as_str().eq_ignore_ascii_case(input.trim()))
     }
 }

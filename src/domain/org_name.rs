@@ -48,6 +48,11 @@ impl OrgName {
         &self.0
     }
 
+    /// The name as the `Arc` every clone shares.
+    pub fn shared(&self) -> &Arc<str> {
+        &self.0
+    }
+
     pub fn is_default(&self) -> bool {
         *self == *DEFAULT
     }

@@ -1,7 +1,7 @@
 //! How the domain's value types are written to and read from a column, for any database
 //! whose text and bigint types sqlx knows.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -19,6 +19,11 @@ use crate::records::{EventKind, StatusHistory};
 /// How a database takes a value's text as an argument.
 pub(super) trait BindText: Database {
     fn bind_text(text: &str, buf: &mut Self::ArgumentBuffer) -> Result<IsNull, BoxDynError>;
+
+    /// Text already held in an `Arc`, which the argument may share.
+    fn bind_shared(text: &Arc<str>, buf: &mut Self::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        Self::bind_text(text, buf)
+    }
 }
 
 /// PostgreSQL's arguments are the bytes of the message sent: the text is copied into it.
@@ -29,17 +34,28 @@ impl BindText for Postgres {
 }
 
 /// SQLite's arguments are owned until its thread binds them: a `&str` becomes an `Arc` of a
-/// new `String`, two allocations (freed on that thread), where an `Arc<str>` is one. A
-/// stored SMS binds some twenty such texts.
+/// new `String`, two allocations (freed on that thread), where an `Arc<str>` is one, and a
+/// shared one none. A stored SMS binds some twenty such texts.
 impl BindText for Sqlite {
     fn bind_text(text: &str, buf: &mut Self::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
         <Arc<str> as Encode<'_, Sqlite>>::encode(Arc::from(text), buf)
     }
+
+    fn bind_shared(text: &Arc<str>, buf: &mut Self::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <Arc<str> as Encode<'_, Sqlite>>::encode(Arc::clone(text), buf)
+    }
 }
 
-/// Writes a value as text (its `as_str`), bound as its database takes text best.
+/// Writes a value as text (its `as_str`), bound as its database takes text best; or, given
+/// how to reach the value's text in an `Arc`, shared.
 macro_rules! text_argument {
     ($type:ty) => {
+        text_argument!($type, |value: &$type, buf| DB::bind_text(
+            value.as_str(),
+            buf
+        ));
+    };
+    ($type:ty, $bind:expr) => {
         impl<DB: Database> Type<DB> for $type
         where
             str: Type<DB>,
@@ -54,7 +70,9 @@ macro_rules! text_argument {
 
         impl<'q, DB: BindText> Encode<'q, DB> for $type {
             fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-                DB::bind_text(self.as_str(), buf)
+                let bind: fn(&$type, &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> =
+                    $bind;
+                bind(self, buf)
             }
         }
     };
@@ -76,7 +94,13 @@ text_argument!(Text<'_>);
 /// emulator could not have written.
 macro_rules! text_column {
     ($type:ty, $parse:expr, $what:literal) => {
-        text_argument!($type);
+        text_column!($type, $parse, $what, |value: &$type, buf| DB::bind_text(
+            value.as_str(),
+            buf
+        ));
+    };
+    ($type:ty, $parse:expr, $what:literal, $bind:expr) => {
+        text_argument!($type, $bind);
 
         impl<'r, DB: Database> Decode<'r, DB> for $type
         where
@@ -101,16 +125,41 @@ text_column!(
     DialledNumber::from_canonical,
     "a dialled phone number"
 );
-text_column!(OrgName, |s| OrgName::parse(s).ok(), "an org name");
-text_column!(SmsStatus, SmsStatus::parse, "an SMS status");
-text_column!(CallStatus, CallStatus::parse, "a call status");
-text_column!(StatusType, StatusType::parse, "a status type");
-text_column!(TaskStatus, TaskStatus::parse, "a Task status");
-text_column!(TaskPriority, TaskPriority::parse, "a Task priority");
-text_column!(TaskSubtype, TaskSubtype::parse, "a Task subtype");
-text_column!(CallType, CallType::parse, "a call type");
-text_column!(Direction, Direction::parse, "a direction");
-text_column!(EventKind, EventKind::parse, "an event kind");
+text_column!(
+    OrgName,
+    |s| OrgName::parse(s).ok(),
+    "an org name",
+    |org: &OrgName, buf| DB::bind_shared(org.shared(), buf)
+);
+
+/// A picklist's value, stored as its name, which is bound shared: its names are made into
+/// `Arc`s once.
+macro_rules! picklist_column {
+    ($type:ty, $what:literal) => {
+        text_column!($type, <$type>::parse, $what, |value: &$type, buf| {
+            static NAMES: LazyLock<Vec<($type, Arc<str>)>> = LazyLock::new(|| {
+                <$type>::ALL
+                    .iter()
+                    .map(|value| (*value, Arc::from(value.as_str())))
+                    .collect()
+            });
+            match NAMES.iter().find(|(named, _)| named == value) {
+                Some((_, name)) => DB::bind_shared(name, buf),
+                None => DB::bind_text(value.as_str(), buf),
+            }
+        });
+    };
+}
+
+picklist_column!(SmsStatus, "an SMS status");
+picklist_column!(CallStatus, "a call status");
+picklist_column!(StatusType, "a status type");
+picklist_column!(TaskStatus, "a Task status");
+picklist_column!(TaskPriority, "a Task priority");
+picklist_column!(TaskSubtype, "a Task subtype");
+picklist_column!(CallType, "a call type");
+picklist_column!(Direction, "a direction");
+picklist_column!(EventKind, "an event kind");
 text_column!(
     ObjectType,
     |s| ObjectType::parse(s),

@@ -23,11 +23,21 @@ pub(super) trait Dialect: sqlx::Database {
     /// Whether this process is the database's only writer (a SQLite file is claimed by one
     /// process), so that what it committed is all there is.
     const SOLE_WRITER: bool;
+    /// Whether the database runs in this process (SQLite, on threads of sqlx's). A connection
+    /// idle in its pool was pinged as it was given back (sqlx does so) and has had nothing
+    /// to do since, so there is nothing a ping before its next use could find: a ping is a
+    /// round trip to its thread and no further.
+    const IN_PROCESS: bool;
     /// Whether parameters are numbered (`$1`, `$2`, ...) in statements built at run time,
     /// or each is `?`.
     const NUMBERED_PARAMETERS: bool;
     /// How many group commits may run at once.
     const GROUP_COMMITS: usize;
+    /// Forget the events created before `$1`, in order: those below the first one created
+    /// at `$1` or later, or all of them when none was.
+    const PRUNE_EVENTS: &'static [&'static str];
+    /// Forget the events of the org `$1`, in order, within a transaction.
+    const FORGET_EVENTS: &'static [&'static str];
 
     /// The seq of the last row a query inserted, where the database tells it with the
     /// query's outcome (SQLite's last rowid); `None` where it does not.

@@ -89,11 +89,17 @@ impl Dialect for Postgres {
     const RELAYS_EVENTS: bool = true;
     // Instances share the database.
     const SOLE_WRITER: bool = false;
+    const IN_PROCESS: bool = false;
     const NUMBERED_PARAMETERS: bool = true;
     // One group commits while the next one inserts: the commit's WAL flush is the wait. A
     // third at once made groups smaller, so PostgreSQL ran more, smaller transactions: about
     // a fifth more of its CPU per SMS at 16 clients (BENCHMARKS.md).
     const GROUP_COMMITS: usize = 2;
+    // Seqs come from the table's sequence, whatever rows are left.
+    const PRUNE_EVENTS: &'static [&'static str] = &["DELETE FROM events WHERE seq < coalesce(\
+         (SELECT seq FROM events WHERE created_at >= $1 ORDER BY seq LIMIT 1), \
+         (SELECT max(seq) + 1 FROM events))"];
+    const FORGET_EVENTS: &'static [&'static str] = &["DELETE FROM events WHERE org = $1"];
 
     // Its inserts return what they stored (`RETURNING`).
     fn last_insert_id(_: &sqlx::postgres::PgQueryResult) -> Option<i64> {

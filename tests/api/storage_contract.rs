@@ -438,6 +438,42 @@ backend_tests! {
         assert!(next[0].seq > kept[1].seq);
     }
 
+    async fn an_event_seq_is_never_given_twice_whatever_was_forgotten(backend) {
+        let db = TestDb::new(backend).await;
+        let store = open(&db).await;
+        let qa = OrgName::parse("qa").unwrap();
+        let write = |org: OrgName| {
+            let store = store.clone();
+            async move {
+                let sent = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
+                store.write(&org, Batch { messages: vec![sent], ..Batch::default() }).await.unwrap();
+                store.events_after(&org, 0, 100).await.unwrap().last().unwrap().seq
+            }
+        };
+        let ours = write(default()).await;
+        // The newest event goes with its org's activity, then with its org.
+        let theirs = write(qa.clone()).await;
+        store.reset(&qa, None).await.unwrap();
+        assert!(store.events_after(&qa, 0, 100).await.unwrap().is_empty());
+        let after_reset = write(default()).await;
+        assert!(after_reset > theirs, "{after_reset} after {theirs}");
+        let kept: Vec<i64> = store.events_after(&default(), 0, 100).await.unwrap().iter().map(|e| e.seq).collect();
+        assert_eq!(kept, [ours, after_reset]);
+
+        store.save_org(&qa, Org::demo().document()).await.unwrap();
+        let theirs = write(qa.clone()).await;
+        assert!(store.delete_org(&qa).await.unwrap());
+        store.reset(&default(), None).await.unwrap();
+        // And across reopening, with nothing left to read.
+        drop(store);
+        let store = open(&db).await;
+        assert!(store.events_after(&default(), 0, 100).await.unwrap().is_empty());
+        let sent = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
+        store.write(&default(), Batch { messages: vec![sent], ..Batch::default() }).await.unwrap();
+        let next = store.events_after(&default(), 0, 100).await.unwrap();
+        assert!(next[0].seq > theirs, "{} after {theirs}", next[0].seq);
+    }
+
     async fn concurrent_writes_commit_together_and_a_bad_one_fails_alone(backend) {
         let db = TestDb::new(backend).await;
         let store = open(&db).await;
@@ -634,4 +670,38 @@ async fn an_unknown_database_scheme_is_refused() {
         Err(StorageError::Config(message)) => assert!(message.contains("postgres://"), "{message}"),
         other => panic!("expected a configuration error, got {:?}", other.err()),
     }
+}
+
+/// A SQLite file made before its events lost `AUTOINCREMENT` (migration 0010) counts on from
+/// the highest seq it ever gave, even when every event it gave is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_file_counts_events_on_from_the_highest_seq_it_ever_gave() {
+    let db = TestDb::new(crate::helpers::Backend::Sqlite).await;
+    db.migrate_to(9).await;
+    db.execute(
+        "INSERT INTO events (seq, org, kind, payload, created_at) \
+         VALUES (41, 'default', 'sms.created', '{}', 1); DELETE FROM events",
+    )
+    .await;
+    let store = open(&db).await;
+    assert!(
+        store
+            .events_after(&default(), 0, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let sent = message("+14155550123", ADA, None, SmsStatus::Queued, 1_000);
+    store
+        .write(
+            &default(),
+            Batch {
+                messages: vec![sent],
+                ..Batch::default()
+            },
+        )
+        .await
+        .unwrap();
+    let next = store.events_after(&default(), 0, 100).await.unwrap();
+    assert_eq!(next.iter().map(|e| e.seq).collect::<Vec<_>>(), [42]);
 }

@@ -14,7 +14,10 @@
 //! Whichever it is, a connection is made sure of before use, as the pool's `acquire` makes
 //! sure of one (`test_before_acquire`): a ping, within the acquire timeout, so that a
 //! database that hangs still fails the caller within it, before anything is written, and so
-//! that what a failed query left behind (a rollback sqlx queued) is flushed first.
+//! that what a failed query left behind (a rollback sqlx queued) is flushed first. Only an
+//! idle connection to a database in this process (SQLite's) is taken as it is: sqlx pinged
+//! it as it was given back, and its thread has had nothing to do since
+//! (`Dialect::IN_PROCESS`).
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
@@ -122,10 +125,13 @@ impl Lanes {
             .is_ok()
     }
 
-    /// An idle connection of the pool, made sure of; or, when none is idle or the one taken
-    /// is broken, what `acquire` gives.
+    /// An idle connection of the pool, made sure of (where the database is out of process);
+    /// or, when none is idle or the one taken is broken, what `acquire` gives.
     async fn pooled(&self, deadline: Instant) -> Result<PoolConnection<Db>, sqlx::Error> {
         if let Some(mut conn) = self.pool.try_acquire() {
+            if Db::IN_PROCESS {
+                return Ok(conn);
+            }
             match sure(&mut conn, deadline).await {
                 Ok(()) => return Ok(conn),
                 // Dropped from the pool, as the pool drops a broken connection, so that it

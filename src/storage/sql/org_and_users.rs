@@ -17,15 +17,15 @@ use crate::storage::{
     StorageGauges,
 };
 
-/// Everything `reset` forgets of an org (`$1`): all but its org data.
-const CLEAR_ACTIVITY: [&str; 10] = [
+/// Everything `reset` forgets of an org (`$1`) but its events (`Dialect::FORGET_EVENTS`)
+/// and its org data.
+const CLEAR_ACTIVITY: [&str; 9] = [
     "DELETE FROM tasks WHERE org = $1",
     "DELETE FROM voip_errors WHERE org = $1",
     "DELETE FROM sms_messages WHERE org = $1",
     "DELETE FROM calls WHERE org = $1",
     "DELETE FROM status_log WHERE org = $1",
     "DELETE FROM user_states WHERE org = $1",
-    "DELETE FROM events WHERE org = $1",
     "DELETE FROM pending_steps WHERE org = $1",
     "DELETE FROM idempotency_keys WHERE org = $1",
     "DELETE FROM opt_outs WHERE org = $1",
@@ -218,7 +218,11 @@ impl Storage for SqlStorage {
             tx.rollback().await?;
             return Ok(false);
         }
-        for statement in CLEAR_ACTIVITY.into_iter().chain([DELETE_KEYS]) {
+        for &statement in CLEAR_ACTIVITY
+            .iter()
+            .chain(Db::FORGET_EVENTS)
+            .chain(&[DELETE_KEYS])
+        {
             sqlx::query(statement).bind(org).execute(&mut *tx).await?;
         }
         let gone = NewEvent::of(org, &Change::OrgDeleted, self.encode);
@@ -249,7 +253,7 @@ impl Storage for SqlStorage {
     ) -> Result<(), StorageError> {
         let now = Timestamp::now();
         let mut tx = begin(&self.writer).await?;
-        for statement in CLEAR_ACTIVITY {
+        for &statement in CLEAR_ACTIVITY.iter().chain(Db::FORGET_EVENTS) {
             sqlx::query(statement).bind(org).execute(&mut *tx).await?;
         }
         let mut stored = Vec::new();
@@ -431,18 +435,16 @@ impl Storage for SqlStorage {
             .await?)
     }
 
-    /// Forgets the events below the first one created at `before` or later. Those were all
-    /// created earlier, and the ones found are the ones deleted (plus one), so no index on
-    /// their time is needed. An older event above a younger one (another instance's, whose
-    /// clock runs behind) goes in a later prune.
+    /// Forgets the events created before `before` (`Dialect::PRUNE_EVENTS`): those below the
+    /// first one created at `before` or later. Those were all created earlier, and the ones
+    /// found are the ones deleted (plus one), so no index on their time is needed. An older
+    /// event above a younger one (another instance's, whose clock runs behind) goes in a
+    /// later prune.
     #[tracing::instrument(level = "debug", skip_all)]
     async fn prune_events(&self, before: Timestamp) -> Result<(), StorageError> {
-        self.delete_before(
-            "DELETE FROM events WHERE seq < COALESCE(\
-             (SELECT seq FROM events WHERE created_at >= $1 ORDER BY seq LIMIT 1), \
-             (SELECT max(seq) + 1 FROM events))",
-            before,
-        )
-        .await
+        for &statement in Db::PRUNE_EVENTS {
+            self.delete_before(statement, before).await?;
+        }
+        Ok(())
     }
 }
