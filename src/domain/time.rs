@@ -99,12 +99,6 @@ impl Timestamp {
         let year = u16::try_from(year).ok().filter(|year| *year <= 9999)?;
         let of_day = seconds.rem_euclid(86_400) as u32;
         let mut text = *b"0000-00-00T00:00:00.000+0000";
-        let digits = |into: &mut [u8], mut value: u32| {
-            for digit in into.iter_mut().rev() {
-                *digit = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
-        };
         digits(&mut text[0..4], year.into());
         digits(&mut text[5..7], month);
         digits(&mut text[8..10], day);
@@ -116,10 +110,18 @@ impl Timestamp {
     }
 }
 
+/// Writes `value`'s last `into.len()` decimal digits into `into`, zero-padded.
+pub(crate) fn digits(into: &mut [u8], mut value: u32) {
+    for digit in into.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
 /// The proleptic Gregorian date (year, month, day) `days` after 1970-01-01: Howard Hinnant's
 /// `civil_from_days` (<https://howardhinnant.github.io/date_algorithms.html>), a few
 /// divisions where chrono's calendar takes hundreds of instructions per field.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     // Counted from 0000-03-01, so that the leap day ends the year; in 400-year eras.
     let days = days + 719_468;
     let era = days.div_euclid(146_097);

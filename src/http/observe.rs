@@ -105,7 +105,8 @@ where
             outcome,
             code = code.unwrap_or("-"),
             status = status.as_u16(),
-            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            // Whole microseconds: a plain line writes them without `core::fmt`.
+            duration_ms = elapsed.as_micros() as f64 / 1000.0,
             "action call"
         );
     }

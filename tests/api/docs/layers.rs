@@ -11,8 +11,8 @@ use super::root;
 /// modules listed before it.
 const LAYERS: &[(&str, &[&str])] = &[
     ("metrics", &[]),
-    ("telemetry", &[]),
     ("domain", &[]),
+    ("telemetry", &["domain"]),
     ("records", &["domain"]),
     ("org", &["domain"]),
     ("storage", &["metrics", "domain", "records", "org"]),
