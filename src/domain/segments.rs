@@ -97,18 +97,17 @@ impl Segments {
 
     /// [`Segments::of`] for an ASCII body, most bodies: one lookup per byte.
     fn of_ascii(body: &[u8]) -> Self {
-        let mut total = 0;
-        for &byte in body {
-            match ascii_septets(byte) {
-                Some(size) => total += size,
-                // Control characters GSM-7 lacks: one UTF-16 unit each.
-                None => {
-                    return Self {
-                        encoding: Encoding::Ucs2,
-                        count: count(body.iter().map(|_| 1), Encoding::Ucs2.capacity()),
-                    };
-                }
-            }
+        // Summed without a branch per byte: a size of 0 marks a character GSM-7 lacks.
+        let (total, lacking) = body.iter().fold((0, false), |(total, lacking), &byte| {
+            let size = ASCII_SEPTETS[usize::from(byte & 0x7f)];
+            (total + usize::from(size), lacking | (size == 0))
+        });
+        if lacking {
+            // Control characters GSM-7 lacks: one UTF-16 unit each.
+            return Self {
+                encoding: Encoding::Ucs2,
+                count: count(body.iter().map(|_| 1), Encoding::Ucs2.capacity()),
+            };
         }
         let (lone, _) = Encoding::Gsm7.capacity();
         let count = if total <= lone {
