@@ -142,7 +142,8 @@ backend_tests! {
             assert_eq!(open as f64, held, "the gauges count what is open");
 
             // Every one of them cut by the server: the next SMS finds its connections
-            // broken when it makes sure of them, and opens others.
+            // broken when it makes sure of them (the read of opt-outs, when it reads), and
+            // opens others.
             sqlx::query(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
                  WHERE datname = current_database() AND application_name = 'fastcall-emulator'",

@@ -14,10 +14,12 @@
 //! Whichever it is, a connection is made sure of before use, as the pool's `acquire` makes
 //! sure of one (`test_before_acquire`): a ping, within the acquire timeout, so that a
 //! database that hangs still fails the caller within it, before anything is written, and so
-//! that what a failed query left behind (a rollback sqlx queued) is flushed first. Only an
-//! idle connection to a database in this process (SQLite's) is taken as it is: sqlx pinged
-//! it as it was given back, and its thread has had nothing to do since
-//! (`Dialect::IN_PROCESS`).
+//! that what a failed query left behind (a rollback sqlx queued) is flushed first. Two are
+//! taken as they are: an idle connection to a database in this process (SQLite's), which
+//! sqlx pinged as it was given back and whose thread has had nothing to do since
+//! (`Dialect::IN_PROCESS`); and one for a read, which writes nothing (`Lanes::take_idle`:
+//! the read is bounded by the acquire timeout instead, and made again on a connection made
+//! sure of if it fails).
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
@@ -114,6 +116,28 @@ impl Lanes {
             };
         }
         self.pooled(deadline).await.map(Lane::pooled)
+    }
+
+    /// An idle connection, the lanes' own or the pool's, taken as it is: without the ping
+    /// [`Lanes::take`] makes, for a query that writes nothing. Bound it by
+    /// [`Lanes::deadline`], so that a database that hangs still fails the caller in time,
+    /// close it if it fails, and make the query again on a connection `take` gives.
+    pub(super) fn take_idle(&self) -> Option<Lane<'_>> {
+        if self.pool.is_closed() {
+            return None;
+        }
+        // Its own statement: the lock is not held while the pool is asked.
+        let idle = self.idle().pop();
+        match idle {
+            Some(conn) => Some(Lane::own(conn, self)),
+            None => self.pool.try_acquire().map(Lane::pooled),
+        }
+    }
+
+    /// When a query on a connection taken now must have answered: the acquire timeout, as
+    /// for taking one.
+    pub(super) fn deadline(&self) -> Instant {
+        Instant::now() + self.pool.options().get_acquire_timeout()
     }
 
     /// Counts a connection about to be opened, if the lanes may hold one more.

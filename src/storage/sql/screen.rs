@@ -20,7 +20,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::build::Sql;
-use super::{Lanes, in_groups};
+use super::{Connection, Lanes, in_groups};
 use crate::domain::{DialledNumber, OrgName};
 use crate::storage::StorageError;
 
@@ -138,6 +138,13 @@ impl Question {
 
 /// The opt-outs of every recipient the questions name, in their orgs. Opt-outs are few, so
 /// all of a recipient's are read and matched here.
+///
+/// The read goes to an idle connection as it is, without the ping a connection is made sure
+/// of with first (`lanes.rs`): that ping is a round trip on every SMS's path, there to keep a
+/// write from being sent to a database that hangs, and a read writes nothing. A database
+/// that hangs fails the read at the acquire timeout instead, as it would fail the ping; a
+/// connection that fails the read is closed, and the read is made again on one made sure of
+/// (a connection to a database that restarted, say).
 async fn read(lanes: &Lanes, questions: &[Question]) -> Result<OptedOut, StorageError> {
     let orgs: HashSet<&OrgName> = questions.iter().map(|q| &q.org).collect();
     let recipients: Vec<DialledNumber> = questions
@@ -146,8 +153,32 @@ async fn read(lanes: &Lanes, questions: &[Question]) -> Result<OptedOut, Storage
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let mut opted_out = OptedOut::new();
+    if let Some(mut conn) = lanes.take_idle() {
+        let read = select(&mut conn, &orgs, &recipients);
+        match tokio::time::timeout_at(lanes.deadline(), read).await {
+            Ok(Ok(opted_out)) => return Ok(opted_out),
+            Ok(Err(error)) => {
+                conn.set_closing(true);
+                drop(conn);
+                tracing::debug!(%error, "a read of opt-outs failed on an idle connection: reading again on one made sure of");
+            }
+            Err(_) => {
+                conn.set_closing(true);
+                return Err(sqlx::Error::PoolTimedOut.into());
+            }
+        }
+    }
     let mut conn = lanes.take().await?;
+    Ok(select(&mut conn, &orgs, &recipients).await?)
+}
+
+/// The opt-outs of `recipients` in `orgs`, read on `conn`.
+async fn select(
+    conn: &mut Connection,
+    orgs: &HashSet<&OrgName>,
+    recipients: &[DialledNumber],
+) -> Result<OptedOut, sqlx::Error> {
+    let mut opted_out = OptedOut::new();
     for chunk in recipients.chunks(RECIPIENTS_PER_SELECT) {
         let mut select = Sql::new("SELECT org, org_number, sender FROM opt_outs WHERE org IN ");
         select
