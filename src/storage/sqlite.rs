@@ -114,9 +114,9 @@ pub(super) async fn connect(
     // connection that ran the migrations went on allocating outside SQLite's lookaside
     // memory, about 8,500 instructions more for every SMS it stored after (BENCHMARKS.md).
     let mut migrating = sqlx::SqliteConnection::connect_with(&connect_options).await?;
-    let migrated = MIGRATOR.run(&mut migrating).await;
+    let migrated = migrate(&mut migrating).await;
     migrating.close().await?;
-    migrated.map_err(|e| StorageError::Config(format!("migrating SQLite: {e}")))?;
+    migrated?;
     let writer = writer_options(options)
         .connect_with(connect_options.clone())
         .await?;
@@ -201,9 +201,9 @@ fn writer_options(options: &StorageOptions) -> SqlitePoolOptions {
         })
 }
 
-async fn migrate(pool: &sqlx::SqlitePool) -> Result<(), StorageError> {
+async fn migrate<'c>(on: impl sqlx::Acquire<'c, Database = Sqlite>) -> Result<(), StorageError> {
     MIGRATOR
-        .run(pool)
+        .run(on)
         .await
         .map_err(|e| StorageError::Config(format!("migrating SQLite: {e}")))
 }

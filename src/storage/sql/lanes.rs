@@ -82,8 +82,7 @@ impl Lanes {
         if self.pool.is_closed() {
             return Err(sqlx::Error::PoolClosed);
         }
-        let timeout = self.pool.options().get_acquire_timeout();
-        let deadline = Instant::now() + timeout;
+        let deadline = self.deadline();
         loop {
             // Its own statement: the lock is not held across the ping.
             let idle = self.idle().pop();
@@ -134,8 +133,8 @@ impl Lanes {
         }
     }
 
-    /// When a query on a connection taken now must have answered: the acquire timeout, as
-    /// for taking one.
+    /// When a connection taken now, or a query on it, must have answered: the acquire
+    /// timeout.
     pub(super) fn deadline(&self) -> Instant {
         Instant::now() + self.pool.options().get_acquire_timeout()
     }
